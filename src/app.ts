@@ -1,0 +1,20 @@
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { authPages } from './auth/pages.ts';
+import { registerSessions } from './auth/plugin.ts';
+import { authRoutes } from './auth/routes.ts';
+import { createHttpShell, type AppDeps } from './core/http.ts';
+import { placePages } from './places/pages.ts';
+import { placeRoutes } from './places/routes.ts';
+
+/** The whole product as one Fastify app: each capability adds its API routes and its pages. */
+export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logger'] = false): Promise<FastifyInstance> {
+  const app = await createHttpShell(deps, logger);
+  registerSessions(app);
+  app.decorateRequest('place', null);
+  await app.register(authRoutes);
+  await app.register(authPages);
+  await app.register(placeRoutes);
+  await app.register(placePages);
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,94 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Database } from '../core/db.ts';
+import type { Role } from '../places/domain.ts';
+import { DUMMY_HASH, verifyPassword } from './password.ts';
+
+export interface SessionPerson {
+  id: number;
+  email: string;
+  name: string;
+}
+
+export interface ActiveSession {
+  person: SessionPerson;
+  csrfToken: string;
+  sessionId: string;
+}
+
+const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+
+/** Checks a password; unknown emails cost the same time as wrong passwords. */
+export async function checkCredentials(db: Database, email: string, password: string): Promise<SessionPerson | null> {
+  const person = await db.kysely
+    .selectFrom('people')
+    .select(['id', 'email', 'name', 'password_hash'])
+    .where('email', '=', email.trim().toLowerCase())
+    .executeTakeFirst();
+  const ok = await verifyPassword(password, person?.password_hash ?? DUMMY_HASH);
+  return ok && person ? { id: person.id, email: person.email, name: person.name } : null;
+}
+
+/** A new session with a new token every time: a token from before sign-in is never reused. */
+export async function createSession(db: Database, personId: number, hours: number): Promise<{ token: string; csrfToken: string }> {
+  const token = randomBytes(32).toString('base64url');
+  const csrfToken = randomBytes(32).toString('base64url');
+  await db.kysely
+    .insertInto('sessions')
+    .values({
+      id: hashToken(token),
+      person_id: personId,
+      csrf_token: csrfToken,
+      expires_at: new Date(Date.now() + hours * 3_600_000),
+    })
+    .execute();
+  return { token, csrfToken };
+}
+
+export async function findSession(db: Database, token: string): Promise<ActiveSession | null> {
+  if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
+  const row = await db.kysely
+    .selectFrom('sessions')
+    .innerJoin('people', 'people.id', 'sessions.person_id')
+    .select(['sessions.id as sessionId', 'sessions.csrf_token', 'people.id', 'people.email', 'people.name'])
+    .where('sessions.id', '=', hashToken(token))
+    .where('sessions.revoked_at', 'is', null)
+    .where('sessions.expires_at', '>', new Date())
+    .executeTakeFirst();
+  if (!row) return null;
+  return { person: { id: row.id, email: row.email, name: row.name }, csrfToken: row.csrf_token, sessionId: row.sessionId };
+}
+
+export async function revokeSession(db: Database, sessionId: string): Promise<void> {
+  await db.kysely.updateTable('sessions').set({ revoked_at: new Date() }).where('id', '=', sessionId).execute();
+}
+
+/** Signs a person out everywhere, e.g. after a password change or when they leave. */
+export async function revokeAllSessions(db: Database, personId: number): Promise<void> {
+  await db.kysely
+    .updateTable('sessions')
+    .set({ revoked_at: new Date() })
+    .where('person_id', '=', personId)
+    .where('revoked_at', 'is', null)
+    .execute();
+}
+
+export interface PlaceMembership {
+  placeId: number;
+  roles: Role[];
+  partnerIds: number[];
+}
+
+/** The person's roles in one place; empty when they are not a member (and must get a 404). */
+export async function membershipOf(db: Database, personId: number, placeId: number): Promise<PlaceMembership> {
+  const rows = await db.kysely
+    .selectFrom('memberships')
+    .select(['role', 'partner_id'])
+    .where('person_id', '=', personId)
+    .where('place_id', '=', placeId)
+    .execute();
+  return {
+    placeId,
+    roles: rows.map((r) => r.role),
+    partnerIds: rows.flatMap((r) => (r.partner_id === null ? [] : [r.partner_id])),
+  };
+}

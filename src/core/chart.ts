@@ -1,0 +1,66 @@
+import * as echarts from 'echarts';
+import type { EChartsOption } from 'echarts';
+
+/** A chart is never shown alone: its numbers are always in a table beside it. */
+export interface ChartFigure {
+  caption: string;
+  svg: string;
+  table: { head: string[]; rows: string[][] };
+}
+
+const PALETTE = ['#1d70b8', '#f47738', '#00703c', '#912b88', '#d4351c', '#5694ca', '#85994b', '#6f72af'];
+
+/** Server-side SVG: no JavaScript in the browser, and the same picture on every device. */
+export function renderSvg(option: EChartsOption, size: { width: number; height: number }): string {
+  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, ...size });
+  try {
+    chart.setOption({ animation: false, color: PALETTE, aria: { enabled: true }, ...option });
+    return chart.renderToSVGString();
+  } finally {
+    chart.dispose();
+  }
+}
+
+export interface BarSeries {
+  name: string;
+  values: number[];
+}
+
+/**
+ * Horizontal bars, one group per category: the shape most of our figures take (money by partner,
+ * cost by agency). `format` turns a value into the table's and the axis's text.
+ */
+export function barChart(input: {
+  caption: string;
+  categories: string[];
+  series: BarSeries[];
+  format?: (value: number) => string;
+  stacked?: boolean;
+}): ChartFigure {
+  const format = input.format ?? ((v: number) => String(v));
+  const height = Math.max(160, 60 + input.categories.length * (input.stacked ? 28 : 18 * input.series.length + 10));
+  const svg = renderSvg(
+    {
+      aria: { enabled: true, label: { description: input.caption } },
+      grid: { left: 8, right: 24, top: input.series.length > 1 ? 36 : 12, bottom: 8, containLabel: true },
+      legend: input.series.length > 1 ? { top: 0 } : { show: false },
+      xAxis: { type: 'value', axisLabel: { formatter: (v: number) => format(v) } },
+      yAxis: { type: 'category', data: input.categories, inverse: true },
+      series: input.series.map((s) => ({
+        type: 'bar',
+        name: s.name,
+        data: s.values,
+        ...(input.stacked ? { stack: 'total' } : {}),
+      })),
+    },
+    { width: 640, height },
+  );
+  return {
+    caption: input.caption,
+    svg,
+    table: {
+      head: ['', ...input.series.map((s) => s.name)],
+      rows: input.categories.map((category, i) => [category, ...input.series.map((s) => format(s.values[i] ?? 0))]),
+    },
+  };
+}

@@ -1,0 +1,164 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
+import pg from 'pg';
+import type { Config } from './config.ts';
+import { assert } from './errors.ts';
+import { PGliteDialect } from './pglite-dialect.ts';
+import type { DB } from './schema.ts';
+
+export type { DB };
+export type Tx = Transaction<DB>;
+
+/** The typed query builder plus what Kysely cannot express: multi-statement scripts. */
+export interface Database {
+  readonly engine: 'pglite' | 'postgres';
+  readonly kysely: Kysely<DB>;
+  /** Runs a multi-statement SQL script in one transaction: all of it or none. */
+  script(text: string): Promise<void>;
+  /** The engine's own client, for COPY and benchmarks. */
+  readonly raw: { pglite: PGlite } | { pool: pg.Pool };
+  close(): Promise<void>;
+}
+
+const OID = { int8: 20, date: 1082, numeric: 1700 } as const;
+
+/** bigint columns hold pence and ids; both must stay exact, so reject what a double cannot hold. */
+function parseInt8(value: string): number {
+  const n = Number(value);
+  assert(Number.isSafeInteger(n), `bigint ${value} is outside the safe integer range`);
+  return n;
+}
+
+/** Dates stay 'YYYY-MM-DD' strings: a Date would shift them by the time zone. */
+const identity = (value: string) => value;
+
+export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Promise<Database> {
+  return config.databaseUrl ? openPostgres(config.databaseUrl) : openPGlite(config.dataDir);
+}
+
+/** `dataDir` of 'memory://' keeps the database in memory (tests). */
+export async function openPGlite(dataDir: string): Promise<Database> {
+  const unlock = dataDir.startsWith('memory://') ? () => undefined : lockDataDir(dataDir);
+  const pglite = await PGlite.create(dataDir, {
+    parsers: { [OID.int8]: parseInt8, [OID.date]: identity, [OID.numeric]: identity },
+  });
+  const kysely = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
+  return {
+    engine: 'pglite',
+    kysely,
+    raw: { pglite },
+    async script(text) {
+      // Through Kysely's connection so no other caller's statement can run inside it.
+      await kysely.connection().execute(async () => {
+        try {
+          await pglite.exec(`begin;\n${text}\n;commit;`);
+        } catch (err) {
+          await pglite.exec('rollback').catch(() => undefined);
+          throw err;
+        }
+      });
+    },
+    async close() {
+      await kysely.destroy();
+      await pglite.close();
+      unlock();
+    },
+  };
+}
+
+/**
+ * PGlite is one process's database: a second process opening the same folder would corrupt it.
+ * A lock file names the owner; a lock left by a process that has died (kill -9) is taken over.
+ */
+function lockDataDir(dataDir: string): () => void {
+  fs.mkdirSync(dataDir, { recursive: true });
+  const lockPath = path.join(dataDir, 'placebudget.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(lockPath, String(process.pid), { flag: 'wx' });
+      return () => fs.rmSync(lockPath, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = Number(fs.readFileSync(lockPath, 'utf8'));
+      if (owner && owner !== process.pid && isAlive(owner)) {
+        throw new Error(
+          `The data folder ${dataDir} is in use by process ${owner} (is the server running?). ` +
+            'Stop it first, or use a PostgreSQL server through DATABASE_URL to share the database.',
+        );
+      }
+      fs.rmSync(lockPath, { force: true });
+    }
+  }
+  throw new Error(`Could not lock the data folder ${dataDir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export async function openPostgres(connectionString: string): Promise<Database> {
+  const pool = new pg.Pool({
+    connectionString,
+    max: 10,
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+        if (oid === OID.int8) return parseInt8;
+        if (oid === OID.date || oid === OID.numeric) return identity;
+        return pg.types.getTypeParser(oid, format ?? 'text');
+      }) as typeof pg.types.getTypeParser,
+    },
+  });
+  // A dropped idle connection must not crash the process; the pool replaces it.
+  pool.on('error', () => undefined);
+  const kysely = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    engine: 'postgres',
+    kysely,
+    raw: { pool },
+    async script(text) {
+      const client = await pool.connect();
+      try {
+        await client.query('begin');
+        await client.query(text);
+        await client.query('commit');
+      } catch (err) {
+        await client.query('rollback').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    async close() {
+      await kysely.destroy();
+    },
+  };
+}
+
+/** The database role place-scoped work runs as; row-level security applies to it. */
+export const APP_ROLE = 'placebudget_app';
+
+/**
+ * Runs `work` in a transaction that can only see and change rows of one place: the place id is
+ * a transaction-local setting read by the row-level security policies, and the role is switched
+ * to one that is subject to them. The application filters by place too; this is the second line.
+ */
+export async function inPlace<T>(db: Database, placeId: number, work: (tx: Tx) => Promise<T>): Promise<T> {
+  assert(Number.isSafeInteger(placeId) && placeId > 0, 'a place id is a positive integer');
+  return db.kysely.transaction().execute(async (tx) => {
+    await sql`select set_config('app.place_id', ${String(placeId)}, true)`.execute(tx);
+    await sql.raw(`set local role ${APP_ROLE}`).execute(tx);
+    return work(tx);
+  });
+}
+
+/** A transaction for work that spans places or has no place yet (sign-in, seeding, audit checks). */
+export async function inSystem<T>(db: Database, work: (tx: Tx) => Promise<T>): Promise<T> {
+  return db.kysely.transaction().execute(work);
+}

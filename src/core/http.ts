@@ -1,0 +1,169 @@
+import path from 'node:path';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Config } from './config.ts';
+import type { Database } from './db.ts';
+import { AppError, httpStatusOf, type FieldErrors } from './errors.ts';
+import { createTemplates, GOVUK_DIR, renderPage, SRC_DIR } from './web.ts';
+
+export interface AppDeps {
+  db: Database;
+  config: Config;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    deps: AppDeps;
+  }
+  interface FastifyContextConfig {
+    /** Set false on the few forms that run before a session exists (sign in). */
+    csrf?: boolean;
+  }
+}
+
+/** 1 MiB is far above any form or JSON body; imports have their own, larger limit. */
+const BODY_LIMIT = 1024 * 1024;
+
+export const isApiRequest = (request: FastifyRequest) => request.url.startsWith('/api/');
+
+/**
+ * The HTTP shell every capability plugs into: security headers, cookies, forms, static assets,
+ * OpenAPI, and one error mapping so no stack trace ever reaches a client.
+ */
+export async function createHttpShell(deps: AppDeps, logger: FastifyServerOptions['logger']): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger,
+    bodyLimit: BODY_LIMIT,
+    trustProxy: false,
+    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: false } },
+  });
+  app.decorate('deps', deps);
+
+  await app.register(helmet, {
+    enableCSPNonces: true,
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        // ECharts' SVG puts font settings in style attributes; no inline <style> or script is allowed.
+        styleSrcAttr: ["'unsafe-inline'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+  });
+  await app.register(cookie);
+  await app.register(formbody, { bodyLimit: BODY_LIMIT });
+  await app.register(rateLimit, { global: false });
+
+  await app.register(fastifyStatic, {
+    root: path.join(GOVUK_DIR, 'dist/govuk/assets'),
+    prefix: '/assets/',
+    maxAge: '1d',
+  });
+  await app.register(fastifyStatic, {
+    root: path.join(GOVUK_DIR, 'dist/govuk'),
+    prefix: '/govuk/',
+    allowedPath: (pathName) => /^\/govuk-frontend\.min\.(css|js)(\.map)?$/.test(pathName),
+    decorateReply: false,
+    maxAge: '1d',
+  });
+  await app.register(fastifyStatic, {
+    root: path.join(SRC_DIR, 'core/public'),
+    prefix: '/static/',
+    decorateReply: false,
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'placebudget API',
+        version: '1',
+        description: 'Community Budgets: places, partners, the programme board, and the pooled budget.',
+      },
+      components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'pb_session' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: true });
+
+  const templates = createTemplates();
+  app.decorateReply('page', function (this: FastifyReply, template: string, context = {}, status = 200) {
+    return renderPage(templates, this, template, context, status);
+  });
+
+  app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(new AppError('not_found', 'Page not found'), request, reply),
+  );
+
+  app.get('/healthz', { schema: { hide: true } }, async () => {
+    await deps.db.kysely.selectNoFrom((eb) => eb.lit(1).as('ok')).execute();
+    return { status: 'ok', engine: deps.db.engine };
+  });
+  return app;
+}
+
+interface ErrorBody {
+  error: string;
+  message: string;
+  fields?: FieldErrors;
+}
+
+function toErrorBody(err: unknown): { status: number; body: ErrorBody } {
+  if (err instanceof AppError) {
+    return { status: httpStatusOf[err.code], body: { error: err.code, message: err.message, ...(err.fields ? { fields: err.fields } : {}) } };
+  }
+  const e = err as { validation?: ValidationIssue[]; validationContext?: string; statusCode?: number; code?: string; message?: string };
+  if (e.validation) {
+    return { status: 400, body: { error: 'invalid', message: 'Check the request', fields: validationFields(e.validation, e.validationContext) } };
+  }
+  if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
+    const messages: Record<number, string> = {
+      413: 'The request is too large',
+      415: 'Send the request as JSON or a form',
+      429: 'Too many attempts. Wait a minute and try again',
+    };
+    return {
+      status: e.statusCode,
+      body: { error: e.code ?? 'bad_request', message: messages[e.statusCode] ?? 'The request could not be read' },
+    };
+  }
+  return { status: 500, body: { error: 'internal', message: 'Something went wrong. Try again later' } };
+}
+
+interface ValidationIssue {
+  instancePath: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+/** Turns JSON-schema errors into one message per field, named the way the client sent it. */
+function validationFields(issues: ValidationIssue[], context = 'body'): FieldErrors {
+  const fields: FieldErrors = {};
+  for (const issue of issues) {
+    const missing = issue.params.missingProperty as string | undefined;
+    const extra = issue.params.additionalProperty as string | undefined;
+    const name = [context, ...issue.instancePath.split('/').filter(Boolean), missing ?? extra ?? '']
+      .filter(Boolean)
+      .join('.');
+    fields[name] ??= missing ? 'is required' : extra ? 'is not a known field' : (issue.message ?? 'is not valid');
+  }
+  return fields;
+}
+
+function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply) {
+  const { status, body } = toErrorBody(err);
+  if (status >= 500) request.log.error({ err }, 'request failed');
+  if (isApiRequest(request) || !request.method.match(/^(GET|HEAD|POST)$/)) {
+    return reply.code(status).type('application/json').send(body);
+  }
+  if (status === 401) return reply.redirect(`/sign-in?next=${encodeURIComponent(request.url)}`);
+  const template = status === 404 ? 'core/views/not-found.njk' : 'core/views/error.njk';
+  return reply.page(template, { status, message: body.message }, status);
+}

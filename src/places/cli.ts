@@ -1,0 +1,108 @@
+import type { Command } from 'commander';
+import { withDatabase } from '../core/command.ts';
+import { inSystem } from '../core/db.ts';
+import { Invalid } from '../core/errors.ts';
+import { appendAudit } from '../audit/store.ts';
+import { hashPassword, validateNewPassword } from '../auth/password.ts';
+import { PLACE_KINDS, ROLES, type PlaceKind, type Role } from './domain.ts';
+import { seedDemo } from './demo.ts';
+import { findPlaceBySlug, listPlaces } from './store.ts';
+
+export function placeCommands(program: Command) {
+  program
+    .command('seed')
+    .argument('<what>', 'what to load: demo')
+    .description('load the demo pilots (four whole places, ten neighbourhoods) into an empty database')
+    .action(async (what: string) => {
+      if (what !== 'demo') throw new Invalid(`Unknown seed "${what}": the only seed is "demo"`);
+      const result = await withDatabase(seedDemo);
+      console.log(result.seeded ? `Loaded ${result.places} demo places.` : `The database already has ${result.places} places; nothing loaded.`);
+      console.log(`Demo sign-in: ${result.login.email} / password: ${result.login.password}`);
+    });
+
+  const places = program.command('places').description('places: whole-place and neighbourhood community budgets');
+  places
+    .command('list')
+    .option('--json', 'print [{slug, name, kind, parent}]')
+    .action(async (options: { json?: boolean }) => {
+      const rows = await withDatabase(listPlaces);
+      if (options.json) return console.log(JSON.stringify(rows));
+      for (const p of rows) console.log(`${p.slug.padEnd(50)} ${p.kind.padEnd(13)} ${p.name}${p.parent ? ` (in ${p.parent})` : ''}`);
+    });
+  places
+    .command('add')
+    .requiredOption('--slug <slug>', 'short name for URLs and --place, e.g. north-devon')
+    .requiredOption('--name <name>', 'the place’s name')
+    .requiredOption('--kind <kind>', `one of ${PLACE_KINDS.join(', ')}`)
+    .option('--parent <slug>', 'the whole place a neighbourhood sits in')
+    .action(async (options: { slug: string; name: string; kind: string; parent?: string }) => {
+      if (!PLACE_KINDS.includes(options.kind as PlaceKind)) throw new Invalid(`--kind must be one of ${PLACE_KINDS.join(', ')}`);
+      if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(options.slug)) throw new Invalid('--slug takes lower-case letters, digits and single hyphens');
+      await withDatabase(async (db) => {
+        const parent = options.parent ? await findPlaceBySlug(db, options.parent) : undefined;
+        if (options.parent && parent?.kind !== 'whole_place') throw new Invalid(`--parent ${options.parent} is not a whole place`);
+        if (parent && options.kind !== 'neighbourhood') throw new Invalid('Only a neighbourhood has a parent place');
+        if (await findPlaceBySlug(db, options.slug)) throw new Invalid(`A place with slug ${options.slug} already exists`);
+        await inSystem(db, async (tx) => {
+          const row = await tx
+            .insertInto('places')
+            .values({ slug: options.slug, name: options.name, kind: options.kind as PlaceKind, parent_id: parent?.id ?? null })
+            .returning('id')
+            .executeTakeFirstOrThrow();
+          await appendAudit(tx, { person_id: null, place_id: row.id, action: 'place.add', subject: `place:${row.id}`, detail: { slug: options.slug } });
+        });
+      });
+      console.log(`Added ${options.name} (${options.slug}).`);
+    });
+
+  const people = program.command('people').description('people who sign in, and their roles per place');
+  people
+    .command('add')
+    .requiredOption('--email <email>')
+    .requiredOption('--name <name>')
+    .description('add a person; the password is read from PLACEBUDGET_PASSWORD so it stays out of shell history')
+    .action(async (options: { email: string; name: string }) => {
+      const password = process.env.PLACEBUDGET_PASSWORD ?? '';
+      const problem = validateNewPassword(password);
+      if (problem) throw new Invalid(`PLACEBUDGET_PASSWORD: ${problem}`);
+      const email = options.email.trim().toLowerCase();
+      const passwordHash = await hashPassword(password);
+      await withDatabase((db) =>
+        inSystem(db, async (tx) => {
+          const clash = await tx.selectFrom('people').select('id').where('email', '=', email).executeTakeFirst();
+          if (clash) throw new Invalid(`${email} already has an account`);
+          const row = await tx.insertInto('people').values({ email, name: options.name, password_hash: passwordHash }).returning('id').executeTakeFirstOrThrow();
+          await appendAudit(tx, { person_id: null, place_id: null, action: 'person.add', subject: `person:${row.id}` });
+        }),
+      );
+      console.log(`Added ${options.name} <${email}>.`);
+    });
+  people
+    .command('grant')
+    .requiredOption('--email <email>')
+    .requiredOption('--place <slug>')
+    .requiredOption('--role <role>', ROLES.join(', '))
+    .option('--partner <name>', 'the partner a partner_rep or key_worker works for')
+    .action(async (options: { email: string; place: string; role: string; partner?: string }) => {
+      if (!ROLES.includes(options.role as Role)) throw new Invalid(`--role must be one of ${ROLES.join(', ')}`);
+      await withDatabase(async (db) => {
+        const place = await findPlaceBySlug(db, options.place);
+        if (!place) throw new Invalid(`No place with slug ${options.place}`);
+        await inSystem(db, async (tx) => {
+          const person = await tx.selectFrom('people').select('id').where('email', '=', options.email.trim().toLowerCase()).executeTakeFirst();
+          if (!person) throw new Invalid(`No person with email ${options.email}`);
+          const partner = options.partner
+            ? await tx.selectFrom('partners').select('id').where('place_id', '=', place.id).where('name', '=', options.partner).executeTakeFirst()
+            : undefined;
+          if (options.partner && !partner) throw new Invalid(`${place.name} has no partner called ${options.partner}`);
+          await tx
+            .insertInto('memberships')
+            .values({ place_id: place.id, person_id: person.id, role: options.role as Role, partner_id: partner?.id ?? null })
+            .onConflict((oc) => oc.doNothing())
+            .execute();
+          await appendAudit(tx, { person_id: null, place_id: place.id, action: 'membership.grant', subject: `person:${person.id}`, detail: { role: options.role } });
+        });
+      });
+      console.log(`${options.email} is now ${options.role} in ${options.place}.`);
+    });
+}

@@ -1,0 +1,142 @@
+import { assert, Invalid, type FieldErrors } from '../core/errors.ts';
+
+export const PLACE_KINDS = ['whole_place', 'neighbourhood'] as const;
+export type PlaceKind = (typeof PLACE_KINDS)[number];
+
+export const AGENCY_TYPES = [
+  'council',
+  'police',
+  'health',
+  'dwp',
+  'probation',
+  'fire',
+  'housing',
+  'education',
+  'voluntary',
+] as const;
+export type AgencyType = (typeof AGENCY_TYPES)[number];
+
+export const AGENCY_LABELS: Record<AgencyType, string> = {
+  council: 'Council',
+  police: 'Police',
+  health: 'Health (NHS)',
+  dwp: 'DWP / Jobcentre Plus',
+  probation: 'Probation',
+  fire: 'Fire and rescue',
+  housing: 'Housing',
+  education: 'Education',
+  voluntary: 'Voluntary and community',
+};
+
+export const ROLES = ['admin', 'finance', 'partner_rep', 'key_worker', 'analyst', 'resident', 'observer'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const SIGN_OFF_RULES = ['all', 'majority', 'two_thirds'] as const;
+export type SignOffRule = (typeof SIGN_OFF_RULES)[number];
+
+export const SIGN_OFF_RULE_LABELS: Record<SignOffRule, string> = {
+  all: 'All partners sign off',
+  majority: 'More than half of the partners sign off',
+  two_thirds: 'At least two thirds of the partners sign off',
+};
+
+/** How many sign-offs a rule needs from a board of `partners` partners. */
+export function signOffsNeeded(rule: SignOffRule, partners: number): number {
+  assert(Number.isInteger(partners) && partners >= 0, 'partner count is a whole number');
+  if (partners === 0) return 1; // a board with no partners cannot agree anything by itself
+  switch (rule) {
+    case 'all':
+      return partners;
+    case 'majority':
+      return Math.floor(partners / 2) + 1;
+    case 'two_thirds':
+      return Math.ceil((partners * 2) / 3);
+  }
+}
+
+export interface SignOffState {
+  needed: number;
+  given: number;
+  met: boolean;
+  /** Partners still to sign off, for the board's page. */
+  outstanding: number[];
+}
+
+/** Whether the sign-offs given by these partners meet the rule, counting only current partners. */
+export function signOffState(rule: SignOffRule, partnerIds: number[], signedBy: number[]): SignOffState {
+  const partners = new Set(partnerIds);
+  const signed = new Set(signedBy.filter((id) => partners.has(id)));
+  const needed = signOffsNeeded(rule, partners.size);
+  return {
+    needed,
+    given: signed.size,
+    met: signed.size >= needed,
+    outstanding: partnerIds.filter((id) => !signed.has(id)),
+  };
+}
+
+/**
+ * The financial year (starting 1 April) a date falls in, named by the year it starts:
+ * 2012-03-31 is in 2011 (2011/12) and 2012-04-01 in 2012 (2012/13).
+ */
+export function financialYearOf(isoDate: string): number {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(isoDate);
+  assert(match, `a date is YYYY-MM-DD, got ${isoDate}`);
+  const year = Number(match[1]);
+  return Number(match[2]) >= 4 ? year : year - 1;
+}
+
+export function financialYearLabel(startYear: number): string {
+  return `${startYear}/${String((startYear + 1) % 100).padStart(2, '0')}`;
+}
+
+export function financialYearBounds(startYear: number): { start: string; end: string } {
+  return { start: `${startYear}-04-01`, end: `${startYear + 1}-03-31` };
+}
+
+export interface NewPartner {
+  name: string;
+  agency_type: AgencyType;
+}
+
+/** Validates what someone typed to add a partner; messages follow the GOV.UK style guide. */
+export function validateNewPartner(input: { name?: unknown; agency_type?: unknown }): NewPartner {
+  const fields: FieldErrors = {};
+  const name = typeof input.name === 'string' ? input.name.trim() : '';
+  if (!name) fields.name = 'Enter the partner’s name';
+  else if (name.length > 200) fields.name = 'Partner name must be 200 characters or fewer';
+  const type = input.agency_type;
+  if (!AGENCY_TYPES.includes(type as AgencyType)) fields.agency_type = 'Select the type of agency';
+  if (Object.keys(fields).length) throw new Invalid('There is a problem with the partner', fields);
+  return { name, agency_type: type as AgencyType };
+}
+
+export interface NewDecision {
+  title: string;
+  description: string;
+  sign_off_rule: SignOffRule;
+  signed_off_by: number[];
+}
+
+export function validateNewDecision(input: {
+  title?: unknown;
+  description?: unknown;
+  sign_off_rule?: unknown;
+  signed_off_by?: unknown;
+}): NewDecision {
+  const fields: FieldErrors = {};
+  const title = typeof input.title === 'string' ? input.title.trim() : '';
+  if (!title) fields.title = 'Enter what the board decided';
+  else if (title.length > 200) fields.title = 'Decision title must be 200 characters or fewer';
+  const description = typeof input.description === 'string' ? input.description.trim() : '';
+  if (description.length > 5000) fields.description = 'Description must be 5,000 characters or fewer';
+  const rule = input.sign_off_rule;
+  if (!SIGN_OFF_RULES.includes(rule as SignOffRule)) fields.sign_off_rule = 'Select the sign-off rule';
+  const raw = input.signed_off_by === undefined ? [] : [input.signed_off_by].flat();
+  const signed = raw.map(Number);
+  if (!signed.every((id) => Number.isSafeInteger(id) && id > 0)) {
+    fields.signed_off_by = 'Select partners from the list';
+  }
+  if (Object.keys(fields).length) throw new Invalid('There is a problem with the decision', fields);
+  return { title, description, sign_off_rule: rule as SignOffRule, signed_off_by: [...new Set(signed)] };
+}

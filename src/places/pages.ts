@@ -1,0 +1,162 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { requirePerson } from '../auth/plugin.ts';
+import { allows } from '../auth/domain.ts';
+import { listPlaceAudit } from '../audit/store.ts';
+import { barChart } from '../core/chart.ts';
+import { Invalid } from '../core/errors.ts';
+import { errorList, fieldMessages } from '../core/web.ts';
+import { AGENCY_LABELS, AGENCY_TYPES, SIGN_OFF_RULE_LABELS, SIGN_OFF_RULES, validateNewDecision, validateNewPartner } from './domain.ts';
+import { assertMaySignFor } from './routes.ts';
+import { inRequestPlace, need, placeScoped, type PlaceContext } from './scope.ts';
+import { addPartner, listDecisions, listFacts, listPartners, listPeople, listPlacesOf, recordDecision, signOffDecision, type PartnerRow } from './store.ts';
+
+const agencyItems = (selected?: string) =>
+  AGENCY_TYPES.map((value) => ({ value, text: AGENCY_LABELS[value], checked: value === selected }));
+
+/** Re-shows a form with the GOV.UK error summary when input is invalid; rethrows anything else. */
+async function formOr(reply: FastifyReply, template: string, context: Record<string, unknown>, order: string[], action: () => Promise<unknown>) {
+  try {
+    await action();
+    return null;
+  } catch (err) {
+    if (!(err instanceof Invalid)) throw err;
+    return reply.page(template, { ...context, errors: errorList(err.fields, order), fieldErrors: fieldMessages(err.fields) }, 400);
+  }
+}
+
+function partnersByAgencyChart(partners: PartnerRow[]) {
+  const counts = AGENCY_TYPES.map((type) => partners.filter((p) => p.agency_type === type).length);
+  const present = AGENCY_TYPES.filter((_, i) => counts[i]! > 0);
+  return barChart({
+    caption: 'Partners by type of agency',
+    categories: present.map((t) => AGENCY_LABELS[t]),
+    series: [{ name: 'Partners', values: present.map((t) => counts[AGENCY_TYPES.indexOf(t)]!) }],
+  });
+}
+
+function can(place: PlaceContext) {
+  return {
+    managePartners: allows(place.roles, 'partner.manage'),
+    recordDecisions: allows(place.roles, 'decision.record'),
+    signOff: allows(place.roles, 'decision.sign_off'),
+    readPeople: allows(place.roles, 'people.read'),
+    readAudit: allows(place.roles, 'audit.read'),
+  };
+}
+
+export async function placePages(app: FastifyInstance) {
+  app.get('/', { schema: { hide: true } }, async (request, reply) => {
+    const person = requirePerson(request);
+    const places = await listPlacesOf(app.deps.db, person.id);
+    return reply.page('places/views/home.njk', {
+      title: 'Your places',
+      wholePlaces: places.filter((p) => p.kind === 'whole_place'),
+      neighbourhoods: places.filter((p) => p.kind === 'neighbourhood'),
+    });
+  });
+
+  await app.register(
+    placeScoped('/places/:slug', (scoped) => {
+      scoped.get('', { schema: { hide: true } }, async (request, reply) => {
+        const place = need(request, 'place.read');
+        const data = await inRequestPlace(request, place, async (tx) => {
+          const partners = await listPartners(tx, place.id);
+          return {
+            partners,
+            decisions: await listDecisions(tx, place.id, partners),
+            facts: await listFacts(tx, place.id),
+            people: allows(place.roles, 'people.read') ? await listPeople(tx, place.id) : [],
+          };
+        });
+        return reply.page('places/views/overview.njk', {
+          title: place.name,
+          place,
+          can: can(place),
+          agencyLabels: AGENCY_LABELS,
+          ruleLabels: SIGN_OFF_RULE_LABELS,
+          chart: data.partners.length ? partnersByAgencyChart(data.partners) : null,
+          ...data,
+          added: (request.query as { added?: string }).added,
+        });
+      });
+
+      scoped.get('/partners/new', { schema: { hide: true } }, async (request, reply) => {
+        const place = need(request, 'partner.manage');
+        return reply.page('places/views/partner-new.njk', { title: 'Add a partner', place, values: {}, agencyItems: agencyItems() });
+      });
+
+      scoped.post<{ Body: { name?: string; agency_type?: string } }>('/partners', { schema: { hide: true } }, async (request, reply) => {
+        const place = need(request, 'partner.manage');
+        const body = request.body ?? {};
+        const shown = await formOr(
+          reply,
+          'places/views/partner-new.njk',
+          { title: 'Add a partner', place, values: body, agencyItems: agencyItems(body.agency_type) },
+          ['name', 'agency_type'],
+          () => inRequestPlace(request, place, (tx) => addPartner(tx, place.id, validateNewPartner(body), { personId: place.person.id })),
+        );
+        return shown ?? reply.redirect(`/places/${place.slug}?added=partner`, 303);
+      });
+
+      scoped.get('/decisions/new', { schema: { hide: true } }, async (request, reply) => {
+        const place = need(request, 'decision.record');
+        const partners = await inRequestPlace(request, place, (tx) => listPartners(tx, place.id));
+        return reply.page('places/views/decision-new.njk', decisionFormContext(place, partners, {}));
+      });
+
+      scoped.post<{ Body: Record<string, string | string[]> }>('/decisions', { schema: { hide: true } }, async (request, reply) => {
+        const place = need(request, 'decision.record');
+        const body = request.body ?? {};
+        const partners = await inRequestPlace(request, place, (tx) => listPartners(tx, place.id));
+        const shown = await formOr(
+          reply,
+          'places/views/decision-new.njk',
+          decisionFormContext(place, partners, body),
+          ['title', 'description', 'sign_off_rule', 'signed_off_by'],
+          () => inRequestPlace(request, place, (tx) => recordDecision(tx, place.id, validateNewDecision(body), { personId: place.person.id })),
+        );
+        return shown ?? reply.redirect(`/places/${place.slug}?added=decision#decisions`, 303);
+      });
+
+      scoped.post<{ Params: { slug: string; id: string }; Body: { partner_id?: string } }>(
+        '/decisions/:id/sign-offs',
+        { schema: { hide: true } },
+        async (request, reply) => {
+          const place = need(request, 'decision.sign_off');
+          const decisionId = Number(request.params.id);
+          const partnerId = Number(request.body?.partner_id);
+          if (!Number.isSafeInteger(decisionId) || !Number.isSafeInteger(partnerId)) {
+            throw new Invalid('Select a partner to sign off for', { partner_id: 'Select a partner' });
+          }
+          assertMaySignFor(place.roles, place.partnerIds, partnerId);
+          await inRequestPlace(request, place, (tx) => signOffDecision(tx, place.id, decisionId, partnerId, { personId: place.person.id }));
+          return reply.redirect(`/places/${place.slug}#decision-${decisionId}`, 303);
+        },
+      );
+
+      scoped.get<{ Querystring: { page?: string } }>('/audit', { schema: { hide: true } }, async (request, reply) => {
+        const place = need(request, 'audit.read');
+        const page = Math.max(1, Math.min(100_000, Number(request.query.page) || 1));
+        const entries = await inRequestPlace(request, place, (tx) => listPlaceAudit(tx, place.id, page, 51));
+        return reply.page('places/views/audit.njk', {
+          title: `Audit trail – ${place.name}`,
+          place,
+          entries: entries.slice(0, 50),
+          page,
+          hasNext: entries.length > 50,
+        });
+      });
+    }),
+  );
+}
+
+function decisionFormContext(place: PlaceContext, partners: PartnerRow[], values: Record<string, string | string[]>) {
+  const signed = new Set([values.signed_off_by ?? []].flat());
+  return {
+    title: 'Record a board decision',
+    place,
+    values,
+    ruleItems: SIGN_OFF_RULES.map((value) => ({ value, text: SIGN_OFF_RULE_LABELS[value], checked: value === (values.sign_off_rule ?? 'all') })),
+    partnerItems: partners.map((p) => ({ value: String(p.id), text: p.name, hint: { text: AGENCY_LABELS[p.agency_type] }, checked: signed.has(String(p.id)) })),
+  };
+}

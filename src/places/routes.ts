@@ -1,0 +1,274 @@
+import type { FastifyInstance } from 'fastify';
+import { requirePerson } from '../auth/plugin.ts';
+import { listPlaceAudit } from '../audit/store.ts';
+import { AGENCY_TYPES, ROLES, SIGN_OFF_RULES, validateNewDecision, validateNewPartner } from './domain.ts';
+import { inRequestPlace, need, placeScoped } from './scope.ts';
+import {
+  addPartner,
+  listDecisions,
+  listFacts,
+  listPartners,
+  listPeople,
+  listPlaces,
+  listPlacesOf,
+  recordDecision,
+  signOffDecision,
+} from './store.ts';
+import { Forbidden } from '../core/errors.ts';
+
+const id = { type: 'integer', minimum: 1 } as const;
+const text = (maxLength: number) => ({ type: 'string', maxLength }) as const;
+
+const placeSummary = {
+  type: 'object',
+  properties: {
+    slug: { type: 'string' },
+    name: { type: 'string' },
+    kind: { type: 'string', enum: ['whole_place', 'neighbourhood'] },
+    parent: { type: ['string', 'null'] },
+  },
+  required: ['slug', 'name', 'kind', 'parent'],
+} as const;
+
+const partner = {
+  type: 'object',
+  properties: { id, name: { type: 'string' }, agency_type: { type: 'string', enum: AGENCY_TYPES } },
+  required: ['id', 'name', 'agency_type'],
+} as const;
+
+const decision = {
+  type: 'object',
+  properties: {
+    id,
+    title: { type: 'string' },
+    description: { type: 'string' },
+    kind: { type: 'string' },
+    sign_off_rule: { type: 'string', enum: SIGN_OFF_RULES },
+    proposed_by: { type: 'string' },
+    proposed_at: { type: 'string', format: 'date-time' },
+    agreed_at: { type: ['string', 'null'], format: 'date-time' },
+    signed_off_by: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { partner_id: id, partner_name: { type: 'string' }, signed_at: { type: 'string', format: 'date-time' } },
+      },
+    },
+    needed: { type: 'integer' },
+    given: { type: 'integer' },
+    met: { type: 'boolean' },
+  },
+  required: ['id', 'title', 'sign_off_rule', 'met', 'needed', 'given'],
+} as const;
+
+const slugParam = {
+  type: 'object',
+  properties: { slug: { type: 'string', maxLength: 60 } },
+  required: ['slug'],
+} as const;
+
+export async function placeRoutes(app: FastifyInstance) {
+  app.get(
+    '/api/v1/directory',
+    { schema: { tags: ['places'], summary: 'Every place on this service (public)', response: { 200: { type: 'array', items: placeSummary } } } },
+    async () => listPlaces(app.deps.db),
+  );
+
+  app.get(
+    '/api/v1/places',
+    {
+      schema: {
+        tags: ['places'],
+        summary: 'The places the signed-in person belongs to, with their roles',
+        response: {
+          200: {
+            type: 'array',
+            items: { ...placeSummary, properties: { ...placeSummary.properties, roles: { type: 'array', items: { type: 'string', enum: ROLES } } } },
+          },
+        },
+      },
+    },
+    async (request) => listPlacesOf(app.deps.db, requirePerson(request).id),
+  );
+
+  await app.register(
+    placeScoped('/api/v1/places/:slug', (scoped) => {
+      scoped.get(
+        '',
+        {
+          schema: {
+            tags: ['places'],
+            summary: 'A place: its partners, board decisions and headline facts',
+            params: slugParam,
+            response: {
+              200: {
+                type: 'object',
+                properties: {
+                  place: {
+                    type: 'object',
+                    properties: { slug: { type: 'string' }, name: { type: 'string' }, kind: { type: 'string' }, roles: { type: 'array', items: { type: 'string' } } },
+                  },
+                  partners: { type: 'array', items: partner },
+                  decisions: { type: 'array', items: decision },
+                  facts: {
+                    type: 'array',
+                    items: { type: 'object', properties: { label: { type: 'string' }, value: { type: 'string' }, source: { type: 'string' } } },
+                  },
+                },
+              },
+            },
+          },
+        },
+        async (request) => {
+          const place = need(request, 'place.read');
+          return inRequestPlace(request, place, async (tx) => {
+            const partners = await listPartners(tx, place.id);
+            return {
+              place: { slug: place.slug, name: place.name, kind: place.kind, roles: place.roles },
+              partners,
+              decisions: await listDecisions(tx, place.id, partners),
+              facts: await listFacts(tx, place.id),
+            };
+          });
+        },
+      );
+
+      scoped.get(
+        '/partners',
+        { schema: { tags: ['places'], summary: 'Partners of the place', params: slugParam, response: { 200: { type: 'array', items: partner } } } },
+        async (request) => {
+          const place = need(request, 'place.read');
+          return inRequestPlace(request, place, (tx) => listPartners(tx, place.id));
+        },
+      );
+
+      scoped.post<{ Body: { name: string; agency_type: string } }>(
+        '/partners',
+        {
+          schema: {
+            tags: ['places'],
+            summary: 'Add a partner agency (admin)',
+            params: slugParam,
+            body: {
+              type: 'object',
+              properties: { name: text(200), agency_type: { type: 'string', enum: AGENCY_TYPES } },
+              required: ['name', 'agency_type'],
+              additionalProperties: false,
+            },
+            response: { 201: partner },
+          },
+        },
+        async (request, reply) => {
+          const place = need(request, 'partner.manage');
+          const input = validateNewPartner(request.body);
+          const created = await inRequestPlace(request, place, (tx) => addPartner(tx, place.id, input, { personId: place.person.id }));
+          return reply.code(201).send(created);
+        },
+      );
+
+      scoped.get(
+        '/people',
+        {
+          schema: {
+            tags: ['places'],
+            summary: 'People of the place and their roles',
+            params: slugParam,
+            response: {
+              200: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { id, name: { type: 'string' }, email: { type: 'string' }, roles: { type: 'array', items: { type: 'string' } }, partner_name: { type: ['string', 'null'] } },
+                },
+              },
+            },
+          },
+        },
+        async (request) => {
+          const place = need(request, 'people.read');
+          return inRequestPlace(request, place, (tx) => listPeople(tx, place.id));
+        },
+      );
+
+      scoped.get(
+        '/decisions',
+        { schema: { tags: ['board'], summary: 'Programme board decisions, newest first', params: slugParam, response: { 200: { type: 'array', items: decision } } } },
+        async (request) => {
+          const place = need(request, 'place.read');
+          return inRequestPlace(request, place, async (tx) => listDecisions(tx, place.id, await listPartners(tx, place.id)));
+        },
+      );
+
+      scoped.post<{ Body: { title: string; description?: string; sign_off_rule: string; signed_off_by?: number[] } }>(
+        '/decisions',
+        {
+          schema: {
+            tags: ['board'],
+            summary: 'Record a board decision with the partners who signed it off (admin)',
+            params: slugParam,
+            body: {
+              type: 'object',
+              properties: {
+                title: text(200),
+                description: text(5000),
+                sign_off_rule: { type: 'string', enum: SIGN_OFF_RULES },
+                signed_off_by: { type: 'array', items: id, maxItems: 100 },
+              },
+              required: ['title', 'sign_off_rule'],
+              additionalProperties: false,
+            },
+            response: { 201: decision },
+          },
+        },
+        async (request, reply) => {
+          const place = need(request, 'decision.record');
+          const input = validateNewDecision(request.body);
+          const created = await inRequestPlace(request, place, (tx) => recordDecision(tx, place.id, input, { personId: place.person.id }));
+          return reply.code(201).send(created);
+        },
+      );
+
+      scoped.post<{ Params: { slug: string; id: number }; Body: { partner_id: number } }>(
+        '/decisions/:id/sign-offs',
+        {
+          schema: {
+            tags: ['board'],
+            summary: 'Sign a decision off for a partner (its representative, or an admin recording the minutes)',
+            params: { type: 'object', properties: { slug: { type: 'string' }, id }, required: ['slug', 'id'] },
+            body: { type: 'object', properties: { partner_id: id }, required: ['partner_id'], additionalProperties: false },
+            response: { 200: decision },
+          },
+        },
+        async (request) => {
+          const place = need(request, 'decision.sign_off');
+          assertMaySignFor(place.roles, place.partnerIds, request.body.partner_id);
+          return inRequestPlace(request, place, (tx) =>
+            signOffDecision(tx, place.id, request.params.id, request.body.partner_id, { personId: place.person.id }),
+          );
+        },
+      );
+
+      scoped.get<{ Querystring: { page?: number } }>(
+        '/audit',
+        {
+          schema: {
+            tags: ['audit'],
+            summary: 'The place’s audit trail, newest first (admin)',
+            params: slugParam,
+            querystring: { type: 'object', properties: { page: { type: 'integer', minimum: 1, maximum: 100000 } } },
+          },
+        },
+        async (request) => {
+          const place = need(request, 'audit.read');
+          return inRequestPlace(request, place, (tx) => listPlaceAudit(tx, place.id, request.query.page ?? 1));
+        },
+      );
+    }),
+  );
+}
+
+/** A partner's representative signs only for their own partner; an admin may record any. */
+export function assertMaySignFor(roles: string[], partnerIds: number[], partnerId: number) {
+  if (roles.includes('admin') || partnerIds.includes(partnerId)) return;
+  throw new Forbidden('You can only sign off for the partner you represent');
+}

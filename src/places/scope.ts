@@ -1,0 +1,84 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { inPlace, type Tx } from '../core/db.ts';
+import { Forbidden, NotFound } from '../core/errors.ts';
+import { allows, type Permission } from '../auth/domain.ts';
+import { requirePerson } from '../auth/plugin.ts';
+import { membershipOf } from '../auth/store.ts';
+import type { SessionPerson } from '../auth/store.ts';
+import type { PlaceKind, Role } from './domain.ts';
+import { findPlaceBySlug } from './store.ts';
+
+/** The place a request is about, and what the signed-in person may do there. */
+export interface PlaceContext {
+  id: number;
+  slug: string;
+  name: string;
+  kind: PlaceKind;
+  roles: Role[];
+  /** The partners the person represents (partner reps, key workers). */
+  partnerIds: number[];
+  person: SessionPerson;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    place: PlaceContext | null;
+  }
+}
+
+/**
+ * Resolves `:slug` for every route under a place. A place the person is not a member of is
+ * answered exactly like one that does not exist: 404, with nothing about it.
+ */
+async function resolvePlace(app: FastifyInstance, request: FastifyRequest): Promise<PlaceContext> {
+  const person = requirePerson(request);
+  const slug = (request.params as { slug?: string }).slug ?? '';
+  const place = await findPlaceBySlug(app.deps.db, slug);
+  if (!place) throw new NotFound('Place not found');
+  const membership = await membershipOf(app.deps.db, person.id, place.id);
+  if (membership.roles.length === 0) throw new NotFound('Place not found');
+  return {
+    id: place.id,
+    slug: place.slug,
+    name: place.name,
+    kind: place.kind,
+    roles: membership.roles,
+    partnerIds: membership.partnerIds,
+    person,
+  };
+}
+
+/**
+ * Registers routes under `/places/:slug` (pages) or `/api/v1/places/:slug` (API): each handler
+ * finds `request.place` filled in and checked.
+ */
+export function placeScoped(prefix: '/places/:slug' | '/api/v1/places/:slug', routes: (app: FastifyInstance) => void) {
+  return async (parent: FastifyInstance) => {
+    await parent.register(
+      async (app) => {
+        app.addHook('preHandler', async (request) => {
+          request.place = await resolvePlace(app, request);
+        });
+        routes(app);
+      },
+      { prefix },
+    );
+  };
+}
+
+export function placeOf(request: FastifyRequest): PlaceContext {
+  if (!request.place) throw new NotFound('Place not found');
+  return request.place;
+}
+
+/** The place of the request, after checking the person's role allows `permission` there. */
+export function need(request: FastifyRequest, permission: Permission): PlaceContext {
+  const place = placeOf(request);
+  if (!allows(place.roles, permission)) throw new Forbidden();
+  return place;
+}
+
+/** Runs work in the request's place, behind row-level security for that place. */
+export function inRequestPlace<T>(request: FastifyRequest, place: PlaceContext, work: (tx: Tx) => Promise<T>): Promise<T> {
+  return inPlace(request.server.deps.db, place.id, work);
+}

@@ -1,0 +1,264 @@
+import type { Database, Tx } from '../core/db.ts';
+import { Invalid, NotFound } from '../core/errors.ts';
+import { appendAudit } from '../audit/store.ts';
+import { signOffState, type AgencyType, type NewDecision, type NewPartner, type PlaceKind, type Role, type SignOffRule } from './domain.ts';
+import type { Place } from './tables.ts';
+
+export interface PlaceSummary {
+  slug: string;
+  name: string;
+  kind: PlaceKind;
+  parent: string | null;
+}
+
+/** Every place with its parent's slug: the public directory, and `places list --json`. */
+export async function listPlaces(db: Database): Promise<PlaceSummary[]> {
+  return db.kysely
+    .selectFrom('places')
+    .leftJoin('places as parent', 'parent.id', 'places.parent_id')
+    .select(['places.slug', 'places.name', 'places.kind', 'parent.slug as parent'])
+    .orderBy('places.kind', 'desc')
+    .orderBy('places.name')
+    .execute();
+}
+
+export interface MemberPlace extends PlaceSummary {
+  roles: Role[];
+  parent_name: string | null;
+}
+
+export async function listPlacesOf(db: Database, personId: number): Promise<MemberPlace[]> {
+  const rows = await db.kysely
+    .selectFrom('memberships')
+    .innerJoin('places', 'places.id', 'memberships.place_id')
+    .leftJoin('places as parent', 'parent.id', 'places.parent_id')
+    .select(['places.slug', 'places.name', 'places.kind', 'parent.slug as parent', 'parent.name as parent_name'])
+    .select((eb) => eb.fn.agg<Role[]>('array_agg', ['memberships.role']).as('roles'))
+    .where('memberships.person_id', '=', personId)
+    .groupBy(['places.id', 'parent.slug', 'parent.name'])
+    .orderBy('places.kind', 'desc')
+    .orderBy('places.name')
+    .execute();
+  return rows.map((r) => ({ ...r, roles: [...r.roles].sort() }));
+}
+
+export async function findPlaceBySlug(db: Database, slug: string): Promise<Place | undefined> {
+  return db.kysely.selectFrom('places').selectAll().where('slug', '=', slug).executeTakeFirst();
+}
+
+export interface PartnerRow {
+  id: number;
+  name: string;
+  agency_type: AgencyType;
+}
+
+export async function listPartners(tx: Tx, placeId: number): Promise<PartnerRow[]> {
+  return tx
+    .selectFrom('partners')
+    .select(['id', 'name', 'agency_type'])
+    .where('place_id', '=', placeId)
+    .orderBy('name')
+    .execute();
+}
+
+export interface Actor {
+  personId: number;
+}
+
+export async function addPartner(tx: Tx, placeId: number, input: NewPartner, actor: Actor): Promise<PartnerRow> {
+  const clash = await tx
+    .selectFrom('partners')
+    .select('id')
+    .where('place_id', '=', placeId)
+    .where((eb) => eb(eb.fn('lower', ['name']), '=', input.name.toLowerCase()))
+    .executeTakeFirst();
+  if (clash) throw new Invalid('There is a problem with the partner', { name: 'This place already has a partner with that name' });
+  const partner = await tx
+    .insertInto('partners')
+    .values({ place_id: placeId, ...input })
+    .returning(['id', 'name', 'agency_type'])
+    .executeTakeFirstOrThrow();
+  await appendAudit(tx, {
+    person_id: actor.personId,
+    place_id: placeId,
+    action: 'partner.add',
+    subject: `partner:${partner.id}`,
+    detail: { name: partner.name, agency_type: partner.agency_type },
+  });
+  return partner;
+}
+
+export interface PersonRow {
+  id: number;
+  name: string;
+  email: string;
+  roles: Role[];
+  partner_name: string | null;
+}
+
+export async function listPeople(tx: Tx, placeId: number): Promise<PersonRow[]> {
+  const rows = await tx
+    .selectFrom('memberships')
+    .innerJoin('people', 'people.id', 'memberships.person_id')
+    .leftJoin('partners', (join) =>
+      join.onRef('partners.place_id', '=', 'memberships.place_id').onRef('partners.id', '=', 'memberships.partner_id'),
+    )
+    .select(['people.id', 'people.name', 'people.email'])
+    .select((eb) => [
+      eb.fn.agg<Role[]>('array_agg', ['memberships.role']).as('roles'),
+      eb.fn.max('partners.name').as('partner_name'),
+    ])
+    .where('memberships.place_id', '=', placeId)
+    .groupBy('people.id')
+    .orderBy('people.name')
+    .execute();
+  return rows.map((r) => ({ ...r, roles: [...r.roles].sort() }));
+}
+
+export interface DecisionView {
+  id: number;
+  title: string;
+  description: string;
+  kind: string;
+  sign_off_rule: SignOffRule;
+  proposed_by: string;
+  proposed_at: Date;
+  agreed_at: Date | null;
+  signed_off_by: { partner_id: number; partner_name: string; signed_at: Date }[];
+  needed: number;
+  given: number;
+  met: boolean;
+}
+
+export async function listDecisions(tx: Tx, placeId: number, partners: PartnerRow[]): Promise<DecisionView[]> {
+  const decisions = await tx
+    .selectFrom('decisions')
+    .innerJoin('people', 'people.id', 'decisions.proposed_by')
+    .select([
+      'decisions.id',
+      'decisions.title',
+      'decisions.description',
+      'decisions.kind',
+      'decisions.sign_off_rule',
+      'decisions.proposed_at',
+      'decisions.agreed_at',
+      'people.name as proposed_by',
+    ])
+    .where('decisions.place_id', '=', placeId)
+    .orderBy('decisions.proposed_at', 'desc')
+    .orderBy('decisions.id', 'desc')
+    .execute();
+  const signOffs = await tx
+    .selectFrom('decision_sign_offs')
+    .innerJoin('partners', (join) =>
+      join.onRef('partners.place_id', '=', 'decision_sign_offs.place_id').onRef('partners.id', '=', 'decision_sign_offs.partner_id'),
+    )
+    .select(['decision_sign_offs.decision_id', 'decision_sign_offs.partner_id', 'decision_sign_offs.signed_at', 'partners.name as partner_name'])
+    .where('decision_sign_offs.place_id', '=', placeId)
+    .orderBy('partners.name')
+    .execute();
+  const partnerIds = partners.map((p) => p.id);
+  return decisions.map((decision) => {
+    const signed = signOffs.filter((s) => s.decision_id === decision.id);
+    const state = signOffState(decision.sign_off_rule, partnerIds, signed.map((s) => s.partner_id));
+    return {
+      ...decision,
+      signed_off_by: signed.map(({ partner_id, partner_name, signed_at }) => ({ partner_id, partner_name, signed_at })),
+      needed: state.needed,
+      given: state.given,
+      // Once agreed, a decision stays agreed even if partners join later.
+      met: decision.agreed_at !== null || state.met,
+    };
+  });
+}
+
+export async function findDecision(tx: Tx, placeId: number, decisionId: number): Promise<DecisionView> {
+  const partners = await listPartners(tx, placeId);
+  const decision = (await listDecisions(tx, placeId, partners)).find((d) => d.id === decisionId);
+  if (!decision) throw new NotFound('No such decision in this place');
+  return decision;
+}
+
+function assertPartnersOfPlace(partners: PartnerRow[], ids: number[], field: string) {
+  const known = new Set(partners.map((p) => p.id));
+  if (!ids.every((id) => known.has(id))) {
+    throw new Invalid('There is a problem with the sign-off', { [field]: 'Select partners of this place' });
+  }
+}
+
+export async function recordDecision(tx: Tx, placeId: number, input: NewDecision, actor: Actor): Promise<DecisionView> {
+  const partners = await listPartners(tx, placeId);
+  assertPartnersOfPlace(partners, input.signed_off_by, 'signed_off_by');
+  const state = signOffState(input.sign_off_rule, partners.map((p) => p.id), input.signed_off_by);
+  const decision = await tx
+    .insertInto('decisions')
+    .values({
+      place_id: placeId,
+      title: input.title,
+      description: input.description,
+      sign_off_rule: input.sign_off_rule,
+      proposed_by: actor.personId,
+      agreed_at: state.met ? new Date() : null,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  if (input.signed_off_by.length) {
+    await tx
+      .insertInto('decision_sign_offs')
+      .values(input.signed_off_by.map((partner_id) => ({ place_id: placeId, decision_id: decision.id, partner_id, signed_by: actor.personId })))
+      .execute();
+  }
+  await appendAudit(tx, {
+    person_id: actor.personId,
+    place_id: placeId,
+    action: 'decision.record',
+    subject: `decision:${decision.id}`,
+    detail: { title: input.title, sign_off_rule: input.sign_off_rule, signed_off_by: input.signed_off_by, agreed: state.met },
+  });
+  return findDecision(tx, placeId, decision.id);
+}
+
+/** Adds one partner's sign-off; the decision becomes agreed the moment the rule is met. */
+export async function signOffDecision(
+  tx: Tx,
+  placeId: number,
+  decisionId: number,
+  partnerId: number,
+  actor: Actor,
+): Promise<DecisionView> {
+  const partners = await listPartners(tx, placeId);
+  assertPartnersOfPlace(partners, [partnerId], 'partner_id');
+  // Lock the decision so two partners signing at once cannot both miss the moment it is agreed.
+  const locked = await tx
+    .selectFrom('decisions')
+    .select('id')
+    .where('place_id', '=', placeId)
+    .where('id', '=', decisionId)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!locked) throw new NotFound('No such decision in this place');
+  const inserted = await tx
+    .insertInto('decision_sign_offs')
+    .values({ place_id: placeId, decision_id: decisionId, partner_id: partnerId, signed_by: actor.personId })
+    .onConflict((oc) => oc.doNothing())
+    .returning('partner_id')
+    .executeTakeFirst();
+  const decision = await findDecision(tx, placeId, decisionId);
+  if (inserted) {
+    if (decision.met && !decision.agreed_at) {
+      await tx.updateTable('decisions').set({ agreed_at: new Date() }).where('place_id', '=', placeId).where('id', '=', decisionId).execute();
+    }
+    await appendAudit(tx, {
+      person_id: actor.personId,
+      place_id: placeId,
+      action: 'decision.sign_off',
+      subject: `decision:${decisionId}`,
+      detail: { partner_id: partnerId, agreed: decision.met },
+    });
+  }
+  return findDecision(tx, placeId, decisionId);
+}
+
+export async function listFacts(tx: Tx, placeId: number) {
+  return tx.selectFrom('place_facts').select(['label', 'value', 'source']).where('place_id', '=', placeId).orderBy('id').execute();
+}

@@ -1,0 +1,38 @@
+import { buildApp } from './app.ts';
+import { loadConfig } from './core/config.ts';
+import { openDatabase } from './core/db.ts';
+import { migrate } from './core/migrate.ts';
+import { seedDemo } from './places/demo.ts';
+
+/**
+ * `npm start`: open the database (PGlite in ./data unless DATABASE_URL is set), bring the schema
+ * up to date, load the demo pilots into an empty database, and serve.
+ */
+async function main() {
+  const config = loadConfig();
+  const db = await openDatabase(config);
+  const applied = await migrate(db);
+  if (applied.length) console.log(`Applied migrations: ${applied.join(', ')}`);
+  const demo = process.env.PLACEBUDGET_NO_DEMO === '1' ? null : await seedDemo(db);
+  if (demo?.seeded) console.log(`Loaded the demo: ${demo.places} places.`);
+
+  const app = await buildApp({ db, config }, { level: config.logLevel });
+  const shutdown = async (signal: string) => {
+    app.log.info({ signal }, 'shutting down');
+    await app.close();
+    await db.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+
+  await app.listen({ port: config.port, host: config.host });
+  const url = `http://localhost:${(app.server.address() as { port: number }).port}`;
+  console.log(`\nplacebudget is running at ${url} on ${db.engine === 'pglite' ? `PGlite (${config.dataDir})` : 'PostgreSQL'}`);
+  if (demo) console.log(`Demo sign-in: ${demo.login.email} / password: ${demo.login.password}\n`);
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

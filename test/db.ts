@@ -1,35 +1,65 @@
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import { openPGlite, openPostgres, type Database } from '../src/core/db.ts';
 import { migrate } from '../src/core/migrate.ts';
 
 export interface TestDatabase extends Database {
-  /** Closes and, on PostgreSQL, drops the database this test made. */
+  /** Closes and then removes the database this test made (drops it on PostgreSQL). */
   drop(): Promise<void>;
+  /** Opens the same database again after `close()`, e.g. once a child process has used it. */
+  reopen(): Promise<TestDatabase>;
+  /** The environment a child process (the CLI, the server) needs to open this same database. */
+  env: Record<string, string>;
 }
 
 /**
- * A fresh, migrated database for one test file: in-memory PGlite by default, or a new database
- * on the server named by DATABASE_URL, dropped again afterwards.
+ * A fresh, migrated database for one test file (on disk when a child process must open it too):
+ * in-memory PGlite by default, or a new database on the server named by DATABASE_URL, dropped
+ * again afterwards.
  */
-export async function openTestDatabase(): Promise<TestDatabase> {
+export async function openTestDatabase(options: { onDisk?: boolean } = {}): Promise<TestDatabase> {
   const serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) {
-    const db = await openPGlite('memory://');
-    await migrate(db);
-    return { ...db, drop: () => db.close() };
+    const dataDir = options.onDisk ? fs.mkdtempSync(path.join(os.tmpdir(), 'placebudget-test-')) : 'memory://';
+    const open = () => openPGlite(dataDir);
+    const remove = async () => {
+      if (options.onDisk) fs.rmSync(dataDir, { recursive: true, force: true });
+    };
+    return withLifecycle(await migrated(open()), open, remove, { PLACEBUDGET_DATA_DIR: dataDir });
   }
   const name = `placebudget_test_${randomBytes(6).toString('hex')}`;
   await adminQuery(serverUrl, `create database ${name}`);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
-  const db = await openPostgres(url.toString());
+  const open = () => openPostgres(url.toString());
+  const remove = () => adminQuery(serverUrl, `drop database if exists ${name} with (force)`);
+  return withLifecycle(await migrated(open()), open, remove, { DATABASE_URL: url.toString() });
+}
+
+async function migrated(opening: Promise<Database>): Promise<Database> {
+  const db = await opening;
   await migrate(db);
+  return db;
+}
+
+function withLifecycle(db: Database, open: () => Promise<Database>, remove: () => Promise<void>, env: Record<string, string>): TestDatabase {
+  let closed = false;
   return {
     ...db,
-    async drop() {
+    env,
+    async close() {
+      closed = true;
       await db.close();
-      await adminQuery(serverUrl, `drop database if exists ${name} with (force)`);
+    },
+    async drop() {
+      if (!closed) await db.close();
+      await remove();
+    },
+    async reopen() {
+      return withLifecycle(await open(), open, remove, env);
     },
   };
 }

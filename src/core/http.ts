@@ -7,10 +7,15 @@ import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { Ajv } from 'ajv';
+import addFormatsPlugin from 'ajv-formats';
 import type { Config } from './config.ts';
 import type { Database } from './db.ts';
 import { AppError, httpStatusOf, type FieldErrors } from './errors.ts';
 import { createTemplates, GOVUK_DIR, renderPage, SRC_DIR } from './web.ts';
+
+// ajv-formats is CommonJS; its default export arrives wrapped under ESM.
+const addFormats = addFormatsPlugin as unknown as (ajv: Ajv) => Ajv;
 
 export interface AppDeps {
   db: Database;
@@ -20,6 +25,8 @@ export interface AppDeps {
 declare module 'fastify' {
   interface FastifyInstance {
     deps: AppDeps;
+    /** Every route as registered, for the access tests that must cover each one. */
+    routeTable: { method: string; url: string }[];
   }
   interface FastifyContextConfig {
     /** Set false on the few forms that run before a session exists (sign in). */
@@ -41,20 +48,29 @@ export async function createHttpShell(deps: AppDeps, logger: FastifyServerOption
     logger,
     bodyLimit: BODY_LIMIT,
     trustProxy: false,
-    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: false } },
   });
+  useStrictBodies(app);
   app.decorate('deps', deps);
+  app.decorate('routeTable', [] as { method: string; url: string }[]);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) app.routeTable.push({ method, url: route.url });
+  });
 
   await app.register(helmet, {
     enableCSPNonces: true,
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
+        // helmet adds this response's nonce to both; 'self' lets the stylesheet and modules load.
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
         imgSrc: ["'self'", 'data:'],
         // ECharts' SVG puts font settings in style attributes; no inline <style> or script is allowed.
         styleSrcAttr: ["'unsafe-inline'"],
         formAction: ["'self'"],
         frameAncestors: ["'none'"],
+        // Plain http://localhost must keep working; deployments behind TLS get HSTS instead.
+        upgradeInsecureRequests: null,
       },
     },
   });
@@ -107,6 +123,17 @@ export async function createHttpShell(deps: AppDeps, logger: FastifyServerOption
     return { status: 'ok', engine: deps.db.engine };
   });
   return app;
+}
+
+/**
+ * URL parts arrive as text, so params and query strings are coerced ("12" → 12); bodies are
+ * JSON and must already have the right types, so a number sent as a name is an error.
+ */
+function useStrictBodies(app: FastifyInstance) {
+  const options = { allErrors: true, removeAdditional: false, useDefaults: true } as const;
+  const strict = addFormats(new Ajv({ ...options, coerceTypes: false }));
+  const coercing = addFormats(new Ajv({ ...options, coerceTypes: 'array' }));
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
 }
 
 interface ErrorBody {

@@ -56,7 +56,8 @@ export function placeScoped(prefix: '/places/:slug' | '/api/v1/places/:slug', ro
   return async (parent: FastifyInstance) => {
     await parent.register(
       async (app) => {
-        app.addHook('preHandler', async (request) => {
+        // Before body validation, so another place's URL is a 404 whatever the body says.
+        app.addHook('preValidation', async (request) => {
           request.place = await resolvePlace(app, request);
         });
         routes(app);

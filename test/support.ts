@@ -1,0 +1,68 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../src/app.ts';
+import { SESSION_COOKIE } from '../src/auth/domain.ts';
+import { createSession } from '../src/auth/store.ts';
+import { loadConfig } from '../src/core/config.ts';
+import type { PlaceKind, Role } from '../src/places/domain.ts';
+import { openTestDatabase, type TestDatabase } from './db.ts';
+
+export interface TestApp {
+  db: TestDatabase;
+  app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+/** The whole product over a fresh database, driven with `app.inject`. */
+export async function startTestApp(): Promise<TestApp> {
+  const db = await openTestDatabase();
+  const app = await buildApp({ db, config: { ...loadConfig({}), secureCookies: false } });
+  return {
+    db,
+    app,
+    async close() {
+      await app.close();
+      await db.drop();
+    },
+  };
+}
+
+export async function makePlace(db: TestDatabase, slug: string, kind: PlaceKind = 'whole_place', parentId: number | null = null) {
+  const row = await db.kysely
+    .insertInto('places')
+    .values({ slug, name: slug.replace(/-/g, ' '), kind, parent_id: parentId })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+export async function makePartner(db: TestDatabase, placeId: number, name: string, agency_type: 'council' | 'police' | 'health' = 'council') {
+  const row = await db.kysely.insertInto('partners').values({ place_id: placeId, name, agency_type }).returning('id').executeTakeFirstOrThrow();
+  return row.id;
+}
+
+/** A person with roles: `[placeId, role, partnerId?]` each. No password: tests sign in by session. */
+export async function makePerson(db: TestDatabase, email: string, roles: [number, Role, number?][] = []) {
+  const person = await db.kysely
+    .insertInto('people')
+    .values({ email, name: email.split('@')[0]!, password_hash: null })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  for (const [place_id, role, partner_id] of roles) {
+    await db.kysely.insertInto('memberships').values({ place_id, person_id: person.id, role, partner_id: partner_id ?? null }).execute();
+  }
+  return person.id;
+}
+
+export interface SignedIn {
+  /** Headers for a GET. */
+  read: Record<string, string>;
+  /** Headers for a change: the session cookie and the CSRF token. */
+  write: Record<string, string>;
+  csrfToken: string;
+}
+
+export async function signInAs(db: TestDatabase, personId: number): Promise<SignedIn> {
+  const { token, csrfToken } = await createSession(db, personId, 1);
+  const cookie = `${SESSION_COOKIE}=${token}`;
+  return { read: { cookie }, write: { cookie, 'x-csrf-token': csrfToken }, csrfToken };
+}

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Database } from '../core/db.ts';
-import type { Role } from '../places/domain.ts';
+import type { PlaceKind, Role } from '../places/domain.ts';
 import { DUMMY_HASH, verifyPassword } from './password.ts';
 
 export interface SessionPerson {
@@ -73,22 +73,34 @@ export async function revokeAllSessions(db: Database, personId: number): Promise
 }
 
 export interface PlaceMembership {
-  placeId: number;
+  id: number;
+  slug: string;
+  name: string;
+  kind: PlaceKind;
   roles: Role[];
   partnerIds: number[];
 }
 
-/** The person's roles in one place; empty when they are not a member (and must get a 404). */
-export async function membershipOf(db: Database, personId: number, placeId: number): Promise<PlaceMembership> {
+/**
+ * The place and the person's roles in it, in one query; undefined when the place does not exist
+ * or the person is not a member, which callers must answer identically (404).
+ */
+export async function membershipBySlug(db: Database, personId: number, slug: string): Promise<PlaceMembership | undefined> {
   const rows = await db.kysely
-    .selectFrom('memberships')
-    .select(['role', 'partner_id'])
-    .where('person_id', '=', personId)
-    .where('place_id', '=', placeId)
+    .selectFrom('places')
+    .innerJoin('memberships', 'memberships.place_id', 'places.id')
+    .select(['places.id', 'places.slug', 'places.name', 'places.kind', 'memberships.role', 'memberships.partner_id'])
+    .where('places.slug', '=', slug)
+    .where('memberships.person_id', '=', personId)
     .execute();
+  const first = rows[0];
+  if (!first) return undefined;
   return {
-    placeId,
+    id: first.id,
+    slug: first.slug,
+    name: first.name,
+    kind: first.kind,
     roles: rows.map((r) => r.role),
-    partnerIds: rows.flatMap((r) => (r.partner_id === null ? [] : [r.partner_id])),
+    partnerIds: [...new Set(rows.flatMap((r) => (r.partner_id === null ? [] : [r.partner_id])))],
   };
 }

@@ -152,8 +152,8 @@ export const APP_ROLE = 'placebudget_app';
 export async function inPlace<T>(db: Database, placeId: number, work: (tx: Tx) => Promise<T>): Promise<T> {
   assert(Number.isSafeInteger(placeId) && placeId > 0, 'a place id is a positive integer');
   return db.kysely.transaction().execute(async (tx) => {
-    await sql`select set_config('app.place_id', ${String(placeId)}, true)`.execute(tx);
-    await sql.raw(`set local role ${APP_ROLE}`).execute(tx);
+    // One round trip: set_config('role', …, true) is SET LOCAL ROLE.
+    await sql`select set_config('app.place_id', ${String(placeId)}, true), set_config('role', ${APP_ROLE}, true)`.execute(tx);
     return work(tx);
   });
 }

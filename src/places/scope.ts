@@ -3,10 +3,9 @@ import { inPlace, type Tx } from '../core/db.ts';
 import { Forbidden, NotFound } from '../core/errors.ts';
 import { allows, type Permission } from '../auth/domain.ts';
 import { requirePerson } from '../auth/plugin.ts';
-import { membershipOf } from '../auth/store.ts';
+import { membershipBySlug } from '../auth/store.ts';
 import type { SessionPerson } from '../auth/store.ts';
 import type { PlaceKind, Role } from './domain.ts';
-import { findPlaceBySlug } from './store.ts';
 
 /** The place a request is about, and what the signed-in person may do there. */
 export interface PlaceContext {
@@ -33,19 +32,9 @@ declare module 'fastify' {
 async function resolvePlace(app: FastifyInstance, request: FastifyRequest): Promise<PlaceContext> {
   const person = requirePerson(request);
   const slug = (request.params as { slug?: string }).slug ?? '';
-  const place = await findPlaceBySlug(app.deps.db, slug);
-  if (!place) throw new NotFound('Place not found');
-  const membership = await membershipOf(app.deps.db, person.id, place.id);
-  if (membership.roles.length === 0) throw new NotFound('Place not found');
-  return {
-    id: place.id,
-    slug: place.slug,
-    name: place.name,
-    kind: place.kind,
-    roles: membership.roles,
-    partnerIds: membership.partnerIds,
-    person,
-  };
+  const membership = await membershipBySlug(app.deps.db, person.id, slug);
+  if (!membership) throw new NotFound('Place not found');
+  return { ...membership, person };
 }
 
 /**

@@ -3,6 +3,7 @@ import { loadConfig } from './core/config.ts';
 import { openDatabase } from './core/db.ts';
 import { AppError, exitCodeOf } from './core/errors.ts';
 import { migrate } from './core/migrate.ts';
+import { backup, restore } from './core/backup.ts';
 import { auditCommands } from './audit/cli.ts';
 import { placeCommands } from './places/cli.ts';
 
@@ -27,6 +28,22 @@ export function buildCli(): Command {
     .description('start the web server (the same as npm start)')
     .action(async () => {
       await import('./server.ts');
+    });
+  program
+    .command('backup')
+    .requiredOption('--out <file>', 'where to write the backup')
+    .description('back up the whole database (stop the server first when using the embedded database)')
+    .action(async (options: { out: string }) => {
+      const result = await backup(loadConfig(), options.out);
+      console.log(`Backed up the ${result.engine === 'pglite' ? 'embedded' : 'PostgreSQL'} database to ${result.file} (${result.bytes} bytes).`);
+    });
+  program
+    .command('restore')
+    .requiredOption('--in <file>', 'a file made by placebudget backup')
+    .description('replace the database with a backup; the replaced embedded database folder is kept beside it')
+    .action(async (options: { in: string }) => {
+      const result = await restore(loadConfig(), options.in);
+      console.log(`Restored ${options.in}.${result.keptAs ? ` The previous database is kept in ${result.keptAs}.` : ''}`);
     });
   placeCommands(program);
   auditCommands(program);

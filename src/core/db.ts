@@ -39,11 +39,18 @@ export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir
 }
 
 /** `dataDir` of 'memory://' keeps the database in memory (tests). */
-export async function openPGlite(dataDir: string): Promise<Database> {
+export async function openPGlite(dataDir: string, options: { loadDataDir?: Blob } = {}): Promise<Database> {
   const unlock = dataDir.startsWith('memory://') ? () => undefined : lockDataDir(dataDir);
-  const pglite = await PGlite.create(dataDir, {
-    parsers: { [OID.int8]: parseInt8, [OID.date]: identity, [OID.numeric]: identity },
-  });
+  let pglite: PGlite;
+  try {
+    pglite = await PGlite.create(dataDir, {
+      parsers: { [OID.int8]: parseInt8, [OID.date]: identity, [OID.numeric]: identity },
+      ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+    });
+  } catch (err) {
+    unlock();
+    throw err;
+  }
   const kysely = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
   return {
     engine: 'pglite',
@@ -72,7 +79,7 @@ export async function openPGlite(dataDir: string): Promise<Database> {
  * PGlite is one process's database: a second process opening the same folder would corrupt it.
  * A lock file names the owner; a lock left by a process that has died (kill -9) is taken over.
  */
-function lockDataDir(dataDir: string): () => void {
+export function lockDataDir(dataDir: string): () => void {
   fs.mkdirSync(dataDir, { recursive: true });
   const lockPath = path.join(dataDir, 'placebudget.lock');
   for (let attempt = 0; attempt < 2; attempt++) {

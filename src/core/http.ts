@@ -17,6 +17,13 @@ import { createTemplates, GOVUK_DIR, renderPage, SRC_DIR } from './web.ts';
 // ajv-formats is CommonJS; its default export arrives wrapped under ESM.
 const addFormats = addFormatsPlugin as unknown as (ajv: Ajv) => Ajv;
 
+export interface RouteEntry {
+  method: string;
+  url: string;
+  /** The JSON schema of the body, for the tests that throw bad input at every route. */
+  bodySchema?: object;
+}
+
 export interface AppDeps {
   db: Database;
   config: Config;
@@ -26,7 +33,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     deps: AppDeps;
     /** Every route as registered, for the access tests that must cover each one. */
-    routeTable: { method: string; url: string }[];
+    routeTable: RouteEntry[];
   }
   interface FastifyContextConfig {
     /** Set false on the few forms that run before a session exists (sign in). */
@@ -51,9 +58,10 @@ export async function createHttpShell(deps: AppDeps, logger: FastifyServerOption
   });
   useStrictBodies(app);
   app.decorate('deps', deps);
-  app.decorate('routeTable', [] as { method: string; url: string }[]);
+  app.decorate('routeTable', [] as RouteEntry[]);
   app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) app.routeTable.push({ method, url: route.url });
+    const body = (route.schema as { body?: object } | undefined)?.body;
+    for (const method of [route.method].flat()) app.routeTable.push({ method, url: route.url, ...(body ? { bodySchema: body } : {}) });
   });
 
   await app.register(helmet, {
@@ -118,6 +126,8 @@ export async function createHttpShell(deps: AppDeps, logger: FastifyServerOption
     sendError(new AppError('not_found', 'Page not found'), request, reply),
   );
 
+  app.addHook('preHandler', async (request) => rejectUnstorableText(request.body));
+
   app.get('/healthz', { schema: { hide: true } }, async () => {
     await deps.db.kysely.selectNoFrom((eb) => eb.lit(1).as('ok')).execute();
     return { status: 'ok', engine: deps.db.engine };
@@ -134,6 +144,28 @@ function useStrictBodies(app: FastifyInstance) {
   const strict = addFormats(new Ajv({ ...options, coerceTypes: false }));
   const coercing = addFormats(new Ajv({ ...options, coerceTypes: 'array' }));
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
+}
+
+/**
+ * PostgreSQL text cannot hold NUL, and a lone UTF-16 surrogate would be stored as U+FFFD: both
+ * would change what the person sent, so they are refused before any handler sees them.
+ */
+export function rejectUnstorableText(body: unknown) {
+  const fields: FieldErrors = {};
+  const walk = (value: unknown, path: string, depth: number) => {
+    if (depth > 32) return;
+    if (typeof value === 'string') {
+      if (value.includes('\u0000') || !value.isWellFormed()) {
+        fields[path || 'body'] = 'contains a character that cannot be stored (a NUL or a broken Unicode character)';
+      }
+    } else if (Array.isArray(value)) {
+      value.forEach((item, i) => walk(item, `${path}[${i}]`, depth + 1));
+    } else if (value && typeof value === 'object') {
+      for (const [key, item] of Object.entries(value)) walk(item, path ? `${path}.${key}` : key, depth + 1);
+    }
+  };
+  walk(body, '', 0);
+  if (Object.keys(fields).length) throw new AppError('invalid', 'The text sent contains characters that cannot be stored', fields);
 }
 
 interface ErrorBody {

@@ -63,6 +63,21 @@ describe(`sign-in and sessions on ${engineName}`, () => {
     assert.deepEqual(entry, { action: 'auth.sign_in', person_id: personId });
   });
 
+  it('never adopts a session token the browser brought with it (session fixation)', async () => {
+    // A token an attacker planted: well-formed, unknown to the server.
+    const planted = 'A'.repeat(43);
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/sign-in',
+      headers: { cookie: `pb_session=${planted}` },
+      payload: { email: 'finance@essex.test', password: PASSWORD },
+    });
+    const issued = res.cookies.find((c) => c.name === 'pb_session')!.value;
+    assert.notEqual(issued, planted);
+    const withPlanted = await t.app.inject({ method: 'GET', url: '/api/v1/session', headers: { cookie: `pb_session=${planted}` } });
+    assert.equal(withPlanted.statusCode, 401);
+  });
+
   it('gives one message for a wrong password and an unknown email, and shows the error summary', async () => {
     for (const res of [await signIn('finance@essex.test', 'wrong password!'), await signIn('nobody@essex.test', PASSWORD)]) {
       assert.equal(res.statusCode, 400);

@@ -7,6 +7,7 @@ export const PERMISSIONS = {
   'decision.record': ['admin'],
   'decision.sign_off': ['admin', 'partner_rep'],
   'people.read': ['admin', 'finance', 'partner_rep', 'key_worker', 'analyst', 'observer'],
+  'people.manage': ['admin'],
   'audit.read': ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 

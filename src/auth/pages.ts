@@ -1,5 +1,9 @@
 import type { FastifyInstance } from 'fastify';
+import { appendAudit } from '../audit/store.ts';
+import { inSystem } from '../core/db.ts';
 import { Invalid } from '../core/errors.ts';
+import { hashPassword, validateNewPassword } from './password.ts';
+import { acceptInvitation, createSession, findInvitation } from './store.ts';
 import { errorList, fieldMessages } from '../core/web.ts';
 import { clearSessionCookie, setSessionCookie } from './plugin.ts';
 import { signIn, signInRateLimit, signOut, validateSignIn } from './routes.ts';
@@ -39,6 +43,41 @@ export async function authPages(app: FastifyInstance) {
           400,
         );
       }
+    },
+  );
+
+  app.get<{ Params: { token: string } }>('/invitations/:token', { schema: { hide: true } }, async (request, reply) => {
+    const invitation = await findInvitation(app.deps.db, request.params.token);
+    if (!invitation) return reply.page('auth/views/invitation-expired.njk', { title: 'This link has expired' }, 404);
+    return reply.page('auth/views/invitation.njk', { title: 'Set your password', invitation, token: request.params.token });
+  });
+
+  app.post<{ Params: { token: string }; Body: { password?: string; confirm?: string } }>(
+    '/invitations/:token',
+    // No session exists yet; the one-time token is the credential, and tries are rate-limited.
+    { config: { csrf: false, rateLimit: { max: 10, timeWindow: '1 minute' } }, schema: { hide: true } },
+    async (request, reply) => {
+      const { token } = request.params;
+      const invitation = await findInvitation(app.deps.db, token);
+      if (!invitation) return reply.page('auth/views/invitation-expired.njk', { title: 'This link has expired' }, 404);
+      const password = request.body?.password ?? '';
+      const problem = validateNewPassword(password) ?? (password !== request.body?.confirm ? 'The passwords do not match' : null);
+      if (problem) {
+        const fields = { password: problem };
+        return reply.page(
+          'auth/views/invitation.njk',
+          { title: 'Set your password', invitation, token, errors: errorList(fields, ['password']), fieldErrors: fieldMessages(fields) },
+          400,
+        );
+      }
+      const personId = await acceptInvitation(app.deps.db, token, await hashPassword(password));
+      if (personId === undefined) return reply.page('auth/views/invitation-expired.njk', { title: 'This link has expired' }, 404);
+      const session = await createSession(app.deps.db, personId, app.deps.config.sessionHours);
+      await inSystem(app.deps.db, (tx) =>
+        appendAudit(tx, { person_id: personId, place_id: null, action: 'auth.password_set', subject: `person:${personId}` }),
+      );
+      setSessionCookie(reply, session.token, app.deps.config.sessionHours);
+      return reply.redirect('/', 303);
     },
   );
 

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Database } from '../core/db.ts';
+import type { Database, Tx } from '../core/db.ts';
 import type { PlaceKind, Role } from '../places/domain.ts';
 import { DUMMY_HASH, verifyPassword } from './password.ts';
 
@@ -70,6 +70,49 @@ export async function revokeAllSessions(db: Database, personId: number): Promise
     .where('person_id', '=', personId)
     .where('revoked_at', 'is', null)
     .execute();
+}
+
+const INVITATION_DAYS = 7;
+
+/** A one-time link for a person to set their password; the raw token is returned once, never stored. */
+export async function createInvitation(tx: Tx, personId: number, createdBy: number): Promise<string> {
+  const token = randomBytes(32).toString('base64url');
+  await tx
+    .insertInto('invitations')
+    .values({ id: hashToken(token), person_id: personId, created_by: createdBy, expires_at: new Date(Date.now() + INVITATION_DAYS * 86_400_000) })
+    .execute();
+  return token;
+}
+
+export async function findInvitation(db: Database, token: string): Promise<{ id: string; personId: number; email: string; name: string } | undefined> {
+  if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined;
+  const row = await db.kysely
+    .selectFrom('invitations')
+    .innerJoin('people', 'people.id', 'invitations.person_id')
+    .select(['invitations.id', 'people.id as personId', 'people.email', 'people.name'])
+    .where('invitations.id', '=', hashToken(token))
+    .where('invitations.used_at', 'is', null)
+    .where('invitations.expires_at', '>', new Date())
+    .executeTakeFirst();
+  return row;
+}
+
+/** Sets the password and spends the invitation in one transaction; other sessions end. */
+export async function acceptInvitation(db: Database, token: string, passwordHash: string): Promise<number | undefined> {
+  return db.kysely.transaction().execute(async (tx) => {
+    const spent = await tx
+      .updateTable('invitations')
+      .set({ used_at: new Date() })
+      .where('id', '=', hashToken(token))
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', new Date())
+      .returning('person_id')
+      .executeTakeFirst();
+    if (!spent) return undefined;
+    await tx.updateTable('people').set({ password_hash: passwordHash }).where('id', '=', spent.person_id).execute();
+    await tx.updateTable('sessions').set({ revoked_at: new Date() }).where('person_id', '=', spent.person_id).where('revoked_at', 'is', null).execute();
+    return spent.person_id;
+  });
 }
 
 export interface PlaceMembership {

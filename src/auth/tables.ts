@@ -9,6 +9,16 @@ export interface SessionsTable {
   revoked_at: Date | null;
 }
 
+export interface InvitationsTable {
+  id: string;
+  person_id: number;
+  created_by: number;
+  created_at: Generated<Date>;
+  expires_at: Date;
+  used_at: Date | null;
+}
+
 export interface AuthTables {
   sessions: SessionsTable;
+  invitations: InvitationsTable;
 }

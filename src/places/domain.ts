@@ -140,3 +140,42 @@ export function validateNewDecision(input: {
   if (Object.keys(fields).length) throw new Invalid('There is a problem with the decision', fields);
   return { title, description, sign_off_rule: rule as SignOffRule, signed_off_by: [...new Set(signed)] };
 }
+
+/** Roles that act for a partner agency, so adding one needs the partner too. */
+export const PARTNER_ROLES: readonly Role[] = ['partner_rep', 'key_worker'];
+
+export const ROLE_LABELS: Record<Role, string> = {
+  admin: 'Administrator – manages partners, people and the board’s record',
+  finance: 'Finance – posts to the pooled budget',
+  partner_rep: 'Partner representative – signs off for their agency and sees its statement',
+  key_worker: 'Key worker – works with families for their agency',
+  analyst: 'Analyst – builds business cases and reads the figures',
+  resident: 'Resident – proposes and votes in participatory budgeting',
+  observer: 'Observer – reads the place’s record',
+};
+
+export interface NewMember {
+  email: string;
+  name: string;
+  role: Role;
+  partner_id: number | null;
+}
+
+export function validateNewMember(input: { email?: unknown; name?: unknown; role?: unknown; partner_id?: unknown }): NewMember {
+  const fields: FieldErrors = {};
+  const email = typeof input.email === 'string' ? input.email.trim().toLowerCase() : '';
+  if (!email) fields.email = 'Enter their email address';
+  else if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) || email.length > 320) {
+    fields.email = 'Enter an email address in the correct format, like name@example.org';
+  }
+  const name = typeof input.name === 'string' ? input.name.trim() : '';
+  if (!name) fields.name = 'Enter their full name';
+  else if (name.length > 200) fields.name = 'Name must be 200 characters or fewer';
+  const role = input.role as Role;
+  if (!ROLES.includes(role)) fields.role = 'Select their role in this place';
+  const partnerRaw = input.partner_id === '' || input.partner_id === undefined || input.partner_id === null ? null : Number(input.partner_id);
+  if (partnerRaw !== null && !(Number.isSafeInteger(partnerRaw) && partnerRaw > 0)) fields.partner_id = 'Select a partner from the list';
+  else if (PARTNER_ROLES.includes(role) && partnerRaw === null) fields.partner_id = 'Select the partner they work for';
+  if (Object.keys(fields).length) throw new Invalid('There is a problem with the person', fields);
+  return { email, name, role, partner_id: PARTNER_ROLES.includes(role) ? partnerRaw : null };
+}

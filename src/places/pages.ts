@@ -3,12 +3,36 @@ import { requirePerson } from '../auth/plugin.ts';
 import { allows } from '../auth/domain.ts';
 import { listPlaceAudit } from '../audit/store.ts';
 import { barChart } from '../core/chart.ts';
-import { Invalid } from '../core/errors.ts';
+import { Invalid, NotFound } from '../core/errors.ts';
 import { errorList, fieldMessages } from '../core/web.ts';
-import { AGENCY_LABELS, AGENCY_TYPES, SIGN_OFF_RULE_LABELS, SIGN_OFF_RULES, validateNewDecision, validateNewPartner } from './domain.ts';
-import { assertMaySignFor } from './routes.ts';
+import {
+  AGENCY_LABELS,
+  AGENCY_TYPES,
+  ROLE_LABELS,
+  ROLES,
+  SIGN_OFF_RULE_LABELS,
+  SIGN_OFF_RULES,
+  validateNewDecision,
+  validateNewMember,
+  validateNewPartner,
+  type Role,
+} from './domain.ts';
+import { assertMaySignFor, invitationUrl } from './routes.ts';
 import { inRequestPlace, need, placeScoped, type PlaceContext } from './scope.ts';
-import { addPartner, listDecisions, listFacts, listPartners, listPeople, listPlacesOf, recordDecision, signOffDecision, type PartnerRow } from './store.ts';
+import {
+  addMember,
+  addPartner,
+  listDecisions,
+  listFacts,
+  listPartners,
+  listPeople,
+  listPlacesOf,
+  recordDecision,
+  removeRole,
+  signOffDecision,
+  type AddedMember,
+  type PartnerRow,
+} from './store.ts';
 
 const agencyItems = (selected?: string) =>
   AGENCY_TYPES.map((value) => ({ value, text: AGENCY_LABELS[value], checked: value === selected }));
@@ -40,6 +64,7 @@ function can(place: PlaceContext) {
     recordDecisions: allows(place.roles, 'decision.record'),
     signOff: allows(place.roles, 'decision.sign_off'),
     readPeople: allows(place.roles, 'people.read'),
+    managePeople: allows(place.roles, 'people.manage'),
     readAudit: allows(place.roles, 'audit.read'),
   };
 }
@@ -134,6 +159,43 @@ export async function placePages(app: FastifyInstance) {
         },
       );
 
+      scoped.get('/people/new', { schema: { hide: true } }, async (request, reply) => {
+        const place = need(request, 'people.manage');
+        const partners = await inRequestPlace(request, place, (tx) => listPartners(tx, place.id));
+        return reply.page('places/views/person-new.njk', memberFormContext(place, partners, {}));
+      });
+
+      scoped.post<{ Body: Record<string, string> }>('/people', { schema: { hide: true } }, async (request, reply) => {
+        const place = need(request, 'people.manage');
+        const body = request.body ?? {};
+        const partners = await inRequestPlace(request, place, (tx) => listPartners(tx, place.id));
+        let added: AddedMember | undefined;
+        const shown = await formOr(reply, 'places/views/person-new.njk', memberFormContext(place, partners, body), ['email', 'name', 'role', 'partner_id'], async () => {
+          added = await inRequestPlace(request, place, (tx) => addMember(tx, place.id, validateNewMember(body), { personId: place.person.id }));
+        });
+        if (shown) return shown;
+        return reply.page('places/views/person-added.njk', {
+          title: 'Person added',
+          place,
+          name: body.name,
+          role: ROLE_LABELS[body.role as Role],
+          invitationUrl: added?.invitation_token ? invitationUrl(request, added.invitation_token) : null,
+        });
+      });
+
+      scoped.post<{ Params: { slug: string; personId: string; role: string } }>(
+        '/people/:personId/roles/:role/remove',
+        { schema: { hide: true } },
+        async (request, reply) => {
+          const place = need(request, 'people.manage');
+          const personId = Number(request.params.personId);
+          const role = request.params.role as Role;
+          if (!Number.isSafeInteger(personId) || !ROLES.includes(role)) throw new NotFound('No such role here');
+          await inRequestPlace(request, place, (tx) => removeRole(tx, place.id, personId, role, { personId: place.person.id }));
+          return reply.redirect(`/places/${place.slug}#people`, 303);
+        },
+      );
+
       scoped.get<{ Querystring: { page?: string } }>('/audit', { schema: { hide: true } }, async (request, reply) => {
         const place = need(request, 'audit.read');
         const page = Math.max(1, Math.min(100_000, Number(request.query.page) || 1));
@@ -148,6 +210,16 @@ export async function placePages(app: FastifyInstance) {
       });
     }),
   );
+}
+
+function memberFormContext(place: PlaceContext, partners: PartnerRow[], values: Record<string, string>) {
+  return {
+    title: 'Add a person',
+    place,
+    values,
+    roleItems: ROLES.map((value) => ({ value, text: ROLE_LABELS[value], checked: value === values.role })),
+    partnerItems: [{ value: '', text: 'Not for a partner' }, ...partners.map((p) => ({ value: String(p.id), text: p.name, selected: String(p.id) === values.partner_id }))],
+  };
 }
 
 function decisionFormContext(place: PlaceContext, partners: PartnerRow[], values: Record<string, string | string[]>) {

@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { requirePerson } from '../auth/plugin.ts';
 import { listPlaceAudit } from '../audit/store.ts';
-import { AGENCY_TYPES, ROLES, SIGN_OFF_RULES, validateNewDecision, validateNewPartner } from './domain.ts';
+import type { FastifyRequest } from 'fastify';
+import { AGENCY_TYPES, ROLES, SIGN_OFF_RULES, validateNewDecision, validateNewMember, validateNewPartner, type Role } from './domain.ts';
 import { inRequestPlace, need, placeScoped } from './scope.ts';
 import {
+  addMember,
   addPartner,
   listDecisions,
   listFacts,
@@ -12,6 +14,7 @@ import {
   listPlaces,
   listPlacesOf,
   recordDecision,
+  removeRole,
   signOffDecision,
 } from './store.ts';
 import { Forbidden } from '../core/errors.ts';
@@ -190,6 +193,50 @@ export async function placeRoutes(app: FastifyInstance) {
         },
       );
 
+      scoped.post<{ Body: { email: string; name: string; role: string; partner_id?: number | null } }>(
+        '/people',
+        {
+          schema: {
+            tags: ['places'],
+            summary: 'Give a person a role in the place (admin); a new person gets a one-time link to set their password',
+            params: slugParam,
+            body: {
+              type: 'object',
+              properties: { email: text(320), name: text(200), role: { type: 'string', enum: ROLES }, partner_id: { anyOf: [id, { type: 'null' }] } },
+              required: ['email', 'name', 'role'],
+              additionalProperties: false,
+            },
+            response: { 201: { type: 'object', properties: { person_id: id, invitation_url: { type: 'string' } }, required: ['person_id'] } },
+          },
+        },
+        async (request, reply) => {
+          const place = need(request, 'people.manage');
+          const input = validateNewMember(request.body);
+          const added = await inRequestPlace(request, place, (tx) => addMember(tx, place.id, input, { personId: place.person.id }));
+          return reply.code(201).send({
+            person_id: added.person_id,
+            ...(added.invitation_token ? { invitation_url: invitationUrl(request, added.invitation_token) } : {}),
+          });
+        },
+      );
+
+      scoped.delete<{ Params: { slug: string; personId: number; role: Role } }>(
+        '/people/:personId/roles/:role',
+        {
+          schema: {
+            tags: ['places'],
+            summary: 'Take a role away from a person (admin); the place keeps at least one administrator',
+            params: { type: 'object', properties: { slug: { type: 'string' }, personId: id, role: { type: 'string', enum: ROLES } }, required: ['slug', 'personId', 'role'] },
+            response: { 204: { type: 'null' } },
+          },
+        },
+        async (request, reply) => {
+          const place = need(request, 'people.manage');
+          await inRequestPlace(request, place, (tx) => removeRole(tx, place.id, request.params.personId, request.params.role, { personId: place.person.id }));
+          return reply.code(204).send();
+        },
+      );
+
       scoped.get(
         '/decisions',
         { schema: { tags: ['board'], summary: 'Programme board decisions, newest first', params: slugParam, response: { 200: { type: 'array', items: decision } } } },
@@ -271,4 +318,9 @@ export async function placeRoutes(app: FastifyInstance) {
 export function assertMaySignFor(roles: string[], partnerIds: number[], partnerId: number) {
   if (roles.includes('admin') || partnerIds.includes(partnerId)) return;
   throw new Forbidden('You can only sign off for the partner you represent');
+}
+
+/** The link a new person opens to set their password; the admin passes it on. */
+export function invitationUrl(request: FastifyRequest, token: string): string {
+  return `${request.protocol}://${request.host}/invitations/${token}`;
 }

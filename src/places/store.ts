@@ -1,7 +1,8 @@
 import type { Database, Tx } from '../core/db.ts';
 import { Invalid, NotFound } from '../core/errors.ts';
 import { appendAudit } from '../audit/store.ts';
-import { signOffState, type AgencyType, type NewDecision, type NewPartner, type PlaceKind, type Role, type SignOffRule } from './domain.ts';
+import { createInvitation } from '../auth/store.ts';
+import { signOffState, type AgencyType, type NewDecision, type NewMember, type NewPartner, type PlaceKind, type Role, type SignOffRule } from './domain.ts';
 import type { Place } from './tables.ts';
 
 export interface PlaceSummary {
@@ -261,4 +262,57 @@ export async function signOffDecision(
 
 export async function listFacts(tx: Tx, placeId: number) {
   return tx.selectFrom('place_facts').select(['label', 'value', 'source']).where('place_id', '=', placeId).orderBy('id').execute();
+}
+
+export interface AddedMember {
+  person_id: number;
+  /** Present when the person is new: the one-time token for their set-password link. */
+  invitation_token?: string;
+}
+
+/**
+ * Gives a person a role in the place, adding them first if they are new (with an invitation to
+ * set their password). Adding a role they already have changes nothing.
+ */
+export async function addMember(tx: Tx, placeId: number, input: NewMember, actor: Actor): Promise<AddedMember> {
+  if (input.partner_id !== null) assertPartnersOfPlace(await listPartners(tx, placeId), [input.partner_id], 'partner_id');
+  const existing = await tx.selectFrom('people').select('id').where('email', '=', input.email).executeTakeFirst();
+  const personId =
+    existing?.id ??
+    (await tx.insertInto('people').values({ email: input.email, name: input.name }).returning('id').executeTakeFirstOrThrow()).id;
+  const granted = await tx
+    .insertInto('memberships')
+    .values({ place_id: placeId, person_id: personId, role: input.role, partner_id: input.partner_id })
+    .onConflict((oc) => oc.doNothing())
+    .returning('role')
+    .executeTakeFirst();
+  if (!granted) throw new Invalid('There is a problem with the person', { role: 'They already have this role in this place' });
+  const invitation_token = existing ? undefined : await createInvitation(tx, personId, actor.personId);
+  await appendAudit(tx, {
+    person_id: actor.personId,
+    place_id: placeId,
+    action: 'membership.grant',
+    subject: `person:${personId}`,
+    detail: { role: input.role, partner_id: input.partner_id, new_person: !existing },
+  });
+  return invitation_token ? { person_id: personId, invitation_token } : { person_id: personId };
+}
+
+/** Takes a role away; the place always keeps at least one administrator. */
+export async function removeRole(tx: Tx, placeId: number, personId: number, role: Role, actor: Actor): Promise<void> {
+  if (role === 'admin') {
+    const admins = await tx.selectFrom('memberships').select('person_id').where('place_id', '=', placeId).where('role', '=', 'admin').execute();
+    if (admins.length === 1 && admins[0]!.person_id === personId) {
+      throw new Invalid('The place needs an administrator', { role: 'Add another administrator before removing the last one' });
+    }
+  }
+  const removed = await tx
+    .deleteFrom('memberships')
+    .where('place_id', '=', placeId)
+    .where('person_id', '=', personId)
+    .where('role', '=', role)
+    .returning('role')
+    .executeTakeFirst();
+  if (!removed) throw new NotFound('That person does not have that role here');
+  await appendAudit(tx, { person_id: actor.personId, place_id: placeId, action: 'membership.revoke', subject: `person:${personId}`, detail: { role } });
 }

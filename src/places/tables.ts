@@ -1,4 +1,4 @@
-import type { Generated, Selectable } from 'kysely';
+import type { ColumnType, Generated, Selectable } from 'kysely';
 import type { AgencyType, PlaceKind, Role, SignOffRule } from './domain.ts';
 
 export interface PlacesTable {
@@ -17,7 +17,7 @@ export interface PeopleTable {
   id: Generated<number>;
   email: string;
   name: string;
-  password_hash: string | null;
+  password_hash: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Generated<Date>;
 }
 

@@ -50,6 +50,10 @@ export async function createHttpShell(deps: AppDeps, logger: FastifyServerOption
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
+        // Named here so helmet adds its nonce to 'self'; left out, they would be nonce-only and the
+        // browser would refuse our own stylesheets.
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
         imgSrc: ["'self'", 'data:'],
         // ECharts' SVG puts font settings in style attributes; no inline <style> or script is allowed.
         styleSrcAttr: ["'unsafe-inline'"],

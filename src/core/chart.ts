@@ -8,14 +8,20 @@ export interface ChartFigure {
   table: { head: string[]; rows: string[][] };
 }
 
+// Single quotes only: ECharts writes the family into a double-quoted style attribute unescaped.
+const TEXT = { fontFamily: "'GDS Transport', arial, sans-serif", fontSize: 16, color: '#0b0c0c' };
 const PALETTE = ['#1d70b8', '#f47738', '#00703c', '#912b88', '#d4351c', '#5694ca', '#85994b', '#6f72af'];
 
 /** Server-side SVG: no JavaScript in the browser, and the same picture on every device. */
 export function renderSvg(option: EChartsOption, size: { width: number; height: number }): string {
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, ...size });
   try {
-    chart.setOption({ animation: false, color: PALETTE, aria: { enabled: true }, ...option });
-    return chart.renderToSVGString();
+    // The page's own typeface and body size: the SVG shrinks with the screen, so smaller text would
+    // be unreadable on a phone.
+    chart.setOption({ animation: false, color: PALETTE, aria: { enabled: true }, textStyle: TEXT, ...option });
+    // ECharts adds an inline <style> of hover effects; our CSP refuses inline styles, and a static
+    // picture has nothing to hover, so it goes.
+    return chart.renderToSVGString().replace(/<style[^>]*>[\s\S]*?<\/style>/g, '');
   } finally {
     chart.dispose();
   }
@@ -38,14 +44,15 @@ export function barChart(input: {
   stacked?: boolean;
 }): ChartFigure {
   const format = input.format ?? ((v: number) => String(v));
-  const height = Math.max(160, 60 + input.categories.length * (input.stacked ? 28 : 18 * input.series.length + 10));
+  const height = Math.max(160, 60 + input.categories.length * (input.stacked ? 32 : 22 * input.series.length + 12));
   const svg = renderSvg(
     {
       aria: { enabled: true, label: { description: input.caption } },
       grid: { left: 8, right: 24, top: input.series.length > 1 ? 36 : 12, bottom: 8, containLabel: true },
-      legend: input.series.length > 1 ? { top: 0 } : { show: false },
-      xAxis: { type: 'value', axisLabel: { formatter: (v: number) => format(v) } },
-      yAxis: { type: 'category', data: input.categories, inverse: true },
+      legend: input.series.length > 1 ? { top: 0, textStyle: TEXT } : { show: false },
+      // Values are whole numbers (counts, pence): no axis ticks at 0.2 of a partner.
+      xAxis: { type: 'value', minInterval: 1, axisLabel: { ...TEXT, formatter: (v: number) => format(v) } },
+      yAxis: { type: 'category', data: input.categories, inverse: true, axisLabel: TEXT },
       series: input.series.map((s) => ({
         type: 'bar',
         name: s.name,
@@ -53,7 +60,7 @@ export function barChart(input: {
         ...(input.stacked ? { stack: 'total' } : {}),
       })),
     },
-    { width: 640, height },
+    { width: 480, height },
   );
   return {
     caption: input.caption,

@@ -188,23 +188,24 @@ create trigger ledger_transactions_immutable before update or delete or truncate
 create trigger ledger_postings_immutable before update or delete or truncate on ledger_postings
   for each statement execute function ledger_is_immutable();
 
--- After each INSERT of postings: every transaction touched must sum to zero over ALL its
--- postings (so legs added later by another statement are checked too), and the balances move
--- by exactly what was posted. Balance rows are taken in account order so concurrent posters
+-- After each INSERT of postings: every transaction in it must sum to zero, with legs numbered
+-- 1..n. A transaction's legs therefore all arrive in one statement: a later statement adding
+-- legs would need a leg 1 again, which the primary key refuses. The balances then move by
+-- exactly what was posted, taking the balance rows in account order so that concurrent posters
 -- cannot deadlock on them.
 create function ledger_postings_inserted() returns trigger
   language plpgsql
   as $$
 declare unbalanced record;
 begin
-  select t.transaction_id, s.total into unbalanced
-    from (select distinct place_id, transaction_id from new_postings) t
-    cross join lateral (select coalesce(sum(p.amount_pence), 0) as total, count(*) as legs from ledger_postings p
-                        where p.place_id = t.place_id and p.transaction_id = t.transaction_id) s
-    where s.total <> 0 or s.legs < 2
+  select transaction_id, sum(amount_pence) as total into unbalanced
+    from new_postings
+    group by place_id, transaction_id
+    having sum(amount_pence) <> 0 or count(*) < 2 or min(leg) <> 1 or max(leg) <> count(*)
     limit 1;
   if found then
-    raise exception 'ledger transaction % does not balance (postings sum to % pence)', unbalanced.transaction_id, unbalanced.total
+    raise exception 'ledger transaction % does not balance (postings sum to % pence) or its legs are not all posted together',
+      unbalanced.transaction_id, unbalanced.total
       using errcode = 'check_violation';
   end if;
   insert into ledger_balances (place_id, account_id, balance_pence)

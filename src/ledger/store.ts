@@ -1,4 +1,4 @@
-import { sql, type Insertable } from 'kysely';
+import { sql } from 'kysely';
 import type { Tx } from '../core/db.ts';
 import { Conflict, Invalid, NotFound, type FieldErrors } from '../core/errors.ts';
 import { pence, type Pence } from '../core/money.ts';
@@ -19,7 +19,6 @@ import {
   type NewAgreement,
   type TransactionKind,
 } from './domain.ts';
-import type { LedgerPostingsTable } from './tables.ts';
 
 /** Who did it: a signed-in person, or null for the CLI and the demo seed. */
 export interface Actor {
@@ -123,44 +122,22 @@ export async function postTransactions(tx: Tx, placeId: number, transactions: Ba
   for (let start = 0; start < transactions.length; start += CHUNK_TRANSACTIONS) {
     const chunk = transactions.slice(start, start + CHUNK_TRANSACTIONS);
     const prints = chunk.map((t) => fingerprint(t, kind));
-    const inserted = await tx
-      .insertInto('ledger_transactions')
-      .values(
-        chunk.map((t, i) => ({
-          place_id: placeId,
-          idempotency_key: t.key,
-          fingerprint: prints[i]!,
-          kind,
-          effective_date: t.date,
-          memo: t.memo,
-          decision_id: t.decision_id ?? null,
-          reverses_id: options.reversesId ?? null,
-          commitment_id: options.commitmentId ?? null,
-          recorded_by: options.actor.personId,
-        })),
-      )
-      .onConflict((oc) => oc.columns(['place_id', 'idempotency_key']).doNothing())
-      .returning(['id', 'idempotency_key'])
-      .execute();
+    const inserted = await insertChunk(tx, placeId, chunk, prints, accounts, kind, options);
     const newIds = new Map(inserted.map((r) => [r.idempotency_key, r.id]));
     const earlier = await earlierWithKeys(tx, placeId, chunk.filter((t) => !newIds.has(t.key)).map((t) => t.key));
-    const postings: Insertable<LedgerPostingsTable>[] = [];
     for (const [i, t] of chunk.entries()) {
       const index = start + i;
       const id = newIds.get(t.key);
-      if (id === undefined) {
-        const first = earlier.get(t.key)!;
-        if (first.fingerprint !== prints[i]) fields[`[${index}]`] = `key ${t.key} was already used for a different transaction (${first.id})`;
-        results.push({ index, key: t.key, id: first.id, status: 'already_posted' });
+      if (id !== undefined) {
+        results.push({ index, key: t.key, id, status: 'posted' });
         continue;
       }
-      results.push({ index, key: t.key, id, status: 'posted' });
-      t.postings.forEach((p, leg) =>
-        postings.push({ place_id: placeId, transaction_id: id, leg: leg + 1, account_id: accounts.get(p.account)!.id, amount_pence: p.amount_pence, effective_date: t.date }),
-      );
+      const first = earlier.get(t.key)!;
+      if (first.fingerprint !== prints[i]) fields[`[${index}]`] = `key ${t.key} was already used for a different transaction (${first.id})`;
+      results.push({ index, key: t.key, id: first.id, status: 'already_posted' });
     }
+    // Throwing rolls back the chunk's inserts with the rest of the caller's transaction.
     throwIfAny(fields, 'transactions');
-    if (postings.length) await tx.insertInto('ledger_postings').values(postings).execute();
   }
   const posted = results.filter((r) => r.status === 'posted');
   if (posted.length) {
@@ -173,6 +150,41 @@ export async function postTransactions(tx: Tx, placeId: number, transactions: Ba
     });
   }
   return results;
+}
+
+/**
+ * One statement per chunk: the headers, then the legs of the headers that were new (a key seen
+ * before inserts nothing). Columns travel as arrays, so the statement has a dozen parameters
+ * whatever the chunk's size, and the postings trigger sees every leg of a transaction at once.
+ */
+async function insertChunk(
+  tx: Tx,
+  placeId: number,
+  chunk: BalancedTransaction[],
+  prints: string[],
+  accounts: Map<string, AccountRow>,
+  kind: TransactionKind,
+  options: PostOptions,
+): Promise<{ id: number; idempotency_key: string }[]> {
+  const legs = chunk.flatMap((t) => t.postings.map((p, i) => ({ key: t.key, leg: i + 1, account: accounts.get(p.account)!.id, amount: p.amount_pence })));
+  const result = await sql<{ id: number; idempotency_key: string }>`
+    with headers as (
+      insert into ledger_transactions (place_id, idempotency_key, fingerprint, kind, effective_date, memo, decision_id, reverses_id, commitment_id, recorded_by)
+      select ${placeId}, u.key, u.fingerprint, ${kind}, u.effective_date, u.memo, u.decision_id, ${options.reversesId ?? null}::bigint,
+             ${options.commitmentId ?? null}::bigint, ${options.actor.personId}::bigint
+      from unnest(${chunk.map((t) => t.key)}::text[], ${prints}::text[], ${chunk.map((t) => t.date)}::date[], ${chunk.map((t) => t.memo)}::text[],
+                  ${chunk.map((t) => t.decision_id ?? null)}::bigint[]) as u(key, fingerprint, effective_date, memo, decision_id)
+      on conflict (place_id, idempotency_key) do nothing
+      returning id, idempotency_key, effective_date
+    ), legs as (
+      insert into ledger_postings (place_id, transaction_id, leg, account_id, amount_pence, effective_date)
+      select ${placeId}, h.id, l.leg, l.account_id, l.amount_pence, h.effective_date
+      from unnest(${legs.map((l) => l.key)}::text[], ${legs.map((l) => l.leg)}::smallint[], ${legs.map((l) => l.account)}::bigint[],
+                  ${legs.map((l) => l.amount)}::bigint[]) as l(key, leg, account_id, amount_pence)
+      join headers h on h.idempotency_key = l.key
+    )
+    select id, idempotency_key from headers`.execute(tx);
+  return result.rows;
 }
 
 async function earlierWithKeys(tx: Tx, placeId: number, keys: string[]) {

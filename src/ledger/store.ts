@@ -51,20 +51,34 @@ async function accountByCode(tx: Tx, placeId: number, code: string, field: strin
 }
 
 export async function createAccount(tx: Tx, placeId: number, input: NewAccount, actor: Actor): Promise<AccountRow> {
-  const clash = await tx.selectFrom('ledger_accounts').select('id').where('place_id', '=', placeId).where('code', '=', input.code).executeTakeFirst();
-  if (clash) throw new Invalid('There is a problem with the account', { code: `This place already has an account ${input.code}` });
-  if (input.partner_id !== null) {
-    const partner = await tx.selectFrom('partners').select('id').where('place_id', '=', placeId).where('id', '=', input.partner_id).executeTakeFirst();
-    if (!partner) throw new Invalid('There is a problem with the account', { partner_id: 'Select a partner of this place' });
+  return (await createAccounts(tx, placeId, [input], actor))[0]!;
+}
+
+/** Opens accounts, each with a zero balance row for the postings trigger to maintain. */
+export async function createAccounts(tx: Tx, placeId: number, inputs: NewAccount[], actor: Actor): Promise<AccountRow[]> {
+  const codes = inputs.map((i) => i.code);
+  const clash = await tx.selectFrom('ledger_accounts').select('code').where('place_id', '=', placeId).where('code', 'in', codes).executeTakeFirst();
+  const repeated = codes.find((c, i) => codes.indexOf(c) !== i);
+  if (clash || repeated) throw new Invalid('There is a problem with the account', { code: `This place already has an account ${clash?.code ?? repeated}` });
+  const partnerIds = [...new Set(inputs.map((i) => i.partner_id).filter((id): id is number => id !== null))];
+  if (partnerIds.length) {
+    const found = await tx.selectFrom('partners').select('id').where('place_id', '=', placeId).where('id', 'in', partnerIds).execute();
+    if (found.length !== partnerIds.length) throw new Invalid('There is a problem with the account', { partner_id: 'Select a partner of this place' });
   }
-  const account = await tx
+  const accounts = await tx
     .insertInto('ledger_accounts')
-    .values({ place_id: placeId, ...input })
+    .values(inputs.map((input) => ({ place_id: placeId, ...input })))
     .returning(accountColumns)
-    .executeTakeFirstOrThrow();
-  await tx.insertInto('ledger_balances').values({ place_id: placeId, account_id: account.id }).execute();
-  await appendAudit(tx, { person_id: actor.personId, place_id: placeId, action: 'ledger.account.add', subject: `ledger_account:${account.id}`, detail: { code: input.code, kind: input.kind } });
-  return account;
+    .execute();
+  await tx.insertInto('ledger_balances').values(accounts.map((a) => ({ place_id: placeId, account_id: a.id }))).execute();
+  await appendAudit(tx, {
+    person_id: actor.personId,
+    place_id: placeId,
+    action: 'ledger.account.add',
+    subject: accounts.length === 1 ? `ledger_account:${accounts[0]!.id}` : `ledger_accounts:${accounts[0]!.id}..${accounts.at(-1)!.id}`,
+    detail: { accounts: inputs.map((i) => ({ code: i.code, kind: i.kind })) },
+  });
+  return accounts;
 }
 
 /** A partner's own code for one of our accounts, so statements read in their chart too. */

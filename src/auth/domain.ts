@@ -8,6 +8,10 @@ export const PERMISSIONS = {
   'decision.sign_off': ['admin', 'partner_rep'],
   'people.read': ['admin', 'finance', 'partner_rep', 'key_worker', 'analyst', 'observer'],
   'audit.read': ['admin'],
+  'ledger.read': ['admin', 'finance', 'analyst', 'observer'],
+  'ledger.post': ['finance'],
+  // A partner rep reads only their own partner's statement (checked where it is served).
+  'ledger.statement': ['admin', 'finance', 'analyst', 'observer', 'partner_rep'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -510,7 +510,7 @@ export interface JournalTransaction {
 }
 
 /** The journal in date order, a page at a time after `afterId`-style keyset paging. */
-export async function journalPage(tx: Tx, placeId: number, options: { after?: { date: string; id: number }; limit: number; newestFirst?: boolean }): Promise<JournalTransaction[]> {
+export async function journalPage(tx: Tx, placeId: number, options: { after?: { date: string; id: number }; limit: number; offset?: number; newestFirst?: boolean }): Promise<JournalTransaction[]> {
   let query = tx
     .selectFrom('ledger_transactions as t')
     .leftJoin('ledger_transactions as r', (j) => j.onRef('r.place_id', '=', 't.place_id').onRef('r.reverses_id', '=', 't.id'))
@@ -523,7 +523,7 @@ export async function journalPage(tx: Tx, placeId: number, options: { after?: { 
       : query.where((eb) => eb.or([eb('t.effective_date', '>', after.date), eb.and([eb('t.effective_date', '=', after.date), eb('t.id', '>', after.id)])]));
   }
   const direction = options.newestFirst ? 'desc' : 'asc';
-  const rows = await query.orderBy('t.effective_date', direction).orderBy('t.id', direction).limit(options.limit).execute();
+  const rows = await query.orderBy('t.effective_date', direction).orderBy('t.id', direction).limit(options.limit).offset(options.offset ?? 0).execute();
   const postings = rows.length ? await journalPostings(tx, placeId, rows.map((r) => r.id)) : new Map();
   return rows.map((r) => ({ ...r, postings: postings.get(r.id) ?? [] }));
 }

@@ -10,6 +10,8 @@ import type { Benchmark, BenchResult } from './types.ts';
 
 const registry: Record<string, () => Promise<{ default: Benchmark }>> = {
   http: () => import('./http.ts'),
+  'ledger-post': () => import('./ledger-post.ts'),
+  'ledger-balance': () => import('./ledger-balance.ts'),
 };
 
 const RESULTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results.json');

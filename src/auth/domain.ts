@@ -9,6 +9,10 @@ export const PERMISSIONS = {
   'people.read': ['admin', 'finance', 'partner_rep', 'key_worker', 'analyst', 'observer'],
   'people.manage': ['admin'],
   'audit.read': ['admin'],
+  'ledger.read': ['admin', 'finance', 'analyst', 'observer'],
+  'ledger.post': ['finance'],
+  // A partner rep reads only their own partner's statement (checked where it is served).
+  'ledger.statement': ['admin', 'finance', 'analyst', 'observer', 'partner_rep'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

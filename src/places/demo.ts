@@ -4,6 +4,7 @@ import { hashPassword } from '../auth/password.ts';
 import { assert } from '../core/errors.ts';
 import { signOffState } from './domain.ts';
 import { DEMO_PASSWORD, DEMO_PEOPLE, DEMO_PLACES } from './demo-data.ts';
+import { seedLedgerDemo } from '../ledger/demo.ts';
 
 export interface SeedResult {
   seeded: boolean;
@@ -84,6 +85,7 @@ export async function seedDemo(db: Database): Promise<SeedResult> {
           .execute();
       }
     }
+    await seedLedgerDemo(tx, admin);
     await appendAudit(tx, {
       person_id: null,
       place_id: null,

@@ -5,6 +5,7 @@ import { AppError, exitCodeOf } from './core/errors.ts';
 import { migrate } from './core/migrate.ts';
 import { auditCommands } from './audit/cli.ts';
 import { placeCommands } from './places/cli.ts';
+import { pbCommands } from './pb/cli.ts';
 
 export function buildCli(): Command {
   const program = new Command('placebudget')
@@ -30,6 +31,7 @@ export function buildCli(): Command {
     });
   placeCommands(program);
   auditCommands(program);
+  pbCommands(program);
   return program;
 }
 

@@ -163,38 +163,76 @@ function greedy(profile: Profile, tie: Int32Array, already: number[], reasons: R
   return { selected, reasons };
 }
 
-/** A non-negative fraction whose parts need not be in lowest terms: cheap to build and compare. */
+/**
+ * A non-negative fraction whose numerator is affine in add1's step t: (x + y·t) / den, with
+ * `v` its numerator at the step being counted. Parts need not be in lowest terms, which keeps
+ * them cheap to build and compare. Outside add1 (and for Phragmén) y is 0.
+ */
 interface Frac {
-  num: bigint;
+  x: bigint;
+  y: bigint;
   den: bigint;
+  v: bigint;
 }
-const fracLess = (a: Frac, b: Frac) => a.num * b.den < b.num * a.den;
-const fracEqual = (a: Frac, b: Frac) => a.num * b.den === b.num * a.den;
+const constant = (num: bigint, den: bigint): Frac => ({ x: num, y: 0n, den, v: num });
+const lessNow = (a: Frac, b: Frac) => a.v * b.den < b.v * a.den;
+
+/**
+ * How far add1 can skip ahead without changing anything. Every decision of an MES run is a
+ * sign test of an affine function of the step t (budgets, equal shares and prices per unit of
+ * utility are all affine in t once the run's choices are fixed). Recording each test gives
+ * the last step up to which every test keeps its result, so the run there would make the same
+ * choices and select the same projects: the steps in between need not be counted one by one.
+ */
+class Validity {
+  limit: bigint | null = null;
+  constructor(readonly on: boolean) {}
+
+  /** x + y·t ≥ 0 (> 0 when strict) held at this step; the run is valid only while it holds. */
+  keep(x: bigint, y: bigint, strict: boolean) {
+    if (!this.on || y >= 0n) return;
+    const q = x / -y;
+    const last = strict && x % -y === 0n ? q - 1n : q;
+    if (this.limit === null || last < this.limit) this.limit = last;
+  }
+
+  /** a ≤ b (a < b when strict) held at this step. */
+  keepOrder(a: Frac, b: Frac, strict: boolean) {
+    if (!this.on) return;
+    this.keep(b.x * a.den - a.x * b.den, b.y * a.den - a.y * b.den, strict);
+  }
+
+  /** Whether a comes before b, ties going to a when `tieToA`; the answer is recorded. */
+  decide(a: Frac, b: Frac, tieToA: boolean): boolean {
+    const left = a.v * b.den;
+    const right = b.v * a.den;
+    const before = tieToA ? left <= right : left < right;
+    if (before) this.keepOrder(a, b, !tieToA);
+    else this.keepOrder(b, a, tieToA);
+    return before;
+  }
+}
 
 /**
  * Picks the candidate with the least value, evaluating as few as it can: each candidate's
  * value never goes down between rounds (MES: supporters only lose money; Phragmén: loads only
- * grow), so last round's value is a lower bound, and once the best value found is below the
- * next candidate's bound no later candidate can beat it. `evaluate` returns null for a
+ * grow), so last round's value is a lower bound, and once the best value found comes before
+ * the next candidate's bound no later candidate can beat it. `evaluate` returns null for a
  * candidate that can never be chosen again; it is dropped.
  */
-function lazyArgmin(candidates: Set<number>, bound: Frac[], tie: Int32Array, evaluate: (p: number) => Frac | null): number | null {
-  const order = [...candidates].sort((a, b) => (fracLess(bound[a]!, bound[b]!) ? -1 : fracLess(bound[b]!, bound[a]!) ? 1 : tie[a]! - tie[b]!));
+function lazyArgmin(candidates: Set<number>, bound: Frac[], tie: Int32Array, validity: Validity, evaluate: (p: number) => Frac | null): number | null {
+  const order = [...candidates].sort((a, b) => (lessNow(bound[a]!, bound[b]!) ? -1 : lessNow(bound[b]!, bound[a]!) ? 1 : tie[a]! - tie[b]!));
   let best: number | null = null;
   let bestValue: Frac | null = null;
   for (const p of order) {
-    if (bestValue) {
-      const lb = bound[p]!;
-      if (fracLess(bestValue, lb)) break;
-      if (fracEqual(bestValue, lb) && tie[best!]! < tie[p]!) break;
-    }
+    if (best !== null && validity.decide(bestValue!, bound[p]!, tie[best]! < tie[p]!)) break;
     const value = evaluate(p);
     if (value === null) {
       candidates.delete(p);
       continue;
     }
     bound[p] = value;
-    if (!bestValue || fracLess(value, bestValue) || (fracEqual(value, bestValue) && tie[p]! < tie[best!]!)) {
+    if (best === null || validity.decide(value, bestValue!, tie[p]! < tie[best]!)) {
       best = p;
       bestValue = value;
     }
@@ -204,7 +242,6 @@ function lazyArgmin(candidates: Set<number>, bound: Frac[], tie: Int32Array, eva
 
 interface MesPayment {
   round: number;
-  /** The equal share, over the scale L of its round. */
   share: Frac;
   paidShare: number;
   paidAll: number;
@@ -214,123 +251,158 @@ interface MesPayment {
 interface MesRun {
   selected: number[];
   overBudget: boolean;
+  /** The last add1 step at which this run would select the same projects (null: every later step). */
+  sameUpTo: bigint | null;
   payments: Map<number, MesPayment>;
   /** What each unselected project's supporters had left at the end, when explaining. */
   supportersMoney: Map<number, Frac>;
 }
 
+interface MesStart {
+  /** Each voter's share is (x + y·t) / den. */
+  share: Frac;
+  t: bigint;
+}
+
 /**
- * One run of MES with every voter starting with `share`. Voters whose budgets are equal are
- * kept as one class (at first all voters are one class), so the work per round follows the
- * number of distinct budgets, not voters. All budgets are integers over a common scale L,
- * which grows by the number of payers each round, so every comparison is integer arithmetic.
- * With `stopAbove`, the run gives up as soon as what it selected costs more than that (add1
- * only needs to know that), which changes nothing it would otherwise report.
+ * One run of MES. Voters whose budgets are equal are kept as one class (at first all voters
+ * are one class), so the work per round follows the number of distinct budgets, not voters.
+ * All budgets are integers over a common scale L, which grows by the number of payers each
+ * round, so every comparison is integer arithmetic. With `stopAbove`, the run gives up as soon
+ * as what it selected costs more than that (add1 only needs to know that).
  */
-function runMes(profile: Profile, share: Frac, utility: Utility, tie: Int32Array, stopAbove: bigint | null, explain: boolean): MesRun {
+function runMes(profile: Profile, start: MesStart, utility: Utility, tie: Int32Array, stopAbove: bigint | null, explain: boolean, track: boolean): MesRun {
   const n = profile.voters;
+  const t = start.t;
+  const validity = new Validity(track);
+  let scale = start.share.den;
   // Class 0 is "no money left"; class 1 is the starting share.
-  let scale = share.den;
-  const budgets: bigint[] = [0n, share.num];
+  const bx: bigint[] = [0n, start.share.x];
+  const by: bigint[] = [0n, start.share.y];
+  const bv: bigint[] = [0n, start.share.x + start.share.y * t];
   const sizes: number[] = [0, n];
   const voterClass = new Int32Array(n).fill(1);
   let tally = new Int32Array(16);
   const candidates = new Set(profile.projects.map((_, i) => i).filter((p) => profile.supporters[p]!.length > 0));
-  const bound: Frac[] = profile.projects.map(() => ({ num: 0n, den: 1n }));
+  const bound: Frac[] = profile.projects.map(() => constant(0n, 1n));
   const selected: number[] = [];
   const payments = new Map<number, MesPayment>();
-  const found = new Map<number, { paying: number[]; remaining: bigint; payers: bigint }>();
+  const found = new Map<number, { rx: bigint; ry: bigint; rv: bigint; payers: bigint }>();
   let spent = 0n;
 
-  /** The equal share α of project p (cost spread over those with money, capped by what each has), as a price per unit of utility. */
+  /**
+   * The equal share α of project p: its cost spread over the supporters with money, those
+   * with less than α paying all they have. Returned as the price per unit of utility, α / u.
+   */
   const evaluate = (p: number): Frac | null => {
     const touched: number[] = [];
-    if (tally.length < budgets.length) tally = new Int32Array(budgets.length * 2);
+    if (tally.length < bv.length) tally = new Int32Array(bv.length * 2);
     for (const v of profile.supporters[p]!) {
       const c = voterClass[v]!;
       if (c === 0) continue;
       if (tally[c] === 0) touched.push(c);
       tally[c]!++;
     }
-    touched.sort((a, b) => (budgets[a]! < budgets[b]! ? -1 : budgets[a]! > budgets[b]! ? 1 : 0));
-    let remaining = profile.costs[p]! * scale;
+    touched.sort((a, b) => (bv[a]! < bv[b]! ? -1 : bv[a]! > bv[b]! ? 1 : 0));
+    let rx = profile.costs[p]! * scale;
+    let ry = 0n;
+    let rv = rx;
     let payers = 0n;
     for (const c of touched) payers += BigInt(tally[c]!);
-    let settled = false;
-    for (const c of touched) {
-      const b = budgets[c]!;
-      const k = BigInt(tally[c]!);
-      if (b * payers >= remaining) {
-        settled = true;
+    let split = touched.length;
+    for (let i = 0; i < touched.length; i++) {
+      const c = touched[i]!;
+      if (bv[c]! * payers >= rv) {
+        split = i;
         break;
       }
-      remaining -= b * k;
+      const k = BigInt(tally[c]!);
+      rx -= bx[c]! * k;
+      ry -= by[c]! * k;
+      rv -= bv[c]! * k;
       payers -= k;
     }
     for (const c of touched) tally[c] = 0;
-    if (!settled) return null;
-    found.set(p, { paying: touched, remaining, payers });
+    if (split === touched.length) {
+      validity.keep(rx, ry, true); // still unaffordable: its supporters hold less than its cost
+      return null;
+    }
+    if (track) {
+      // The same supporters pay all they have (budget ≤ α) and the rest pay α (budget ≥ α).
+      touched.forEach((c, i) => {
+        if (i < split) validity.keep(rx - bx[c]! * payers, ry - by[c]! * payers, false);
+        else validity.keep(bx[c]! * payers - rx, by[c]! * payers - ry, false);
+      });
+    }
+    found.set(p, { rx, ry, rv, payers });
     // α = remaining / (payers · L); ρ = α / u.
     const u = utility === 'cost' ? profile.costs[p]! : 1n;
-    return { num: remaining, den: payers * scale * u };
+    return { x: rx, y: ry, den: payers * scale * u, v: rv };
   };
 
   for (let round = 1; candidates.size > 0; round++) {
     found.clear();
-    const p = lazyArgmin(candidates, bound, tie, evaluate);
+    const p = lazyArgmin(candidates, bound, tie, validity, evaluate);
     if (p === null) break;
     candidates.delete(p);
     selected.push(p);
     spent += profile.costs[p]!;
-    if (stopAbove !== null && spent > stopAbove) return { selected, overBudget: true, payments, supportersMoney: new Map() };
-    const { remaining, payers } = found.get(p)!;
-    // Pay: the new scale is L·payers; a budget b becomes b·payers, minus `remaining` for a payer.
+    if (stopAbove !== null && spent > stopAbove) return { selected, overBudget: true, sameUpTo: null, payments, supportersMoney: new Map() };
+    const { rx, ry, rv, payers } = found.get(p)!;
+    // Pay: the new scale is L·payers; a budget b becomes b·payers, less `remaining` for a payer.
     let paidShare = 0;
     let paidAll = 0;
     let paidAllTotal = 0n;
     const moved = new Map<number, number>();
-    for (let c = 1; c < budgets.length; c++) budgets[c]! *= payers;
+    for (let c = 1; c < bv.length; c++) {
+      bx[c]! *= payers;
+      by[c]! *= payers;
+      bv[c]! *= payers;
+    }
     for (const v of profile.supporters[p]!) {
       const c = voterClass[v]!;
       if (c === 0) continue;
       let next = moved.get(c);
       if (next === undefined) {
-        const b = budgets[c]!;
-        if (b <= remaining) {
+        if (bv[c]! <= rv) {
+          validity.keep(rx - bx[c]!, ry - by[c]!, false);
           next = 0;
         } else {
-          next = budgets.length;
-          budgets.push(b - remaining);
+          validity.keep(bx[c]! - rx, by[c]! - ry, true);
+          next = bv.length;
+          bx.push(bx[c]! - rx);
+          by.push(by[c]! - ry);
+          bv.push(bv[c]! - rv);
           sizes.push(0);
         }
         moved.set(c, next);
       }
       if (next === 0) {
         paidAll++;
-        paidAllTotal += budgets[c]!;
+        paidAllTotal += bv[c]!;
       } else paidShare++;
       sizes[c]!--;
       sizes[next]!++;
       voterClass[v] = next;
     }
     scale *= payers;
-    if (explain) payments.set(p, { round, share: { num: remaining, den: scale }, paidShare, paidAll, paidAllTotal: { num: paidAllTotal, den: scale } });
-    compactClasses(budgets, sizes, voterClass);
+    if (explain) payments.set(p, { round, share: constant(rv, scale), paidShare, paidAll, paidAllTotal: constant(paidAllTotal, scale) });
+    compactClasses([bx, by, bv], sizes, voterClass);
   }
   const supportersMoney = new Map<number, Frac>();
   if (explain) {
     for (let p = 0; p < profile.projects.length; p++) {
       if (payments.has(p)) continue;
       let total = 0n;
-      for (const v of profile.supporters[p]!) total += budgets[voterClass[v]!]!;
-      supportersMoney.set(p, { num: total, den: scale });
+      for (const v of profile.supporters[p]!) total += bv[voterClass[v]!]!;
+      supportersMoney.set(p, constant(total, scale));
     }
   }
-  return { selected, overBudget: false, payments, supportersMoney };
+  return { selected, overBudget: false, sameUpTo: validity.limit, payments, supportersMoney };
 }
 
 /** Drops classes nobody is in any more, so the class count follows the live budgets. */
-function compactClasses(budgets: bigint[], sizes: number[], voterClass: Int32Array) {
+function compactClasses(columns: bigint[][], sizes: number[], voterClass: Int32Array) {
   let live = 0;
   for (let c = 1; c < sizes.length; c++) if (sizes[c]! > 0) live++;
   if (live * 2 + 16 > sizes.length) return;
@@ -339,11 +411,11 @@ function compactClasses(budgets: bigint[], sizes: number[], voterClass: Int32Arr
   for (let c = 1; c < sizes.length; c++) {
     if (sizes[c]! === 0) continue;
     renumber[c] = next;
-    budgets[next] = budgets[c]!;
+    for (const column of columns) column[next] = column[c]!;
     sizes[next] = sizes[c]!;
     next++;
   }
-  budgets.length = next;
+  for (const column of columns) column.length = next;
   sizes.length = next;
   for (let v = 0; v < voterClass.length; v++) voterClass[v] = renumber[voterClass[v]!]!;
 }
@@ -368,9 +440,9 @@ function exhaustive(profile: Profile, selected: number[]): boolean {
  * - the raising also stops once every project with a supporter is selected, as no larger
  *   share can select anything more (otherwise a project nobody voted for that fits would keep
  *   the loop going for ever);
- * - each rerun is exact and complete: the outcome of MES is not monotone in the share, so
- *   jumping ahead (binary or exponential search) could land on a different outcome. Runs that
- *   overspend stop as soon as they do, and runs share nothing else.
+ * - steps whose runs would make exactly the same choices are skipped (see Validity): this is
+ *   not a search on the share, which could land on a different outcome because MES is not
+ *   monotone in it; every step where any choice could change is counted.
  */
 function countMes(profile: Profile, options: CountOptions, tie: Int32Array): CountResult {
   const utility = options.utility ?? 'cost';
@@ -379,32 +451,34 @@ function countMes(profile: Profile, options: CountOptions, tie: Int32Array): Cou
   if (n === 0n) return finish(profile, options, greedy(profile, tie, [], new Map()), null, 0);
   const step = BigInt(options.add1Step ?? 1);
   assert(step > 0n, 'the add1 step is at least one unit');
-  const start: Frac = { num: profile.budget, den: n };
-  let kept = start;
-  let steps = 0;
+  // Each voter's share at step t is budget/n + step·t, written over n.
+  const share: Frac = { x: profile.budget, y: step * n, den: n, v: profile.budget };
+  let kept = 0n;
   if (completion === 'add1') {
     const supported = profile.supporters.filter((s) => s.length > 0).length;
-    let outcome = runMes(profile, start, utility, tie, null, false).selected;
-    for (let k = 1n; !exhaustive(profile, outcome) && outcome.length < supported; k++) {
-      const share: Frac = { num: profile.budget + k * step * n, den: n };
-      const next = runMes(profile, share, utility, tie, profile.budget, false);
-      if (next.overBudget) break;
-      kept = share;
-      steps = Number(k);
-      outcome = next.selected;
+    for (let t = 0n; ; ) {
+      const run = runMes(profile, { share, t }, utility, tie, t === 0n ? null : profile.budget, false, true);
+      if (run.overBudget) break;
+      if (exhaustive(profile, run.selected) || run.selected.length === supported || run.sameUpTo === null) {
+        kept = t;
+        break;
+      }
+      assert(run.sameUpTo >= t, 'a run is valid at its own step');
+      kept = run.sameUpTo;
+      t = run.sameUpTo + 1n;
     }
   }
-  const run = runMes(profile, kept, utility, tie, null, true);
+  const run = runMes(profile, { share, t: kept }, utility, tie, null, true, false);
   assert(costOf(profile, run.selected) <= profile.budget, 'the MES outcome kept fits the budget');
   const reasons: Reasons = new Map();
   for (const [p, pay] of run.payments) {
     reasons.set(p, {
       kind: 'equal_shares',
       round: pay.round,
-      share: Rational.of(pay.share.num, pay.share.den),
+      share: Rational.of(pay.share.v, pay.share.den),
       paidShare: pay.paidShare,
       paidAll: pay.paidAll,
-      paidAllTotal: Rational.of(pay.paidAllTotal.num, pay.paidAllTotal.den),
+      paidAllTotal: Rational.of(pay.paidAllTotal.v, pay.paidAllTotal.den),
     });
   }
   let selection: Selection = { selected: run.selected, reasons };
@@ -415,9 +489,10 @@ function countMes(profile: Profile, options: CountOptions, tie: Int32Array): Cou
   }
   for (const [p, money] of run.supportersMoney) {
     if (reasons.has(p)) continue;
-    reasons.set(p, profile.supporters[p]!.length === 0 ? { kind: 'no_supporters' } : { kind: 'unaffordable', supportersMoney: Rational.of(money.num, money.den) });
+    reasons.set(p, profile.supporters[p]!.length === 0 ? { kind: 'no_supporters' } : { kind: 'unaffordable', supportersMoney: Rational.of(money.v, money.den) });
   }
-  return finish(profile, { ...options, utility, completion }, selection, Rational.of(kept.num, kept.den), completion === 'add1' ? steps : null);
+  const shareKept = Rational.of(share.x + share.y * kept, share.den);
+  return finish(profile, { ...options, utility, completion }, selection, shareKept, completion === 'add1' ? Number(kept) : null);
 }
 
 /**
@@ -437,7 +512,8 @@ function phragmen(profile: Profile, tie: Int32Array): Selection {
     if (profile.supporters[p]!.length === 0) reasons.set(p, { kind: 'no_supporters' });
     else if (profile.costs[p]! <= profile.budget) candidates.add(p);
   });
-  const bound: Frac[] = profile.projects.map(() => ({ num: 0n, den: 1n }));
+  const bound: Frac[] = profile.projects.map(() => constant(0n, 1n));
+  const untracked = new Validity(false);
   const loadOf = new Map<number, Rational>();
   const evaluate = (p: number): Frac => {
     const perClass = new Map<number, number>();
@@ -446,12 +522,12 @@ function phragmen(profile: Profile, tie: Int32Array): Selection {
     for (const [c, k] of perClass) total = total.add(loads[c]!.mulInt(BigInt(k)));
     const load = total.divInt(BigInt(profile.supporters[p]!.length));
     loadOf.set(p, load);
-    return { num: load.num, den: load.den };
+    return constant(load.num, load.den);
   };
   const selected: number[] = [];
   let left = profile.budget;
   for (let round = 1; candidates.size > 0; round++) {
-    const p = lazyArgmin(candidates, bound, tie, evaluate);
+    const p = lazyArgmin(candidates, bound, tie, untracked, evaluate);
     if (p === null) break;
     if (profile.costs[p]! > left) {
       for (const q of candidates) reasons.set(q, { kind: 'phragmen_stopped', stoppedAt: profile.projects[p]!.id, left: Number(left) });

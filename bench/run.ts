@@ -12,6 +12,7 @@ const registry: Record<string, () => Promise<{ default: Benchmark }>> = {
   http: () => import('./http.ts'),
   'ledger-post': () => import('./ledger-post.ts'),
   'ledger-balance': () => import('./ledger-balance.ts'),
+  'pb-count': () => import('./pb-count.ts'),
 };
 
 const RESULTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results.json');

@@ -7,6 +7,7 @@ import { backup, restore } from './core/backup.ts';
 import { auditCommands } from './audit/cli.ts';
 import { ledgerCommands } from './ledger/cli.ts';
 import { placeCommands } from './places/cli.ts';
+import { pbCommands } from './pb/cli.ts';
 
 export function buildCli(): Command {
   const program = new Command('placebudget')
@@ -49,6 +50,7 @@ export function buildCli(): Command {
   placeCommands(program);
   auditCommands(program);
   ledgerCommands(program);
+  pbCommands(program);
   return program;
 }
 

@@ -6,6 +6,7 @@ import { migrate } from './core/migrate.ts';
 import { backup, restore } from './core/backup.ts';
 import { auditCommands } from './audit/cli.ts';
 import { placeCommands } from './places/cli.ts';
+import { serviceCommands } from './services/cli.ts';
 
 export function buildCli(): Command {
   const program = new Command('placebudget')
@@ -47,6 +48,7 @@ export function buildCli(): Command {
     });
   placeCommands(program);
   auditCommands(program);
+  serviceCommands(program);
   return program;
 }
 

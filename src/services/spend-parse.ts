@@ -132,7 +132,7 @@ function isBlankCell(cell: string): boolean {
   return /^[\s\u00a0\u2020]*$/.test(cell);
 }
 
-/** A second header row ("Number,,Amount,,") carries words only: every data row has digits. */
+/** A second header row ("Number,,Amount,,") carries words only, where every data row has digits. */
 function isHeaderContinuation(cells: string[]): boolean {
   return cells.some((c) => !isBlankCell(c)) && cells.every((c) => !/\d/.test(c));
 }
@@ -356,8 +356,12 @@ function findLayout(pending: CsvRecord[], encoding: Encoding, profile: MappingPr
   let headers = pending[headerAt]!.record.map((h) => cleanCell(h));
   let consumed = headerAt + 1;
   if (next && isHeaderContinuation(next.record)) {
-    headers = headers.map((h, i) => [h, cleanCell(next.record[i] ?? '')].filter(Boolean).join(' '));
-    consumed++;
+    const merged = headers.map((h, i) => [h, cleanCell(next.record[i] ?? '')].filter(Boolean).join(' '));
+    // Only a row that completes the header's names is part of it ("Net" + "Amount").
+    if (rolesMatched(merged, profile) > rolesMatched(headers, profile)) {
+      headers = merged;
+      consumed++;
+    }
   }
   const columns = detectColumns(headers, profile);
   const missing = REQUIRED_ROLES.filter((role) => columns[role] === undefined);

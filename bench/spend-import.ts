@@ -32,8 +32,8 @@ async function generate(dir: string) {
     const code = `C${i % 400}`;
     const a = raw.write(`18,Devon County Council,2017-10-${day} 00:00:00,TX${i},INV${i},${written},${supplier},${i % 5000},123456789,${area},${type},${code},LTD\r\n`);
     const b = clean.write(`${i + 2},2017-10-${day},${credit * penceAmount},${supplier},TX${i},Devon County Council,${area},${type},${code}\n`);
-    if (!a) await new Promise((r) => raw.once('drain', r));
-    if (!b) await new Promise((r) => clean.once('drain', r));
+    if (!a) await new Promise<void>((r) => raw.once('drain', () => r()));
+    if (!b) await new Promise<void>((r) => clean.once('drain', () => r()));
   }
   await Promise.all([new Promise<void>((r) => raw.end(() => r())), new Promise<void>((r) => clean.end(() => r()))]);
   return { raw: path.join(dir, 'devon.csv'), clean: path.join(dir, 'clean.csv') };

@@ -36,6 +36,9 @@ async function generate(dir: string) {
     if (!b) await new Promise<void>((r) => clean.once('drain', () => r()));
   }
   await Promise.all([new Promise<void>((r) => raw.end(() => r())), new Promise<void>((r) => clean.end(() => r()))]);
+  // The PostgreSQL server process reads the clean file itself, so it must be able to.
+  fs.chmodSync(dir, 0o755);
+  fs.chmodSync(path.join(dir, 'clean.csv'), 0o644);
   return { raw: path.join(dir, 'devon.csv'), clean: path.join(dir, 'clean.csv') };
 }
 

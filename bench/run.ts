@@ -13,6 +13,7 @@ const registry: Record<string, () => Promise<{ default: Benchmark }>> = {
   'ledger-post': () => import('./ledger-post.ts'),
   'ledger-balance': () => import('./ledger-balance.ts'),
   'pb-count': () => import('./pb-count.ts'),
+  'spend-import': () => import('./spend-import.ts'),
 };
 
 const RESULTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results.json');

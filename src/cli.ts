@@ -8,6 +8,7 @@ import { auditCommands } from './audit/cli.ts';
 import { ledgerCommands } from './ledger/cli.ts';
 import { placeCommands } from './places/cli.ts';
 import { pbCommands } from './pb/cli.ts';
+import { serviceCommands } from './services/cli.ts';
 
 export function buildCli(): Command {
   const program = new Command('placebudget')
@@ -51,6 +52,7 @@ export function buildCli(): Command {
   auditCommands(program);
   ledgerCommands(program);
   pbCommands(program);
+  serviceCommands(program);
   return program;
 }
 

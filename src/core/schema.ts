@@ -2,6 +2,12 @@ import type { AuditTables } from '../audit/tables.ts';
 import type { AuthTables } from '../auth/tables.ts';
 import type { LedgerTables } from '../ledger/tables.ts';
 import type { PlacesTables } from '../places/tables.ts';
+import type { ServicesTables } from '../services/tables.ts';
 
 /** The whole database as Kysely sees it: each capability declares its own tables. */
-export interface DB extends PlacesTables, AuthTables, AuditTables, LedgerTables {}
+export interface DB
+  extends PlacesTables,
+    AuthTables,
+    AuditTables,
+    LedgerTables,
+    ServicesTables {}

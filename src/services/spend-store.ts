@@ -1,0 +1,254 @@
+import { sql } from 'kysely';
+import { appendAudit } from '../audit/store.ts';
+import { inPlace, type Database, type Tx } from '../core/db.ts';
+import { assert, Invalid } from '../core/errors.ts';
+import { pence, type Pence } from '../core/money.ts';
+import { rowKeyer } from './domain.ts';
+import {
+  COLUMN_ROLES,
+  examineFile,
+  parseSpend,
+  summariseSpend,
+  type ColumnRole,
+  type Exclusion,
+  type FileFacts,
+  type Layout,
+  type MappingProfile,
+  type SpendRow,
+} from './spend-parse.ts';
+
+/** Opens the file afresh: the import reads it twice (fingerprint, then rows) without holding it. */
+export type SpendSource = () => AsyncIterable<Uint8Array>;
+
+export interface SpendImportRequest {
+  fileName: string;
+  open: SpendSource;
+  /** A saved profile's name; its column names override the ones found by header name. */
+  profileName?: string;
+  /** Columns chosen by hand (the wizard's mapping step); wins over the profile. */
+  columns?: Partial<Record<ColumnRole, string>>;
+  partnerId?: number;
+  dryRun?: boolean;
+  /** `record`: import the readable rows and keep the rejects; `refuse`: any reject stops the import. */
+  rejects: 'record' | 'refuse';
+  onProgress?: (line: number, facts: FileFacts) => void;
+}
+
+export interface SpendImportResult {
+  importId: number | null;
+  /** The same bytes were imported before: nothing was added. */
+  alreadyImported: boolean;
+  /** Rows newly added (0 on a dry run or a repeated file; fewer than `rows` if other files had them). */
+  added: number;
+  rows: number;
+  rejected: number;
+  totalPence: Pence;
+  excluded: Exclusion[];
+  layout: Layout;
+  facts: FileFacts;
+}
+
+/** Rows go to the database this many at a time: one statement with one array per column. */
+const INSERT_BATCH = 5000;
+
+export async function findProfile(tx: Tx, placeId: number, name: string) {
+  return tx.selectFrom('spend_profiles').selectAll().where('place_id', '=', placeId).where('name', '=', name).executeTakeFirst();
+}
+
+export async function listProfiles(tx: Tx, placeId: number) {
+  return tx.selectFrom('spend_profiles').select(['name', 'partner_id', 'columns', 'updated_at']).where('place_id', '=', placeId).orderBy('name').execute();
+}
+
+export async function saveProfile(tx: Tx, placeId: number, input: { name: string; partnerId: number | null; columns: Partial<Record<ColumnRole, string>> }, personId: number | null) {
+  const name = input.name.trim();
+  if (!name || name.length > 100) throw new Invalid('There is a problem with the profile', { profile: 'Enter a profile name of 100 characters or fewer' });
+  const columns = Object.fromEntries(COLUMN_ROLES.filter((r) => input.columns[r]).map((r) => [r, input.columns[r]!]));
+  await tx
+    .insertInto('spend_profiles')
+    .values({ place_id: placeId, name, partner_id: input.partnerId, columns: JSON.stringify(columns) })
+    .onConflict((oc) => oc.columns(['place_id', 'name']).doUpdateSet({ partner_id: input.partnerId, columns: JSON.stringify(columns), updated_at: new Date() }))
+    .execute();
+  await appendAudit(tx, { person_id: personId, place_id: placeId, action: 'spend.profile.save', subject: `spend_profile:${name}`, detail: { columns } });
+}
+
+async function mappingFor(db: Database, placeId: number, request: SpendImportRequest): Promise<{ profile?: MappingProfile; partnerId: number | null }> {
+  let partnerId = request.partnerId ?? null;
+  let columns: Partial<Record<ColumnRole, string>> = {};
+  if (request.profileName) {
+    const saved = await inPlace(db, placeId, (tx) => findProfile(tx, placeId, request.profileName!));
+    if (!saved) throw new Invalid(`There is no mapping profile called "${request.profileName}" in this place`, { profile: 'Choose a saved profile, or leave it out to detect the columns' });
+    columns = saved.columns;
+    partnerId ??= saved.partner_id;
+  }
+  columns = { ...columns, ...request.columns };
+  return { ...(Object.keys(columns).length ? { profile: { columns } } : {}), partnerId };
+}
+
+/**
+ * Imports a spend file into a place as one transaction: every readable row with its source line,
+ * and every left-out line with its reason. A file imported before (same sha256) adds nothing;
+ * a row another file already brought in (same row key) is not added again.
+ */
+export async function importSpend(db: Database, placeId: number, request: SpendImportRequest, personId: number | null): Promise<SpendImportResult> {
+  const facts = await examineFile(request.open());
+  const { profile, partnerId } = await mappingFor(db, placeId, request);
+  const options = { encoding: facts.encoding, ...(profile ? { profile } : {}) };
+  if (request.dryRun) {
+    const summary = await summariseSpend(request.open(), options);
+    refuseRejects(request, summary.rejected);
+    return { importId: null, alreadyImported: false, added: 0, ...summary, facts };
+  }
+  return inPlace(db, placeId, async (tx) => {
+    const before = await tx.selectFrom('spend_imports').selectAll().where('place_id', '=', placeId).where('sha256', '=', facts.sha256).executeTakeFirst();
+    if (before) {
+      const excluded = await listExclusions(tx, placeId, before.id);
+      return {
+        importId: before.id,
+        alreadyImported: true,
+        added: 0,
+        rows: before.rows,
+        rejected: before.rejected,
+        totalPence: before.total_pence,
+        excluded,
+        layout: { encoding: before.encoding, headerLine: before.header_line, headers: [], columns: {} },
+        facts,
+      };
+    }
+    let importId = 0;
+    let layout: Layout | null = null;
+    let rows = 0;
+    let added = 0;
+    let total = 0;
+    const excluded: Exclusion[] = [];
+    const pendingRows: SpendRow[] = [];
+    const keyOf = rowKeyer(`partner:${partnerId ?? 'none'}`);
+    const flush = async () => {
+      if (!pendingRows.length) return;
+      added += await insertLines(tx, placeId, importId, pendingRows.splice(0), keyOf);
+    };
+    for await (const batch of parseSpend(request.open(), options)) {
+      if (!layout) {
+        layout = batch.layout;
+        const resolvedPartner = partnerId ?? (await partnerByBody(tx, placeId, batch.rows[0]?.body));
+        const created = await tx
+          .insertInto('spend_imports')
+          .values({
+            place_id: placeId,
+            file_name: request.fileName.slice(0, 300) || 'upload.csv',
+            sha256: facts.sha256,
+            bytes: facts.bytes,
+            encoding: facts.encoding,
+            header_line: layout.headerLine,
+            columns: JSON.stringify(columnNames(layout)),
+            profile_name: request.profileName ?? null,
+            partner_id: resolvedPartner,
+            imported_by: personId,
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        importId = created.id;
+      }
+      for (const row of batch.rows) total += row.amountPence;
+      rows += batch.rows.length;
+      pendingRows.push(...batch.rows);
+      excluded.push(...batch.excluded);
+      if (pendingRows.length >= INSERT_BATCH) await flush();
+      const last = batch.rows.at(-1)?.line ?? batch.excluded.at(-1)?.line;
+      if (last !== undefined) request.onProgress?.(last, facts);
+    }
+    await flush();
+    assert(layout !== null, 'the parser yields at least one batch');
+    excluded.sort((a, b) => a.line - b.line);
+    const rejected = excluded.filter((e) => e.kind === 'unreadable').length;
+    refuseRejects(request, rejected);
+    await insertExclusions(tx, placeId, importId, excluded);
+    await tx
+      .updateTable('spend_imports')
+      .set({ rows, rejected, total_pence: pence(total) })
+      .where('place_id', '=', placeId)
+      .where('id', '=', importId)
+      .execute();
+    await appendAudit(tx, {
+      person_id: personId,
+      place_id: placeId,
+      action: 'spend.import',
+      subject: `spend_import:${importId}`,
+      detail: { file: request.fileName, sha256: facts.sha256, rows, added, rejected, total_pence: total },
+    });
+    return { importId, alreadyImported: false, added, rows, rejected, totalPence: pence(total), excluded, layout, facts };
+  });
+}
+
+function refuseRejects(request: SpendImportRequest, rejected: number) {
+  if (rejected && request.rejects === 'refuse') {
+    throw new Invalid(`${rejected} ${rejected === 1 ? 'line' : 'lines'} could not be read, so nothing was imported. Correct the column mapping, or import the readable rows and record the rejects.`, {
+      rejects: `${rejected} unreadable ${rejected === 1 ? 'line' : 'lines'}`,
+    });
+  }
+}
+
+function columnNames(layout: Layout): Partial<Record<ColumnRole, string>> {
+  return Object.fromEntries(Object.entries(layout.columns).map(([role, index]) => [role, layout.headers[index]!]));
+}
+
+/** The publisher is the partner whose name the file's body column gives ("Devon County Council"). */
+async function partnerByBody(tx: Tx, placeId: number, body: string | undefined): Promise<number | null> {
+  if (!body) return null;
+  const found = await tx
+    .selectFrom('partners')
+    .select('id')
+    .where('place_id', '=', placeId)
+    .where((eb) => eb(eb.fn('lower', ['name']), '=', body.toLowerCase()))
+    .executeTakeFirst();
+  return found?.id ?? null;
+}
+
+/**
+ * One INSERT per batch with one array per column (`unnest`), so a batch is one round trip and
+ * one parameter list no matter how many rows; rows already brought in by another file are skipped.
+ */
+async function insertLines(tx: Tx, placeId: number, importId: number, rows: SpendRow[], keyOf: (row: SpendRow) => string): Promise<number> {
+  const result = await sql`
+    insert into spend_lines (place_id, import_id, line, row_key, paid_on, amount_pence, supplier, transaction_id, body, expense_area, expense_type, account_code)
+    select ${placeId}::bigint, ${importId}::bigint, * from unnest(
+      ${rows.map((r) => r.line)}::integer[], ${rows.map(keyOf)}::text[], ${rows.map((r) => r.paidOn)}::date[],
+      ${rows.map((r) => String(r.amountPence))}::bigint[], ${rows.map((r) => r.supplier)}::text[], ${rows.map((r) => r.transactionId)}::text[],
+      ${rows.map((r) => r.body)}::text[], ${rows.map((r) => r.expenseArea)}::text[], ${rows.map((r) => r.expenseType)}::text[],
+      ${rows.map((r) => r.accountCode)}::text[])
+    on conflict (place_id, row_key) do nothing`.execute(tx);
+  return Number(result.numAffectedRows ?? 0);
+}
+
+async function insertExclusions(tx: Tx, placeId: number, importId: number, excluded: Exclusion[]) {
+  // A CSV error and a record can name the same line; the first reason is the one kept.
+  const byLine = new Map<number, Exclusion>();
+  for (const e of excluded) if (!byLine.has(e.line)) byLine.set(e.line, e);
+  const unique = [...byLine.values()];
+  for (let i = 0; i < unique.length; i += INSERT_BATCH) {
+    const part = unique.slice(i, i + INSERT_BATCH);
+    await sql`
+      insert into spend_exclusions (place_id, import_id, line, kind, reason, raw)
+      select ${placeId}::bigint, ${importId}::bigint, * from unnest(
+        ${part.map((e) => e.line)}::integer[], ${part.map((e) => e.kind)}::text[], ${part.map((e) => e.reason)}::text[], ${part.map((e) => e.raw)}::text[])`.execute(tx);
+  }
+}
+
+export async function listExclusions(tx: Tx, placeId: number, importId: number): Promise<Exclusion[]> {
+  return tx
+    .selectFrom('spend_exclusions')
+    .select(['line', 'kind', 'reason', 'raw'])
+    .where('place_id', '=', placeId)
+    .where('import_id', '=', importId)
+    .orderBy('line')
+    .execute();
+}
+
+export async function listImports(tx: Tx, placeId: number) {
+  return tx
+    .selectFrom('spend_imports')
+    .leftJoin('partners', (join) => join.onRef('partners.place_id', '=', 'spend_imports.place_id').onRef('partners.id', '=', 'spend_imports.partner_id'))
+    .select(['spend_imports.id', 'file_name', 'sha256', 'encoding', 'rows', 'rejected', 'total_pence', 'imported_at', 'profile_name', 'partners.name as partner_name'])
+    .where('spend_imports.place_id', '=', placeId)
+    .orderBy('spend_imports.id', 'desc')
+    .execute();
+}

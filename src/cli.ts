@@ -5,6 +5,7 @@ import { AppError, exitCodeOf } from './core/errors.ts';
 import { migrate } from './core/migrate.ts';
 import { backup, restore } from './core/backup.ts';
 import { auditCommands } from './audit/cli.ts';
+import { cbaCommands } from './cba/cli.ts';
 import { placeCommands } from './places/cli.ts';
 
 export function buildCli(): Command {
@@ -47,6 +48,7 @@ export function buildCli(): Command {
     });
   placeCommands(program);
   auditCommands(program);
+  cbaCommands(program);
   return program;
 }
 

@@ -8,6 +8,10 @@ export const PERMISSIONS = {
   'decision.sign_off': ['admin', 'partner_rep'],
   'people.read': ['admin', 'finance', 'partner_rep', 'key_worker', 'analyst', 'observer'],
   'audit.read': ['admin'],
+  // Analysts and finance build business cases and local unit costs; the board (partner reps,
+  // observers) reads them.
+  'cba.read': ['admin', 'finance', 'partner_rep', 'analyst', 'observer'],
+  'cba.edit': ['admin', 'finance', 'analyst'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -1,9 +1,10 @@
 import type { Tx } from '../core/db.ts';
-import { NotFound } from '../core/errors.ts';
+import { Conflict, NotFound } from '../core/errors.ts';
 import { roundHalfAwayFromZero, type Pence } from '../core/money.ts';
 import { appendAudit } from '../audit/store.ts';
 import { costInPriceYear, NATIONAL_UNIT_COSTS, type UnitCost } from './reference.ts';
 import type { LocalUnitCostInput } from './unit-costs.ts';
+import { parseBusinessCase, runModel, type BusinessCase, type UnitCostLookup } from './domain.ts';
 
 /** A unit cost as a place sees it: the version in force, and its value in the asked price year. */
 export interface EffectiveUnitCost extends UnitCost {
@@ -135,4 +136,76 @@ export async function withdrawLocalUnitCost(tx: Tx, placeId: number, personId: n
     detail: { version },
   });
   return { code, version };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Business cases: the documented JSON format, stored per place; each save is a new revision.
+
+export interface BusinessCaseRow {
+  id: number;
+  title: string;
+  model: BusinessCase;
+  revision: number;
+  updated_at: Date;
+}
+
+export async function listBusinessCases(tx: Tx, placeId: number) {
+  return tx
+    .selectFrom('cba_business_cases')
+    .select(['id', 'title', 'revision', 'updated_at'])
+    .where('place_id', '=', placeId)
+    .orderBy('updated_at', 'desc')
+    .orderBy('id', 'desc')
+    .execute();
+}
+
+export async function getBusinessCase(tx: Tx, placeId: number, id: number): Promise<BusinessCaseRow> {
+  const row = await tx
+    .selectFrom('cba_business_cases')
+    .select(['id', 'title', 'model', 'revision', 'updated_at'])
+    .where('place_id', '=', placeId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (!row) throw new NotFound('Business case not found');
+  return { ...row, model: parseBusinessCase(row.model) };
+}
+
+export async function createBusinessCase(tx: Tx, placeId: number, personId: number | null, model: BusinessCase) {
+  const row = await tx
+    .insertInto('cba_business_cases')
+    .values({ place_id: placeId, title: model.title, model: JSON.stringify(model), created_by: personId })
+    .returning(['id', 'revision'])
+    .executeTakeFirstOrThrow();
+  await appendAudit(tx, { person_id: personId, place_id: placeId, action: 'cba.case.create', subject: `business_case:${row.id}` });
+  return row;
+}
+
+/** Saves a new revision; `expectedRevision` stops two editors overwriting each other. */
+export async function updateBusinessCase(tx: Tx, placeId: number, personId: number | null, id: number, expectedRevision: number, model: BusinessCase) {
+  const row = await tx
+    .updateTable('cba_business_cases')
+    .set((eb) => ({ title: model.title, model: JSON.stringify(model), revision: eb('revision', '+', 1), updated_at: new Date() }))
+    .where('place_id', '=', placeId)
+    .where('id', '=', id)
+    .where('revision', '=', expectedRevision)
+    .returning(['id', 'revision'])
+    .executeTakeFirst();
+  if (!row) {
+    await getBusinessCase(tx, placeId, id);
+    throw new Conflict('Someone else saved this business case since you opened it: reload it and make your change again');
+  }
+  await appendAudit(tx, { person_id: personId, place_id: placeId, action: 'cba.case.update', subject: `business_case:${id}`, detail: { revision: row.revision } });
+  return row;
+}
+
+/** A lookup over the place's unit costs in force, for running its business cases. */
+export async function placeUnitCostLookup(tx: Tx, placeId: number): Promise<UnitCostLookup> {
+  const local = (await latestLocalVersions(tx, placeId)).filter((r) => !r.withdrawn).map(fromRow);
+  const byCode = new Map<string, UnitCost>([...NATIONAL_UNIT_COSTS.map((c) => [c.code, c] as const), ...local.map((c) => [c.code, c] as const)]);
+  return (code) => byCode.get(code);
+}
+
+export async function runBusinessCase(tx: Tx, placeId: number, id: number) {
+  const row = await getBusinessCase(tx, placeId, id);
+  return { case: row, results: runModel(row.model, await placeUnitCostLookup(tx, placeId)) };
 }

@@ -6,6 +6,7 @@ import { migrate } from './core/migrate.ts';
 import { backup, restore } from './core/backup.ts';
 import { auditCommands } from './audit/cli.ts';
 import { ledgerCommands } from './ledger/cli.ts';
+import { cbaCommands } from './cba/cli.ts';
 import { placeCommands } from './places/cli.ts';
 import { pbCommands } from './pb/cli.ts';
 import { serviceCommands } from './services/cli.ts';
@@ -53,6 +54,7 @@ export function buildCli(): Command {
   ledgerCommands(program);
   pbCommands(program);
   serviceCommands(program);
+  cbaCommands(program);
   return program;
 }
 

@@ -13,6 +13,10 @@ export const PERMISSIONS = {
   'ledger.post': ['finance'],
   // A partner rep reads only their own partner's statement (checked where it is served).
   'ledger.statement': ['admin', 'finance', 'analyst', 'observer', 'partner_rep'],
+  // Analysts and finance build business cases and local unit costs; the board (partner reps,
+  // observers) reads them.
+  'cba.read': ['admin', 'finance', 'partner_rep', 'analyst', 'observer'],
+  'cba.edit': ['admin', 'finance', 'analyst'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

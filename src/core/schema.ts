@@ -1,5 +1,6 @@
 import type { AuditTables } from '../audit/tables.ts';
 import type { AuthTables } from '../auth/tables.ts';
+import type { CbaTables } from '../cba/tables.ts';
 import type { LedgerTables } from '../ledger/tables.ts';
 import type { PlacesTables } from '../places/tables.ts';
 import type { ServicesTables } from '../services/tables.ts';
@@ -10,4 +11,5 @@ export interface DB
     AuthTables,
     AuditTables,
     LedgerTables,
-    ServicesTables {}
+    ServicesTables,
+    CbaTables {}

@@ -1,0 +1,211 @@
+import type { Tx } from '../core/db.ts';
+import { Conflict, NotFound } from '../core/errors.ts';
+import { roundHalfAwayFromZero, type Pence } from '../core/money.ts';
+import { appendAudit } from '../audit/store.ts';
+import { costInPriceYear, NATIONAL_UNIT_COSTS, type UnitCost } from './reference.ts';
+import type { LocalUnitCostInput } from './unit-costs.ts';
+import { parseBusinessCase, runModel, type BusinessCase, type UnitCostLookup } from './domain.ts';
+
+/** A unit cost as a place sees it: the version in force, and its value in the asked price year. */
+export interface EffectiveUnitCost extends UnitCost {
+  origin: 'national' | 'local';
+  /** True when the place's own figure replaces a national one with the same code. */
+  replaces_national: boolean;
+  in_price_year: number;
+  cost_in_price_year_pence: Pence;
+}
+
+function effective(cost: UnitCost, priceYear: number, replacesNational: boolean): EffectiveUnitCost {
+  return {
+    ...cost,
+    origin: cost.place_id === null ? 'national' : 'local',
+    replaces_national: replacesNational,
+    in_price_year: priceYear,
+    cost_in_price_year_pence: roundHalfAwayFromZero(costInPriceYear(cost, priceYear)),
+  };
+}
+
+/** The latest version of each of the place's own codes, withdrawn ones included (the caller filters). */
+async function latestLocalVersions(tx: Tx, placeId: number, code?: string) {
+  let query = tx
+    .selectFrom('cba_local_unit_costs')
+    .selectAll()
+    .distinctOn('code')
+    .where('place_id', '=', placeId)
+    .orderBy('code')
+    .orderBy('version', 'desc');
+  if (code !== undefined) query = query.where('code', '=', code);
+  return query.execute();
+}
+
+function fromRow(row: Awaited<ReturnType<typeof latestLocalVersions>>[number]): UnitCost {
+  const { withdrawn: _w, recorded_by: _b, recorded_at: _a, ...cost } = row;
+  return cost;
+}
+
+/**
+ * The unit cost database for one place: its own figures in force, then every national figure it
+ * has not replaced, each also given in `priceYear` prices through the GDP deflators.
+ */
+export async function listUnitCosts(tx: Tx, placeId: number, priceYear: number): Promise<EffectiveUnitCost[]> {
+  const local = (await latestLocalVersions(tx, placeId)).filter((r) => !r.withdrawn).map(fromRow);
+  const localCodes = new Set(local.map((c) => c.code));
+  const nationalCodes = new Set(NATIONAL_UNIT_COSTS.map((c) => c.code));
+  return [
+    ...local.map((c) => effective(c, priceYear, nationalCodes.has(c.code))),
+    ...NATIONAL_UNIT_COSTS.filter((c) => !localCodes.has(c.code)).map((c) => effective(c, priceYear, false)),
+  ].sort((a, b) => a.code.localeCompare(b.code));
+}
+
+/** The national database alone, for places that have none of their own and for the CLI. */
+export function listNationalUnitCosts(priceYear: number): EffectiveUnitCost[] {
+  return NATIONAL_UNIT_COSTS.map((c) => effective(c, priceYear, false));
+}
+
+/**
+ * The cost of one event or outcome for a place, in `priceYear` prices: the place's own figure if
+ * it has one in force, else the national one; undefined when neither exists. This is the call
+ * the families module costs events with.
+ */
+export async function findUnitCost(
+  tx: Tx,
+  query: { placeId: number; code: string; priceYear: number },
+): Promise<EffectiveUnitCost | undefined> {
+  const [latest] = await latestLocalVersions(tx, query.placeId, query.code);
+  const national = NATIONAL_UNIT_COSTS.find((c) => c.code === query.code);
+  if (latest && !latest.withdrawn) return effective(fromRow(latest), query.priceYear, national !== undefined);
+  return national && effective(national, query.priceYear, false);
+}
+
+/** Every version of a place's own figure for a code, newest first: the history a change leaves. */
+export async function localUnitCostHistory(tx: Tx, placeId: number, code: string) {
+  return tx
+    .selectFrom('cba_local_unit_costs')
+    .selectAll()
+    .where('place_id', '=', placeId)
+    .where('code', '=', code)
+    .orderBy('version', 'desc')
+    .execute();
+}
+
+async function nextVersion(tx: Tx, placeId: number, code: string): Promise<number> {
+  const row = await tx
+    .selectFrom('cba_local_unit_costs')
+    .select((eb) => eb.fn.max('version').as('v'))
+    .where('place_id', '=', placeId)
+    .where('code', '=', code)
+    .executeTakeFirst();
+  return Number(row?.v ?? 0) + 1;
+}
+
+/** Records a place's own figure as a new version; earlier versions stay for the record. */
+export async function recordLocalUnitCost(tx: Tx, placeId: number, personId: number | null, input: LocalUnitCostInput) {
+  const version = await nextVersion(tx, placeId, input.code);
+  await tx
+    .insertInto('cba_local_unit_costs')
+    .values({ place_id: placeId, version, recorded_by: personId, ...input })
+    .execute();
+  await appendAudit(tx, {
+    person_id: personId,
+    place_id: placeId,
+    action: 'cba.unit_cost.record',
+    subject: `unit_cost:${input.code}`,
+    detail: { version, cost_pence: input.cost_pence, price_year: input.price_year },
+  });
+  return { code: input.code, version };
+}
+
+/**
+ * Withdraws a place's own figure by adding a withdrawn version (never a delete), so the national
+ * figure, if any, applies again and the old figure stays in the history.
+ */
+export async function withdrawLocalUnitCost(tx: Tx, placeId: number, personId: number | null, code: string) {
+  const [latest] = await latestLocalVersions(tx, placeId, code);
+  if (!latest || latest.withdrawn) throw new NotFound(`This place has no unit cost of its own for ${code}`);
+  const version = latest.version + 1;
+  const { recorded_at: _a, recorded_by: _b, withdrawn: _w, ...copy } = latest;
+  await tx
+    .insertInto('cba_local_unit_costs')
+    .values({ ...copy, version, withdrawn: true, recorded_by: personId })
+    .execute();
+  await appendAudit(tx, {
+    person_id: personId,
+    place_id: placeId,
+    action: 'cba.unit_cost.withdraw',
+    subject: `unit_cost:${code}`,
+    detail: { version },
+  });
+  return { code, version };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Business cases: the documented JSON format, stored per place; each save is a new revision.
+
+export interface BusinessCaseRow {
+  id: number;
+  title: string;
+  model: BusinessCase;
+  revision: number;
+  updated_at: Date;
+}
+
+export async function listBusinessCases(tx: Tx, placeId: number) {
+  return tx
+    .selectFrom('cba_business_cases')
+    .select(['id', 'title', 'revision', 'updated_at'])
+    .where('place_id', '=', placeId)
+    .orderBy('updated_at', 'desc')
+    .orderBy('id', 'desc')
+    .execute();
+}
+
+export async function getBusinessCase(tx: Tx, placeId: number, id: number): Promise<BusinessCaseRow> {
+  const row = await tx
+    .selectFrom('cba_business_cases')
+    .select(['id', 'title', 'model', 'revision', 'updated_at'])
+    .where('place_id', '=', placeId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (!row) throw new NotFound('Business case not found');
+  return { ...row, model: parseBusinessCase(row.model) };
+}
+
+export async function createBusinessCase(tx: Tx, placeId: number, personId: number | null, model: BusinessCase) {
+  const row = await tx
+    .insertInto('cba_business_cases')
+    .values({ place_id: placeId, title: model.title, model: JSON.stringify(model), created_by: personId })
+    .returning(['id', 'revision'])
+    .executeTakeFirstOrThrow();
+  await appendAudit(tx, { person_id: personId, place_id: placeId, action: 'cba.case.create', subject: `business_case:${row.id}` });
+  return row;
+}
+
+/** Saves a new revision; `expectedRevision` stops two editors overwriting each other. */
+export async function updateBusinessCase(tx: Tx, placeId: number, personId: number | null, id: number, expectedRevision: number, model: BusinessCase) {
+  const row = await tx
+    .updateTable('cba_business_cases')
+    .set((eb) => ({ title: model.title, model: JSON.stringify(model), revision: eb('revision', '+', 1), updated_at: new Date() }))
+    .where('place_id', '=', placeId)
+    .where('id', '=', id)
+    .where('revision', '=', expectedRevision)
+    .returning(['id', 'revision'])
+    .executeTakeFirst();
+  if (!row) {
+    await getBusinessCase(tx, placeId, id);
+    throw new Conflict('Someone else saved this business case since you opened it: reload it and make your change again');
+  }
+  await appendAudit(tx, { person_id: personId, place_id: placeId, action: 'cba.case.update', subject: `business_case:${id}`, detail: { revision: row.revision } });
+  return row;
+}
+
+/** A lookup over the place's unit costs in force, for running its business cases. */
+export async function placeUnitCostLookup(tx: Tx, placeId: number): Promise<UnitCostLookup> {
+  const local = (await latestLocalVersions(tx, placeId)).filter((r) => !r.withdrawn).map(fromRow);
+  const byCode = new Map<string, UnitCost>([...NATIONAL_UNIT_COSTS.map((c) => [c.code, c] as const), ...local.map((c) => [c.code, c] as const)]);
+  return (code) => byCode.get(code);
+}
+
+export async function runBusinessCase(tx: Tx, placeId: number, id: number) {
+  const row = await getBusinessCase(tx, placeId, id);
+  return { case: row, results: runModel(row.model, await placeUnitCostLookup(tx, placeId)) };
+}

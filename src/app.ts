@@ -3,6 +3,8 @@ import { authPages } from './auth/pages.ts';
 import { registerSessions } from './auth/plugin.ts';
 import { authRoutes } from './auth/routes.ts';
 import { createHttpShell, type AppDeps } from './core/http.ts';
+import { familyPages } from './families/pages.ts';
+import { familyRoutes } from './families/routes.ts';
 import { placePages } from './places/pages.ts';
 import { placeRoutes } from './places/routes.ts';
 
@@ -15,6 +17,8 @@ export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logg
   await app.register(authPages);
   await app.register(placeRoutes);
   await app.register(placePages);
+  await app.register(familyRoutes);
+  await app.register(familyPages);
   await app.ready();
   return app;
 }

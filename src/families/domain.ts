@@ -359,8 +359,8 @@ export function validateEvent(input: Record<string, unknown>, known: ReadonlySet
   const occurred_on = parseUkDate(text(input.occurred_on));
   if (!occurred_on) fields.occurred_on = 'Enter the date of the event, like 2013-04-01';
   else if (occurred_on > today) fields.occurred_on = 'The date of the event cannot be in the future';
-  const qText = text(input.quantity);
-  const quantity = input.quantity === undefined || qText === '' ? 1 : Number(qText === '' ? input.quantity : qText);
+  const raw = typeof input.quantity === 'string' ? input.quantity.trim() : input.quantity;
+  const quantity = raw === undefined || raw === null || raw === '' ? 1 : Number(raw);
   if (!Number.isInteger(quantity) || quantity < 1 || quantity > 1000) fields.quantity = 'Enter a whole number from 1 to 1000';
   const note = text(input.note);
   if (note.length > 2000) fields.note = 'Note must be 2000 characters or fewer';

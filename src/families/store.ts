@@ -399,19 +399,34 @@ export interface Cohort {
   perFamily: FamilyBeforeAfter[];
 }
 
+/** Cost by the agency that bears it and by financial year: quantities summed in SQL, priced from the catalogue. */
+export async function costByAgencyYear(tx: Tx, placeId: number | null, catalogue: UnitCostCatalogue, priceBase: number | null): Promise<{ year: number; agency: AgencyType; cost: Pence }[]> {
+  let query = tx
+    .selectFrom('family_events')
+    .select(['event_type'])
+    .select(sql<number>`extract(year from occurred_on - interval '3 months')::int`.as('year'))
+    .select((eb) => eb.fn.sum<string>('quantity').as('quantity'))
+    .groupBy(['event_type', sql`2`]);
+  if (placeId !== null) query = query.where('place_id', '=', placeId);
+  const rows = await query.execute();
+  const costs = await catalogue.unitCosts(rows.map((r) => r.event_type), priceBase);
+  const cells = new Map<string, { year: number; agency: AgencyType; cost: Pence }>();
+  for (const r of rows) {
+    const unit = costs.get(r.event_type)!;
+    const key = `${r.year}|${unit.agency}`;
+    const cell = cells.get(key) ?? { year: Number(r.year), agency: unit.agency, cost: 0 };
+    cell.cost = pence(cell.cost + unit.pence * Number(r.quantity));
+    cells.set(key, cell);
+  }
+  return [...cells.values()].sort((x, y) => x.year - y.year || x.agency.localeCompare(y.agency));
+}
+
 /**
  * The place's cohort: cost by bearing agency and financial year, and each family's twelve months
  * before its date taken on against the twelve months after, with the people and agencies around it.
  */
 export async function cohort(tx: Tx, placeId: number, catalogue: UnitCostCatalogue, priceBase: number | null): Promise<Cohort> {
-  const byYear = await tx
-    .selectFrom('family_events')
-    .select(['event_type'])
-    .select(sql<number>`extract(year from occurred_on - interval '3 months')::int`.as('year'))
-    .select((eb) => eb.fn.sum<string>('quantity').as('quantity'))
-    .where('place_id', '=', placeId)
-    .groupBy(['event_type', sql`2`])
-    .execute();
+  const byAgencyYear = await costByAgencyYear(tx, placeId, catalogue, priceBase);
   const windows = await tx
     .selectFrom('family_events as e')
     .innerJoin('families as f', (j) => j.onRef('f.place_id', '=', 'e.place_id').onRef('f.id', '=', 'e.family_id'))
@@ -429,16 +444,7 @@ export async function cohort(tx: Tx, placeId: number, catalogue: UnitCostCatalog
     .where('place_id', '=', placeId)
     .groupBy('family_id')
     .execute();
-  const costs = await catalogue.unitCosts([...byYear.map((r) => r.event_type), ...windows.map((r) => r.event_type)], priceBase);
-
-  const agencyYear = new Map<string, { year: number; agency: AgencyType; cost: Pence }>();
-  for (const r of byYear) {
-    const unit = costs.get(r.event_type)!;
-    const key = `${r.year}|${unit.agency}`;
-    const cell = agencyYear.get(key) ?? { year: Number(r.year), agency: unit.agency, cost: 0 };
-    cell.cost = pence(cell.cost + unit.pence * Number(r.quantity));
-    agencyYear.set(key, cell);
-  }
+  const costs = await catalogue.unitCosts(windows.map((r) => r.event_type), priceBase);
   const before = emptySummary();
   const after = emptySummary();
   const perFamily = families.map((f) => {
@@ -461,7 +467,7 @@ export async function cohort(tx: Tx, placeId: number, catalogue: UnitCostCatalog
   });
   return {
     families: families.length,
-    byAgencyYear: [...agencyYear.values()].sort((x, y) => x.year - y.year || x.agency.localeCompare(y.agency)),
+    byAgencyYear,
     before,
     after,
     changePct: changePct(before.total, after.total),
@@ -472,24 +478,9 @@ export async function cohort(tx: Tx, placeId: number, catalogue: UnitCostCatalog
 /** The whole product's roll-up across places: cost by bearing agency and financial year, and family counts. */
 export async function productRollup(db: Database, catalogue: UnitCostCatalogue, priceBase: number | null) {
   return inSystem(db, async (tx) => {
-    const rows = await tx
-      .selectFrom('family_events')
-      .select(['event_type'])
-      .select(sql<number>`extract(year from occurred_on - interval '3 months')::int`.as('year'))
-      .select((eb) => eb.fn.sum<string>('quantity').as('quantity'))
-      .groupBy(['event_type', sql`2`])
-      .execute();
     const families = await tx.selectFrom('families').select((eb) => [eb.fn.countAll<string>().as('n'), eb.fn.count<string>('place_id').distinct().as('places')]).executeTakeFirstOrThrow();
-    const costs = await catalogue.unitCosts(rows.map((r) => r.event_type), priceBase);
-    const cells = new Map<string, { year: number; agency: AgencyType; cost: Pence }>();
-    for (const r of rows) {
-      const unit = costs.get(r.event_type)!;
-      const key = `${r.year}|${unit.agency}`;
-      const cell = cells.get(key) ?? { year: Number(r.year), agency: unit.agency, cost: 0 };
-      cell.cost = pence(cell.cost + unit.pence * Number(r.quantity));
-      cells.set(key, cell);
-    }
-    return { families: Number(families.n), places: Number(families.places), byAgencyYear: [...cells.values()].sort((x, y) => x.year - y.year || x.agency.localeCompare(y.agency)) };
+    const byAgencyYear = await costByAgencyYear(tx, null, catalogue, priceBase);
+    return { families: Number(families.n), places: Number(families.places), byAgencyYear };
   });
 }
 

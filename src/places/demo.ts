@@ -4,6 +4,7 @@ import { hashPassword } from '../auth/password.ts';
 import { assert } from '../core/errors.ts';
 import { signOffState } from './domain.ts';
 import { DEMO_PASSWORD, DEMO_PEOPLE, DEMO_PLACES } from './demo-data.ts';
+import { seedFamiliesDemo } from '../families/demo.ts';
 
 export interface SeedResult {
   seeded: boolean;
@@ -92,5 +93,6 @@ export async function seedDemo(db: Database): Promise<SeedResult> {
       detail: { places: DEMO_PLACES.length, people: DEMO_PEOPLE.length },
     });
   });
+  await seedFamiliesDemo(db);
   return { seeded: true, places: DEMO_PLACES.length, login };
 }

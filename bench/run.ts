@@ -14,6 +14,7 @@ const registry: Record<string, () => Promise<{ default: Benchmark }>> = {
   'ledger-balance': () => import('./ledger-balance.ts'),
   'pb-count': () => import('./pb-count.ts'),
   'spend-import': () => import('./spend-import.ts'),
+  'families-rollup': () => import('./families-rollup.ts'),
 };
 
 const RESULTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results.json');

@@ -6,6 +6,8 @@ import { authRoutes } from './auth/routes.ts';
 import { createHttpShell, type AppDeps } from './core/http.ts';
 import { ledgerPages } from './ledger/pages.ts';
 import { ledgerRoutes } from './ledger/routes.ts';
+import { familyPages } from './families/pages.ts';
+import { familyRoutes } from './families/routes.ts';
 import { placePages } from './places/pages.ts';
 import { placeRoutes } from './places/routes.ts';
 
@@ -21,6 +23,8 @@ export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logg
   await app.register(ledgerRoutes);
   await app.register(ledgerPages);
   await app.register(cbaRoutes);
+  await app.register(familyRoutes);
+  await app.register(familyPages);
   await app.ready();
   return app;
 }

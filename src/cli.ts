@@ -7,6 +7,7 @@ import { backup, restore } from './core/backup.ts';
 import { auditCommands } from './audit/cli.ts';
 import { ledgerCommands } from './ledger/cli.ts';
 import { cbaCommands } from './cba/cli.ts';
+import { familyCommands } from './families/cli.ts';
 import { placeCommands } from './places/cli.ts';
 import { pbCommands } from './pb/cli.ts';
 import { serviceCommands } from './services/cli.ts';
@@ -55,6 +56,7 @@ export function buildCli(): Command {
   pbCommands(program);
   serviceCommands(program);
   cbaCommands(program);
+  familyCommands(program);
   return program;
 }
 

@@ -17,6 +17,14 @@ export const PERMISSIONS = {
   // observers) reads them.
   'cba.read': ['admin', 'finance', 'partner_rep', 'analyst', 'observer'],
   'cba.edit': ['admin', 'finance', 'analyst'],
+  // Families: personal data only ever for professionals, and then only under the access rule (src/families/domain.ts).
+  'family.read': ['key_worker', 'partner_rep'],
+  'family.manage': ['key_worker', 'partner_rep'],
+  'family.cohort': ['admin', 'finance', 'partner_rep', 'key_worker', 'analyst', 'observer'],
+  'family.agreements': ['admin'],
+  'family.erase': ['admin'],
+  'family.match': ['admin', 'analyst', 'partner_rep'],
+  'family.claims.decide': ['admin', 'finance'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -1,6 +1,7 @@
 import type { AuditTables } from '../audit/tables.ts';
 import type { AuthTables } from '../auth/tables.ts';
 import type { CbaTables } from '../cba/tables.ts';
+import type { FamiliesTables } from '../families/tables.ts';
 import type { LedgerTables } from '../ledger/tables.ts';
 import type { PlacesTables } from '../places/tables.ts';
 import type { ServicesTables } from '../services/tables.ts';
@@ -12,4 +13,5 @@ export interface DB
     AuditTables,
     LedgerTables,
     ServicesTables,
-    CbaTables {}
+    CbaTables,
+    FamiliesTables {}

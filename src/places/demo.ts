@@ -5,6 +5,7 @@ import { assert } from '../core/errors.ts';
 import { signOffState } from './domain.ts';
 import { DEMO_PASSWORD, DEMO_PEOPLE, DEMO_PLACES } from './demo-data.ts';
 import { seedLedgerDemo } from '../ledger/demo.ts';
+import { seedFamiliesDemo } from '../families/demo.ts';
 
 export interface SeedResult {
   seeded: boolean;
@@ -94,5 +95,6 @@ export async function seedDemo(db: Database): Promise<SeedResult> {
       detail: { places: DEMO_PLACES.length, people: DEMO_PEOPLE.length },
     });
   });
+  await seedFamiliesDemo(db);
   return { seeded: true, places: DEMO_PLACES.length, login };
 }

@@ -1,0 +1,59 @@
+import type { Command } from 'commander';
+import { withDatabase } from '../core/command.ts';
+import { inPlace } from '../core/db.ts';
+import { Invalid } from '../core/errors.ts';
+import { formatPounds } from '../core/money.ts';
+import { findPlaceBySlug } from '../places/store.ts';
+import { defaultCatalogue } from './catalogue.ts';
+import { addMonths, todayIso } from './domain.ts';
+import { costByFamily, productRollup } from './store.ts';
+
+export function familyCommands(program: Command) {
+  const families = program.command('families').description('families with multiple problems: costs per family and cohort roll-ups (no personal data)');
+  families
+    .command('cost')
+    .requiredOption('--place <slug>', 'the place')
+    .option('--json', 'print {place, from, to, price_base, families: [{reference, total, by_agency}], total: {total, by_agency}} in pence')
+    .option('--price-base <year>', 'uplift unit costs to this financial year (needs a deflator series); default: as published')
+    .description('cost per family and in total, by agency, for the last 12 months')
+    .action(async (options: { place: string; json?: boolean; priceBase?: string }) => {
+      const priceBase = options.priceBase === undefined ? null : Number(options.priceBase);
+      if (priceBase !== null && !Number.isInteger(priceBase)) throw new Invalid('--price-base takes a year, like 2014');
+      const to = todayIso();
+      const from = addMonths(to, -12);
+      const result = await withDatabase(async (db) => {
+        const place = await findPlaceBySlug(db, options.place);
+        if (!place) throw new Invalid(`No place with slug ${options.place}`);
+        // The window includes today: events dated today count.
+        const end = new Date(Date.parse(`${to}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+        return inPlace(db, place.id, (tx) => costByFamily(tx, place.id, defaultCatalogue, priceBase, from, end));
+      });
+      if (options.json) {
+        console.log(
+          JSON.stringify({
+            place: options.place,
+            from,
+            to,
+            price_base: priceBase ?? 'as published',
+            families: result.families.map((f) => ({ reference: f.reference, total: f.cost.total, by_agency: f.cost.byAgency })),
+            total: { total: result.total.total, by_agency: result.total.byAgency },
+          }),
+        );
+        return;
+      }
+      console.log(`Cost of events from ${from} to ${to}, ${priceBase ? `${priceBase} prices` : 'unit costs as published'}`);
+      for (const f of result.families) console.log(`${f.reference.padEnd(14)} ${formatPounds(f.cost.total).padStart(14)}`);
+      console.log(`${'Total'.padEnd(14)} ${formatPounds(result.total.total).padStart(14)}`);
+      for (const [agency, amount] of Object.entries(result.total.byAgency)) console.log(`  ${agency.padEnd(12)} ${formatPounds(amount).padStart(14)}`);
+    });
+  families
+    .command('rollup')
+    .option('--json', 'print the whole product’s cost by agency and financial year')
+    .description('the whole product’s cohort: cost by bearing agency and financial year, across places')
+    .action(async (options: { json?: boolean }) => {
+      const rollup = await withDatabase((db) => productRollup(db, defaultCatalogue, null));
+      if (options.json) return console.log(JSON.stringify(rollup));
+      console.log(`${rollup.families} families in ${rollup.places} places`);
+      for (const c of rollup.byAgencyYear) console.log(`${c.year}/${String((c.year + 1) % 100).padStart(2, '0')} ${c.agency.padEnd(12)} ${formatPounds(c.cost).padStart(16)}`);
+    });
+}

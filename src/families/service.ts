@@ -1,0 +1,29 @@
+import type { Tx } from '../core/db.ts';
+import { Invalid } from '../core/errors.ts';
+import type { UnitCostCatalogue } from './catalogue.ts';
+import { readCsv } from './csv.ts';
+import { hashMatchRows, validateEventRows, type MatchingKey } from './domain.ts';
+import { familyReferences, saveImportedEvents, saveMatchList, type Actor } from './store.ts';
+
+/** One agency's events CSV (family_reference, event_type, occurred_on, quantity, note): all lines or none. */
+export async function importEventsCsv(tx: Tx, placeId: number, partnerId: number, csv: string, catalogue: UnitCostCatalogue, actor: Actor, today: string): Promise<number> {
+  const records = readCsv(csv, ['family_reference', 'event_type', 'occurred_on']);
+  const known = new Set((await catalogue.eventTypes()).map((t) => t.code));
+  const refs = await familyReferences(tx, placeId);
+  const rows = validateEventRows(records, known, new Set(refs.keys()), today);
+  return saveImportedEvents(tx, placeId, partnerId, rows, refs, actor);
+}
+
+/** One agency's list of people (name, date_of_birth, postcode, criteria), stored only as keyed hashes. */
+export async function uploadMatchCsv(tx: Tx, placeId: number, partnerId: number, csv: string, key: MatchingKey, actor: Actor): Promise<{ listId: number; rows: number }> {
+  const records = readCsv(csv, ['name', 'date_of_birth', 'postcode', 'criteria']);
+  const entries = hashMatchRows(records, key);
+  return { listId: await saveMatchList(tx, placeId, partnerId, key.keyId, entries, actor), rows: entries.length };
+}
+
+/** Partner reps and key workers act for their own partner; an admin may act for any. */
+export function partnerFor(roles: readonly string[], partnerIds: readonly number[], requested: number | undefined): number {
+  if (requested !== undefined && (roles.includes('admin') || partnerIds.includes(requested))) return requested;
+  if (requested === undefined && partnerIds.length === 1) return partnerIds[0]!;
+  throw new Invalid('Select the agency you act for', { partner_id: 'Select your own agency' });
+}

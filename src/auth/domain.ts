@@ -8,6 +8,11 @@ export const PERMISSIONS = {
   'decision.sign_off': ['admin', 'partner_rep'],
   'people.read': ['admin', 'finance', 'partner_rep', 'key_worker', 'analyst', 'observer'],
   'audit.read': ['admin'],
+  'outcomes.read': ['admin', 'finance', 'partner_rep', 'key_worker', 'analyst', 'resident', 'observer'],
+  'outcomes.manage': ['admin', 'analyst'],
+  'dashboard.read': ['admin', 'finance', 'partner_rep', 'key_worker', 'analyst', 'observer'],
+  'network.publish': ['admin', 'analyst'],
+  'network.share': ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -1,6 +1,8 @@
 import type { AuditTables } from '../audit/tables.ts';
 import type { AuthTables } from '../auth/tables.ts';
+import type { NetworkTables } from '../network/tables.ts';
+import type { OutcomesTables } from '../outcomes/tables.ts';
 import type { PlacesTables } from '../places/tables.ts';
 
 /** The whole database as Kysely sees it: each capability declares its own tables. */
-export interface DB extends PlacesTables, AuthTables, AuditTables {}
+export interface DB extends PlacesTables, AuthTables, AuditTables, OutcomesTables, NetworkTables {}

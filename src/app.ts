@@ -3,6 +3,11 @@ import { authPages } from './auth/pages.ts';
 import { registerSessions } from './auth/plugin.ts';
 import { authRoutes } from './auth/routes.ts';
 import { createHttpShell, type AppDeps } from './core/http.ts';
+import { networkPages } from './network/pages.ts';
+import { placeFigures } from './network/figures.ts';
+import { networkRoutes } from './network/routes.ts';
+import { outcomePages } from './outcomes/pages.ts';
+import { outcomeRoutes } from './outcomes/routes.ts';
 import { placePages } from './places/pages.ts';
 import { placeRoutes } from './places/routes.ts';
 
@@ -15,6 +20,10 @@ export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logg
   await app.register(authPages);
   await app.register(placeRoutes);
   await app.register(placePages);
+  await app.register(outcomeRoutes);
+  await app.register(outcomePages);
+  await app.register(networkRoutes(placeFigures));
+  await app.register(networkPages(placeFigures));
   await app.ready();
   return app;
 }

@@ -4,6 +4,7 @@ import { openDatabase } from './core/db.ts';
 import { AppError, exitCodeOf } from './core/errors.ts';
 import { migrate } from './core/migrate.ts';
 import { auditCommands } from './audit/cli.ts';
+import { networkCommands } from './network/cli.ts';
 import { placeCommands } from './places/cli.ts';
 
 export function buildCli(): Command {
@@ -30,6 +31,7 @@ export function buildCli(): Command {
     });
   placeCommands(program);
   auditCommands(program);
+  networkCommands(program);
   return program;
 }
 

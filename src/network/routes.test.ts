@@ -1,28 +1,36 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../app.ts';
+import { loadConfig } from '../core/config.ts';
 import { engineName, openTestDatabase, type TestDatabase } from '../../test/db.ts';
 import { runCli } from '../../test/cli.ts';
-import { makePerson, signInAs, startTestApp, type SignedIn, type TestApp } from '../../test/support.ts';
+import { makePerson, signInAs, type SignedIn } from '../../test/support.ts';
 import { seedDemo } from '../places/demo.ts';
 import { DEMO_PLACES } from '../places/demo-data.ts';
 import { notAvailableYet } from './figures.ts';
 import { publish } from './publish.ts';
 import { loadPlaceInputs } from './store.ts';
 
+/** One demo database on disk, used over HTTP and then, once closed, by the CLI (demo seeding is the slow part). */
 describe(`learning network on the demo places, ${engineName}`, () => {
-  let t: TestApp;
+  let t: { db: TestDatabase; app: FastifyInstance };
   let admin: SignedIn;
   let observer: SignedIn;
 
   before(async () => {
-    t = await startTestApp();
-    await seedDemo(t.db);
+    const db = await openTestDatabase({ onDisk: true });
+    await seedDemo(db);
+    t = { db, app: await buildApp({ db, config: { ...loadConfig({}), secureCookies: false } }) };
     const essex = await t.db.kysely.selectFrom('places').select('id').where('slug', '=', 'essex').executeTakeFirstOrThrow();
     const admins = await t.db.kysely.selectFrom('people').select('id').where('email', '=', 'admin@placebudget.example').executeTakeFirstOrThrow();
     admin = await signInAs(t.db, admins.id);
     observer = await signInAs(t.db, await makePerson(t.db, 'observer@essex.test', [[essex.id, 'observer']]));
   });
-  after(() => t.close());
+  after(async () => {
+    await t.app.close();
+    await t.db.drop();
+  });
 
   it('rolls up the demo places and partners, and says the ledger and families are not connected yet', async () => {
     const { rollup } = publish(await loadPlaceInputs(t.db, notAvailableYet));
@@ -101,20 +109,14 @@ describe(`learning network on the demo places, ${engineName}`, () => {
     assert.equal(pkg.resources[0].path, 'rollup.csv');
     assert.equal(pkg.model.measures.pooled.currency, 'GBP');
   });
-});
 
-describe(`placebudget network benchmarks --json on ${engineName}`, () => {
-  let db: TestDatabase;
-  before(async () => {
-    db = await openTestDatabase({ onDisk: true });
-    await seedDemo(db);
-    await db.kysely.insertInto('benchmark_sharing').values({ place_id: (await db.kysely.selectFrom('places').select('id').where('slug', '=', 'west-london-tri-borough').executeTakeFirstOrThrow()).id, shares: true }).execute();
-    await db.close();
-  });
-  after(() => db.drop());
-
-  it('prints the published benchmarks as JSON', () => {
-    const out = runCli(['network', 'benchmarks', '--json'], db.env);
+  it('prints the published benchmarks as JSON from the CLI', async () => {
+    await t.app.inject({ method: 'PUT', url: '/api/v1/places/essex/benchmark-sharing', headers: admin.write, payload: { shares: false } });
+    await t.app.inject({ method: 'PUT', url: '/api/v1/places/greater-manchester/benchmark-sharing', headers: admin.write, payload: { shares: false } });
+    await t.app.inject({ method: 'PUT', url: '/api/v1/places/west-london-tri-borough/benchmark-sharing', headers: admin.write, payload: { shares: true } });
+    await t.app.close();
+    await t.db.close();
+    const out = runCli(['network', 'benchmarks', '--json'], t.db.env);
     assert.equal(out.status, 0, out.stderr);
     const body = JSON.parse(out.stdout);
     assert.equal(body.rank_by, 'indicator_progress');
@@ -125,8 +127,8 @@ describe(`placebudget network benchmarks --json on ${engineName}`, () => {
     ]);
   });
 
-  it('refuses an unknown measure with exit code 2', () => {
-    const out = runCli(['network', 'benchmarks', '--rank-by', 'happiness'], db.env);
+  it('refuses an unknown measure on the CLI with exit code 2', () => {
+    const out = runCli(['network', 'benchmarks', '--rank-by', 'happiness'], t.db.env);
     assert.equal(out.status, 2);
     assert.match(out.stderr, /--rank-by must be one of/);
   });

@@ -10,6 +10,7 @@ import type { Benchmark, BenchResult } from './types.ts';
 
 const registry: Record<string, () => Promise<{ default: Benchmark }>> = {
   http: () => import('./http.ts'),
+  network: () => import('./network.ts'),
 };
 
 const RESULTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results.json');

@@ -8,7 +8,7 @@ import { runCli } from '../../test/cli.ts';
 import { makePerson, signInAs, type SignedIn } from '../../test/support.ts';
 import { seedDemo } from '../places/demo.ts';
 import { DEMO_PLACES } from '../places/demo-data.ts';
-import { notAvailableYet } from './figures.ts';
+import { notAvailableYet, type PlaceFigures } from './figures.ts';
 import { publish } from './publish.ts';
 import { loadPlaceInputs } from './store.ts';
 
@@ -45,6 +45,43 @@ describe(`learning network on the demo places, ${engineName}`, () => {
       ],
     );
     assert.equal(DEMO_PLACES.reduce((sum, p) => sum + p.partners.length, 0), 64);
+  });
+
+  it('rolls up ledger, families and savings figures read through PlaceFigures inside each place', async () => {
+    // A stand-in for the ledger and families modules: £1,000,000.00 pooled per partner it can see
+    // (behind row-level security, so only the place's own), a quarter committed and half spent;
+    // families: 12 in whole places, 4 in neighbourhoods; realised savings a tenth of spend.
+    // No place filter on purpose: row-level security must limit the stand-in to the place asked about.
+    const partnersOf = async (tx: Parameters<PlaceFigures['money']>[0]) => (await tx.selectFrom('partners').select('id').execute()).length;
+    const kindOf = async (tx: Parameters<PlaceFigures['money']>[0], id: number) =>
+      (await tx.selectFrom('places').select('kind').where('id', '=', id).executeTakeFirstOrThrow()).kind;
+    const source = { label: 'stand-in', href: '/' };
+    const figures: PlaceFigures = {
+      async money(tx) {
+        const pot = (await partnersOf(tx)) * 100_000_000;
+        return { available: true, value: { pot, committed: pot / 4, spent: pot / 2, byPartner: [] }, source };
+      },
+      async families(tx, place) {
+        const cohort = (await kindOf(tx, place.id)) === 'whole_place' ? 12 : 4;
+        return { available: true, value: { cohort, costBefore: cohort * 4_500_000, costAfter: cohort * 3_000_000 }, source };
+      },
+      async savings(tx) {
+        const spent = (await partnersOf(tx)) * 50_000_000;
+        return { available: true, value: { forecast: spent / 5, realised: spent / 10 }, source };
+      },
+    };
+    const { rollup } = publish(await loadPlaceInputs(t.db, figures));
+    // 64 partners × £1,000,000.00 = £64,000,000.00 pooled, £16,000,000.00 committed, £32,000,000.00 spent;
+    // forecast £6,400,000.00, realised £3,200,000.00. Families: 4 × 12 = 48 in whole places; 10 × 4 = 40 in
+    // neighbourhoods, each under 10 and so shown as "<10" with nothing left to subtract; 88 in all.
+    assert.deepEqual(
+      rollup.map((r) => [r.kind, r.pot.text, r.committed.text, r.spent.text, r.families.text, r.savingsForecast.text, r.savingsRealised.text]),
+      [
+        ['all', '£64,000,000.00', '£16,000,000.00', '£32,000,000.00', '88', '£6,400,000.00', '£3,200,000.00'],
+        ['whole_place', '£29,000,000.00', '£7,250,000.00', '£14,500,000.00', '48', '£2,900,000.00', '£1,450,000.00'],
+        ['neighbourhood', '£35,000,000.00', '£8,750,000.00', '£17,500,000.00', '40', '£3,500,000.00', '£1,750,000.00'],
+      ],
+    );
   });
 
   it('publishes only the places that opt in, with their indicator progress', async () => {

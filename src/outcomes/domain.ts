@@ -163,10 +163,10 @@ const text = (value: unknown) => (typeof value === 'string' ? value.trim() : '')
 
 /** A number as a person types it: "1,250", "62.5", "-3"; not "", not "12%". */
 export function parseNumber(value: unknown): number | null {
-  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
-  const t = text(value).replaceAll(',', '');
-  if (!/^-?\d+(\.\d+)?$/.test(t)) return null;
+  const t = typeof value === 'number' ? value : text(value).replaceAll(',', '');
+  if (typeof t === 'string' && !/^-?\d+(\.\d+)?$/.test(t)) return null;
   const n = Number(t);
+  // Beyond a thousand million million no indicator is meaningful, and arithmetic on it stops being exact.
   return Number.isFinite(n) && Math.abs(n) < 1e15 ? n : null;
 }
 

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../app.ts';
@@ -162,6 +165,18 @@ describe(`learning network on the demo places, ${engineName}`, () => {
     assert.deepEqual(body.benchmarks.map((b: { slug: string; measures: Record<string, { text: string }> }) => [b.slug, b.measures.indicator_progress!.text, b.measures.indicators_on_track!.text]), [
       ['west-london-tri-borough', '44.5%', '1 of 2'],
     ]);
+  });
+
+  it('writes the roll-up CSV and its datapackage.json from the CLI', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'placebudget-rollup-'));
+    try {
+      const out = runCli(['network', 'rollup', '--out', dir], t.db.env);
+      assert.equal(out.status, 0, out.stderr);
+      assert.equal(fs.readFileSync(path.join(dir, 'rollup.csv'), 'utf8').split('\r\n')[2], 'whole_place,4,29,0,,,,0,,0,,');
+      assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'datapackage.json'), 'utf8')).resources[0].path, 'rollup.csv');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses an unknown measure on the CLI with exit code 2', () => {

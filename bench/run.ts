@@ -15,6 +15,7 @@ const registry: Record<string, () => Promise<{ default: Benchmark }>> = {
   'pb-count': () => import('./pb-count.ts'),
   'spend-import': () => import('./spend-import.ts'),
   'families-rollup': () => import('./families-rollup.ts'),
+  network: () => import('./network.ts'),
 };
 
 const RESULTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results.json');

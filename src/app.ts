@@ -8,6 +8,11 @@ import { ledgerPages } from './ledger/pages.ts';
 import { ledgerRoutes } from './ledger/routes.ts';
 import { familyPages } from './families/pages.ts';
 import { familyRoutes } from './families/routes.ts';
+import { networkPages } from './network/pages.ts';
+import { placeFigures } from './network/figures.ts';
+import { networkRoutes } from './network/routes.ts';
+import { outcomePages } from './outcomes/pages.ts';
+import { outcomeRoutes } from './outcomes/routes.ts';
 import { placePages } from './places/pages.ts';
 import { placeRoutes } from './places/routes.ts';
 
@@ -25,6 +30,10 @@ export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logg
   await app.register(cbaRoutes);
   await app.register(familyRoutes);
   await app.register(familyPages);
+  await app.register(outcomeRoutes);
+  await app.register(outcomePages);
+  await app.register(networkRoutes(placeFigures));
+  await app.register(networkPages(placeFigures));
   await app.ready();
   return app;
 }

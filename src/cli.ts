@@ -8,6 +8,7 @@ import { auditCommands } from './audit/cli.ts';
 import { ledgerCommands } from './ledger/cli.ts';
 import { cbaCommands } from './cba/cli.ts';
 import { familyCommands } from './families/cli.ts';
+import { networkCommands } from './network/cli.ts';
 import { placeCommands } from './places/cli.ts';
 import { pbCommands } from './pb/cli.ts';
 import { serviceCommands } from './services/cli.ts';
@@ -57,6 +58,7 @@ export function buildCli(): Command {
   serviceCommands(program);
   cbaCommands(program);
   familyCommands(program);
+  networkCommands(program);
   return program;
 }
 

@@ -25,6 +25,11 @@ export const PERMISSIONS = {
   'family.erase': ['admin'],
   'family.match': ['admin', 'analyst', 'partner_rep'],
   'family.claims.decide': ['admin', 'finance'],
+  'outcomes.read': ['admin', 'finance', 'partner_rep', 'key_worker', 'analyst', 'resident', 'observer'],
+  'outcomes.manage': ['admin', 'analyst'],
+  'dashboard.read': ['admin', 'finance', 'partner_rep', 'key_worker', 'analyst', 'observer'],
+  'network.publish': ['admin', 'analyst'],
+  'network.share': ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -3,6 +3,8 @@ import type { AuthTables } from '../auth/tables.ts';
 import type { CbaTables } from '../cba/tables.ts';
 import type { FamiliesTables } from '../families/tables.ts';
 import type { LedgerTables } from '../ledger/tables.ts';
+import type { NetworkTables } from '../network/tables.ts';
+import type { OutcomesTables } from '../outcomes/tables.ts';
 import type { PlacesTables } from '../places/tables.ts';
 import type { ServicesTables } from '../services/tables.ts';
 
@@ -14,4 +16,6 @@ export interface DB
     LedgerTables,
     ServicesTables,
     CbaTables,
-    FamiliesTables {}
+    FamiliesTables,
+    OutcomesTables,
+    NetworkTables {}

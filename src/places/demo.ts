@@ -2,6 +2,7 @@ import { inSystem, type Database } from '../core/db.ts';
 import { appendAudit } from '../audit/store.ts';
 import { hashPassword } from '../auth/password.ts';
 import { assert } from '../core/errors.ts';
+import { seedOutcomesDemo } from '../outcomes/demo.ts';
 import { signOffState } from './domain.ts';
 import { DEMO_PASSWORD, DEMO_PEOPLE, DEMO_PLACES } from './demo-data.ts';
 import { seedLedgerDemo } from '../ledger/demo.ts';
@@ -87,6 +88,7 @@ export async function seedDemo(db: Database): Promise<SeedResult> {
       }
     }
     await seedLedgerDemo(tx, admin);
+    await seedOutcomesDemo(tx, placeIds, admin);
     await appendAudit(tx, {
       person_id: null,
       place_id: null,

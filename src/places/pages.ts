@@ -38,7 +38,7 @@ const agencyItems = (selected?: string) =>
   AGENCY_TYPES.map((value) => ({ value, text: AGENCY_LABELS[value], checked: value === selected }));
 
 /** Re-shows a form with the GOV.UK error summary when input is invalid; rethrows anything else. */
-async function formOr(reply: FastifyReply, template: string, context: Record<string, unknown>, order: string[], action: () => Promise<unknown>) {
+export async function formOr(reply: FastifyReply, template: string, context: Record<string, unknown>, order: string[], action: () => Promise<unknown>) {
   try {
     await action();
     return null;

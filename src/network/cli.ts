@@ -1,0 +1,45 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { withDatabase } from '../core/command.ts';
+import { Invalid } from '../core/errors.ts';
+import { ROLLUP_CSV, rollupCsv, rollupDataPackage } from './export.ts';
+import { placeFigures } from './figures.ts';
+import { MEASURES, publish, type Measure } from './publish.ts';
+import { loadPlaceInputs } from './store.ts';
+
+const measures = Object.keys(MEASURES) as Measure[];
+
+export function networkCommands(program: Command) {
+  const network = program.command('network').description('the learning network: published benchmarks and the national roll-up');
+  network
+    .command('benchmarks')
+    .option('--json', 'print the published benchmarks as JSON, exactly as GET /api/v1/network/benchmarks')
+    .option('--rank-by <measure>', `one of ${measures.join(', ')}`, 'indicator_progress')
+    .action(async (options: { json?: boolean; rankBy: string }) => {
+      if (!measures.includes(options.rankBy as Measure)) throw new Invalid(`--rank-by must be one of ${measures.join(', ')}`);
+      const rankBy = options.rankBy as Measure;
+      const { benchmarks } = await withDatabase(async (db) => publish(await loadPlaceInputs(db, placeFigures), rankBy));
+      if (options.json) return console.log(JSON.stringify({ rank_by: rankBy, benchmarks }));
+      if (!benchmarks.length) return console.log('No place shares its benchmarks yet.');
+      for (const b of benchmarks) {
+        const shown = measures.map((m) => `${m}=${b.measures[m].text}`).join('  ');
+        console.log(`${String(b.rank ?? '-').padStart(3)}  ${b.name.padEnd(45)} ${shown}`);
+      }
+    });
+  network
+    .command('rollup')
+    .option('--out <folder>', 'write rollup.csv and datapackage.json (a Fiscal Data Package) into this folder')
+    .description('the national roll-up with small-number suppression; CSV on standard output unless --out is given')
+    .action(async (options: { out?: string }) => {
+      const { rollup } = await withDatabase(async (db) => publish(await loadPlaceInputs(db, placeFigures)));
+      if (!options.out) {
+        process.stdout.write(rollupCsv(rollup));
+        return;
+      }
+      fs.mkdirSync(options.out, { recursive: true });
+      fs.writeFileSync(path.join(options.out, ROLLUP_CSV), rollupCsv(rollup));
+      fs.writeFileSync(path.join(options.out, 'datapackage.json'), JSON.stringify(rollupDataPackage(new Date().toISOString().slice(0, 10)), null, 2) + '\n');
+      console.log(`Wrote ${ROLLUP_CSV} and datapackage.json to ${options.out}`);
+    });
+}

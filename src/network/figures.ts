@@ -1,0 +1,70 @@
+import type { Tx } from '../core/db.ts';
+import type { Pence } from '../core/money.ts';
+
+/**
+ * The figures the dashboard, the benchmarks and the national roll-up read from other
+ * capabilities (the ledger, families, cost-benefit analysis), through this one interface so
+ * that those capabilities can arrive, and change, without this one reaching into their tables.
+ */
+export interface Source {
+  /** What the figure is, as a link text: "Ledger: budget against actual". */
+  label: string;
+  /** Where the figure comes from, inside the place: "/places/essex/ledger". */
+  href: string;
+}
+
+export type Figure<T> = { available: true; value: T; source: Source } | { available: false; reason: string };
+
+export interface PartnerMoney {
+  partnerId: number;
+  name: string;
+  pot: Pence;
+  committed: Pence;
+  spent: Pence;
+}
+
+export interface MoneyFigures {
+  /** What the partners have pooled or aligned into the place's pot. */
+  pot: Pence;
+  /** Promised but not yet spent. */
+  committed: Pence;
+  spent: Pence;
+  byPartner: PartnerMoney[];
+}
+
+export interface FamilyFigures {
+  /** Families taken on with a full year before and after: the cohort the costs describe. */
+  cohort: number;
+  /** What the cohort cost all agencies in the year before it was taken on. */
+  costBefore: Pence;
+  /** What the same families cost in the year after. */
+  costAfter: Pence;
+}
+
+export interface SavingsFigures {
+  /** Savings the business cases forecast. */
+  forecast: Pence;
+  /** Savings realised, from the ledger and families data. */
+  realised: Pence;
+}
+
+export interface PlaceRef {
+  id: number;
+  slug: string;
+}
+
+export interface PlaceFigures {
+  money(tx: Tx, place: PlaceRef): Promise<Figure<MoneyFigures>>;
+  families(tx: Tx, place: PlaceRef): Promise<Figure<FamilyFigures>>;
+  savings(tx: Tx, place: PlaceRef): Promise<Figure<SavingsFigures>>;
+}
+
+/** Until the ledger, families and cost-benefit capabilities are wired in, each figure says so. */
+export const notAvailableYet: PlaceFigures = {
+  money: async () => ({ available: false, reason: 'The pooled budget ledger is not connected to this service yet.' }),
+  families: async () => ({ available: false, reason: 'The families record is not connected to this service yet.' }),
+  savings: async () => ({ available: false, reason: 'The cost-benefit analysis is not connected to this service yet.' }),
+};
+
+/** The implementation the app uses: replace with the real one when the capabilities are merged. */
+export const placeFigures: PlaceFigures = notAvailableYet;

@@ -1,0 +1,226 @@
+import type { FastifyInstance } from 'fastify';
+import { requirePerson } from '../auth/plugin.ts';
+import { listIndicators } from '../outcomes/store.ts';
+import { STATUS_RULE } from '../outcomes/domain.ts';
+import { inRequestPlace, need, placeScoped } from '../places/scope.ts';
+import { validatePracticeNote } from './domain.ts';
+import { ROLLUP_CSV, rollupCsv, rollupDataPackage } from './export.ts';
+import type { PlaceFigures } from './figures.ts';
+import { MEASURES, publish, type Measure } from './publish.ts';
+import { listPracticeNotes, loadPlaceInputs, publishPracticeNote, setBenchmarkSharing, withdrawPracticeNote } from './store.ts';
+
+const str = (maxLength: number) => ({ type: 'string', maxLength }) as const;
+const id = { type: 'integer', minimum: 1 } as const;
+const slugParam = { type: 'object', properties: { slug: str(60) }, required: ['slug'] } as const;
+const MEASURE_KEYS = Object.keys(MEASURES) as Measure[];
+
+const published = {
+  type: 'object',
+  description: 'A published figure: `value` only when shown; otherwise `reason` (small, secondary, not_shared, derived, not_available)',
+  properties: { shown: { type: 'boolean' }, value: { type: 'number' }, text: { type: 'string' }, reason: { type: 'string' } },
+  required: ['shown', 'text'],
+} as const;
+
+const benchmarksResponse = {
+  type: 'object',
+  properties: {
+    rank_by: { type: 'string', enum: MEASURE_KEYS },
+    benchmarks: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          slug: { type: 'string' },
+          name: { type: 'string' },
+          kind: { type: 'string' },
+          rank: { type: ['integer', 'null'] },
+          measures: { type: 'object', properties: Object.fromEntries(MEASURE_KEYS.map((k) => [k, published])) },
+        },
+      },
+    },
+  },
+} as const;
+
+const rollupRow = {
+  type: 'object',
+  properties: {
+    kind: { type: 'string' },
+    places: { type: 'integer' },
+    partners: { type: 'integer' },
+    moneyReporting: { type: 'integer' },
+    pot: published,
+    committed: published,
+    spent: published,
+    familiesReporting: { type: 'integer' },
+    families: published,
+    savingsReporting: { type: 'integer' },
+    savingsForecast: published,
+    savingsRealised: published,
+  },
+} as const;
+
+const note = {
+  type: 'object',
+  properties: {
+    id,
+    place_slug: { type: 'string' },
+    place_name: { type: 'string' },
+    title: { type: 'string' },
+    what_they_did: { type: 'string' },
+    cost_pence: { type: ['integer', 'null'] },
+    cost_note: { type: 'string' },
+    what_changed: { type: 'string' },
+    contact: { type: 'string' },
+    tags: { type: 'array', items: { type: 'string' } },
+    published_at: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+/** The day a publication describes, for the roll-up's Fiscal Data Package. */
+const today = () => new Date().toISOString().slice(0, 10);
+
+export function networkRoutes(figures: PlaceFigures) {
+  return async (app: FastifyInstance) => {
+    const publication = async (rankBy: Measure = 'indicator_progress') => publish(await loadPlaceInputs(app.deps.db, figures), rankBy);
+
+    app.get<{ Querystring: { rank_by?: Measure } }>(
+      '/api/v1/network/benchmarks',
+      {
+        schema: {
+          tags: ['network'],
+          summary: 'Published benchmarks of the places that share them, ranked by a measure, with small-number suppression',
+          querystring: { type: 'object', properties: { rank_by: { type: 'string', enum: MEASURE_KEYS } } },
+          response: { 200: benchmarksResponse },
+        },
+      },
+      async (request) => {
+        requirePerson(request);
+        const rankBy = request.query.rank_by ?? 'indicator_progress';
+        return { rank_by: rankBy, benchmarks: (await publication(rankBy)).benchmarks };
+      },
+    );
+
+    app.get(
+      '/api/v1/network/rollup',
+      { schema: { tags: ['network'], summary: 'National roll-up: places, partners, pooled money, families, savings (all, and by kind of place)', response: { 200: { type: 'array', items: rollupRow } } } },
+      async (request) => {
+        requirePerson(request);
+        return (await publication()).rollup;
+      },
+    );
+
+    app.get('/api/v1/network/rollup/' + ROLLUP_CSV, { schema: { tags: ['network'], summary: 'The national roll-up as CSV' } }, async (request, reply) => {
+      requirePerson(request);
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${ROLLUP_CSV}"`)
+        .send(rollupCsv((await publication()).rollup));
+    });
+
+    app.get('/api/v1/network/rollup/datapackage.json', { schema: { tags: ['network'], summary: 'Fiscal Data Package descriptor for rollup.csv (in the same folder)' } }, async (request) => {
+      requirePerson(request);
+      return rollupDataPackage(today());
+    });
+
+    app.get<{ Querystring: { tag?: string; page?: number } }>(
+      '/api/v1/network/practice-notes',
+      {
+        schema: {
+          tags: ['network'],
+          summary: 'Practice notes published by places, newest first, 20 a page',
+          querystring: { type: 'object', properties: { tag: str(40), page: { type: 'integer', minimum: 1, maximum: 10000 } } },
+          response: { 200: { type: 'array', items: note } },
+        },
+      },
+      async (request) => {
+        requirePerson(request);
+        return (await listPracticeNotes(app.deps.db, request.query)).slice(0, 20);
+      },
+    );
+
+    await app.register(
+      placeScoped('/api/v1/places/:slug', (scoped) => {
+        scoped.get(
+          '/dashboard',
+          {
+            schema: {
+              tags: ['network'],
+              summary: 'The place dashboard: money, families, savings (each available or not yet) and indicators against targets',
+              params: slugParam,
+            },
+          },
+          async (request) => {
+            const place = need(request, 'dashboard.read');
+            return inRequestPlace(request, place, async (tx) => ({
+              money: await figures.money(tx, place),
+              families: await figures.families(tx, place),
+              savings: await figures.savings(tx, place),
+              status_rule: STATUS_RULE,
+              indicators: await listIndicators(tx, place.id),
+            }));
+          },
+        );
+
+        scoped.put<{ Body: { shares: boolean } }>(
+          '/benchmark-sharing',
+          {
+            schema: {
+              tags: ['network'],
+              summary: 'Opt in to (or out of) sharing the place’s benchmarks with the network (admin)',
+              params: slugParam,
+              body: { type: 'object', properties: { shares: { type: 'boolean' } }, required: ['shares'], additionalProperties: false },
+              response: { 200: { type: 'object', properties: { shares: { type: 'boolean' } } } },
+            },
+          },
+          async (request) => {
+            const place = need(request, 'network.share');
+            await inRequestPlace(request, place, (tx) => setBenchmarkSharing(tx, place.id, request.body.shares, { personId: place.person.id }));
+            return { shares: request.body.shares };
+          },
+        );
+
+        scoped.post<{ Body: Record<string, unknown> }>(
+          '/practice-notes',
+          {
+            schema: {
+              tags: ['network'],
+              summary: 'Publish a practice note to the network',
+              params: slugParam,
+              body: {
+                type: 'object',
+                properties: {
+                  title: str(200),
+                  what_they_did: str(5000),
+                  cost: str(30),
+                  cost_note: str(1000),
+                  what_changed: str(5000),
+                  contact: str(200),
+                  tags: { type: 'array', maxItems: 10, items: str(40) },
+                },
+                required: ['title', 'what_they_did', 'what_changed', 'contact'],
+                additionalProperties: false,
+              },
+              response: { 201: { type: 'object', properties: { id } } },
+            },
+          },
+          async (request, reply) => {
+            const place = need(request, 'network.publish');
+            const input = validatePracticeNote(request.body);
+            const noteId = await inRequestPlace(request, place, (tx) => publishPracticeNote(tx, place.id, input, { personId: place.person.id }));
+            return reply.code(201).send({ id: noteId });
+          },
+        );
+
+        scoped.post<{ Params: { slug: string; id: number } }>(
+          '/practice-notes/:id/withdraw',
+          { schema: { tags: ['network'], summary: 'Withdraw a published practice note from the network', params: { type: 'object', properties: { slug: str(60), id }, required: ['slug', 'id'] } } },
+          async (request, reply) => {
+            const place = need(request, 'network.publish');
+            await inRequestPlace(request, place, (tx) => withdrawPracticeNote(tx, place.id, request.params.id, { personId: place.person.id }));
+            return reply.code(204).send();
+          },
+        );
+      }),
+    );
+  };
+}

@@ -9,7 +9,7 @@ import { ledgerRoutes } from './ledger/routes.ts';
 import { familyPages } from './families/pages.ts';
 import { familyRoutes } from './families/routes.ts';
 import { networkPages } from './network/pages.ts';
-import { placeFigures } from './network/figures.ts';
+import { livePlaceFigures as placeFigures } from './network/live-figures.ts';
 import { networkRoutes } from './network/routes.ts';
 import { outcomePages } from './outcomes/pages.ts';
 import { outcomeRoutes } from './outcomes/routes.ts';

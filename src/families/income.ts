@@ -12,15 +12,8 @@ export interface ClaimIncome {
 /**
  * Posts an approved payment-by-results claim to the place's pot as income, in the caller's
  * transaction, and returns the ledger's reference for the posting (null when it was not posted).
- * The ledger capability implements this; until it is merged, `pendingPotIncome` leaves the claim
- * approved and unposted so nothing is lost and the posting can be made once the ledger exists.
+ * The ledger implements it (src/ledger/pot-income.ts).
  */
 export interface PotIncome {
   postClaim(tx: Tx, claim: ClaimIncome): Promise<string | null>;
 }
-
-export const pendingPotIncome: PotIncome = {
-  async postClaim() {
-    return null;
-  },
-};

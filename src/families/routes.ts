@@ -4,7 +4,7 @@ import { allows } from '../auth/domain.ts';
 import { inRequestPlace, need, placeOf, placeScoped, type PlaceContext } from '../places/scope.ts';
 import { defaultCatalogue } from './catalogue.ts';
 import { CRITERIA, LEGAL_BASES, OUTCOMES, PURPOSES, parseUkDate, todayIso, validateGoal, validateNewAgreement, validateNewConsent, validateNewFamily, validateEvent, type Purpose } from './domain.ts';
-import { pendingPotIncome } from './income.ts';
+import { ledgerPotIncome } from '../ledger/pot-income.ts';
 import { matchingKeyFor } from './matching.ts';
 import { importEventsCsv, partnerFor, uploadMatchCsv } from './service.ts';
 import {
@@ -253,7 +253,7 @@ export async function familyRoutes(app: FastifyInstance) {
         { schema: { tags, summary: 'Approve (posting to the pot as income) or reject a claim', params: params('claim'), body: body({ decision: { type: 'string', enum: ['approved', 'rejected'] } }, ['decision']) } },
         async (request: Req<{ claim: number }, { decision: 'approved' | 'rejected' }>) => {
           const place = need(request, 'family.claims.decide');
-          return inRequestPlace(request, place, (tx) => decideClaim(tx, place.id, request.params.claim, request.body.decision, { personId: place.person.id }, pendingPotIncome));
+          return inRequestPlace(request, place, (tx) => decideClaim(tx, place.id, request.params.claim, request.body.decision, { personId: place.person.id }, ledgerPotIncome));
         },
       );
     }),

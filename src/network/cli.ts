@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { withDatabase } from '../core/command.ts';
 import { Invalid } from '../core/errors.ts';
 import { ROLLUP_CSV, rollupCsv, rollupDataPackage } from './export.ts';
-import { placeFigures } from './figures.ts';
+import { livePlaceFigures as placeFigures } from './live-figures.ts';
 import { MEASURES, publish, type Measure } from './publish.ts';
 import { loadPlaceInputs } from './store.ts';
 

@@ -65,6 +65,3 @@ export const notAvailableYet: PlaceFigures = {
   families: async () => ({ available: false, reason: 'The families record is not connected to this service yet.' }),
   savings: async () => ({ available: false, reason: 'The cost-benefit analysis is not connected to this service yet.' }),
 };
-
-/** The implementation the app uses: replace with the real one when the capabilities are merged. */
-export const placeFigures: PlaceFigures = notAvailableYet;

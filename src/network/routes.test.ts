@@ -12,6 +12,11 @@ import { makePerson, signInAs, type SignedIn } from '../../test/support.ts';
 import { seedDemo } from '../places/demo.ts';
 import { DEMO_PLACES } from '../places/demo-data.ts';
 import { notAvailableYet, type PlaceFigures } from './figures.ts';
+import { inPlace } from '../core/db.ts';
+import { defaultCatalogue } from '../families/catalogue.ts';
+import { cohort } from '../families/store.ts';
+import { budgetReport } from '../ledger/reports.ts';
+import { listBudgets } from '../ledger/store.ts';
 import { publish } from './publish.ts';
 import { loadPlaceInputs } from './store.ts';
 
@@ -95,9 +100,10 @@ describe(`learning network on the demo places, ${engineName}`, () => {
     const res = await t.app.inject({ method: 'GET', url: '/api/v1/network/benchmarks?rank_by=indicator_progress', headers: admin.read });
     const rows = res.json().benchmarks.map((b: { slug: string; rank: number; measures: Record<string, { text: string }> }) => [b.slug, b.rank, b.measures.indicator_progress!.text, b.measures.families!.text]);
     // Greater Manchester: 23,900 of 50,000 jobs = 47.8%. Essex: 60 of 100% reinvested = 60.0%.
+    // Each demo area has fewer than 10 families with a whole year behind them: shown as "<10".
     assert.deepEqual(rows, [
-      ['essex', 1, '60.0%', 'Not available yet'],
-      ['greater-manchester', 2, '47.8%', 'Not available yet'],
+      ['essex', 1, '60.0%', '<10'],
+      ['greater-manchester', 2, '47.8%', '<10'],
     ]);
   });
 
@@ -127,7 +133,30 @@ describe(`learning network on the demo places, ${engineName}`, () => {
     ]);
   });
 
-  it('shows the network, roll-up and dashboard pages with plain empty states', async () => {
+  it('rolls up exactly what the ledger and the families cohort hold for the demo places', async () => {
+    // Computed here straight from the ledger's budget report and the families cohort, place by place.
+    let pot = 0, committed = 0, spent = 0, families = 0;
+    for (const place of await t.db.kysely.selectFrom('places').select(['id', 'slug']).execute()) {
+      await inPlace(t.db, place.id, async (tx) => {
+        const years = (await listBudgets(tx, place.id)).map((b) => b.financial_year);
+        if (years.length) {
+          const report = await budgetReport(tx, place.id, Math.max(...years));
+          pot += report.totals.contributed;
+          committed += report.totals.committed;
+          spent += report.totals.actual;
+        }
+        const today = new Date().toISOString().slice(0, 10);
+        const c = await cohort(tx, place.id, defaultCatalogue, null);
+        families += c.perFamily.filter((f) => `${Number(f.taken_on.slice(0, 4)) + 1}${f.taken_on.slice(4)}` <= today).length;
+      });
+    }
+    const csv = await t.app.inject({ method: 'GET', url: '/api/v1/network/rollup/rollup.csv', headers: admin.read });
+    const all = csv.body.split('\r\n')[1]!.split(',');
+    assert.deepEqual([all[0], all[4], all[5], all[6], all[8]], ['all', String(pot), String(committed), String(spent), String(families)]);
+    assert.ok(pot > 0 && families >= 10, 'the demo has money and a cohort to roll up');
+  });
+
+  it('shows the network, roll-up and dashboard pages', async () => {
     const network = await t.app.inject({ method: 'GET', url: '/network?rank_by=partners', headers: admin.read });
     assert.equal(network.statusCode, 200);
     assert.match(network.body, /One key worker per family/);
@@ -136,7 +165,7 @@ describe(`learning network on the demo places, ${engineName}`, () => {
     assert.match(rollup.body, /data-testid="rollup-table"/);
     const dashboard = await t.app.inject({ method: 'GET', url: '/places/greater-manchester/dashboard', headers: admin.read });
     assert.equal(dashboard.statusCode, 200);
-    assert.match(dashboard.body, /Not available yet. The pooled budget ledger is not connected to this service yet./);
+    assert.match(dashboard.body, /href="\/places\/greater-manchester\/ledger\?year=2012"/);
     assert.match(dashboard.body, /href="\/places\/greater-manchester\/indicators\/\d+">Jobs supported by joint investment/);
     assert.match(dashboard.body, /Data for: Progress from baseline to target/);
   });
@@ -144,7 +173,7 @@ describe(`learning network on the demo places, ${engineName}`, () => {
   it('exports the roll-up as CSV with a Fiscal Data Package beside it', async () => {
     const csv = await t.app.inject({ method: 'GET', url: '/api/v1/network/rollup/rollup.csv', headers: admin.read });
     assert.equal(csv.headers['content-type'], 'text/csv; charset=utf-8');
-    assert.equal(csv.body.split('\r\n')[1], 'all,14,64,0,,,,0,,0,,');
+    assert.match(csv.body.split('\r\n')[0]!, /^place_kind,places,partners,places_reporting_money,pooled_pence,/);
     const pkg = (await t.app.inject({ method: 'GET', url: '/api/v1/network/rollup/datapackage.json', headers: admin.read })).json();
     assert.equal(pkg.resources[0].path, 'rollup.csv');
     assert.equal(pkg.model.measures.pooled.currency, 'GBP');
@@ -172,7 +201,7 @@ describe(`learning network on the demo places, ${engineName}`, () => {
     try {
       const out = runCli(['network', 'rollup', '--out', dir], t.db.env);
       assert.equal(out.status, 0, out.stderr);
-      assert.equal(fs.readFileSync(path.join(dir, 'rollup.csv'), 'utf8').split('\r\n')[2], 'whole_place,4,29,0,,,,0,,0,,');
+      assert.match(fs.readFileSync(path.join(dir, 'rollup.csv'), 'utf8').split('\r\n')[2]!, /^whole_place,4,29,4,\d+,/);
       assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'datapackage.json'), 'utf8')).resources[0].path, 'rollup.csv');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

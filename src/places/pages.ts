@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { requirePerson } from '../auth/plugin.ts';
-import { allows } from '../auth/domain.ts';
+import { allows, type Permission } from '../auth/domain.ts';
 import { listPlaceAudit } from '../audit/store.ts';
 import { barChart } from '../core/chart.ts';
 import { Invalid, NotFound } from '../core/errors.ts';
@@ -58,6 +58,19 @@ function partnersByAgencyChart(partners: PartnerRow[]) {
   });
 }
 
+/** Where a person can go from the place's overview, by what their roles allow. */
+function workLinks(place: PlaceContext) {
+  const base = `/places/${place.slug}`;
+  const links: { href: string; text: string; hint: string; permission: Permission }[] = [
+    { href: `${base}/dashboard`, text: 'Dashboard', hint: 'Money, families, savings and targets at a glance', permission: 'dashboard.read' },
+    { href: `${base}/ledger`, text: 'Pooled budget', hint: 'Contributions, allocations, commitments and spend', permission: 'ledger.read' },
+    { href: `${base}/ledger/partners`, text: 'Partner statements', hint: 'What each partner put in and what it paid for', permission: 'ledger.statement' },
+    { href: `${base}/families`, text: 'Families', hint: 'The multi-agency record and what the cohort costs', permission: 'family.cohort' },
+    { href: `${base}/indicators`, text: 'Outcomes', hint: 'Indicators against their targets', permission: 'outcomes.read' },
+  ];
+  return links.filter((l) => allows(place.roles, l.permission));
+}
+
 function can(place: PlaceContext) {
   return {
     managePartners: allows(place.roles, 'partner.manage'),
@@ -100,6 +113,7 @@ export async function placePages(app: FastifyInstance) {
           agencyLabels: AGENCY_LABELS,
           ruleLabels: SIGN_OFF_RULE_LABELS,
           chart: data.partners.length ? partnersByAgencyChart(data.partners) : null,
+          workLinks: workLinks(place),
           ...data,
           added: (request.query as { added?: string }).added,
         });

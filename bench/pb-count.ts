@@ -1,18 +1,7 @@
+import { seededRandom } from '../src/core/random.ts';
 import { profileOf, type Election } from '../src/pb/election.ts';
 import { count, type CountOptions } from '../src/pb/rules.ts';
 import { result, type Benchmark, type BenchResult } from './types.ts';
-
-/** Mulberry32: a seeded generator, so every run counts the same election. */
-function random(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A city-scale approval election shaped like Pabulib's large ones (Warsaw, Kraków): 300
@@ -20,8 +9,11 @@ function random(seed: number) {
  * voters approving 1–15 projects, and a budget of about a fifth of the total cost.
  */
 export function generateElection(voters: number, projects: number, seed: number): Election {
-  const rand = random(seed);
-  const list = Array.from({ length: projects }, (_, i) => ({ id: String(i + 1), cost: 5_000 + Math.floor(rand() * 395_000) }));
+  const rand = seededRandom(seed);
+  const list = Array.from({ length: projects }, (_, i) => ({
+    id: String(i + 1),
+    cost: 5_000 + Math.floor(rand() * 395_000),
+  }));
   const weights = list.map((_, i) => 1 / Math.pow(i + 1, 0.8));
   const cumulative: number[] = [];
   weights.reduce((sum, w, i) => (cumulative[i] = sum + w), 0);
@@ -58,12 +50,18 @@ function measure(election: Election, options: CountOptions) {
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   clearInterval(timer);
   peak = Math.max(peak, process.memoryUsage().rss);
-  return { ms: Math.round(ms), peakRssMiB: Math.round(peak / 2 ** 20), addedMiB: Math.round((peak - before) / 2 ** 20), outcome };
+  return {
+    ms: Math.round(ms),
+    peakRssMiB: Math.round(peak / 2 ** 20),
+    addedMiB: Math.round((peak - before) / 2 ** 20),
+    outcome,
+  };
 }
 
 const bench: Benchmark = {
   name: 'pb-count',
-  description: 'MES with add1 completion on generated approval elections (300 projects; 10,000 and 100,000 voters) against greedy on the same data',
+  description:
+    'MES with add1 completion on generated approval elections (300 projects; 10,000 and 100,000 voters) against greedy on the same data',
   async run() {
     const out: BenchResult[] = [];
     for (const voters of [10_000, 100_000]) {
@@ -79,8 +77,21 @@ const bench: Benchmark = {
           higherIsBetter: false,
           engine: 'none',
           details: {
-            mes: { ms: mes.ms, peakRssMiB: mes.peakRssMiB, addedMiB: mes.addedMiB, add1Steps: mes.outcome.add1Steps, winners: mes.outcome.winners.length, spent: mes.outcome.spent },
-            greedy: { ms: greedy.ms, peakRssMiB: greedy.peakRssMiB, addedMiB: greedy.addedMiB, winners: greedy.outcome.winners.length, spent: greedy.outcome.spent },
+            mes: {
+              ms: mes.ms,
+              peakRssMiB: mes.peakRssMiB,
+              addedMiB: mes.addedMiB,
+              add1Steps: mes.outcome.add1Steps,
+              winners: mes.outcome.winners.length,
+              spent: mes.outcome.spent,
+            },
+            greedy: {
+              ms: greedy.ms,
+              peakRssMiB: greedy.peakRssMiB,
+              addedMiB: greedy.addedMiB,
+              winners: greedy.outcome.winners.length,
+              spent: greedy.outcome.spent,
+            },
             budget: election.budget,
             approvals: election.ballots.reduce((s, b) => s + b.projects.length, 0),
           },

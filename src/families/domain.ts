@@ -13,7 +13,13 @@ export const PURPOSE_LABELS: Record<Purpose, string> = {
 };
 
 /** UK GDPR Article 6 bases an agreement can rest on. Only 'consent' makes the family's consent decisive. */
-export const LEGAL_BASES = ['consent', 'public_task', 'legal_obligation', 'vital_interests', 'legitimate_interests'] as const;
+export const LEGAL_BASES = [
+  'consent',
+  'public_task',
+  'legal_obligation',
+  'vital_interests',
+  'legitimate_interests',
+] as const;
 export type LegalBasis = (typeof LEGAL_BASES)[number];
 export const LEGAL_BASIS_LABELS: Record<LegalBasis, string> = {
   consent: 'Consent of the family',
@@ -23,14 +29,30 @@ export const LEGAL_BASIS_LABELS: Record<LegalBasis, string> = {
   legitimate_interests: 'Legitimate interests',
 };
 
-export const DATA_CATEGORIES = ['identity', 'contact', 'household', 'health', 'criminal_offence', 'education', 'social_care', 'finance'] as const;
+export const DATA_CATEGORIES = [
+  'identity',
+  'contact',
+  'household',
+  'health',
+  'criminal_offence',
+  'education',
+  'social_care',
+  'finance',
+] as const;
 export type DataCategory = (typeof DATA_CATEGORIES)[number];
 
 export const FAMILY_STATUSES = ['identified', 'assessment', 'active', 'closed'] as const;
 export type FamilyStatus = (typeof FAMILY_STATUSES)[number];
 
 /** The national criteria for families with multiple problems, used by data matching and outcome goals. */
-export const CRITERIA = ['crime_asb', 'school_attendance', 'children_in_need', 'worklessness', 'domestic_abuse', 'health'] as const;
+export const CRITERIA = [
+  'crime_asb',
+  'school_attendance',
+  'children_in_need',
+  'worklessness',
+  'domestic_abuse',
+  'health',
+] as const;
 export type Criterion = (typeof CRITERIA)[number];
 export const CRITERION_LABELS: Record<Criterion, string> = {
   crime_asb: 'Crime or anti-social behaviour',
@@ -40,7 +62,14 @@ export const CRITERION_LABELS: Record<Criterion, string> = {
   domestic_abuse: 'Domestic abuse',
   health: 'Health',
 };
-export const OUTCOMES = ['crime_asb', 'school_attendance', 'employment', 'children_in_need', 'domestic_abuse', 'health'] as const;
+export const OUTCOMES = [
+  'crime_asb',
+  'school_attendance',
+  'employment',
+  'children_in_need',
+  'domestic_abuse',
+  'health',
+] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 /** Roles whose holders work with families for a partner; nobody else ever sees a family's personal data. */
@@ -72,7 +101,10 @@ export interface Viewer {
 export type AccessBasis = { agreementId: number; basis: 'consent' | LegalBasis };
 
 /** The latest consent decision for a purpose, or null when the family was never asked. */
-export function consentFor(consents: readonly ConsentRecord[], purpose: string): 'given' | 'withdrawn' | null {
+export function consentFor(
+  consents: readonly ConsentRecord[],
+  purpose: string,
+): 'given' | 'withdrawn' | null {
   let latest: ConsentRecord | null = null;
   for (const c of consents) if (c.purpose === purpose && (!latest || c.id > latest.id)) latest = c;
   return latest?.state ?? null;
@@ -83,8 +115,15 @@ export function consentFor(consents: readonly ConsentRecord[], purpose: string):
  * answers 404). A professional's partner must be party to an agreement in force that covers the
  * purpose; if that agreement rests on consent, the family's latest decision must be "given".
  */
-export function accessBasis(viewer: Viewer, agreements: readonly AgreementTerms[], consents: readonly ConsentRecord[], purpose: Purpose, today: string): AccessBasis | null {
-  if (!viewer.roles.some((r) => PROFESSIONAL_ROLES.includes(r)) || viewer.partnerIds.length === 0) return null;
+export function accessBasis(
+  viewer: Viewer,
+  agreements: readonly AgreementTerms[],
+  consents: readonly ConsentRecord[],
+  purpose: Purpose,
+  today: string,
+): AccessBasis | null {
+  if (!viewer.roles.some((r) => PROFESSIONAL_ROLES.includes(r)) || viewer.partnerIds.length === 0)
+    return null;
   const consent = consentFor(consents, purpose);
   for (const a of agreements) {
     if (!a.purposes.includes(purpose)) continue;
@@ -135,10 +174,20 @@ export function parseUkDate(input: string): string | null {
   let y: number, mo: number, d: number;
   let m = ISO_DATE.exec(text);
   if (m) [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  else if ((m = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/.exec(text))) [d, mo, y] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  else if ((m = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/.exec(text)))
+    [d, mo, y] = [Number(m[1]), Number(m[2]), Number(m[3])];
   else if ((m = /^(\d{1,2}) ([a-z]+) (\d{4})$/.exec(text))) {
     const idx = MONTHS.indexOf(m[2]!.slice(0, 3));
-    if (idx < 0 || !(m[2]!.length === 3 || 'january february march april may june july august september october november december'.split(' ').includes(m[2]!))) return null;
+    if (
+      idx < 0 ||
+      !(
+        m[2]!.length === 3 ||
+        'january february march april may june july august september october november december'
+          .split(' ')
+          .includes(m[2]!)
+      )
+    )
+      return null;
     [d, mo, y] = [Number(m[1]), idx + 1, Number(m[3])];
   } else return null;
   const iso = `${String(y).padStart(4, '0')}-${String(mo).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
@@ -176,7 +225,11 @@ export function emptySummary(): CostSummary {
 }
 
 /** Adds quantities × unit costs into a summary; every unit cost must be known (the catalogue checks codes on entry). */
-export function addCosts(summary: CostSummary, rows: readonly EventQuantity[], costs: ReadonlyMap<string, UnitCost>): CostSummary {
+export function addCosts(
+  summary: CostSummary,
+  rows: readonly EventQuantity[],
+  costs: ReadonlyMap<string, UnitCost>,
+): CostSummary {
   for (const row of rows) {
     const unit = costs.get(row.event_type);
     assert(unit, `no unit cost for event type ${row.event_type}`);
@@ -207,12 +260,27 @@ export interface BeforeAfter {
   changePct: number | null;
 }
 
-export function beforeAfter(events: readonly DatedEvent[], takenOn: string, costs: ReadonlyMap<string, UnitCost>): BeforeAfter {
+export function beforeAfter(
+  events: readonly DatedEvent[],
+  takenOn: string,
+  costs: ReadonlyMap<string, UnitCost>,
+): BeforeAfter {
   const beforeFrom = addMonths(takenOn, -12);
   const afterTo = addMonths(takenOn, 12);
-  const before = costOf(events.filter((e) => e.occurred_on >= beforeFrom && e.occurred_on < takenOn), costs);
-  const after = costOf(events.filter((e) => e.occurred_on >= takenOn && e.occurred_on < afterTo), costs);
-  return { before, after, window: { beforeFrom, takenOn, afterTo }, changePct: changePct(before.total, after.total) };
+  const before = costOf(
+    events.filter((e) => e.occurred_on >= beforeFrom && e.occurred_on < takenOn),
+    costs,
+  );
+  const after = costOf(
+    events.filter((e) => e.occurred_on >= takenOn && e.occurred_on < afterTo),
+    costs,
+  );
+  return {
+    before,
+    after,
+    window: { beforeFrom, takenOn, afterTo },
+    changePct: changePct(before.total, after.total),
+  };
 }
 
 export function changePct(before: Pence, after: Pence): number | null {
@@ -258,19 +326,26 @@ function text(value: unknown): string {
 export function validateNewFamily(input: Record<string, unknown>): NewFamily {
   const fields: FieldErrors = {};
   const reference = text(input.reference).toUpperCase();
-  if (!/^[A-Z0-9-]{3,30}$/.test(reference)) fields.reference = 'Enter a reference of 3 to 30 letters, digits or hyphens, like FAM-0012';
+  if (!/^[A-Z0-9-]{3,30}$/.test(reference))
+    fields.reference = 'Enter a reference of 3 to 30 letters, digits or hyphens, like FAM-0012';
   const household_name = text(input.household_name);
   if (!household_name) fields.household_name = 'Enter the household’s name';
-  else if (household_name.length > 200) fields.household_name = 'Household name must be 200 characters or fewer';
+  else if (household_name.length > 200)
+    fields.household_name = 'Household name must be 200 characters or fewer';
   const address = text(input.address);
   if (address.length > 500) fields.address = 'Address must be 500 characters or fewer';
   const postcode = text(input.postcode);
-  if (postcode && !POSTCODE.test(postcode.toUpperCase())) fields.postcode = 'Enter a real postcode, like SE1 7PB';
+  if (postcode && !POSTCODE.test(postcode.toUpperCase()))
+    fields.postcode = 'Enter a real postcode, like SE1 7PB';
   const taken_on = parseUkDate(text(input.taken_on));
   if (!taken_on) fields.taken_on = 'Enter the date the family was taken on, like 2013-04-01';
   const status = (text(input.status) || 'active') as FamilyStatus;
-  if (!FAMILY_STATUSES.includes(status) || status === 'closed') fields.status = 'Select identified, assessment or active';
-  const lead = input.lead_partner_id === undefined || input.lead_partner_id === null || input.lead_partner_id === '' ? null : Number(input.lead_partner_id);
+  if (!FAMILY_STATUSES.includes(status) || status === 'closed')
+    fields.status = 'Select identified, assessment or active';
+  const lead =
+    input.lead_partner_id === undefined || input.lead_partner_id === null || input.lead_partner_id === ''
+      ? null
+      : Number(input.lead_partner_id);
   if (lead !== null && !Number.isSafeInteger(lead)) fields.lead_partner_id = 'Select the lead agency';
   const rawMembers = Array.isArray(input.members) ? input.members : [];
   const members = rawMembers.slice(0, 30).map((m, i) => {
@@ -279,13 +354,24 @@ export function validateNewFamily(input: Record<string, unknown>): NewFamily {
     if (!name || name.length > 200) fields[`members.${i}.name`] = 'Enter the member’s name';
     const dobText = text(r.date_of_birth);
     const date_of_birth = dobText ? parseUkDate(dobText) : null;
-    if (dobText && !date_of_birth) fields[`members.${i}.date_of_birth`] = 'Enter a date of birth, like 1985-03-07';
+    if (dobText && !date_of_birth)
+      fields[`members.${i}.date_of_birth`] = 'Enter a date of birth, like 1985-03-07';
     const relationship = text(r.relationship) || 'member';
-    if (relationship.length > 60) fields[`members.${i}.relationship`] = 'Relationship must be 60 characters or fewer';
+    if (relationship.length > 60)
+      fields[`members.${i}.relationship`] = 'Relationship must be 60 characters or fewer';
     return { name, date_of_birth, relationship };
   });
   if (Object.keys(fields).length) throw new Invalid('There is a problem with the family record', fields);
-  return { reference, household_name, address, postcode: postcode ? formatPostcode(postcode) : '', taken_on: taken_on!, status, lead_partner_id: lead, members };
+  return {
+    reference,
+    household_name,
+    address,
+    postcode: postcode ? formatPostcode(postcode) : '',
+    taken_on: taken_on!,
+    status,
+    lead_partner_id: lead,
+    members,
+  };
 }
 
 export interface NewAgreement {
@@ -298,16 +384,19 @@ export interface NewAgreement {
   party_ids: number[];
 }
 
-const list = (value: unknown): string[] => (Array.isArray(value) ? value : value === undefined || value === '' ? [] : [value]).map(String);
+const list = (value: unknown): string[] =>
+  (Array.isArray(value) ? value : value === undefined || value === '' ? [] : [value]).map(String);
 
 export function validateNewAgreement(input: Record<string, unknown>): NewAgreement {
   const fields: FieldErrors = {};
   const title = text(input.title);
   if (!title || title.length > 200) fields.title = 'Enter a title of up to 200 characters';
   const purposes = list(input.purposes);
-  if (!purposes.length || !purposes.every((p) => PURPOSES.includes(p as Purpose))) fields.purposes = 'Select the purposes the agreement covers';
+  if (!purposes.length || !purposes.every((p) => PURPOSES.includes(p as Purpose)))
+    fields.purposes = 'Select the purposes the agreement covers';
   const data_categories = list(input.data_categories);
-  if (!data_categories.length || !data_categories.every((c) => DATA_CATEGORIES.includes(c as DataCategory))) fields.data_categories = 'Select the categories of data shared';
+  if (!data_categories.length || !data_categories.every((c) => DATA_CATEGORIES.includes(c as DataCategory)))
+    fields.data_categories = 'Select the categories of data shared';
   const legal_basis = text(input.legal_basis) as LegalBasis;
   if (!LEGAL_BASES.includes(legal_basis)) fields.legal_basis = 'Select the legal basis for sharing';
   const starts_on = parseUkDate(text(input.starts_on));
@@ -315,11 +404,22 @@ export function validateNewAgreement(input: Record<string, unknown>): NewAgreeme
   const endsText = text(input.ends_on);
   const ends_on = endsText ? parseUkDate(endsText) : null;
   if (endsText && !ends_on) fields.ends_on = 'Enter the date the agreement ends, or leave it blank';
-  else if (starts_on && ends_on && ends_on < starts_on) fields.ends_on = 'The end date must be on or after the start date';
+  else if (starts_on && ends_on && ends_on < starts_on)
+    fields.ends_on = 'The end date must be on or after the start date';
   const party_ids = list(input.party_ids).map(Number);
-  if (party_ids.length < 1 || !party_ids.every(Number.isSafeInteger)) fields.party_ids = 'Select the partners that are party to the agreement';
-  if (Object.keys(fields).length) throw new Invalid('There is a problem with the data-sharing agreement', fields);
-  return { title, purposes: [...new Set(purposes)] as Purpose[], data_categories: [...new Set(data_categories)] as DataCategory[], legal_basis, starts_on: starts_on!, ends_on, party_ids: [...new Set(party_ids)] };
+  if (party_ids.length < 1 || !party_ids.every(Number.isSafeInteger))
+    fields.party_ids = 'Select the partners that are party to the agreement';
+  if (Object.keys(fields).length)
+    throw new Invalid('There is a problem with the data-sharing agreement', fields);
+  return {
+    title,
+    purposes: [...new Set(purposes)] as Purpose[],
+    data_categories: [...new Set(data_categories)] as DataCategory[],
+    legal_basis,
+    starts_on: starts_on!,
+    ends_on,
+    party_ids: [...new Set(party_ids)],
+  };
 }
 
 export interface NewConsent {
@@ -334,7 +434,8 @@ export function validateNewConsent(input: Record<string, unknown>, today: string
   const purpose = text(input.purpose) as Purpose;
   if (!PURPOSES.includes(purpose)) fields.purpose = 'Select the purpose';
   const state = text(input.state);
-  if (state !== 'given' && state !== 'withdrawn') fields.state = 'Select whether consent was given or withdrawn';
+  if (state !== 'given' && state !== 'withdrawn')
+    fields.state = 'Select whether consent was given or withdrawn';
   const given_by = text(input.given_by);
   if (!given_by || given_by.length > 200) fields.given_by = 'Enter who gave or withdrew consent';
   const recorded_on = text(input.recorded_on) ? parseUkDate(text(input.recorded_on)) : today;
@@ -352,16 +453,22 @@ export interface NewEvent {
 }
 
 /** One event as typed or as one CSV line; `known` is the catalogue's event type codes. */
-export function validateEvent(input: Record<string, unknown>, known: ReadonlySet<string>, today: string): { event?: NewEvent; fields: FieldErrors } {
+export function validateEvent(
+  input: Record<string, unknown>,
+  known: ReadonlySet<string>,
+  today: string,
+): { event?: NewEvent; fields: FieldErrors } {
   const fields: FieldErrors = {};
   const event_type = text(input.event_type);
-  if (!known.has(event_type)) fields.event_type = event_type ? `Unknown event type "${event_type}"` : 'Select the type of event';
+  if (!known.has(event_type))
+    fields.event_type = event_type ? `Unknown event type "${event_type}"` : 'Select the type of event';
   const occurred_on = parseUkDate(text(input.occurred_on));
   if (!occurred_on) fields.occurred_on = 'Enter the date of the event, like 2013-04-01';
   else if (occurred_on > today) fields.occurred_on = 'The date of the event cannot be in the future';
   const raw = typeof input.quantity === 'string' ? input.quantity.trim() : input.quantity;
   const quantity = raw === undefined || raw === null || raw === '' ? 1 : Number(raw);
-  if (!Number.isInteger(quantity) || quantity < 1 || quantity > 1000) fields.quantity = 'Enter a whole number from 1 to 1000';
+  if (!Number.isInteger(quantity) || quantity < 1 || quantity > 1000)
+    fields.quantity = 'Enter a whole number from 1 to 1000';
   const note = text(input.note);
   if (note.length > 2000) fields.note = 'Note must be 2000 characters or fewer';
   if (Object.keys(fields).length) return { fields };
@@ -379,22 +486,38 @@ export interface ImportedEvent extends NewEvent {
  * Checks every line of an agency's events CSV (already parsed into records keyed by header) and
  * returns all of them or throws one Invalid naming each bad line: nothing is saved unless all are good.
  */
-export function validateEventRows(records: readonly Record<string, string>[], known: ReadonlySet<string>, references: ReadonlySet<string>, today: string): ImportedEvent[] {
-  if (records.length === 0) throw new Invalid('The file has no events', { file: 'Upload a CSV file with at least one event' });
-  if (records.length > MAX_IMPORT_ROWS) throw new Invalid(`The file has ${records.length} events; upload at most ${MAX_IMPORT_ROWS} at a time`, { file: 'Split the file' });
+export function validateEventRows(
+  records: readonly Record<string, string>[],
+  known: ReadonlySet<string>,
+  references: ReadonlySet<string>,
+  today: string,
+): ImportedEvent[] {
+  if (records.length === 0)
+    throw new Invalid('The file has no events', { file: 'Upload a CSV file with at least one event' });
+  if (records.length > MAX_IMPORT_ROWS)
+    throw new Invalid(`The file has ${records.length} events; upload at most ${MAX_IMPORT_ROWS} at a time`, {
+      file: 'Split the file',
+    });
   const errors: FieldErrors = {};
   const out: ImportedEvent[] = [];
   records.forEach((record, i) => {
     const line = i + 2; // line 1 is the header
     const reference = text(record.family_reference).toUpperCase();
     const { event, fields } = validateEvent(record, known, today);
-    if (!references.has(reference)) fields.family_reference = reference ? `No family with reference ${reference}` : 'Enter the family reference';
+    if (!references.has(reference))
+      fields.family_reference = reference
+        ? `No family with reference ${reference}`
+        : 'Enter the family reference';
     const reasons = Object.values(fields);
     if (reasons.length) errors[`line ${line}`] = reasons.join('; ');
     else out.push({ ...event!, line, family_reference: reference });
   });
   const bad = Object.keys(errors).length;
-  if (bad) throw new Invalid(`${bad} line${bad === 1 ? '' : 's'} of the file could not be imported; nothing was saved`, errors);
+  if (bad)
+    throw new Invalid(
+      `${bad} line${bad === 1 ? '' : 's'} of the file could not be imported; nothing was saved`,
+      errors,
+    );
   return out;
 }
 
@@ -441,8 +564,12 @@ export interface MatchEntry {
 
 /** Turns an agency list (name, date_of_birth, postcode, criteria separated by ; or |) into hashed entries, or names each bad line. */
 export function hashMatchRows(records: readonly Record<string, string>[], key: MatchingKey): MatchEntry[] {
-  if (records.length === 0) throw new Invalid('The list is empty', { file: 'Upload a CSV file with at least one person' });
-  if (records.length > MAX_IMPORT_ROWS) throw new Invalid(`The list has ${records.length} people; upload at most ${MAX_IMPORT_ROWS}`, { file: 'Split the file' });
+  if (records.length === 0)
+    throw new Invalid('The list is empty', { file: 'Upload a CSV file with at least one person' });
+  if (records.length > MAX_IMPORT_ROWS)
+    throw new Invalid(`The list has ${records.length} people; upload at most ${MAX_IMPORT_ROWS}`, {
+      file: 'Split the file',
+    });
   const errors: FieldErrors = {};
   const out: MatchEntry[] = [];
   records.forEach((r, i) => {
@@ -453,7 +580,11 @@ export function hashMatchRows(records: readonly Record<string, string>[], key: M
     const dob = parseUkDate(text(r.date_of_birth));
     if (!dob) reasons.push('enter a date of birth like 07/03/1985');
     const postcode = text(r.postcode);
-    if (!POSTCODE.test(postcode.toUpperCase().replace(/\s+/g, ' ').trim()) && !POSTCODE.test(normalisePostcode(postcode))) reasons.push('enter a real postcode');
+    if (
+      !POSTCODE.test(postcode.toUpperCase().replace(/\s+/g, ' ').trim()) &&
+      !POSTCODE.test(normalisePostcode(postcode))
+    )
+      reasons.push('enter a real postcode');
     const criteria = text(r.criteria)
       .split(/[;|]/)
       .map((c) => c.trim().toLowerCase())
@@ -462,10 +593,20 @@ export function hashMatchRows(records: readonly Record<string, string>[], key: M
     if (!criteria.length) reasons.push('enter at least one criterion');
     if (unknown.length) reasons.push(`unknown criteria ${unknown.join(', ')} (use ${CRITERIA.join(', ')})`);
     if (reasons.length) errors[`line ${line}`] = reasons.join('; ');
-    else out.push({ line, person_key: personKey(key, name, dob!), household_key: householdKey(key, name, postcode), criteria: [...new Set(criteria)].sort() as Criterion[] });
+    else
+      out.push({
+        line,
+        person_key: personKey(key, name, dob!),
+        household_key: householdKey(key, name, postcode),
+        criteria: [...new Set(criteria)].sort() as Criterion[],
+      });
   });
   const bad = Object.keys(errors).length;
-  if (bad) throw new Invalid(`${bad} line${bad === 1 ? '' : 's'} of the list could not be read; nothing was saved`, errors);
+  if (bad)
+    throw new Invalid(
+      `${bad} line${bad === 1 ? '' : 's'} of the list could not be read; nothing was saved`,
+      errors,
+    );
   return out;
 }
 
@@ -477,11 +618,21 @@ export interface HouseholdProposal {
 }
 
 /** Households whose people, across all agencies' lists, meet at least `threshold` different criteria. */
-export function proposeHouseholds(entries: readonly (MatchEntry & { list_id: number })[], threshold: number): HouseholdProposal[] {
+export function proposeHouseholds(
+  entries: readonly (MatchEntry & { list_id: number })[],
+  threshold: number,
+): HouseholdProposal[] {
   assert(Number.isInteger(threshold) && threshold >= 1, 'a matching rule needs at least one criterion');
-  const byHousehold = new Map<string, { criteria: Set<Criterion>; people: Set<string>; lists: Set<number> }>();
+  const byHousehold = new Map<
+    string,
+    { criteria: Set<Criterion>; people: Set<string>; lists: Set<number> }
+  >();
   for (const e of entries) {
-    const h = byHousehold.get(e.household_key) ?? { criteria: new Set(), people: new Set(), lists: new Set() };
+    const h = byHousehold.get(e.household_key) ?? {
+      criteria: new Set(),
+      people: new Set(),
+      lists: new Set(),
+    };
     e.criteria.forEach((c) => h.criteria.add(c));
     h.people.add(e.person_key);
     h.lists.add(e.list_id);
@@ -489,7 +640,12 @@ export function proposeHouseholds(entries: readonly (MatchEntry & { list_id: num
   }
   return [...byHousehold.entries()]
     .filter(([, h]) => h.criteria.size >= threshold)
-    .map(([household_key, h]) => ({ household_key, criteria: [...h.criteria].sort(), people: h.people.size, lists: h.lists.size }))
+    .map(([household_key, h]) => ({
+      household_key,
+      criteria: [...h.criteria].sort(),
+      people: h.people.size,
+      lists: h.lists.size,
+    }))
     .sort((a, b) => b.criteria.length - a.criteria.length || a.household_key.localeCompare(b.household_key));
 }
 
@@ -505,34 +661,24 @@ export function validateGoal(input: Record<string, unknown>): { outcome: Outcome
   const outcome = text(input.outcome) as Outcome;
   if (!OUTCOMES.includes(outcome)) fields.outcome = 'Select the outcome';
   const description = text(input.description);
-  if (!description || description.length > 500) fields.description = 'Describe the goal in up to 500 characters';
+  if (!description || description.length > 500)
+    fields.description = 'Describe the goal in up to 500 characters';
   if (Object.keys(fields).length) throw new Invalid('There is a problem with the goal', fields);
   return { outcome, description };
 }
 
 /** A claim is for a goal that has been met, with evidence, for a positive amount. */
-export function validateClaim(input: { goal_status: string; amount: unknown; evidence: unknown }): { amount: Pence; evidence: string } {
+export function validateClaim(input: { goal_status: string; amount: unknown; evidence: unknown }): {
+  amount: Pence;
+  evidence: string;
+} {
   const fields: FieldErrors = {};
   if (input.goal_status !== 'met') fields.goal_id = 'Record the goal as met before claiming for it';
   const amount = Number(input.amount);
   if (!Number.isSafeInteger(amount) || amount <= 0) fields.amount = 'Enter the amount in pence, more than 0';
   const evidence = text(input.evidence);
-  if (!evidence || evidence.length > 2000) fields.evidence = 'Describe the evidence that the result was achieved';
+  if (!evidence || evidence.length > 2000)
+    fields.evidence = 'Describe the evidence that the result was achieved';
   if (Object.keys(fields).length) throw new Invalid('There is a problem with the claim', fields);
   return { amount, evidence };
-}
-
-// ---------------------------------------------------------------------------------------------
-// A tiny seeded PRNG for the demo cohort: the same seed gives the same families everywhere.
-
-/** mulberry32: 32-bit state, good enough spread for synthetic data, and reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -34,16 +34,19 @@ export interface BarSeries {
 
 /**
  * Horizontal bars, one group per category: the shape most of our figures take (money by partner,
- * cost by agency). `format` turns a value into the table's and the axis's text.
+ * cost by agency). `format` turns a value into the table's text, and into the axis's unless
+ * `axisFormat` gives a shorter one (money axes read "£2m", the table keeps every penny).
  */
 export function barChart(input: {
   caption: string;
   categories: string[];
   series: BarSeries[];
   format?: (value: number) => string;
+  axisFormat?: (value: number) => string;
   stacked?: boolean;
 }): ChartFigure {
   const format = input.format ?? ((v: number) => String(v));
+  const axisFormat = input.axisFormat ?? format;
   const height = Math.max(160, 60 + input.categories.length * (input.stacked ? 32 : 22 * input.series.length + 12));
   const svg = renderSvg(
     {
@@ -51,7 +54,7 @@ export function barChart(input: {
       grid: { left: 8, right: 24, top: input.series.length > 1 ? 36 : 12, bottom: 8, containLabel: true },
       legend: input.series.length > 1 ? { top: 0, textStyle: TEXT } : { show: false },
       // Values are whole numbers (counts, pence): no axis ticks at 0.2 of a partner.
-      xAxis: { type: 'value', minInterval: 1, axisLabel: { ...TEXT, formatter: (v: number) => format(v) } },
+      xAxis: { type: 'value', minInterval: 1, axisLabel: { ...TEXT, formatter: (v: number) => axisFormat(v) } },
       yAxis: { type: 'category', data: input.categories, inverse: true, axisLabel: TEXT },
       series: input.series.map((s) => ({
         type: 'bar',

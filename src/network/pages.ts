@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { allows } from '../auth/domain.ts';
 import { requirePerson } from '../auth/plugin.ts';
 import { barChart } from '../core/chart.ts';
-import { formatPounds } from '../core/money.ts';
+import { formatPounds, formatPoundsShort } from '../core/money.ts';
 import { STATUS_LABELS, STATUS_RULE } from '../outcomes/domain.ts';
 import { formatValue, STATUS_TAG_CLASSES } from '../outcomes/pages.ts';
 import { listIndicators, type IndicatorSummary } from '../outcomes/store.ts';
@@ -28,6 +28,7 @@ function moneyChart(money: Figure<MoneyFigures>) {
       { name: 'Spent', values: partners.map((p) => p.spent) },
     ],
     format: formatPounds,
+    axisFormat: formatPoundsShort,
   });
 }
 
@@ -38,6 +39,7 @@ function familiesChart(families: Figure<FamilyFigures>) {
     categories: ['Year before', 'Year after'],
     series: [{ name: 'Cost', values: [families.value.costBefore, families.value.costAfter] }],
     format: formatPounds,
+    axisFormat: formatPoundsShort,
   });
 }
 
@@ -48,6 +50,7 @@ function savingsChart(savings: Figure<SavingsFigures>) {
     categories: ['Forecast', 'Realised'],
     series: [{ name: 'Savings', values: [savings.value.forecast, savings.value.realised] }],
     format: formatPounds,
+    axisFormat: formatPoundsShort,
   });
 }
 

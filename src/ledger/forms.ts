@@ -5,7 +5,14 @@ import { formatPounds, parsePounds, type Pence } from '../core/money.ts';
 import { financialYearLabel } from '../places/domain.ts';
 import { formOr } from '../places/pages.ts';
 import { inRequestPlace, need, type PlaceContext } from '../places/scope.ts';
-import { ACCOUNT_KIND_LABELS, balancedTransaction, COMMITMENT_SOURCES, isIsoDate, LIMITS, type AccountKind } from './domain.ts';
+import {
+  ACCOUNT_KIND_LABELS,
+  balancedTransaction,
+  COMMITMENT_SOURCES,
+  isIsoDate,
+  LIMITS,
+  type AccountKind,
+} from './domain.ts';
 import {
   closePeriod,
   listAccounts,
@@ -44,8 +51,10 @@ function dateField(body: Body, field: string, fields: FieldErrors): string {
 function poundsField(body: Body, field: string, fields: FieldErrors, positive: boolean): Pence {
   try {
     const amount = parsePounds(body[field] ?? '', field);
-    if (amount === 0 || (positive && amount < 0)) fields[field] = positive ? 'Enter an amount more than £0.00' : 'Enter an amount other than £0.00';
-    else if (Math.abs(amount) > LIMITS.amountPence) fields[field] = `Enter at most ${formatPounds(LIMITS.amountPence)}`;
+    if (amount === 0 || (positive && amount < 0))
+      fields[field] = positive ? 'Enter an amount more than £0.00' : 'Enter an amount other than £0.00';
+    else if (Math.abs(amount) > LIMITS.amountPence)
+      fields[field] = `Enter at most ${formatPounds(LIMITS.amountPence)}`;
     return amount;
   } catch (err) {
     if (!(err instanceof Invalid)) throw err;
@@ -55,7 +64,8 @@ function poundsField(body: Body, field: string, fields: FieldErrors, positive: b
 }
 
 /** The store counts in pence; people reading a form read pounds. */
-const inPounds = (message: string) => message.replace(/(-?\d+) pence/g, (_, n: string) => formatPounds(Number(n)));
+const inPounds = (message: string) =>
+  message.replace(/(-?\d+) pence/g, (_, n: string) => formatPounds(Number(n)));
 
 /**
  * Shows the store's refusals against the form's field rather than as an error page: a conflict
@@ -66,7 +76,8 @@ async function refusalsAsField<T>(field: string, action: () => Promise<T>): Prom
     return await action();
   } catch (err) {
     if (err instanceof Conflict) throw new Invalid(inPounds(err.message), { [field]: inPounds(err.message) });
-    if (err instanceof Invalid && err.fields?.amount_pence) throw new Invalid(inPounds(err.message), { [field]: inPounds(err.fields.amount_pence) });
+    if (err instanceof Invalid && err.fields?.amount_pence)
+      throw new Invalid(inPounds(err.message), { [field]: inPounds(err.fields.amount_pence) });
     throw err;
   }
 }
@@ -74,7 +85,13 @@ async function refusalsAsField<T>(field: string, action: () => Promise<T>): Prom
 function accountItems(accounts: AccountRow[], kinds: readonly AccountKind[], selected: string | undefined) {
   return [
     { value: '', text: 'Select an account' },
-    ...accounts.filter((a) => kinds.includes(a.kind)).map((a) => ({ value: a.code, text: `${a.code} – ${a.name} (${ACCOUNT_KIND_LABELS[a.kind]})`, selected: a.code === selected })),
+    ...accounts
+      .filter((a) => kinds.includes(a.kind))
+      .map((a) => ({
+        value: a.code,
+        text: `${a.code} – ${a.name} (${ACCOUNT_KIND_LABELS[a.kind]})`,
+        selected: a.code === selected,
+      })),
   ];
 }
 
@@ -97,22 +114,39 @@ function commitmentInput(body: Body) {
   const amount_pence = poundsField(body, 'amount', fields, true);
   const description = (body.description ?? '').trim();
   if (!description) fields.description = 'Enter what the money is promised for';
-  else if (description.length > LIMITS.memoLength) fields.description = `Enter at most ${LIMITS.memoLength} characters`;
+  else if (description.length > LIMITS.memoLength)
+    fields.description = `Enter at most ${LIMITS.memoLength} characters`;
   const date = dateField(body, 'date', fields);
   throwFields(fields, 'The commitment is not complete');
-  return { key: body.key || freshKey(), date, source: body.source!, commitment_account: body.commitment_account!, amount_pence, description };
+  return {
+    key: body.key || freshKey(),
+    date,
+    source: body.source!,
+    commitment_account: body.commitment_account!,
+    amount_pence,
+    description,
+  };
 }
 
 // ---- Spend or release a commitment -------------------------------------------------------------
 
 async function commitmentPageContext(request: FastifyRequest, place: PlaceContext, id: number, values: Body) {
-  const data = await inRequestPlace(request, place, async (tx) => ({ commitment: (await listCommitments(tx, place.id, id))[0], accounts: await listAccounts(tx, place.id) }));
+  const data = await inRequestPlace(request, place, async (tx) => ({
+    commitment: (await listCommitments(tx, place.id, id))[0],
+    accounts: await listAccounts(tx, place.id),
+  }));
   if (!data.commitment) throw new NotFound('No such commitment in this place');
   return {
     title: `Commitment: ${data.commitment.description}`,
     place,
     commitment: data.commitment,
-    values: { key: freshKey(), spend_amount: formatPounds(data.commitment.outstanding_pence).replace('£', ''), spend_date: today(), release_date: today(), ...values },
+    values: {
+      key: freshKey(),
+      spend_amount: formatPounds(data.commitment.outstanding_pence).replace('£', ''),
+      spend_date: today(),
+      release_date: today(),
+      ...values,
+    },
     spendItems: accountItems(data.accounts, ['spend'], values.spend_account),
   };
 }
@@ -128,7 +162,11 @@ function commitmentId(raw: string): number {
 function journalContext(place: PlaceContext, accounts: AccountRow[], values: Body) {
   const lines = Array.from({ length: JOURNAL_LINES }, (_, i) => ({
     n: i + 1,
-    items: accountItems(accounts, Object.keys(ACCOUNT_KIND_LABELS) as AccountKind[], values[`account_${i + 1}`]),
+    items: accountItems(
+      accounts,
+      Object.keys(ACCOUNT_KIND_LABELS) as AccountKind[],
+      values[`account_${i + 1}`],
+    ),
   }));
   return { title: 'Post a journal transaction', place, values, lines };
 }
@@ -138,7 +176,8 @@ function journalInput(body: Body) {
   const fields: FieldErrors = {};
   const date = dateField(body, 'date', fields);
   const key = (body.key ?? '').trim();
-  if (!key || key.length > LIMITS.keyLength) fields.key = `Enter a reference of 1 to ${LIMITS.keyLength} characters`;
+  if (!key || key.length > LIMITS.keyLength)
+    fields.key = `Enter a reference of 1 to ${LIMITS.keyLength} characters`;
   const memo = (body.memo ?? '').trim();
   if (memo.length > LIMITS.memoLength) fields.memo = `Enter at most ${LIMITS.memoLength} characters`;
   const postings: { account: string; amount_pence: Pence }[] = [];
@@ -165,106 +204,174 @@ export function ledgerForms(scoped: FastifyInstance) {
   scoped.get('/ledger/commitments/new', { schema: { hide: true } }, async (request, reply) => {
     const place = need(request, 'ledger.post');
     const accounts = await inRequestPlace(request, place, (tx) => listAccounts(tx, place.id));
-    return reply.page('ledger/views/commitment-new.njk', commitmentContext(place, accounts, { key: freshKey(), date: today() }));
+    return reply.page(
+      'ledger/views/commitment-new.njk',
+      commitmentContext(place, accounts, { key: freshKey(), date: today() }),
+    );
   });
 
   scoped.post<{ Body: Body }>('/ledger/commitments', { schema: { hide: true } }, async (request, reply) => {
     const place = need(request, 'ledger.post');
     const body = request.body ?? {};
     const accounts = await inRequestPlace(request, place, (tx) => listAccounts(tx, place.id));
-    const shown = await formOr(reply, 'ledger/views/commitment-new.njk', commitmentContext(place, accounts, body), ['source', 'commitment_account', 'amount', 'description', 'date'], () =>
-      refusalsAsField('amount', () => inRequestPlace(request, place, (tx) => raiseCommitment(tx, place.id, commitmentInput(body), actor(place)))),
+    const shown = await formOr(
+      reply,
+      'ledger/views/commitment-new.njk',
+      commitmentContext(place, accounts, body),
+      ['source', 'commitment_account', 'amount', 'description', 'date'],
+      () =>
+        refusalsAsField('amount', () =>
+          inRequestPlace(request, place, (tx) =>
+            raiseCommitment(tx, place.id, commitmentInput(body), actor(place)),
+          ),
+        ),
     );
     return shown ?? reply.redirect(ledgerUrl(place, 'commitments'), 303);
   });
 
-  scoped.get<{ Params: { slug: string; id: string } }>('/ledger/commitments/:id', { schema: { hide: true } }, async (request, reply) => {
-    const place = need(request, 'ledger.post');
-    const context = await commitmentPageContext(request, place, commitmentId(request.params.id), {});
-    return reply.page('ledger/views/commitment.njk', context);
-  });
+  scoped.get<{ Params: { slug: string; id: string } }>(
+    '/ledger/commitments/:id',
+    { schema: { hide: true } },
+    async (request, reply) => {
+      const place = need(request, 'ledger.post');
+      const context = await commitmentPageContext(request, place, commitmentId(request.params.id), {});
+      return reply.page('ledger/views/commitment.njk', context);
+    },
+  );
 
-  scoped.post<{ Params: { slug: string; id: string }; Body: Body }>('/ledger/commitments/:id/spend', { schema: { hide: true } }, async (request, reply) => {
-    const place = need(request, 'ledger.post');
-    const id = commitmentId(request.params.id);
-    const body = request.body ?? {};
-    const context = await commitmentPageContext(request, place, id, body);
-    const shown = await formOr(reply, 'ledger/views/commitment.njk', context, ['spend_account', 'spend_amount', 'spend_date'], () => {
-      const fields: FieldErrors = {};
-      if (!body.spend_account) fields.spend_account = 'Select the spend account the money goes to';
-      const amount_pence = poundsField(body, 'spend_amount', fields, true);
-      const date = dateField(body, 'spend_date', fields);
-      throwFields(fields, 'The spend is not complete');
-      const input = { key: body.key || freshKey(), date, spend_account: body.spend_account!, amount_pence, memo: (body.memo ?? '').trim().slice(0, LIMITS.memoLength) };
-      return refusalsAsField('spend_amount', () => inRequestPlace(request, place, (tx) => spendCommitment(tx, place.id, id, input, actor(place))));
-    });
-    return shown ?? reply.redirect(ledgerUrl(place, 'commitments'), 303);
-  });
+  scoped.post<{ Params: { slug: string; id: string }; Body: Body }>(
+    '/ledger/commitments/:id/spend',
+    { schema: { hide: true } },
+    async (request, reply) => {
+      const place = need(request, 'ledger.post');
+      const id = commitmentId(request.params.id);
+      const body = request.body ?? {};
+      const context = await commitmentPageContext(request, place, id, body);
+      const shown = await formOr(
+        reply,
+        'ledger/views/commitment.njk',
+        context,
+        ['spend_account', 'spend_amount', 'spend_date'],
+        () => {
+          const fields: FieldErrors = {};
+          if (!body.spend_account) fields.spend_account = 'Select the spend account the money goes to';
+          const amount_pence = poundsField(body, 'spend_amount', fields, true);
+          const date = dateField(body, 'spend_date', fields);
+          throwFields(fields, 'The spend is not complete');
+          const input = {
+            key: body.key || freshKey(),
+            date,
+            spend_account: body.spend_account!,
+            amount_pence,
+            memo: (body.memo ?? '').trim().slice(0, LIMITS.memoLength),
+          };
+          return refusalsAsField('spend_amount', () =>
+            inRequestPlace(request, place, (tx) => spendCommitment(tx, place.id, id, input, actor(place))),
+          );
+        },
+      );
+      return shown ?? reply.redirect(ledgerUrl(place, 'commitments'), 303);
+    },
+  );
 
-  scoped.post<{ Params: { slug: string; id: string }; Body: Body }>('/ledger/commitments/:id/release', { schema: { hide: true } }, async (request, reply) => {
-    const place = need(request, 'ledger.post');
-    const id = commitmentId(request.params.id);
-    const body = request.body ?? {};
-    const context = await commitmentPageContext(request, place, id, body);
-    const shown = await formOr(reply, 'ledger/views/commitment.njk', context, ['release_date'], () => {
-      const fields: FieldErrors = {};
-      const date = dateField(body, 'release_date', fields);
-      throwFields(fields, 'Enter the date of the release');
-      return refusalsAsField('release_date', () => inRequestPlace(request, place, (tx) => releaseCommitment(tx, place.id, id, { key: body.key || freshKey(), date }, actor(place))));
-    });
-    return shown ?? reply.redirect(ledgerUrl(place, 'commitments'), 303);
-  });
+  scoped.post<{ Params: { slug: string; id: string }; Body: Body }>(
+    '/ledger/commitments/:id/release',
+    { schema: { hide: true } },
+    async (request, reply) => {
+      const place = need(request, 'ledger.post');
+      const id = commitmentId(request.params.id);
+      const body = request.body ?? {};
+      const context = await commitmentPageContext(request, place, id, body);
+      const shown = await formOr(reply, 'ledger/views/commitment.njk', context, ['release_date'], () => {
+        const fields: FieldErrors = {};
+        const date = dateField(body, 'release_date', fields);
+        throwFields(fields, 'Enter the date of the release');
+        return refusalsAsField('release_date', () =>
+          inRequestPlace(request, place, (tx) =>
+            releaseCommitment(tx, place.id, id, { key: body.key || freshKey(), date }, actor(place)),
+          ),
+        );
+      });
+      return shown ?? reply.redirect(ledgerUrl(place, 'commitments'), 303);
+    },
+  );
 
   scoped.get('/ledger/transactions/new', { schema: { hide: true } }, async (request, reply) => {
     const place = need(request, 'ledger.post');
     const accounts = await inRequestPlace(request, place, (tx) => listAccounts(tx, place.id));
-    return reply.page('ledger/views/transaction-new.njk', journalContext(place, accounts, { key: freshKey(), date: today() }));
+    return reply.page(
+      'ledger/views/transaction-new.njk',
+      journalContext(place, accounts, { key: freshKey(), date: today() }),
+    );
   });
 
   scoped.post<{ Body: Body }>('/ledger/transactions', { schema: { hide: true } }, async (request, reply) => {
     const place = need(request, 'ledger.post');
     const body = request.body ?? {};
     const accounts = await inRequestPlace(request, place, (tx) => listAccounts(tx, place.id));
-    const order = ['date', 'memo', 'key', 'lines', ...Array.from({ length: JOURNAL_LINES }, (_, i) => [`account_${i + 1}`, `amount_${i + 1}`]).flat()];
-    const shown = await formOr(reply, 'ledger/views/transaction-new.njk', journalContext(place, accounts, body), order, () =>
-      refusalsAsField('key', () => inRequestPlace(request, place, (tx) => postTransactions(tx, place.id, [journalInput(body)], { actor: actor(place) }))),
+    const order = [
+      'date',
+      'memo',
+      'key',
+      'lines',
+      ...Array.from({ length: JOURNAL_LINES }, (_, i) => [`account_${i + 1}`, `amount_${i + 1}`]).flat(),
+    ];
+    const shown = await formOr(
+      reply,
+      'ledger/views/transaction-new.njk',
+      journalContext(place, accounts, body),
+      order,
+      () =>
+        refusalsAsField('key', () =>
+          inRequestPlace(request, place, (tx) =>
+            postTransactions(tx, place.id, [journalInput(body)], { actor: actor(place) }),
+          ),
+        ),
     );
     return shown ?? reply.redirect(ledgerUrl(place, 'balances'), 303);
   });
 
-  scoped.get<{ Params: { slug: string; year: string } }>('/ledger/periods/:year/close', { schema: { hide: true } }, async (request, reply) => {
-    const place = need(request, 'ledger.post');
-    const year = yearParam(request.params.year);
-    const data = await inRequestPlace(request, place, async (tx) => ({
-      period: (await listPeriods(tx, place.id)).find((p) => p.financial_year === year),
-      drafts: await riskShareDrafts(tx, place.id, year).catch((err: unknown) => {
-        if (err instanceof Invalid) return err;
-        throw err;
-      }),
-    }));
-    const drafts = data.drafts instanceof Invalid ? [] : data.drafts;
-    return reply.page('ledger/views/period-close.njk', {
-      title: `Close ${financialYearLabel(year)}`,
-      place,
-      year,
-      yearLabel: financialYearLabel(year),
-      closed: data.period?.closed ?? false,
-      blocked: data.drafts instanceof Invalid ? data.drafts.message : null,
-      shares: drafts.map((d) => ({
-        allocation: d.postings[0]!.account,
-        outturn: -d.postings[0]!.amount_pence,
-        memo: d.memo,
-        postings: d.postings.slice(1),
-      })),
-    });
-  });
+  scoped.get<{ Params: { slug: string; year: string } }>(
+    '/ledger/periods/:year/close',
+    { schema: { hide: true } },
+    async (request, reply) => {
+      const place = need(request, 'ledger.post');
+      const year = yearParam(request.params.year);
+      const data = await inRequestPlace(request, place, async (tx) => ({
+        period: (await listPeriods(tx, place.id)).find((p) => p.financial_year === year),
+        drafts: await riskShareDrafts(tx, place.id, year).catch((err: unknown) => {
+          if (err instanceof Invalid) return err;
+          throw err;
+        }),
+      }));
+      const drafts = data.drafts instanceof Invalid ? [] : data.drafts;
+      return reply.page('ledger/views/period-close.njk', {
+        title: `Close ${financialYearLabel(year)}`,
+        place,
+        year,
+        yearLabel: financialYearLabel(year),
+        closed: data.period?.closed ?? false,
+        blocked: data.drafts instanceof Invalid ? data.drafts.message : null,
+        shares: drafts.map((d) => ({
+          allocation: d.postings[0]!.account,
+          outturn: -d.postings[0]!.amount_pence,
+          memo: d.memo,
+          postings: d.postings.slice(1),
+        })),
+      });
+    },
+  );
 
-  scoped.post<{ Params: { slug: string; year: string } }>('/ledger/periods/:year/close', { schema: { hide: true } }, async (request, reply) => {
-    const place = need(request, 'ledger.post');
-    const year = yearParam(request.params.year);
-    await inRequestPlace(request, place, (tx) => closePeriod(tx, place.id, year, actor(place)));
-    return reply.redirect(`/places/${place.slug}/ledger?year=${year}`, 303);
-  });
+  scoped.post<{ Params: { slug: string; year: string } }>(
+    '/ledger/periods/:year/close',
+    { schema: { hide: true } },
+    async (request, reply) => {
+      const place = need(request, 'ledger.post');
+      const year = yearParam(request.params.year);
+      await inRequestPlace(request, place, (tx) => closePeriod(tx, place.id, year, actor(place)));
+      return reply.redirect(`/places/${place.slug}/ledger?year=${year}`, 303);
+    },
+  );
 }
 
 function yearParam(raw: string): number {

@@ -142,6 +142,7 @@ async function commitmentPageContext(request: FastifyRequest, place: PlaceContex
     commitment: data.commitment,
     values: {
       key: freshKey(),
+      release_key: freshKey(),
       spend_amount: formatPounds(data.commitment.outstanding_pence).replace('£', ''),
       spend_date: today(),
       release_date: today(),

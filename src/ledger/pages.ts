@@ -4,6 +4,7 @@ import { financialYearLabel, financialYearOf } from '../places/domain.ts';
 import { inRequestPlace, need, placeScoped } from '../places/scope.ts';
 import { listPartners } from '../places/store.ts';
 import { ACCOUNT_KIND_LABELS } from './domain.ts';
+import { ledgerForms } from './forms.ts';
 import { budgetReport, flowFigure, partnerStatement } from './reports.ts';
 import { assertMayReadStatement } from './routes.ts';
 import { listAccounts, listBalances, listBudgets, listCommitments, listPeriods } from './store.ts';
@@ -17,6 +18,8 @@ function yearFrom(query: unknown): number {
 export async function ledgerPages(app: FastifyInstance) {
   await app.register(
     placeScoped('/places/:slug', (scoped) => {
+      ledgerForms(scoped);
+
       scoped.get('/ledger', { schema: { hide: true } }, async (request, reply) => {
         const place = need(request, 'ledger.read');
         const year = yearFrom(request.query);
@@ -43,6 +46,7 @@ export async function ledgerPages(app: FastifyInstance) {
           period: data.periods.find((p) => p.financial_year === year),
           years: [...new Set([year - 1, year, year + 1, ...data.budgets.map((b) => b.financial_year)])].sort().map((y) => ({ value: y, label: financialYearLabel(y) })),
           canReadStatements: allows(place.roles, 'ledger.statement'),
+          canPost: allows(place.roles, 'ledger.post'),
         });
       });
 

@@ -715,13 +715,10 @@ export interface CloseResult {
 }
 
 /**
- * Closes a financial year: each allocation's over- or underspend at 31 March is split between
- * partners by their agreements' risk shares (the rest to the savings reinvestment account),
- * posted on 31 March, and the year then takes no more postings.
+ * The risk-share transactions closing the year would post now: each allocation's balance at
+ * 31 March split by the agreements. Read-only, so the close page can show them before the close.
  */
-export async function closePeriod(tx: Tx, placeId: number, year: number, actor: Actor): Promise<CloseResult> {
-  const period = await lockPeriod(tx, placeId, year);
-  if (period.closed) throw new Conflict(`${financialYearLabel(year)} is already closed`);
+export async function riskShareDrafts(tx: Tx, placeId: number, year: number): Promise<BalancedTransaction[]> {
   const { end } = financialYearBounds(year);
   const accounts = await listAccounts(tx, placeId);
   const balances = new Map((await listBalances(tx, placeId, end)).map((b) => [b.account, b.balance_pence]));
@@ -733,7 +730,7 @@ export async function closePeriod(tx: Tx, placeId: number, year: number, actor: 
     underspendBp: a.underspend_share_bp,
   }));
   const closes = await tx.selectFrom('ledger_period_events').select('id').where('place_id', '=', placeId).where('financial_year', '=', year).where('action', '=', 'close').execute();
-  const drafts = accounts
+  return accounts
     .filter((a) => a.kind === 'allocation' && balances.get(a.code))
     .map((a) => {
       if (!reinvestment) throw new Invalid('Add a savings reinvestment account before closing the year: it receives what partners do not take');
@@ -745,6 +742,17 @@ export async function closePeriod(tx: Tx, placeId: number, year: number, actor: 
         postings,
       });
     });
+}
+
+/**
+ * Closes a financial year: each allocation's over- or underspend at 31 March is split between
+ * partners by their agreements' risk shares (the rest to the savings reinvestment account),
+ * posted on 31 March, and the year then takes no more postings.
+ */
+export async function closePeriod(tx: Tx, placeId: number, year: number, actor: Actor): Promise<CloseResult> {
+  const period = await lockPeriod(tx, placeId, year);
+  if (period.closed) throw new Conflict(`${financialYearLabel(year)} is already closed`);
+  const drafts = await riskShareDrafts(tx, placeId, year);
   const posted = drafts.length ? await postTransactions(tx, placeId, drafts, { kind: 'risk_share', actor }) : [];
   await tx.updateTable('ledger_periods').set({ closed: true }).where('place_id', '=', placeId).where('financial_year', '=', year).execute();
   await tx.insertInto('ledger_period_events').values({ place_id: placeId, financial_year: year, action: 'close', recorded_by: actor.personId }).execute();

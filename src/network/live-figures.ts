@@ -2,21 +2,17 @@ import type { Tx } from '../core/db.ts';
 import { pence } from '../core/money.ts';
 import { listBusinessCases, runBusinessCase } from '../cba/store.ts';
 import { defaultCatalogue } from '../families/catalogue.ts';
+import { addMonths, todayIso } from '../families/domain.ts';
 import { cohort } from '../families/store.ts';
 import { listBudgets } from '../ledger/store.ts';
 import { budgetReport } from '../ledger/reports.ts';
 import type { FamilyFigures, Figure, PlaceFigures, PlaceRef } from './figures.ts';
 
-/** A family counts in the cohort once a whole year after its date taken on has passed. */
-function hadAFullYear(takenOn: string, today: string): boolean {
-  const [y, m, d] = takenOn.split('-').map(Number) as [number, number, number];
-  return `${y + 1}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}` <= today;
-}
-
 async function familyFigures(tx: Tx, place: PlaceRef): Promise<Figure<FamilyFigures>> {
-  const today = new Date().toISOString().slice(0, 10);
+  const today = todayIso();
   const result = await cohort(tx, place.id, defaultCatalogue, null);
-  const full = result.perFamily.filter((f) => hadAFullYear(f.taken_on, today));
+  // In the cohort once the whole year after the date taken on has passed, as the families module counts it.
+  const full = result.perFamily.filter((f) => addMonths(f.taken_on, 12) <= today);
   if (full.length === 0) return { available: false, reason: 'No family has been worked with for a whole year yet.' };
   return {
     available: true,

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { profileOf, type Election } from './election.ts';
 import { Rational } from './rational.ts';
-import { count, tieRanks, type Completion, type CountOptions, type Utility } from './rules.ts';
+import { count, equalShare, tieRanks, type Completion, type CountOptions, type Utility } from './rules.ts';
 
 /** Three projects, four voters, a budget of 10 (the file in pabulib.test.ts is the same election). */
 const small: Election = {
@@ -278,6 +278,46 @@ const crowded = fc
       ballots: sets.map((projects) => ({ projects })),
     })),
   );
+
+describe('the equal share of a project', () => {
+  it('is what sorting the budgets gives, however they are spread', () => {
+    // Budgets 4, 1, 4, 6 and a cost of 14: a guess of 14/4 = 3.5 finds only 1 short, then 13/3 finds
+    // the 4s short only once 1 is out, then 9/2 = 4.5 finds the first 4 short too: 1 + 4 + 4 + 5 = 14, α 5.
+    assert.deepEqual(equalShare([4n, 1n, 4n, 6n], [1n, 1n, 1n, 1n], 14n), { remaining: 5n, payers: 1n });
+    assert.equal(equalShare([4n, 1n], [1n, 2n], 7n), null);
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.bigInt({ min: 0n, max: 50n }), fc.bigInt({ min: 1n, max: 4n })), {
+          minLength: 1,
+          maxLength: 12,
+        }),
+        fc.bigInt({ min: 1n, max: 300n }),
+        (held, cost) => {
+          const sorted = [...held].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+          let remaining = cost;
+          let payers = held.reduce((sum, [, k]) => sum + k, 0n);
+          let expected: { remaining: bigint; payers: bigint } | null = null;
+          for (const [b, k] of sorted) {
+            if (b * payers >= remaining) {
+              expected = { remaining, payers };
+              break;
+            }
+            remaining -= b * k;
+            payers -= k;
+          }
+          const share = equalShare(
+            held.map(([b]) => b),
+            held.map(([, k]) => k),
+            cost,
+          );
+          if (expected === null) assert.equal(share, null);
+          // The same α (the parts may differ when someone holds exactly α).
+          else assert.equal(share!.remaining * expected.payers, expected.remaining * share!.payers);
+        },
+      ),
+    );
+  });
+});
 
 describe('properties of every rule', () => {
   it('never spends more than the budget', () => {

@@ -274,6 +274,44 @@ function groupVoters(profile: Profile): VoterGroups {
   return { weight: Int32Array.from(weight), supporters: lists.map((l) => Int32Array.from(l)) };
 }
 
+/**
+ * The equal share α of a project costing `cost`, among supporters holding `budgets` (each held
+ * by `counts` of them): the supporters with less than α pay all they have and the others pay α.
+ * It is `remaining` / `payers`: what the poorer leave of the cost, over the others; null when
+ * they all together hold less than the cost. α is found by raising a first guess (the cost
+ * over all of them): whoever holds less than the guess cannot pay it and pays all they have,
+ * which raises the guess for the rest; once nobody left holds less, the guess is α. Every guess
+ * is at most α, so nobody is wrongly counted as poorer: the result is the one sorting the
+ * budgets would give, without the sort.
+ */
+export function equalShare(
+  budgets: bigint[],
+  counts: bigint[],
+  cost: bigint,
+): { remaining: bigint; payers: bigint } | null {
+  let remaining = cost;
+  let payers = 0n;
+  let held = 0n;
+  budgets.forEach((b, i) => {
+    payers += counts[i]!;
+    held += b * counts[i]!;
+  });
+  if (held < cost) return null;
+  let rich = budgets.map((_, i) => i);
+  for (let pass = 0; ; pass++) {
+    assert(pass <= budgets.length, 'each pass finds someone who cannot pay the share, or ends');
+    const stillRich = rich.filter((i) => {
+      if (budgets[i]! * payers >= remaining) return true;
+      remaining -= budgets[i]! * counts[i]!;
+      payers -= counts[i]!;
+      return false;
+    });
+    assert(payers > 0n, 'supporters holding the cost leave someone able to pay the share');
+    if (stillRich.length === rich.length) return { remaining, payers };
+    rich = stillRich;
+  }
+}
+
 interface MesPayment {
   round: number;
   share: Frac;
@@ -339,13 +377,7 @@ function runMes(
     return money[c]!;
   };
 
-  /**
-   * The equal share α of project p: its cost spread over the supporters with money, those
-   * with less than α paying all they have. Returned as the price per unit of utility, α / u.
-   * α is found by raising a first guess (the cost over all supporters): whoever holds less
-   * than the guess cannot pay it and pays all they have, which raises the guess for the rest;
-   * once nobody left holds less, the guess is α, the same as sorting the budgets would give.
-   */
+  /** Project p's price per unit of utility, α / u, where α is its equal share (see equalShare). */
   const evaluate = (p: number): Frac | null => {
     const touched: number[] = [];
     if (tally.length < money.length) tally = new Int32Array(money.length * 2);
@@ -355,34 +387,17 @@ function runMes(
       if (tally[c] === 0) touched.push(c);
       tally[c]! += weight[g]!;
     }
-    let remaining = profile.costs[p]! * scale;
-    let payers = 0n;
-    let held = 0n;
     const counts = touched.map((c) => BigInt(tally[c]!));
-    touched.forEach((c, i) => {
+    const budgets = touched.map((c) => {
       tally[c] = 0;
-      payers += counts[i]!;
-      held += current(c) * counts[i]!;
+      return current(c);
     });
-    if (held < remaining) return null; // its supporters hold less than its cost, and only lose money
-    let rich = touched.map((_, i) => i);
-    for (let pass = 0; ; pass++) {
-      assert(pass <= touched.length, 'each pass finds someone who cannot pay the share, or ends');
-      const stillRich = rich.filter((i) => {
-        const b = money[touched[i]!]!;
-        if (b * payers >= remaining) return true;
-        remaining -= b * counts[i]!;
-        payers -= counts[i]!;
-        return false;
-      });
-      assert(payers > 0n, 'supporters holding the cost leave someone able to pay the share');
-      if (stillRich.length === rich.length) break;
-      rich = stillRich;
-    }
-    found.set(p, { remaining, payers });
+    const share = equalShare(budgets, counts, profile.costs[p]! * scale);
+    if (share === null) return null; // its supporters hold less than its cost, and only lose money
+    found.set(p, share);
     // α = remaining / (payers · L); ρ = α / u.
     const u = utility === 'cost' ? profile.costs[p]! : 1n;
-    return frac(remaining, payers * scale * u);
+    return frac(share.remaining, share.payers * scale * u);
   };
 
   for (let round = 1; candidates.size > 0; round++) {

@@ -484,6 +484,178 @@ function compactClasses(columns: unknown[][], sizes: number[], groupClass: Int32
   for (let g = 0; g < groupClass.length; g++) groupClass[g] = renumber[groupClass[g]!]!;
 }
 
+/**
+ * Float bounds that hold whatever the rounding: `down(x, k)` is below and `up(x, k)` above the
+ * exact value of a result whose computation rounded at most k times (each rounding is off by
+ * at most 2^-53 of the result, as all values here are non-negative sums, products and quotients,
+ * or differences rounded once). Values are money per voter, far from underflow.
+ */
+const ROUNDING = 2 ** -52;
+const down = (x: number, k = 1) => x * (1 - (k + 1) * ROUNDING);
+const up = (x: number, k = 1) => x * (1 + (k + 1) * ROUNDING);
+/** How far apart the two candidates for α start; wider than any rounding the sums can do. */
+const ALPHA_MARGIN = 2 ** -32;
+
+/** What a run of MES selects, when the screen could tell. */
+interface MesOutcome {
+  selected: number[];
+  overBudget: boolean;
+}
+
+/**
+ * A run of MES in floats, each budget an interval certain to hold the exact budget, that gives
+ * the exact run's outcome or says it cannot tell (null); add1 then counts that step exactly
+ * with runMes. It is sound because every quantity is monotone in the budgets: a project's
+ * equal share α falls as its supporters hold more, so the exact α lies between α at the upper
+ * budgets and α at the lower ones, and a budget after paying, max(0, b − α), is bounded by the
+ * bounds of b and α. Each of these bounds is checked, not assumed (see shareBounds). A choice
+ * is taken only when it is certain: a project is chosen when its price is certainly below every
+ * other's, and dropped only when its supporters certainly hold less than its cost; an exact
+ * tie, or a near one, is left to the exact run, which settles it by the tie order.
+ */
+function screenMes(
+  profile: Profile,
+  groups: VoterGroups,
+  share: bigint,
+  utility: Utility,
+  stopAbove: bigint | null,
+): MesOutcome | null {
+  const weight = groups.weight;
+  const start = Number(share) / profile.voters;
+  // Class 0 is "certainly no money left"; class 1 is the starting share.
+  const lo: number[] = [0, down(start, 2)];
+  const hi: number[] = [0, up(start, 2)];
+  const sizes: number[] = [0, weight.length];
+  const groupClass = new Int32Array(weight.length).fill(1);
+  let tally = new Int32Array(16);
+  const candidates = new Set(
+    profile.projects.map((_, i) => i).filter((p) => groups.supporters[p]!.length > 0),
+  );
+  const lower = new Float64Array(profile.projects.length);
+  const selected: number[] = [];
+  let spent = 0n;
+  const found = new Map<number, { alphaLo: number; alphaHi: number; rhoLo: number; rhoHi: number }>();
+  /** The price interval of p, null when it is certainly unaffordable, 'unsure' when the floats cannot tell. */
+  const evaluate = (p: number) => {
+    const touched: number[] = [];
+    if (tally.length < lo.length) tally = new Int32Array(lo.length * 2);
+    for (const g of groups.supporters[p]!) {
+      const c = groupClass[g]!;
+      if (c === 0) continue;
+      if (tally[c] === 0) touched.push(c);
+      tally[c]! += weight[g]!;
+    }
+    const counts = touched.map((c) => tally[c]!);
+    for (const c of touched) tally[c] = 0;
+    const cost = Number(profile.costs[p]!);
+    const alpha = shareBounds(
+      touched.map((c) => lo[c]!),
+      touched.map((c) => hi[c]!),
+      counts,
+      cost,
+    );
+    if (alpha === null || alpha === 'unsure') return alpha;
+    const u = utility === 'cost' ? cost : 1;
+    const value = { ...alpha, rhoLo: down(alpha.alphaLo / u), rhoHi: up(alpha.alphaHi / u) };
+    found.set(p, value);
+    return value;
+  };
+  for (let round = 1; candidates.size > 0; round++) {
+    assert(round <= profile.projects.length, 'a round selects a project or ends the run');
+    found.clear();
+    const order = [...candidates].sort((a, b) => lower[a]! - lower[b]!);
+    let best: number | null = null;
+    let bestHi = Infinity;
+    for (const p of order) {
+      if (bestHi < lower[p]!) break;
+      const value = evaluate(p);
+      if (value === 'unsure') return null;
+      if (value === null) {
+        candidates.delete(p);
+        continue;
+      }
+      lower[p] = value.rhoLo;
+      if (value.rhoHi < bestHi) {
+        best = p;
+        bestHi = value.rhoHi;
+      }
+    }
+    if (best === null) break;
+    for (const [q, value] of found) if (q !== best && value.rhoLo <= bestHi) return null; // too close to call
+    const p = best;
+    candidates.delete(p);
+    selected.push(p);
+    spent += profile.costs[p]!;
+    if (stopAbove !== null && spent > stopAbove) return { selected, overBudget: true };
+    const { alphaLo, alphaHi } = found.get(p)!;
+    const moved = new Map<number, number>();
+    for (const g of groups.supporters[p]!) {
+      const c = groupClass[g]!;
+      if (c === 0) continue;
+      let next = moved.get(c);
+      if (next === undefined) {
+        const most = hi[c]! - alphaLo;
+        next = most <= 0 ? 0 : lo.length;
+        if (next !== 0) {
+          lo.push(Math.max(0, down(lo[c]! - alphaHi)));
+          hi.push(up(most));
+          sizes.push(0);
+        }
+        moved.set(c, next);
+      }
+      sizes[c]!--;
+      sizes[next]!++;
+      groupClass[g] = next;
+    }
+    compactClasses([lo, hi], sizes, groupClass);
+  }
+  return { selected, overBudget: false };
+}
+
+/**
+ * Bounds on the equal share α of a project costing `cost` among supporters whose budgets lie
+ * between `lo` and `hi` (each class held by `counts` of them). With f(a) = Σ min(b, a) the money
+ * they would pay at a share a, α is where f reaches the cost, and f only grows with a and with
+ * the budgets. So a candidate `alphaLo` is below α if f at the upper budgets is still short of
+ * the cost there, and `alphaHi` is above α if f at the lower budgets already covers it; both
+ * sums are checked with their rounding counted against them. Null when the supporters certainly
+ * hold less than the cost; 'unsure' when the floats cannot tell.
+ */
+function shareBounds(
+  lo: number[],
+  hi: number[],
+  counts: number[],
+  cost: number,
+): { alphaLo: number; alphaHi: number } | null | 'unsure' {
+  const m = 2 * lo.length + 2;
+  const pays = (budgets: number[], a: number) =>
+    budgets.reduce((sum, b, i) => sum + Math.min(b, a) * counts[i]!, 0);
+  if (up(pays(hi, Infinity), m) < cost) return null;
+  if (down(pays(lo, Infinity), m) < cost) return 'unsure';
+  const alphaLo = approximateShare(hi, counts, cost) * (1 - ALPHA_MARGIN);
+  const alphaHi = approximateShare(lo, counts, cost) * (1 + ALPHA_MARGIN);
+  if (!(up(pays(hi, alphaLo), m) < cost) || !(down(pays(lo, alphaHi), m) >= cost)) return 'unsure';
+  return { alphaLo, alphaHi };
+}
+
+/** equalShare in floats: only a guess, which shareBounds checks. */
+function approximateShare(budgets: number[], counts: number[], cost: number): number {
+  let remaining = cost;
+  let payers = counts.reduce((a, b) => a + b, 0);
+  let rich = budgets.map((_, i) => i);
+  for (let pass = 0; pass <= budgets.length && payers > 0; pass++) {
+    const stillRich = rich.filter((i) => {
+      if (budgets[i]! * payers >= remaining) return true;
+      remaining -= budgets[i]! * counts[i]!;
+      payers -= counts[i]!;
+      return false;
+    });
+    if (stillRich.length === rich.length) break;
+    rich = stillRich;
+  }
+  return payers > 0 ? remaining / payers : Infinity;
+}
+
 function costOf(profile: Profile, selected: number[]): bigint {
   return selected.reduce((sum, p) => sum + profile.costs[p]!, 0n);
 }
@@ -534,7 +706,10 @@ function countMes(profile: Profile, options: CountOptions, tie: Int32Array): Cou
       1n;
     for (let t = 0n; ; t++) {
       assert(t <= lastStep, 'add1 ends once a share pays for every project');
-      const run = runMes(profile, groups, shareAt(t), utility, tie, t === 0n ? null : profile.budget, false);
+      const stopAbove = t === 0n ? null : profile.budget;
+      const run =
+        screenMes(profile, groups, shareAt(t), utility, stopAbove) ??
+        runMes(profile, groups, shareAt(t), utility, tie, stopAbove, false);
       if (run.overBudget) break;
       kept = t;
       if (exhaustive(profile, run.selected) || run.selected.length === supported) break;

@@ -528,6 +528,7 @@ function screenMes(
   const sizes: number[] = [0, weight.length];
   const groupClass = new Int32Array(weight.length).fill(1);
   let tally = new Int32Array(16);
+  let movedTo = new Int32Array(16);
   const candidates = new Set(
     profile.projects.map((_, i) => i).filter((p) => groups.supporters[p]!.length > 0),
   );
@@ -588,25 +589,29 @@ function screenMes(
     spent += profile.costs[p]!;
     if (stopAbove !== null && spent > stopAbove) return { selected, overBudget: true };
     const { alphaLo, alphaHi } = found.get(p)!;
-    const moved = new Map<number, number>();
+    // The class each paying class moves to (offset by one, 0 meaning not decided yet).
+    if (movedTo.length < lo.length) movedTo = new Int32Array(lo.length * 2);
+    const paying: number[] = [];
     for (const g of groups.supporters[p]!) {
       const c = groupClass[g]!;
       if (c === 0) continue;
-      let next = moved.get(c);
-      if (next === undefined) {
+      if (movedTo[c] === 0) {
         const most = hi[c]! - alphaLo;
-        next = most <= 0 ? 0 : lo.length;
+        const next = most <= 0 ? 0 : lo.length;
         if (next !== 0) {
           lo.push(Math.max(0, down(lo[c]! - alphaHi)));
           hi.push(up(most));
           sizes.push(0);
         }
-        moved.set(c, next);
+        movedTo[c] = next + 1;
+        paying.push(c);
       }
+      const next = movedTo[c]! - 1;
       sizes[c]!--;
       sizes[next]!++;
       groupClass[g] = next;
     }
+    for (const c of paying) movedTo[c] = 0;
     compactClasses([lo, hi], sizes, groupClass);
   }
   return { selected, overBudget: false };

@@ -682,11 +682,13 @@ function exhaustive(profile: Profile, selected: number[]): boolean {
  *   share can select anything more (otherwise a project nobody voted for that fits would keep
  *   the loop going for ever);
  * - every step is counted, one at a time. MES is not monotone in the share, so a search
- *   (doubling, bisection) could land on another outcome than the step-by-one definition. An
- *   earlier version skipped steps whose runs would make exactly the same choices, but on
- *   city-sized elections some voter's budget crosses some share at every single step, so it
- *   never skipped one; what makes add1 fast is that each run is cheap (see runMes) and that
- *   a run stops as soon as it costs more than the budget.
+ *   (doubling, bisection) could land on another outcome than the step-by-one definition.
+ *   Two safe shortcuts were measured on the benchmark's 10,000-voter election (733 steps) and
+ *   dropped: skipping steps whose runs make exactly the same choices never skipped one (some
+ *   voter's budget crosses some share at every step), and screening two steps at once with
+ *   screenMes could not call 93% of the pairs. What makes add1 fast is that each step is
+ *   screened in floats (screenMes, exact in its outcome), counted exactly (runMes) only when
+ *   the screen cannot tell, and that a run stops as soon as it costs more than the budget.
  */
 function countMes(profile: Profile, options: CountOptions, tie: Int32Array): CountResult {
   const utility = options.utility ?? 'cost';

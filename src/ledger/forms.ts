@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Conflict, Invalid, NotFound, type FieldErrors } from '../core/errors.ts';
 import { formatPounds, parsePounds, type Pence } from '../core/money.ts';
 import { financialYearLabel } from '../places/domain.ts';
-import { formOr } from '../places/pages.ts';
+import { formOr } from '../core/forms.ts';
 import { inRequestPlace, need, type PlaceContext } from '../places/scope.ts';
 import {
   ACCOUNT_KIND_LABELS,

@@ -103,6 +103,26 @@ async function familyExists(tx: Tx, placeId: number, familyId: number) {
   return row;
 }
 
+/**
+ * The family a form acts on, after the access rule, with only its non-personal reference and
+ * status: showing a form is not a read of the family's personal data.
+ */
+export async function familyForForm(tx: Tx, placeId: number, familyId: number, viewer: Viewer, today: string) {
+  await requireAccess(tx, placeId, familyId, viewer, 'case_work', today);
+  return tx.selectFrom('families').select(['id', 'reference', 'status']).where('place_id', '=', placeId).where('id', '=', familyId).executeTakeFirstOrThrow();
+}
+
+/** Whether the viewer may read the family for case work now (a newly opened family may first need consent). */
+export async function mayRead(tx: Tx, placeId: number, familyId: number, viewer: Viewer, today: string): Promise<boolean> {
+  return requireAccess(tx, placeId, familyId, viewer, 'case_work', today).then(
+    () => true,
+    (err: unknown) => {
+      if (err instanceof NotFound) return false;
+      throw err;
+    },
+  );
+}
+
 /** The access rule applied to one family, or NotFound: a person who may not see it learns nothing, not even that it exists. */
 export async function requireAccess(tx: Tx, placeId: number, familyId: number, viewer: Viewer, purpose: Purpose, today: string): Promise<AccessBasis> {
   if (!Number.isSafeInteger(familyId)) throw new NotFound('Family not found');
@@ -115,12 +135,17 @@ export async function requireAccess(tx: Tx, placeId: number, familyId: number, v
 
 /**
  * Consent is recorded by a professional whose partner is party to an agreement in force for the
- * purpose, whatever the current consent: they are the ones who ask the family.
+ * purpose (for any of `purposes`), whatever the current consent: they are the ones who ask the family.
  */
-export async function recordConsent(tx: Tx, placeId: number, familyId: number, input: NewConsent, viewer: FamilyViewer, today: string): Promise<void> {
-  await familyExists(tx, placeId, familyId);
+export async function requireConsentTaker(tx: Tx, placeId: number, familyId: number, viewer: Viewer, purposes: readonly Purpose[], today: string) {
+  const family = await familyExists(tx, placeId, familyId);
   const agreements = (await listAgreements(tx, placeId)).map((a) => ({ ...a, legal_basis: 'public_task' as const }));
-  if (!accessBasis(viewer, agreements, [], input.purpose, today)) throw new NotFound('Family not found');
+  if (family.erased_at || !purposes.some((p) => accessBasis(viewer, agreements, [], p, today))) throw new NotFound('Family not found');
+  return { id: family.id, reference: family.reference };
+}
+
+export async function recordConsent(tx: Tx, placeId: number, familyId: number, input: NewConsent, viewer: FamilyViewer, today: string): Promise<void> {
+  await requireConsentTaker(tx, placeId, familyId, viewer, [input.purpose], today);
   const row = await tx.insertInto('family_consents').values({ place_id: placeId, family_id: familyId, ...input, recorded_by: viewer.personId }).returning('id').executeTakeFirstOrThrow();
   await appendAudit(tx, {
     person_id: viewer.personId,
@@ -304,7 +329,7 @@ export async function addProfessional(tx: Tx, placeId: number, familyId: number,
 
 export async function closeFamily(tx: Tx, placeId: number, familyId: number, reason: string, viewer: FamilyViewer, today: string) {
   await requireAccess(tx, placeId, familyId, viewer, 'case_work', today);
-  if (!reason.trim()) throw new Invalid('Give the reason for closing', { closure_reason: 'Enter the reason the family’s record is closed' });
+  if (!reason.trim() || reason.trim().length > 500) throw new Invalid('Give the reason for closing', { closure_reason: 'Enter the reason the family’s record is closed, up to 500 characters' });
   await tx.updateTable('families').set({ status: 'closed', closure_reason: reason.trim() }).where('place_id', '=', placeId).where('id', '=', familyId).execute();
   await appendAudit(tx, { person_id: viewer.personId, place_id: placeId, action: 'family.close', subject: `family:${familyId}`, detail: { reason: reason.trim() } });
 }

@@ -47,18 +47,24 @@ function dateField(body: Body, field: string, fields: FieldErrors): string {
   return value;
 }
 
-/** Pounds typed in a form; `positive` for amounts that cannot be credits, like a commitment. */
-function poundsField(body: Body, field: string, fields: FieldErrors, positive: boolean): Pence {
+/**
+ * Pounds typed in a form; `positive` for amounts that cannot be credits, like a commitment.
+ * `subject` names which amount in a form with several (the journal's lines), so each message in
+ * the error summary says which one it is about.
+ */
+export function poundsField(body: Body, field: string, fields: FieldErrors, positive: boolean, subject = 'an amount'): Pence {
   try {
     const amount = parsePounds(body[field] ?? '', field);
     if (amount === 0 || (positive && amount < 0))
-      fields[field] = positive ? 'Enter an amount more than £0.00' : 'Enter an amount other than £0.00';
+      fields[field] = `Enter ${subject} ${positive ? 'more than' : 'other than'} £0.00`;
     else if (Math.abs(amount) > LIMITS.amountPence)
-      fields[field] = `Enter at most ${formatPounds(LIMITS.amountPence)}`;
+      fields[field] = `Enter ${subject} of at most ${formatPounds(LIMITS.amountPence)}`;
     return amount;
   } catch (err) {
     if (!(err instanceof Invalid)) throw err;
-    Object.assign(fields, err.fields);
+    fields[field] = /too large/.test(err.message)
+      ? `Enter ${subject} of at most ${formatPounds(LIMITS.amountPence)}`
+      : `Enter ${subject} in pounds and pence, like 1,250.00`;
     return 0;
   }
 }
@@ -187,7 +193,7 @@ function journalInput(body: Body) {
     const typed = (body[`amount_${n}`] ?? '').trim();
     if (!account && !typed && n > 2) continue;
     if (!account) fields[`account_${n}`] = `Select the account for line ${n}`;
-    const amount_pence = poundsField(body, `amount_${n}`, fields, false);
+    const amount_pence = poundsField(body, `amount_${n}`, fields, false, `the amount for line ${n}`);
     postings.push({ account, amount_pence });
   }
   const sum = postings.reduce((s, p) => s + p.amount_pence, 0);

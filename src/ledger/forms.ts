@@ -26,22 +26,22 @@ import {
   type AccountRow,
 } from './store.ts';
 
-type Body = Record<string, string | undefined>;
+export type Body = Record<string, string | undefined>;
 
 /** Journal lines the form offers; blank lines beyond the second are ignored. */
 const JOURNAL_LINES = 4;
 
-const today = () => new Date().toISOString().slice(0, 10);
-const freshKey = () => `web-${randomUUID()}`;
+export const today = () => new Date().toISOString().slice(0, 10);
+export const freshKey = () => `web-${randomUUID()}`;
 const ledgerUrl = (place: PlaceContext, anchor: string) => `/places/${place.slug}/ledger#${anchor}`;
-const actor = (place: PlaceContext) => ({ personId: place.person.id });
+export const actor = (place: PlaceContext) => ({ personId: place.person.id });
 
 /** Every problem with a form is collected before any is thrown, so the summary lists them all. */
-function throwFields(fields: FieldErrors, message: string) {
+export function throwFields(fields: FieldErrors, message: string) {
   if (Object.keys(fields).length) throw new Invalid(message, fields);
 }
 
-function dateField(body: Body, field: string, fields: FieldErrors): string {
+export function dateField(body: Body, field: string, fields: FieldErrors): string {
   const value = (body[field] ?? '').trim();
   if (!isIsoDate(value)) fields[field] = 'Enter a real date written YYYY-MM-DD, for example 2026-04-02';
   return value;
@@ -77,7 +77,7 @@ const inPounds = (message: string) =>
  * Shows the store's refusals against the form's field rather than as an error page: a conflict
  * ("more than is available") or an amount the API calls `amount_pence`.
  */
-async function refusalsAsField<T>(field: string, action: () => Promise<T>): Promise<T> {
+export async function refusalsAsField<T>(field: string, action: () => Promise<T>): Promise<T> {
   try {
     return await action();
   } catch (err) {
@@ -88,7 +88,7 @@ async function refusalsAsField<T>(field: string, action: () => Promise<T>): Prom
   }
 }
 
-function accountItems(accounts: AccountRow[], kinds: readonly AccountKind[], selected: string | undefined) {
+export function accountItems(accounts: AccountRow[], kinds: readonly AccountKind[], selected: string | undefined) {
   return [
     { value: '', text: 'Select an account' },
     ...accounts
@@ -381,7 +381,7 @@ export function ledgerForms(scoped: FastifyInstance) {
   );
 }
 
-function yearParam(raw: string): number {
+export function yearParam(raw: string): number {
   const year = Number(raw);
   if (!Number.isInteger(year) || year < 2000 || year > 2100) throw new NotFound('No such financial year');
   return year;

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Conflict, Invalid, NotFound, type FieldErrors } from '../core/errors.ts';
 import { formatPounds, parsePounds, type Pence } from '../core/money.ts';
 import { financialYearLabel } from '../places/domain.ts';
-import { formOr } from '../core/forms.ts';
+import { formOr, formPage } from '../core/forms.ts';
 import { inRequestPlace, need, type PlaceContext } from '../places/scope.ts';
 import {
   ACCOUNT_KIND_LABELS,
@@ -52,7 +52,13 @@ export function dateField(body: Body, field: string, fields: FieldErrors): strin
  * `subject` names which amount in a form with several (the journal's lines), so each message in
  * the error summary says which one it is about.
  */
-export function poundsField(body: Body, field: string, fields: FieldErrors, positive: boolean, subject = 'an amount'): Pence {
+export function poundsField(
+  body: Body,
+  field: string,
+  fields: FieldErrors,
+  positive: boolean,
+  subject = 'an amount',
+): Pence {
   try {
     const amount = parsePounds(body[field] ?? '', field);
     if (amount === 0 || (positive && amount < 0))
@@ -88,7 +94,11 @@ export async function refusalsAsField<T>(field: string, action: () => Promise<T>
   }
 }
 
-export function accountItems(accounts: AccountRow[], kinds: readonly AccountKind[], selected: string | undefined) {
+export function accountItems(
+  accounts: AccountRow[],
+  kinds: readonly AccountKind[],
+  selected: string | undefined,
+) {
   return [
     { value: '', text: 'Select an account' },
     ...accounts
@@ -208,32 +218,26 @@ function journalInput(body: Body) {
 
 /** Finance's forms for the ledger, calling the store functions the JSON API calls. */
 export function ledgerForms(scoped: FastifyInstance) {
-  scoped.get('/ledger/commitments/new', { schema: { hide: true } }, async (request, reply) => {
-    const place = need(request, 'ledger.post');
-    const accounts = await inRequestPlace(request, place, (tx) => listAccounts(tx, place.id));
-    return reply.page(
-      'ledger/views/commitment-new.njk',
-      commitmentContext(place, accounts, { key: freshKey(), date: today() }),
-    );
-  });
-
-  scoped.post<{ Body: Body }>('/ledger/commitments', { schema: { hide: true } }, async (request, reply) => {
-    const place = need(request, 'ledger.post');
-    const body = request.body ?? {};
-    const accounts = await inRequestPlace(request, place, (tx) => listAccounts(tx, place.id));
-    const shown = await formOr(
-      reply,
-      'ledger/views/commitment-new.njk',
-      commitmentContext(place, accounts, body),
-      ['source', 'commitment_account', 'amount', 'description', 'date'],
-      () =>
-        refusalsAsField('amount', () =>
-          inRequestPlace(request, place, (tx) =>
-            raiseCommitment(tx, place.id, commitmentInput(body), actor(place)),
-          ),
+  formPage(scoped, {
+    path: '/ledger/commitments/new',
+    action: '/ledger/commitments',
+    template: 'ledger/views/commitment-new.njk',
+    order: ['source', 'commitment_account', 'amount', 'description', 'date'],
+    async context(request, values: Body) {
+      const place = need(request, 'ledger.post');
+      const accounts = await inRequestPlace(request, place, (tx) => listAccounts(tx, place.id));
+      return commitmentContext(place, accounts, values);
+    },
+    initial: () => ({ key: freshKey(), date: today() }),
+    async submit(request, body: Body) {
+      const place = need(request, 'ledger.post');
+      await refusalsAsField('amount', () =>
+        inRequestPlace(request, place, (tx) =>
+          raiseCommitment(tx, place.id, commitmentInput(body), actor(place)),
         ),
-    );
-    return shown ?? reply.redirect(ledgerUrl(place, 'commitments'), 303);
+      );
+      return ledgerUrl(place, 'commitments');
+    },
   });
 
   scoped.get<{ Params: { slug: string; id: string } }>(
@@ -303,39 +307,32 @@ export function ledgerForms(scoped: FastifyInstance) {
     },
   );
 
-  scoped.get('/ledger/transactions/new', { schema: { hide: true } }, async (request, reply) => {
-    const place = need(request, 'ledger.post');
-    const accounts = await inRequestPlace(request, place, (tx) => listAccounts(tx, place.id));
-    return reply.page(
-      'ledger/views/transaction-new.njk',
-      journalContext(place, accounts, { key: freshKey(), date: today() }),
-    );
-  });
-
-  scoped.post<{ Body: Body }>('/ledger/transactions', { schema: { hide: true } }, async (request, reply) => {
-    const place = need(request, 'ledger.post');
-    const body = request.body ?? {};
-    const accounts = await inRequestPlace(request, place, (tx) => listAccounts(tx, place.id));
-    const order = [
+  formPage(scoped, {
+    path: '/ledger/transactions/new',
+    action: '/ledger/transactions',
+    template: 'ledger/views/transaction-new.njk',
+    order: [
       'date',
       'memo',
       'key',
       'lines',
       ...Array.from({ length: JOURNAL_LINES }, (_, i) => [`account_${i + 1}`, `amount_${i + 1}`]).flat(),
-    ];
-    const shown = await formOr(
-      reply,
-      'ledger/views/transaction-new.njk',
-      journalContext(place, accounts, body),
-      order,
-      () =>
-        refusalsAsField('key', () =>
-          inRequestPlace(request, place, (tx) =>
-            postTransactions(tx, place.id, [journalInput(body)], { actor: actor(place) }),
-          ),
+    ],
+    async context(request, values: Body) {
+      const place = need(request, 'ledger.post');
+      const accounts = await inRequestPlace(request, place, (tx) => listAccounts(tx, place.id));
+      return journalContext(place, accounts, values);
+    },
+    initial: () => ({ key: freshKey(), date: today() }),
+    async submit(request, body: Body) {
+      const place = need(request, 'ledger.post');
+      await refusalsAsField('key', () =>
+        inRequestPlace(request, place, (tx) =>
+          postTransactions(tx, place.id, [journalInput(body)], { actor: actor(place) }),
         ),
-    );
-    return shown ?? reply.redirect(ledgerUrl(place, 'balances'), 303);
+      );
+      return ledgerUrl(place, 'balances');
+    },
   });
 
   scoped.get<{ Params: { slug: string; year: string } }>(

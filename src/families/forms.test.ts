@@ -456,4 +456,40 @@ describe(`families forms on ${engineName}`, () => {
     assert.doesNotMatch(shown.body, /Pat|Example/);
     assert.equal(await audited('family.settings'), 1);
   });
+  it('closes the record with its reason, and ending the agreement shuts every professional out', async () => {
+    const withdrawn = await form(`/families/${familyId}/consents/new`, kw, {
+      purpose: 'evaluation',
+      state: 'withdrawn',
+      given_by: 'Pat Example',
+    });
+    assert.equal(withdrawn.statusCode, 303, withdrawn.body);
+    const closed = await form(`/families/${familyId}/close`, kw, {
+      closure_reason: 'Goals met; stepped down to universal services',
+    });
+    assert.equal(closed.statusCode, 303, closed.body);
+    const record = (
+      await t.app.inject({
+        method: 'GET',
+        url: `/api/v1/places/salford/families/${familyId}`,
+        headers: kw.read,
+      })
+    ).json();
+    assert.deepEqual(
+      [record.status, record.closure_reason, record.consent_state],
+      ['closed', 'Goals met; stepped down to universal services', { evaluation: 'withdrawn' }],
+    );
+    const agreementId = (
+      await t.db.kysely.selectFrom('family_agreements').select('id').executeTakeFirstOrThrow()
+    ).id;
+    const early = await form(`/families/agreements/${agreementId}/end`, admin, { ends_on: '2011-12-31' });
+    assert.equal(early.statusCode, 400);
+    assert.match(early.body, /href="#ends_on">Enter a date on or after 2012-01-01/);
+    assert.equal(
+      (await form(`/families/agreements/${agreementId}/end`, admin, { ends_on: daysAgo(1) })).statusCode,
+      303,
+    );
+    assert.equal((await page(`/families/${familyId}`, kw)).statusCode, 404);
+    assert.equal((await page(`/families/${familyId}/events/new`, officer)).statusCode, 404);
+    assert.equal(await audited('family_agreement.end'), 1);
+  });
 });

@@ -65,7 +65,7 @@ const LINES_SHOWN = 50;
 type Id = { slug: string; id: string };
 type GoalId = Id & { goal: string };
 
-const one = (body: FormBody, field: string) => [body[field] ?? ''].flat()[0]!.trim();
+const one = (body: FormBody, field: string) => ([body[field] ?? ''].flat()[0] ?? '').trim();
 const many = (body: FormBody, field: string) => [body[field] ?? []].flat().filter(Boolean);
 const actor = (place: PlaceContext) => ({ personId: place.person.id });
 const familiesUrl = (place: PlaceContext, rest = '') => `/places/${place.slug}/families${rest}`;

@@ -125,8 +125,14 @@ describe(`ledger forms on ${engineName}`, () => {
       amount_2: 'ten pounds',
     });
     assert.equal(res.statusCode, 400);
-    assert.match(res.body, /href="#amount_1">Enter the amount for line 1 in pounds and pence, like 1,250\.00/);
-    assert.match(res.body, /href="#amount_2">Enter the amount for line 2 in pounds and pence, like 1,250\.00/);
+    assert.match(
+      res.body,
+      /href="#amount_1">Enter the amount for line 1 in pounds and pence, like 1,250\.00/,
+    );
+    assert.match(
+      res.body,
+      /href="#amount_2">Enter the amount for line 2 in pounds and pence, like 1,250\.00/,
+    );
     assert.doesNotMatch(res.body, /Enter an amount in pounds and pence/);
   });
 

@@ -375,9 +375,14 @@ describe(`families forms on ${engineName}`, () => {
       evidence: 'Attendance records for three terms',
     });
     assert.equal(claimed.statusCode, 303, claimed.body);
-    const claims = await page('/families/claims', finance);
-    assert.match(claims.body, /£800\.00/);
     const claimId = (await t.db.kysely.selectFrom('family_claims').select('id').executeTakeFirstOrThrow()).id;
+    const claims = await page('/families/claims', analyst);
+    assert.match(claims.body, /£800\.00/);
+    assert.doesNotMatch(claims.body, /Check and decide/);
+    assert.match((await page('/families/claims', finance)).body, new RegExp(`/families/claims/${claimId}"`));
+    const check = await page(`/families/claims/${claimId}`, finance);
+    assert.match(check.body, /Approving pays £800\.00 into the pot/);
+    assert.equal((await page(`/families/claims/${claimId}`, analyst)).statusCode, 403);
     assert.equal(
       (await form(`/families/claims/${claimId}/decision`, analyst, { decision: 'approved' })).statusCode,
       403,

@@ -459,22 +459,31 @@ function familyForms(s: FastifyInstance) {
     },
   });
 
-  // ---- Claims: approve (posting to the pot) or reject ------------------------------------------
+  // ---- Claims: approve (posting to the pot) or reject, after checking the claim ---------------
+  s.get('/families/claims', { schema: { hide: true } }, async (request, reply) => {
+    const place = need(request, 'family.cohort');
+    const claims = await inRequestPlace(request, place, (tx) => listClaims(tx, place.id));
+    return reply.page('families/views/claims.njk', {
+      title: 'Payment-by-results claims',
+      place,
+      claims,
+      canDecide: allows(place.roles, 'family.claims.decide'),
+    });
+  });
+
   formPage<{ slug: string; claim: string }>(s, {
-    path: '/families/claims',
+    path: '/families/claims/:claim',
     action: '/families/claims/:claim/decision',
-    template: 'families/views/claims.njk',
+    template: 'families/views/claim-decision.njk',
     order: ['decision'],
     async context(request, values) {
-      const place = need(request, 'family.cohort');
-      const claims = await inRequestPlace(request, place, (tx) => listClaims(tx, place.id));
-      return {
-        title: 'Payment-by-results claims',
-        place,
-        values,
-        claims,
-        canDecide: allows(place.roles, 'family.claims.decide'),
-      };
+      const place = need(request, 'family.claims.decide');
+      const claimId = idParam(request.params.claim, 'Claim');
+      const claim = (await inRequestPlace(request, place, (tx) => listClaims(tx, place.id))).find(
+        (c) => c.id === claimId,
+      );
+      if (!claim) throw new NotFound('Claim not found');
+      return { title: `Claim ${claim.id} for family ${claim.reference}`, place, values, claim };
     },
     async submit(request, body) {
       const place = need(request, 'family.claims.decide');

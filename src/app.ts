@@ -8,6 +8,7 @@ import { ledgerPages } from './ledger/pages.ts';
 import { ledgerRoutes } from './ledger/routes.ts';
 import { familyPages } from './families/pages.ts';
 import { familyRoutes } from './families/routes.ts';
+import { familyFormPages } from './families/forms.ts';
 import { networkPages } from './network/pages.ts';
 import { livePlaceFigures as placeFigures } from './network/live-figures.ts';
 import { networkRoutes } from './network/routes.ts';
@@ -30,6 +31,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logg
   await app.register(cbaRoutes);
   await app.register(familyRoutes);
   await app.register(familyPages);
+  await app.register(familyFormPages);
   await app.register(outcomeRoutes);
   await app.register(outcomePages);
   await app.register(networkRoutes(placeFigures));

@@ -25,6 +25,7 @@ export const PERMISSIONS = {
   'family.erase': ['admin'],
   'family.match': ['admin', 'analyst', 'partner_rep'],
   'family.claims.decide': ['admin', 'finance'],
+  'family.settings': ['admin'],
   'outcomes.read': ['admin', 'finance', 'partner_rep', 'key_worker', 'analyst', 'resident', 'observer'],
   'outcomes.manage': ['admin', 'analyst'],
   'dashboard.read': ['admin', 'finance', 'partner_rep', 'key_worker', 'analyst', 'observer'],

@@ -305,6 +305,8 @@ export interface NewFamily {
   taken_on: string;
   status: FamilyStatus;
   lead_partner_id: number | null;
+  /** The key worker who leads; null means the professional opening the record. */
+  lead_professional_id: number | null;
   members: { name: string; date_of_birth: string | null; relationship: string }[];
 }
 
@@ -321,6 +323,11 @@ export function formatPostcode(input: string): string {
 
 function text(value: unknown): string {
   return typeof value === 'string' ? value.trim() : '';
+}
+
+/** An id chosen from a list, or none: absent, null and a form's empty option all mean none. */
+function optionalId(value: unknown): number | null {
+  return value === undefined || value === null || value === '' ? null : Number(value);
 }
 
 export function validateNewFamily(input: Record<string, unknown>): NewFamily {
@@ -342,11 +349,11 @@ export function validateNewFamily(input: Record<string, unknown>): NewFamily {
   const status = (text(input.status) || 'active') as FamilyStatus;
   if (!FAMILY_STATUSES.includes(status) || status === 'closed')
     fields.status = 'Select identified, assessment or active';
-  const lead =
-    input.lead_partner_id === undefined || input.lead_partner_id === null || input.lead_partner_id === ''
-      ? null
-      : Number(input.lead_partner_id);
+  const lead = optionalId(input.lead_partner_id);
   if (lead !== null && !Number.isSafeInteger(lead)) fields.lead_partner_id = 'Select the lead agency';
+  const leadProfessional = optionalId(input.lead_professional_id);
+  if (leadProfessional !== null && !Number.isSafeInteger(leadProfessional))
+    fields.lead_professional_id = 'Select the lead professional';
   const rawMembers = Array.isArray(input.members) ? input.members : [];
   const members = rawMembers.slice(0, 30).map((m, i) => {
     const r = (m ?? {}) as Record<string, unknown>;
@@ -370,6 +377,7 @@ export function validateNewFamily(input: Record<string, unknown>): NewFamily {
     taken_on: taken_on!,
     status,
     lead_partner_id: lead,
+    lead_professional_id: leadProfessional,
     members,
   };
 }
@@ -420,6 +428,32 @@ export function validateNewAgreement(input: Record<string, unknown>): NewAgreeme
     ends_on,
     party_ids: [...new Set(party_ids)],
   };
+}
+
+export interface NewProfessional {
+  partner_id: number;
+  name: string;
+  role: string;
+}
+
+/** A professional around the family: who they are, what they do, and the agency they work for. */
+export function validateProfessional(input: Record<string, unknown>): NewProfessional {
+  const fields: FieldErrors = {};
+  const partner_id = optionalId(input.partner_id);
+  if (partner_id === null || !Number.isSafeInteger(partner_id)) fields.partner_id = 'Select the agency they work for';
+  const name = text(input.name);
+  if (!name || name.length > 200) fields.name = 'Enter the professional’s name, up to 200 characters';
+  const role = text(input.role);
+  if (!role || role.length > 100) fields.role = 'Enter their role, like Youth offending officer';
+  if (Object.keys(fields).length) throw new Invalid('There is a problem with the professional', fields);
+  return { partner_id: partner_id!, name, role };
+}
+
+/** The date an agreement ends, in any of the date forms people type. */
+export function validateEndDate(input: unknown): string {
+  const endsOn = parseUkDate(text(input));
+  if (!endsOn) throw new Invalid('Enter the date the agreement ends', { ends_on: 'Enter a date, like 2014-03-31' });
+  return endsOn;
 }
 
 export interface NewConsent {
@@ -608,6 +642,18 @@ export function hashMatchRows(records: readonly Record<string, string>[], key: M
       errors,
     );
   return out;
+}
+
+/** The national programme's rule: a household meeting 2 or more of the criteria is proposed for assessment. */
+export const DEFAULT_MATCH_THRESHOLD = 2;
+
+export function validateMatchThreshold(input: unknown): number {
+  const threshold = typeof input === 'string' ? Number(input.trim() || NaN) : Number(input);
+  if (!Number.isInteger(threshold) || threshold < 1 || threshold > CRITERIA.length)
+    throw new Invalid('There is a problem with the matching rule', {
+      match_threshold: `Enter a whole number of criteria from 1 to ${CRITERIA.length}`,
+    });
+  return threshold;
 }
 
 export interface HouseholdProposal {

@@ -45,7 +45,18 @@ export async function familyPages(app: FastifyInstance) {
           families: allows(place.roles, 'family.read') ? await listFamilies(tx, place.id, viewerOf(place), todayIso()) : [],
           agreements: await listAgreements(tx, place.id),
         }));
-        return reply.page('families/views/list.njk', { title: `Families – ${place.name}`, place, ...data, canRead: allows(place.roles, 'family.read'), purposeLabels: PURPOSE_LABELS, basisLabels: LEGAL_BASIS_LABELS });
+        const query = request.query as { added?: string; imported?: string };
+        return reply.page('families/views/list.njk', {
+          title: `Families – ${place.name}`,
+          place,
+          ...data,
+          canRead: allows(place.roles, 'family.read'),
+          can: { manage: allows(place.roles, 'family.manage'), agreements: allows(place.roles, 'family.agreements'), match: allows(place.roles, 'family.match') },
+          added: query.added,
+          imported: /^\d+$/.test(query.imported ?? '') ? Number(query.imported) : null,
+          purposeLabels: PURPOSE_LABELS,
+          basisLabels: LEGAL_BASIS_LABELS,
+        });
       });
 
       s.get('/families/cohort', { schema: { hide: true } }, async (request, reply) => {

@@ -3,16 +3,35 @@ import { Invalid, NotFound } from '../core/errors.ts';
 import { allows } from '../auth/domain.ts';
 import { inRequestPlace, need, placeOf, placeScoped, type PlaceContext } from '../places/scope.ts';
 import { defaultCatalogue } from './catalogue.ts';
-import { CRITERIA, LEGAL_BASES, OUTCOMES, PURPOSES, parseUkDate, todayIso, validateGoal, validateNewAgreement, validateNewConsent, validateNewFamily, validateEvent, type Purpose } from './domain.ts';
+import {
+  CRITERIA,
+  LEGAL_BASES,
+  OUTCOMES,
+  PURPOSES,
+  parseUkDate,
+  todayIso,
+  validateEndDate,
+  validateGoal,
+  validateMatchThreshold,
+  validateNewAgreement,
+  validateNewConsent,
+  validateNewFamily,
+  validateEvent,
+  validateProfessional,
+  type Purpose,
+} from './domain.ts';
 import { ledgerPotIncome } from '../ledger/pot-income.ts';
 import { matchingKeyFor } from './matching.ts';
 import { importEventsCsv, partnerFor, uploadMatchCsv } from './service.ts';
 import {
   addGoal,
+  addProfessional,
+  closeFamily,
   cohort,
   createAgreement,
   createFamily,
   decideClaim,
+  endAgreement,
   eraseFamily,
   listAgreements,
   listClaims,
@@ -22,8 +41,10 @@ import {
   makeClaim,
   markGoalMet,
   matchProposals,
+  matchThreshold,
   readFamily,
   recordConsent,
+  setMatchThreshold,
   subjectAccessExport,
   timeline,
   type FamilyViewer,
@@ -78,6 +99,7 @@ export async function familyRoutes(app: FastifyInstance) {
                 taken_on: str(20),
                 status: { type: 'string', enum: ['identified', 'assessment', 'active'] },
                 lead_partner_id: id,
+                lead_professional_id: id,
                 members: { type: 'array', maxItems: 30, items: body({ name: str(200), date_of_birth: str(20), relationship: str(60) }, ['name']) },
               },
               ['reference', 'household_name', 'taken_on'],
@@ -108,6 +130,27 @@ export async function familyRoutes(app: FastifyInstance) {
         const place = needFamilyReader(request);
         return inRequestPlace(request, place, (tx) => subjectAccessExport(tx, place.id, request.params.id, viewerOf(place), todayIso(), catalogue));
       });
+
+      s.post(
+        '/families/:id/professionals',
+        { schema: { tags, summary: 'Add a professional and their agency to the family', params: params('id'), body: body({ partner_id: id, name: str(200), role: str(100) }, ['partner_id', 'name', 'role']) } },
+        async (request: Req<{ id: number }, Record<string, unknown>>, reply) => {
+          const place = need(request, 'family.manage');
+          const input = validateProfessional(request.body);
+          await inRequestPlace(request, place, (tx) => addProfessional(tx, place.id, request.params.id, input, viewerOf(place), todayIso()));
+          return reply.code(201).send({ added: true });
+        },
+      );
+
+      s.post(
+        '/families/:id/close',
+        { schema: { tags, summary: 'Close the family’s record, with the reason', params: params('id'), body: body({ closure_reason: str(500) }, ['closure_reason']) } },
+        async (request: Req<{ id: number }, { closure_reason: string }>) => {
+          const place = need(request, 'family.manage');
+          await inRequestPlace(request, place, (tx) => closeFamily(tx, place.id, request.params.id, request.body.closure_reason, viewerOf(place), todayIso()));
+          return { closed: true };
+        },
+      );
 
       s.post(
         '/families/:id/consents',
@@ -192,6 +235,17 @@ export async function familyRoutes(app: FastifyInstance) {
       );
 
       s.post(
+        '/family-agreements/:agreement/end',
+        { schema: { tags, summary: 'End a data-sharing agreement on a date (admin)', params: params('agreement'), body: body({ ends_on: str(20) }, ['ends_on']) } },
+        async (request: Req<{ agreement: number }, { ends_on: string }>) => {
+          const place = need(request, 'family.agreements');
+          const endsOn = validateEndDate(request.body.ends_on);
+          await inRequestPlace(request, place, (tx) => endAgreement(tx, place.id, request.params.agreement, endsOn, { personId: place.person.id }));
+          return { ends_on: endsOn };
+        },
+      );
+
+      s.post(
         '/family-matching/lists',
         { schema: { tags, summary: `Upload an agency list (name, date_of_birth, postcode, criteria: ${CRITERIA.join('; ')}); only keyed hashes are kept`, params: params(), body: body({ partner_id: id, csv: str(10 * 1024 * 1024) }, ['csv']) } },
         async (request: Req<object, { partner_id?: number; csv: string }>, reply) => {
@@ -204,11 +258,27 @@ export async function familyRoutes(app: FastifyInstance) {
 
       s.get(
         '/family-matching/proposals',
-        { schema: { tags, summary: 'Households meeting the place’s rule (2 or more criteria by default), proposed for assessment', params: params(), querystring: { type: 'object', properties: { threshold: { type: 'integer', minimum: 1, maximum: 6 } } } } },
-        async (request: Req<object, unknown, { threshold?: number }>) => {
+        { schema: { tags, summary: 'Households meeting the place’s matching rule (family-settings; 2 or more criteria by default), proposed for assessment', params: params() } },
+        async (request) => {
           const place = need(request, 'family.match');
           const key = matchingKeyFor(place.slug);
-          return inRequestPlace(request, place, (tx) => matchProposals(tx, place.id, key.keyId, request.query.threshold ?? 2));
+          return inRequestPlace(request, place, (tx) => matchProposals(tx, place.id, key.keyId));
+        },
+      );
+
+      s.get('/family-settings', { schema: { tags, summary: 'The place’s families settings: the data-matching rule', params: params() } }, async (request) => {
+        const place = need(request, 'family.match');
+        return { match_threshold: await inRequestPlace(request, place, (tx) => matchThreshold(tx, place.id)) };
+      });
+
+      s.put(
+        '/family-settings',
+        { schema: { tags, summary: 'Set how many criteria make a household one to propose for assessment (admin)', params: params(), body: body({ match_threshold: { type: 'integer', minimum: 1, maximum: CRITERIA.length } }, ['match_threshold']) } },
+        async (request: Req<object, { match_threshold: number }>) => {
+          const place = need(request, 'family.settings');
+          const threshold = validateMatchThreshold(request.body.match_threshold);
+          await inRequestPlace(request, place, (tx) => setMatchThreshold(tx, place.id, threshold, { personId: place.person.id }));
+          return { match_threshold: threshold };
         },
       );
 

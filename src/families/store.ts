@@ -11,7 +11,9 @@ import {
   changePct,
   consentFor,
   costOf,
+  DEFAULT_MATCH_THRESHOLD,
   emptySummary,
+  PROFESSIONAL_ROLES,
   proposeHouseholds,
   validateClaim,
   type AccessBasis,
@@ -71,6 +73,16 @@ export async function createAgreement(tx: Tx, placeId: number, input: NewAgreeme
   return (await listAgreements(tx, placeId)).find((a) => a.id === row.id)!;
 }
 
+/** An agreement ends on a date (it no longer covers any reads after it); it can be brought forward, never reopened. */
+export async function endAgreement(tx: Tx, placeId: number, agreementId: number, endsOn: string, actor: Actor): Promise<void> {
+  const agreement = await tx.selectFrom('family_agreements').select(['id', 'starts_on', 'ends_on']).where('place_id', '=', placeId).where('id', '=', agreementId).forUpdate().executeTakeFirst();
+  if (!agreement) throw new NotFound('Agreement not found');
+  if (endsOn < agreement.starts_on) throw new Invalid('The agreement cannot end before it starts', { ends_on: `Enter a date on or after ${agreement.starts_on}` });
+  if (agreement.ends_on !== null && agreement.ends_on <= endsOn) throw new Invalid(`The agreement already ends on ${agreement.ends_on}`, { ends_on: `Enter a date before ${agreement.ends_on}` });
+  await tx.updateTable('family_agreements').set({ ends_on: endsOn }).where('place_id', '=', placeId).where('id', '=', agreementId).execute();
+  await appendAudit(tx, { person_id: actor.personId, place_id: placeId, action: 'family_agreement.end', subject: `family_agreement:${agreementId}`, detail: { ends_on: endsOn, was: agreement.ends_on } });
+}
+
 async function consentsOf(tx: Tx, placeId: number, familyIds: readonly number[]): Promise<Map<number, ConsentRecord[]>> {
   const out = new Map<number, ConsentRecord[]>();
   if (!familyIds.length) return out;
@@ -91,6 +103,26 @@ async function familyExists(tx: Tx, placeId: number, familyId: number) {
   return row;
 }
 
+/**
+ * The family a form acts on, after the access rule, with only its non-personal reference and
+ * status: showing a form is not a read of the family's personal data.
+ */
+export async function familyForForm(tx: Tx, placeId: number, familyId: number, viewer: Viewer, today: string) {
+  await requireAccess(tx, placeId, familyId, viewer, 'case_work', today);
+  return tx.selectFrom('families').select(['id', 'reference', 'status']).where('place_id', '=', placeId).where('id', '=', familyId).executeTakeFirstOrThrow();
+}
+
+/** Whether the viewer may read the family for case work now (a newly opened family may first need consent). */
+export async function mayRead(tx: Tx, placeId: number, familyId: number, viewer: Viewer, today: string): Promise<boolean> {
+  return requireAccess(tx, placeId, familyId, viewer, 'case_work', today).then(
+    () => true,
+    (err: unknown) => {
+      if (err instanceof NotFound) return false;
+      throw err;
+    },
+  );
+}
+
 /** The access rule applied to one family, or NotFound: a person who may not see it learns nothing, not even that it exists. */
 export async function requireAccess(tx: Tx, placeId: number, familyId: number, viewer: Viewer, purpose: Purpose, today: string): Promise<AccessBasis> {
   if (!Number.isSafeInteger(familyId)) throw new NotFound('Family not found');
@@ -103,12 +135,17 @@ export async function requireAccess(tx: Tx, placeId: number, familyId: number, v
 
 /**
  * Consent is recorded by a professional whose partner is party to an agreement in force for the
- * purpose, whatever the current consent: they are the ones who ask the family.
+ * purpose (for any of `purposes`), whatever the current consent: they are the ones who ask the family.
  */
-export async function recordConsent(tx: Tx, placeId: number, familyId: number, input: NewConsent, viewer: FamilyViewer, today: string): Promise<void> {
-  await familyExists(tx, placeId, familyId);
+export async function requireConsentTaker(tx: Tx, placeId: number, familyId: number, viewer: Viewer, purposes: readonly Purpose[], today: string) {
+  const family = await familyExists(tx, placeId, familyId);
   const agreements = (await listAgreements(tx, placeId)).map((a) => ({ ...a, legal_basis: 'public_task' as const }));
-  if (!accessBasis(viewer, agreements, [], input.purpose, today)) throw new NotFound('Family not found');
+  if (family.erased_at || !purposes.some((p) => accessBasis(viewer, agreements, [], p, today))) throw new NotFound('Family not found');
+  return { id: family.id, reference: family.reference };
+}
+
+export async function recordConsent(tx: Tx, placeId: number, familyId: number, input: NewConsent, viewer: FamilyViewer, today: string): Promise<void> {
+  await requireConsentTaker(tx, placeId, familyId, viewer, [input.purpose], today);
   const row = await tx.insertInto('family_consents').values({ place_id: placeId, family_id: familyId, ...input, recorded_by: viewer.personId }).returning('id').executeTakeFirstOrThrow();
   await appendAudit(tx, {
     person_id: viewer.personId,
@@ -231,11 +268,29 @@ export async function readFamily(tx: Tx, placeId: number, familyId: number, view
   return { ...rest, members, professionals, consents, consent_state: Object.fromEntries(purposes.map((p) => [p, consentFor(records, p)])), access };
 }
 
-/** A professional opens a record for a family; they become its lead professional. */
+/** Who may lead a family's work: the place's key workers and partner reps, each with the partner they work for. */
+export async function listLeadProfessionals(tx: Tx, placeId: number) {
+  return tx
+    .selectFrom('memberships')
+    .innerJoin('people', 'people.id', 'memberships.person_id')
+    .innerJoin('partners', (j) => j.onRef('partners.place_id', '=', 'memberships.place_id').onRef('partners.id', '=', 'memberships.partner_id'))
+    .select(['people.id', 'people.name', 'partners.id as partner_id', 'partners.name as partner_name'])
+    .where('memberships.place_id', '=', placeId)
+    .where('memberships.role', 'in', [...PROFESSIONAL_ROLES])
+    .distinctOn('people.id')
+    .orderBy('people.id')
+    .execute();
+}
+
+/** A professional opens a record for a family; they lead it unless they name another professional of the place. */
 export async function createFamily(tx: Tx, placeId: number, input: NewFamily, viewer: FamilyViewer): Promise<{ id: number; reference: string }> {
   const clash = await tx.selectFrom('families').select('id').where('place_id', '=', placeId).where('reference', '=', input.reference).executeTakeFirst();
   if (clash) throw new Invalid('There is a problem with the family record', { reference: 'A family with this reference already exists' });
-  const leadPartner = input.lead_partner_id ?? viewer.partnerIds[0] ?? null;
+  const chosen = input.lead_professional_id === null ? null : (await listLeadProfessionals(tx, placeId)).find((p) => p.id === input.lead_professional_id);
+  if (input.lead_professional_id !== null && !chosen) {
+    throw new Invalid('There is a problem with the family record', { lead_professional_id: 'Select a key worker or partner representative of this place' });
+  }
+  const leadPartner = input.lead_partner_id ?? chosen?.partner_id ?? viewer.partnerIds[0] ?? null;
   if (leadPartner !== null) await assertPartnersOfPlace(tx, placeId, [leadPartner], 'lead_partner_id');
   const row = await tx
     .insertInto('families')
@@ -247,7 +302,7 @@ export async function createFamily(tx: Tx, placeId: number, input: NewFamily, vi
       postcode: input.postcode || null,
       taken_on: input.taken_on,
       status: input.status,
-      lead_professional_id: viewer.personId,
+      lead_professional_id: chosen?.id ?? viewer.personId,
       lead_partner_id: leadPartner,
     })
     .returning(['id', 'reference'])
@@ -274,7 +329,7 @@ export async function addProfessional(tx: Tx, placeId: number, familyId: number,
 
 export async function closeFamily(tx: Tx, placeId: number, familyId: number, reason: string, viewer: FamilyViewer, today: string) {
   await requireAccess(tx, placeId, familyId, viewer, 'case_work', today);
-  if (!reason.trim()) throw new Invalid('Give the reason for closing', { closure_reason: 'Enter the reason the family’s record is closed' });
+  if (!reason.trim() || reason.trim().length > 500) throw new Invalid('Give the reason for closing', { closure_reason: 'Enter the reason the family’s record is closed, up to 500 characters' });
   await tx.updateTable('families').set({ status: 'closed', closure_reason: reason.trim() }).where('place_id', '=', placeId).where('id', '=', familyId).execute();
   await appendAudit(tx, { person_id: viewer.personId, place_id: placeId, action: 'family.close', subject: `family:${familyId}`, detail: { reason: reason.trim() } });
 }
@@ -618,8 +673,25 @@ export async function saveMatchList(tx: Tx, placeId: number, partnerId: number, 
   return list.id;
 }
 
-/** Households proposed for assessment, matched only across lists hashed with the current key. */
-export async function matchProposals(tx: Tx, placeId: number, keyId: string, threshold: number) {
+/** The place's matching rule: how many different criteria make a household one to propose. */
+export async function matchThreshold(tx: Tx, placeId: number): Promise<number> {
+  const row = await tx.selectFrom('family_settings').select('match_threshold').where('place_id', '=', placeId).executeTakeFirst();
+  return row?.match_threshold ?? DEFAULT_MATCH_THRESHOLD;
+}
+
+export async function setMatchThreshold(tx: Tx, placeId: number, threshold: number, actor: Actor): Promise<void> {
+  const was = await matchThreshold(tx, placeId);
+  await tx
+    .insertInto('family_settings')
+    .values({ place_id: placeId, match_threshold: threshold, updated_by: actor.personId })
+    .onConflict((oc) => oc.column('place_id').doUpdateSet({ match_threshold: threshold, updated_by: actor.personId, updated_at: new Date() }))
+    .execute();
+  await appendAudit(tx, { person_id: actor.personId, place_id: placeId, action: 'family.settings', subject: 'family_settings', detail: { match_threshold: threshold, was } });
+}
+
+/** Households proposed for assessment under the place's rule, matched only across lists hashed with the current key. */
+export async function matchProposals(tx: Tx, placeId: number, keyId: string) {
+  const threshold = await matchThreshold(tx, placeId);
   const lists = await tx
     .selectFrom('family_match_lists')
     .innerJoin('partners', (j) => j.onRef('partners.place_id', '=', 'family_match_lists.place_id').onRef('partners.id', '=', 'family_match_lists.partner_id'))
@@ -632,6 +704,7 @@ export async function matchProposals(tx: Tx, placeId: number, keyId: string, thr
     ? await tx.selectFrom('family_match_entries').select(['list_id', 'line', 'person_key', 'household_key', 'criteria']).where('place_id', '=', placeId).where('list_id', 'in', current).execute()
     : [];
   return {
+    threshold,
     lists: lists.map((l) => ({ ...l, stale: l.key_id !== keyId })),
     proposals: proposeHouseholds(entries.map((e) => ({ ...e, criteria: e.criteria as Criterion[] })), threshold),
   };

@@ -124,6 +124,14 @@ export interface FamilyClaimsTable {
   posting_ref: string | null;
 }
 
+/** One row per place that has changed a default; a place without one uses DEFAULT_MATCH_THRESHOLD. */
+export interface FamilySettingsTable {
+  place_id: number;
+  match_threshold: number;
+  updated_by: number;
+  updated_at: Generated<Date>;
+}
+
 export interface FamiliesTables {
   family_agreements: FamilyAgreementsTable;
   family_agreement_parties: FamilyAgreementPartiesTable;
@@ -136,4 +144,5 @@ export interface FamiliesTables {
   family_match_entries: FamilyMatchEntriesTable;
   family_goals: FamilyGoalsTable;
   family_claims: FamilyClaimsTable;
+  family_settings: FamilySettingsTable;
 }

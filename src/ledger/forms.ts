@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Conflict, Invalid, NotFound, type FieldErrors } from '../core/errors.ts';
 import { formatPounds, parsePounds, type Pence } from '../core/money.ts';
 import { financialYearLabel } from '../places/domain.ts';
-import { formOr } from '../places/pages.ts';
+import { formOr, formPage } from '../core/forms.ts';
 import { inRequestPlace, need, type PlaceContext } from '../places/scope.ts';
 import {
   ACCOUNT_KIND_LABELS,
@@ -26,39 +26,51 @@ import {
   type AccountRow,
 } from './store.ts';
 
-type Body = Record<string, string | undefined>;
+export type Body = Record<string, string | undefined>;
 
 /** Journal lines the form offers; blank lines beyond the second are ignored. */
 const JOURNAL_LINES = 4;
 
-const today = () => new Date().toISOString().slice(0, 10);
-const freshKey = () => `web-${randomUUID()}`;
+export const today = () => new Date().toISOString().slice(0, 10);
+export const freshKey = () => `web-${randomUUID()}`;
 const ledgerUrl = (place: PlaceContext, anchor: string) => `/places/${place.slug}/ledger#${anchor}`;
-const actor = (place: PlaceContext) => ({ personId: place.person.id });
+export const actor = (place: PlaceContext) => ({ personId: place.person.id });
 
 /** Every problem with a form is collected before any is thrown, so the summary lists them all. */
-function throwFields(fields: FieldErrors, message: string) {
+export function throwFields(fields: FieldErrors, message: string) {
   if (Object.keys(fields).length) throw new Invalid(message, fields);
 }
 
-function dateField(body: Body, field: string, fields: FieldErrors): string {
+export function dateField(body: Body, field: string, fields: FieldErrors): string {
   const value = (body[field] ?? '').trim();
   if (!isIsoDate(value)) fields[field] = 'Enter a real date written YYYY-MM-DD, for example 2026-04-02';
   return value;
 }
 
-/** Pounds typed in a form; `positive` for amounts that cannot be credits, like a commitment. */
-function poundsField(body: Body, field: string, fields: FieldErrors, positive: boolean): Pence {
+/**
+ * Pounds typed in a form; `positive` for amounts that cannot be credits, like a commitment.
+ * `subject` names which amount in a form with several (the journal's lines), so each message in
+ * the error summary says which one it is about.
+ */
+export function poundsField(
+  body: Body,
+  field: string,
+  fields: FieldErrors,
+  positive: boolean,
+  subject = 'an amount',
+): Pence {
   try {
     const amount = parsePounds(body[field] ?? '', field);
     if (amount === 0 || (positive && amount < 0))
-      fields[field] = positive ? 'Enter an amount more than £0.00' : 'Enter an amount other than £0.00';
+      fields[field] = `Enter ${subject} ${positive ? 'more than' : 'other than'} £0.00`;
     else if (Math.abs(amount) > LIMITS.amountPence)
-      fields[field] = `Enter at most ${formatPounds(LIMITS.amountPence)}`;
+      fields[field] = `Enter ${subject} of at most ${formatPounds(LIMITS.amountPence)}`;
     return amount;
   } catch (err) {
     if (!(err instanceof Invalid)) throw err;
-    Object.assign(fields, err.fields);
+    fields[field] = /too large/.test(err.message)
+      ? `Enter ${subject} of at most ${formatPounds(LIMITS.amountPence)}`
+      : `Enter ${subject} in pounds and pence, like 1,250.00`;
     return 0;
   }
 }
@@ -71,7 +83,7 @@ const inPounds = (message: string) =>
  * Shows the store's refusals against the form's field rather than as an error page: a conflict
  * ("more than is available") or an amount the API calls `amount_pence`.
  */
-async function refusalsAsField<T>(field: string, action: () => Promise<T>): Promise<T> {
+export async function refusalsAsField<T>(field: string, action: () => Promise<T>): Promise<T> {
   try {
     return await action();
   } catch (err) {
@@ -82,7 +94,11 @@ async function refusalsAsField<T>(field: string, action: () => Promise<T>): Prom
   }
 }
 
-function accountItems(accounts: AccountRow[], kinds: readonly AccountKind[], selected: string | undefined) {
+export function accountItems(
+  accounts: AccountRow[],
+  kinds: readonly AccountKind[],
+  selected: string | undefined,
+) {
   return [
     { value: '', text: 'Select an account' },
     ...accounts
@@ -187,7 +203,7 @@ function journalInput(body: Body) {
     const typed = (body[`amount_${n}`] ?? '').trim();
     if (!account && !typed && n > 2) continue;
     if (!account) fields[`account_${n}`] = `Select the account for line ${n}`;
-    const amount_pence = poundsField(body, `amount_${n}`, fields, false);
+    const amount_pence = poundsField(body, `amount_${n}`, fields, false, `the amount for line ${n}`);
     postings.push({ account, amount_pence });
   }
   const sum = postings.reduce((s, p) => s + p.amount_pence, 0);
@@ -202,32 +218,26 @@ function journalInput(body: Body) {
 
 /** Finance's forms for the ledger, calling the store functions the JSON API calls. */
 export function ledgerForms(scoped: FastifyInstance) {
-  scoped.get('/ledger/commitments/new', { schema: { hide: true } }, async (request, reply) => {
-    const place = need(request, 'ledger.post');
-    const accounts = await inRequestPlace(request, place, (tx) => listAccounts(tx, place.id));
-    return reply.page(
-      'ledger/views/commitment-new.njk',
-      commitmentContext(place, accounts, { key: freshKey(), date: today() }),
-    );
-  });
-
-  scoped.post<{ Body: Body }>('/ledger/commitments', { schema: { hide: true } }, async (request, reply) => {
-    const place = need(request, 'ledger.post');
-    const body = request.body ?? {};
-    const accounts = await inRequestPlace(request, place, (tx) => listAccounts(tx, place.id));
-    const shown = await formOr(
-      reply,
-      'ledger/views/commitment-new.njk',
-      commitmentContext(place, accounts, body),
-      ['source', 'commitment_account', 'amount', 'description', 'date'],
-      () =>
-        refusalsAsField('amount', () =>
-          inRequestPlace(request, place, (tx) =>
-            raiseCommitment(tx, place.id, commitmentInput(body), actor(place)),
-          ),
+  formPage(scoped, {
+    path: '/ledger/commitments/new',
+    action: '/ledger/commitments',
+    template: 'ledger/views/commitment-new.njk',
+    order: ['source', 'commitment_account', 'amount', 'description', 'date'],
+    async context(request, values: Body) {
+      const place = need(request, 'ledger.post');
+      const accounts = await inRequestPlace(request, place, (tx) => listAccounts(tx, place.id));
+      return commitmentContext(place, accounts, values);
+    },
+    initial: () => ({ key: freshKey(), date: today() }),
+    async submit(request, body: Body) {
+      const place = need(request, 'ledger.post');
+      await refusalsAsField('amount', () =>
+        inRequestPlace(request, place, (tx) =>
+          raiseCommitment(tx, place.id, commitmentInput(body), actor(place)),
         ),
-    );
-    return shown ?? reply.redirect(ledgerUrl(place, 'commitments'), 303);
+      );
+      return ledgerUrl(place, 'commitments');
+    },
   });
 
   scoped.get<{ Params: { slug: string; id: string } }>(
@@ -297,39 +307,32 @@ export function ledgerForms(scoped: FastifyInstance) {
     },
   );
 
-  scoped.get('/ledger/transactions/new', { schema: { hide: true } }, async (request, reply) => {
-    const place = need(request, 'ledger.post');
-    const accounts = await inRequestPlace(request, place, (tx) => listAccounts(tx, place.id));
-    return reply.page(
-      'ledger/views/transaction-new.njk',
-      journalContext(place, accounts, { key: freshKey(), date: today() }),
-    );
-  });
-
-  scoped.post<{ Body: Body }>('/ledger/transactions', { schema: { hide: true } }, async (request, reply) => {
-    const place = need(request, 'ledger.post');
-    const body = request.body ?? {};
-    const accounts = await inRequestPlace(request, place, (tx) => listAccounts(tx, place.id));
-    const order = [
+  formPage(scoped, {
+    path: '/ledger/transactions/new',
+    action: '/ledger/transactions',
+    template: 'ledger/views/transaction-new.njk',
+    order: [
       'date',
       'memo',
       'key',
       'lines',
       ...Array.from({ length: JOURNAL_LINES }, (_, i) => [`account_${i + 1}`, `amount_${i + 1}`]).flat(),
-    ];
-    const shown = await formOr(
-      reply,
-      'ledger/views/transaction-new.njk',
-      journalContext(place, accounts, body),
-      order,
-      () =>
-        refusalsAsField('key', () =>
-          inRequestPlace(request, place, (tx) =>
-            postTransactions(tx, place.id, [journalInput(body)], { actor: actor(place) }),
-          ),
+    ],
+    async context(request, values: Body) {
+      const place = need(request, 'ledger.post');
+      const accounts = await inRequestPlace(request, place, (tx) => listAccounts(tx, place.id));
+      return journalContext(place, accounts, values);
+    },
+    initial: () => ({ key: freshKey(), date: today() }),
+    async submit(request, body: Body) {
+      const place = need(request, 'ledger.post');
+      await refusalsAsField('key', () =>
+        inRequestPlace(request, place, (tx) =>
+          postTransactions(tx, place.id, [journalInput(body)], { actor: actor(place) }),
         ),
-    );
-    return shown ?? reply.redirect(ledgerUrl(place, 'balances'), 303);
+      );
+      return ledgerUrl(place, 'balances');
+    },
   });
 
   scoped.get<{ Params: { slug: string; year: string } }>(
@@ -375,7 +378,7 @@ export function ledgerForms(scoped: FastifyInstance) {
   );
 }
 
-function yearParam(raw: string): number {
+export function yearParam(raw: string): number {
   const year = Number(raw);
   if (!Number.isInteger(year) || year < 2000 || year > 2100) throw new NotFound('No such financial year');
   return year;

@@ -115,6 +115,27 @@ describe(`ledger forms on ${engineName}`, () => {
     assert.equal(journal.json().length, 1);
   });
 
+  it('names the journal line whose amount is not in pounds and pence', async () => {
+    const res = await form('/ledger/transactions', finance, {
+      date: '2026-04-03',
+      key: 'typo-1',
+      account_1: 'POT',
+      amount_1: '12.3.4',
+      account_2: 'C-POLICE',
+      amount_2: 'ten pounds',
+    });
+    assert.equal(res.statusCode, 400);
+    assert.match(
+      res.body,
+      /href="#amount_1">Enter the amount for line 1 in pounds and pence, like 1,250\.00/,
+    );
+    assert.match(
+      res.body,
+      /href="#amount_2">Enter the amount for line 2 in pounds and pence, like 1,250\.00/,
+    );
+    assert.doesNotMatch(res.body, /Enter an amount in pounds and pence/);
+  });
+
   it('raises a commitment, spends part of it and releases the rest', async () => {
     // Allocate £20,000.00 from the pot to families first.
     const allocated = await form('/ledger/transactions', finance, {

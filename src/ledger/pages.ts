@@ -5,9 +5,10 @@ import { inRequestPlace, need, placeScoped } from '../places/scope.ts';
 import { listPartners } from '../places/store.ts';
 import { ACCOUNT_KIND_LABELS } from './domain.ts';
 import { ledgerForms } from './forms.ts';
+import { ledgerSetupForms } from './setup-forms.ts';
 import { budgetReport, flowFigure, partnerStatement } from './reports.ts';
 import { assertMayReadStatement } from './routes.ts';
-import { listAccounts, listBalances, listBudgets, listCommitments, listPeriods } from './store.ts';
+import { journalPage, listAccounts, listBalances, listBudgets, listCommitments, listPeriods } from './store.ts';
 
 /** `?year=2012` for 2012/13; anything else means the year today falls in. */
 function yearFrom(query: unknown): number {
@@ -19,6 +20,7 @@ export async function ledgerPages(app: FastifyInstance) {
   await app.register(
     placeScoped('/places/:slug', (scoped) => {
       ledgerForms(scoped);
+      ledgerSetupForms(scoped);
 
       scoped.get('/ledger', { schema: { hide: true } }, async (request, reply) => {
         const place = need(request, 'ledger.read');
@@ -30,6 +32,7 @@ export async function ledgerPages(app: FastifyInstance) {
           report: await budgetReport(tx, place.id, year),
           commitments: (await listCommitments(tx, place.id)).filter((c) => c.outstanding_pence > 0),
           periods: await listPeriods(tx, place.id),
+          recent: allows(place.roles, 'ledger.post') ? await journalPage(tx, place.id, { limit: 10, newestFirst: true }) : [],
         }));
         const balance = new Map(data.balances.map((b) => [b.account, b.balance_pence]));
         const budget = data.budgets.find((b) => b.financial_year === year);
@@ -47,6 +50,7 @@ export async function ledgerPages(app: FastifyInstance) {
           years: [...new Set([year - 1, year, year + 1, ...data.budgets.map((b) => b.financial_year)])].sort().map((y) => ({ value: y, label: financialYearLabel(y) })),
           canReadStatements: allows(place.roles, 'ledger.statement'),
           canPost: allows(place.roles, 'ledger.post'),
+          recent: data.recent,
         });
       });
 

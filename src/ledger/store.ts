@@ -443,7 +443,7 @@ export async function releaseCommitment(
 }
 
 /** Kinds a reversal may undo; commitments are corrected by releasing them, closes by re-opening. */
-const REVERSIBLE: readonly TransactionKind[] = ['general', 'contribution', 'allocation', 'spend', 'income'];
+export const REVERSIBLE: readonly TransactionKind[] = ['general', 'contribution', 'allocation', 'spend', 'income'];
 
 export async function reverseTransaction(
   tx: Tx,
@@ -510,12 +510,13 @@ export interface JournalTransaction {
 }
 
 /** The journal in date order, a page at a time after `afterId`-style keyset paging. */
-export async function journalPage(tx: Tx, placeId: number, options: { after?: { date: string; id: number }; limit: number; offset?: number; newestFirst?: boolean }): Promise<JournalTransaction[]> {
+export async function journalPage(tx: Tx, placeId: number, options: { after?: { date: string; id: number }; limit: number; offset?: number; newestFirst?: boolean; id?: number }): Promise<JournalTransaction[]> {
   let query = tx
     .selectFrom('ledger_transactions as t')
     .leftJoin('ledger_transactions as r', (j) => j.onRef('r.place_id', '=', 't.place_id').onRef('r.reverses_id', '=', 't.id'))
     .select(['t.id', 't.idempotency_key as key', 't.effective_date as date', 't.memo', 't.kind', 't.recorded_at', 't.decision_id', 't.reverses_id', 'r.id as reversed_by'])
     .where('t.place_id', '=', placeId);
+  if (options.id !== undefined) query = query.where('t.id', '=', options.id);
   const after = options.after;
   if (after) {
     query = options.newestFirst

@@ -6,7 +6,7 @@ import { formatPounds, formatPoundsShort } from '../core/money.ts';
 import { STATUS_LABELS, STATUS_RULE } from '../outcomes/domain.ts';
 import { formatValue, STATUS_TAG_CLASSES } from '../outcomes/pages.ts';
 import { listIndicators, type IndicatorSummary } from '../outcomes/store.ts';
-import { formOr } from '../places/pages.ts';
+import { formOr } from '../core/forms.ts';
 import { inRequestPlace, need, placeScoped, type PlaceContext } from '../places/scope.ts';
 import { validatePracticeNote } from './domain.ts';
 import { ROLLUP_CSV } from './export.ts';

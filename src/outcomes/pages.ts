@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { allows } from '../auth/domain.ts';
 import { renderSvg, type ChartFigure } from '../core/chart.ts';
 import { Invalid } from '../core/errors.ts';
-import { formOr } from '../places/pages.ts';
+import { formOr } from '../core/forms.ts';
 import { inRequestPlace, need, placeScoped, type PlaceContext } from '../places/scope.ts';
 import {
   LINK_KIND_LABELS,

@@ -1,10 +1,10 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { requirePerson } from '../auth/plugin.ts';
 import { allows, type Permission } from '../auth/domain.ts';
 import { listPlaceAudit } from '../audit/store.ts';
 import { barChart } from '../core/chart.ts';
 import { Invalid, NotFound } from '../core/errors.ts';
-import { errorList, fieldMessages } from '../core/web.ts';
+import { formOr } from '../core/forms.ts';
 import {
   AGENCY_LABELS,
   AGENCY_TYPES,
@@ -36,17 +36,6 @@ import {
 
 const agencyItems = (selected?: string) =>
   AGENCY_TYPES.map((value) => ({ value, text: AGENCY_LABELS[value], checked: value === selected }));
-
-/** Re-shows a form with the GOV.UK error summary when input is invalid; rethrows anything else. */
-export async function formOr(reply: FastifyReply, template: string, context: Record<string, unknown>, order: string[], action: () => Promise<unknown>) {
-  try {
-    await action();
-    return null;
-  } catch (err) {
-    if (!(err instanceof Invalid)) throw err;
-    return reply.page(template, { ...context, errors: errorList(err.fields, order), fieldErrors: fieldMessages(err.fields) }, 400);
-  }
-}
 
 function partnersByAgencyChart(partners: PartnerRow[]) {
   const counts = AGENCY_TYPES.map((type) => partners.filter((p) => p.agency_type === type).length);

@@ -233,7 +233,23 @@ function toErrorBody(err: unknown): { status: number; body: ErrorBody } {
       },
     };
   }
+  if (lostDatabase(err)) {
+    return {
+      status: 503,
+      body: { error: 'unavailable', message: 'The database is unavailable. Try again in a moment' },
+    };
+  }
   return { status: 500, body: { error: 'internal', message: 'Something went wrong. Try again later' } };
+}
+
+/** PostgreSQL shut down, restarted or dropped the connection: the request can simply be tried again. */
+function lostDatabase(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return (
+    /^(57P0[1-3]|08\d{3})$/.test(e.code ?? '') ||
+    ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(e.code ?? '') ||
+    /Connection terminated|not queryable|terminating connection/i.test(e.message ?? '')
+  );
 }
 
 interface ValidationIssue {
@@ -263,6 +279,7 @@ function validationFields(issues: ValidationIssue[], context = 'body'): FieldErr
 function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply) {
   const { status, body } = toErrorBody(err);
   if (status >= 500) request.log.error({ err }, 'request failed');
+  if (status === 503) reply.header('retry-after', '5');
   if (isApiRequest(request) || !request.method.match(/^(GET|HEAD|POST)$/)) {
     return reply.code(status).type('application/json').send(body);
   }

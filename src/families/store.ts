@@ -618,6 +618,18 @@ export async function saveMatchList(tx: Tx, placeId: number, partnerId: number, 
   return list.id;
 }
 
+/** Lists hashed with another key than `keyId` (stale after a rotation); erased too when `erase` is set. */
+export async function staleMatchLists(tx: Tx, placeId: number, keyId: string, erase: boolean, actor: { personId: number | null }): Promise<number> {
+  const stale = await tx.selectFrom('family_match_lists').select('id').where('place_id', '=', placeId).where('key_id', '<>', keyId).execute();
+  const ids = stale.map((l) => l.id);
+  if (erase && ids.length) {
+    await tx.deleteFrom('family_match_entries').where('place_id', '=', placeId).where('list_id', 'in', ids).execute();
+    await tx.deleteFrom('family_match_lists').where('place_id', '=', placeId).where('id', 'in', ids).execute();
+  }
+  await appendAudit(tx, { person_id: actor.personId, place_id: placeId, action: 'family.match.rotate', subject: `matching_key:${keyId}`, detail: { stale_lists: ids.length, erased: erase ? ids.length : 0 } });
+  return ids.length;
+}
+
 /** Households proposed for assessment, matched only across lists hashed with the current key. */
 export async function matchProposals(tx: Tx, placeId: number, keyId: string, threshold: number) {
   const lists = await tx

@@ -11,15 +11,20 @@ import { loadPlaceInputs } from './store.ts';
 const measures = Object.keys(MEASURES) as Measure[];
 
 export function networkCommands(program: Command) {
-  const network = program.command('network').description('the learning network: published benchmarks and the national roll-up');
+  const network = program
+    .command('network')
+    .description('the learning network: published benchmarks and the national roll-up');
   network
     .command('benchmarks')
     .option('--json', 'print the published benchmarks as JSON, exactly as GET /api/v1/network/benchmarks')
     .option('--rank-by <measure>', `one of ${measures.join(', ')}`, 'indicator_progress')
     .action(async (options: { json?: boolean; rankBy: string }) => {
-      if (!measures.includes(options.rankBy as Measure)) throw new Invalid(`--rank-by must be one of ${measures.join(', ')}`);
+      if (!measures.includes(options.rankBy as Measure))
+        throw new Invalid(`--rank-by must be one of ${measures.join(', ')}`);
       const rankBy = options.rankBy as Measure;
-      const { benchmarks } = await withDatabase(async (db) => publish(await loadPlaceInputs(db, placeFigures), rankBy));
+      const { benchmarks } = await withDatabase(async (db) =>
+        publish(await loadPlaceInputs(db, placeFigures), rankBy),
+      );
       if (options.json) return console.log(JSON.stringify({ rank_by: rankBy, benchmarks }));
       if (!benchmarks.length) return console.log('No place shares its benchmarks yet.');
       for (const b of benchmarks) {
@@ -29,8 +34,13 @@ export function networkCommands(program: Command) {
     });
   network
     .command('rollup')
-    .option('--out <folder>', 'write rollup.csv and datapackage.json (a Fiscal Data Package) into this folder')
-    .description('the national roll-up with small-number suppression; CSV on standard output unless --out is given')
+    .option(
+      '--out <folder>',
+      'write rollup.csv and datapackage.json (a Fiscal Data Package) into this folder',
+    )
+    .description(
+      'the national roll-up with small-number suppression; CSV on standard output unless --out is given',
+    )
     .action(async (options: { out?: string }) => {
       const { rollup } = await withDatabase(async (db) => publish(await loadPlaceInputs(db, placeFigures)));
       if (!options.out) {
@@ -39,7 +49,10 @@ export function networkCommands(program: Command) {
       }
       fs.mkdirSync(options.out, { recursive: true });
       fs.writeFileSync(path.join(options.out, ROLLUP_CSV), rollupCsv(rollup));
-      fs.writeFileSync(path.join(options.out, 'datapackage.json'), JSON.stringify(rollupDataPackage(new Date().toISOString().slice(0, 10)), null, 2) + '\n');
+      fs.writeFileSync(
+        path.join(options.out, 'datapackage.json'),
+        JSON.stringify(rollupDataPackage(new Date().toISOString().slice(0, 10)), null, 2) + '\n',
+      );
       console.log(`Wrote ${ROLLUP_CSV} and datapackage.json to ${options.out}`);
     });
 }

@@ -44,7 +44,8 @@ export function controlDisclosure(cells: CountCell[], relations: Relation[]): Di
     assert(r.parts.length > 0, `relation for ${r.total} has parts`);
     for (const id of [r.total, ...r.parts]) assert(index.has(id), `relation names a known cell: ${id}`);
   }
-  for (const c of cells) assert(Number.isSafeInteger(c.value) && c.value >= 0, `a count is a whole number: ${c.id}`);
+  for (const c of cells)
+    assert(Number.isSafeInteger(c.value) && c.value >= 0, `a count is a whole number: ${c.id}`);
 
   const suppressed = new Map<string, Reason>();
   for (const c of cells) {
@@ -80,7 +81,11 @@ function disclosure(suppressed: Map<string, Reason>): Disclosure {
  * exactly when, in the reduced row echelon form over the suppressed cells, it is a pivot whose
  * row has no other suppressed cell left in it.
  */
-export function determinedCells(cells: CountCell[], relations: Relation[], suppressed: Map<string, Reason>): string[] {
+export function determinedCells(
+  cells: CountCell[],
+  relations: Relation[],
+  suppressed: Map<string, Reason>,
+): string[] {
   const unknown = cells.filter((c) => suppressed.has(c.id)).map((c) => c.id);
   const column = new Map(unknown.map((id, i) => [id, i]));
   const rows: bigint[][] = relations
@@ -96,7 +101,9 @@ export function determinedCells(cells: CountCell[], relations: Relation[], suppr
     })
     .filter((row) => row.some((x) => x !== 0n));
   const pivots = reduce(rows, unknown.length);
-  return pivots.filter(({ row, col }) => rows[row]!.every((x, j) => j === col || x === 0n)).map(({ col }) => unknown[col]!);
+  return pivots
+    .filter(({ row, col }) => rows[row]!.every((x, j) => j === col || x === 0n))
+    .map(({ col }) => unknown[col]!);
 }
 
 const abs = (x: bigint) => (x < 0n ? -x : x);
@@ -127,7 +134,8 @@ function reduce(rows: bigint[][], columns: number): { row: number; col: number }
 }
 
 /** What a reader sees for a count: the number, "<10", or "[c]" for a cell withheld to protect another. */
-export type PublishedCount = { shown: true; value: number; text: string } | { shown: false; text: '<10' | '[c]'; reason: Reason };
+export type PublishedCount =
+  { shown: true; value: number; text: string } | { shown: false; text: '<10' | '[c]'; reason: Reason };
 
 const whole = new Intl.NumberFormat('en-GB');
 

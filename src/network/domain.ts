@@ -15,7 +15,11 @@ const text = (value: unknown) => (typeof value === 'string' ? value.trim() : '')
 
 /** Tags are lower-case words or phrases, comma separated in the form: "early help, troubled families". */
 function parseTags(value: unknown): string[] | null {
-  const raw = Array.isArray(value) ? value.map(text) : text(value).split(',').map((t) => t.trim());
+  const raw = Array.isArray(value)
+    ? value.map(text)
+    : text(value)
+        .split(',')
+        .map((t) => t.trim());
   const tags = [...new Set(raw.filter(Boolean).map((t) => t.toLowerCase()))];
   return tags.length <= 10 && tags.every((t) => t.length <= 40) ? tags : null;
 }
@@ -25,7 +29,8 @@ export function validatePracticeNote(input: Record<string, unknown>): NewPractic
   const need = (name: string, label: string, max: number) => {
     const value = text(input[name]);
     if (!value) fields[name] = `Enter ${label}`;
-    else if (value.length > max) fields[name] = `This must be ${max.toLocaleString('en-GB')} characters or fewer`;
+    else if (value.length > max)
+      fields[name] = `This must be ${max.toLocaleString('en-GB')} characters or fewer`;
     return value;
   };
   const title = need('title', 'a title', 200);

@@ -46,29 +46,56 @@ export function rollupCsv(rows: RollupRow[]): string {
   );
 }
 
-const money = (title: string, description: string) => ({ type: 'integer', title, description, constraints: { minimum: 0 } });
+const money = (title: string, description: string) => ({
+  type: 'integer',
+  title,
+  description,
+  constraints: { minimum: 0 },
+});
 
 export function rollupDataPackage(asAt: string) {
   const fields = {
-    place_kind: { type: 'string', title: 'Kind of place', description: 'all (the national total), whole_place or neighbourhood', constraints: { enum: ['all', 'whole_place', 'neighbourhood'] } },
+    place_kind: {
+      type: 'string',
+      title: 'Kind of place',
+      description: 'all (the national total), whole_place or neighbourhood',
+      constraints: { enum: ['all', 'whole_place', 'neighbourhood'] },
+    },
     places: { type: 'integer', title: 'Places', description: 'Community budget places of this kind' },
     partners: { type: 'integer', title: 'Partners', description: 'Partner agencies across those places' },
-    places_reporting_money: { type: 'integer', title: 'Places reporting money', description: 'Places whose ledger figures are in the money columns' },
+    places_reporting_money: {
+      type: 'integer',
+      title: 'Places reporting money',
+      description: 'Places whose ledger figures are in the money columns',
+    },
     pooled_pence: money('Pooled money (pence)', 'Pooled or aligned into the places’ pots'),
     committed_pence: money('Committed (pence)', 'Promised but not yet spent'),
     spent_pence: money('Spent (pence)', 'Actual spend from the pots'),
-    places_reporting_families: { type: 'integer', title: 'Places reporting families', description: 'Places whose families record is in the families column' },
+    places_reporting_families: {
+      type: 'integer',
+      title: 'Places reporting families',
+      description: 'Places whose families record is in the families column',
+    },
     families: {
       type: 'string',
       title: 'Families',
-      description: 'Families in the cohorts: a whole number, "<10" for fewer than 10, "[c]" where withheld so a small count cannot be worked out, empty where not available',
+      description:
+        'Families in the cohorts: a whole number, "<10" for fewer than 10, "[c]" where withheld so a small count cannot be worked out, empty where not available',
     },
-    places_reporting_savings: { type: 'integer', title: 'Places reporting savings', description: 'Places whose cost-benefit figures are in the savings columns' },
+    places_reporting_savings: {
+      type: 'integer',
+      title: 'Places reporting savings',
+      description: 'Places whose cost-benefit figures are in the savings columns',
+    },
     savings_forecast_pence: money('Savings forecast (pence)', 'Savings the business cases forecast'),
     savings_realised_pence: money('Savings realised (pence)', 'Savings realised'),
   } as const;
   // Savings are money not spent, so they carry no direction; pots are approved, commitments adjust them.
-  const measure = (source: string, phase: 'approved' | 'adjusted' | 'executed', direction?: 'expenditure') => ({
+  const measure = (
+    source: string,
+    phase: 'approved' | 'adjusted' | 'executed',
+    direction?: 'expenditure',
+  ) => ({
     source,
     currency: 'GBP',
     factor: 0.01,
@@ -79,13 +106,18 @@ export function rollupDataPackage(asAt: string) {
   return {
     name: 'placebudget-national-rollup',
     title: 'Community Budgets: national roll-up',
-    description: 'Places, partners, pooled money, families and savings across the community budget network, with small-number suppression applied.',
+    description:
+      'Places, partners, pooled money, families and savings across the community budget network, with small-number suppression applied.',
     profile: 'fiscal-data-package',
     profiles: { fiscal: '*', tabular: '*' },
     countryCode: 'GB',
     granularity: 'aggregated',
     created: asAt,
-    license: { name: 'OGL-UK-3.0', path: 'https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/', title: 'Open Government Licence v3.0' },
+    license: {
+      name: 'OGL-UK-3.0',
+      path: 'https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/',
+      title: 'Open Government Licence v3.0',
+    },
     resources: [
       {
         name: 'rollup',

@@ -56,12 +56,32 @@ export interface PlaceRef {
 export interface PlaceFigures {
   money(tx: Tx, place: PlaceRef): Promise<Figure<MoneyFigures>>;
   families(tx: Tx, place: PlaceRef): Promise<Figure<FamilyFigures>>;
-  savings(tx: Tx, place: PlaceRef): Promise<Figure<SavingsFigures>>;
+  /** Savings realised come from the families figure, which the caller has already read for the place. */
+  savings(tx: Tx, place: PlaceRef, families: Figure<FamilyFigures>): Promise<Figure<SavingsFigures>>;
+}
+
+/** A place's money, families and savings, each read once (the families cohort is the costly one). */
+export async function readPlaceFigures(figures: PlaceFigures, tx: Tx, place: PlaceRef) {
+  const families = await figures.families(tx, place);
+  return {
+    money: await figures.money(tx, place),
+    families,
+    savings: await figures.savings(tx, place, families),
+  };
 }
 
 /** Until the ledger, families and cost-benefit capabilities are wired in, each figure says so. */
 export const notAvailableYet: PlaceFigures = {
-  money: async () => ({ available: false, reason: 'The pooled budget ledger is not connected to this service yet.' }),
-  families: async () => ({ available: false, reason: 'The families record is not connected to this service yet.' }),
-  savings: async () => ({ available: false, reason: 'The cost-benefit analysis is not connected to this service yet.' }),
+  money: async () => ({
+    available: false,
+    reason: 'The pooled budget ledger is not connected to this service yet.',
+  }),
+  families: async () => ({
+    available: false,
+    reason: 'The families record is not connected to this service yet.',
+  }),
+  savings: async () => ({
+    available: false,
+    reason: 'The cost-benefit analysis is not connected to this service yet.',
+  }),
 };

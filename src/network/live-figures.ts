@@ -13,7 +13,8 @@ async function familyFigures(tx: Tx, place: PlaceRef): Promise<Figure<FamilyFigu
   const result = await cohort(tx, place.id, defaultCatalogue, null);
   // In the cohort once the whole year after the date taken on has passed, as the families module counts it.
   const full = result.perFamily.filter((f) => addMonths(f.taken_on, 12) <= today);
-  if (full.length === 0) return { available: false, reason: 'No family has been worked with for a whole year yet.' };
+  if (full.length === 0)
+    return { available: false, reason: 'No family has been worked with for a whole year yet.' };
   return {
     available: true,
     value: {
@@ -21,7 +22,10 @@ async function familyFigures(tx: Tx, place: PlaceRef): Promise<Figure<FamilyFigu
       costBefore: pence(full.reduce((s, f) => s + f.before, 0)),
       costAfter: pence(full.reduce((s, f) => s + f.after, 0)),
     },
-    source: { label: 'Families: cohort costs before and after', href: `/places/${place.slug}/families/cohort` },
+    source: {
+      label: 'Families: cohort costs before and after',
+      href: `/places/${place.slug}/families/cohort`,
+    },
   };
 }
 
@@ -32,7 +36,8 @@ async function familyFigures(tx: Tx, place: PlaceRef): Promise<Figure<FamilyFigu
 export const livePlaceFigures: PlaceFigures = {
   async money(tx, place) {
     const years = (await listBudgets(tx, place.id)).map((b) => b.financial_year);
-    if (years.length === 0) return { available: false, reason: 'The place has no pooled budget in the ledger yet.' };
+    if (years.length === 0)
+      return { available: false, reason: 'The place has no pooled budget in the ledger yet.' };
     const year = Math.max(...years);
     const report = await budgetReport(tx, place.id, year);
     return {
@@ -49,25 +54,31 @@ export const livePlaceFigures: PlaceFigures = {
           spent: p.actual_share,
         })),
       },
-      source: { label: `Ledger: budget against actual, ${year}/${String((year + 1) % 100).padStart(2, '0')}`, href: `/places/${place.slug}/ledger?year=${year}` },
+      source: {
+        label: `Ledger: budget against actual, ${year}/${String((year + 1) % 100).padStart(2, '0')}`,
+        href: `/places/${place.slug}/ledger?year=${year}`,
+      },
     };
   },
 
   families: familyFigures,
 
-  async savings(tx, place) {
-    const families = await familyFigures(tx, place);
+  async savings(tx, place, families) {
     const cases = await listBusinessCases(tx, place.id);
     if (!families.available && cases.length === 0) {
       return { available: false, reason: 'There are no business cases and no family costs a year on yet.' };
     }
     let forecast = 0;
-    for (const c of cases) forecast += (await runBusinessCase(tx, place.id, c.id)).results.totals.present_value.fiscal_pence;
+    for (const c of cases)
+      forecast += (await runBusinessCase(tx, place.id, c.id)).results.totals.present_value.fiscal_pence;
     const realised = families.available ? families.value.costBefore - families.value.costAfter : 0;
     return {
       available: true,
       value: { forecast: pence(forecast), realised: pence(realised) },
-      source: { label: 'Business cases (forecast) and the families cohort (realised)', href: `/api/v1/places/${place.slug}/cba/business-cases` },
+      source: {
+        label: 'Business cases (forecast) and the families cohort (realised)',
+        href: `/api/v1/places/${place.slug}/cba/business-cases`,
+      },
     };
   },
 };

@@ -10,9 +10,24 @@ import { formOr } from '../places/pages.ts';
 import { inRequestPlace, need, placeScoped, type PlaceContext } from '../places/scope.ts';
 import { validatePracticeNote } from './domain.ts';
 import { ROLLUP_CSV } from './export.ts';
-import type { FamilyFigures, Figure, MoneyFigures, PlaceFigures, SavingsFigures } from './figures.ts';
+import {
+  readPlaceFigures,
+  type FamilyFigures,
+  type Figure,
+  type MoneyFigures,
+  type PlaceFigures,
+  type SavingsFigures,
+} from './figures.ts';
 import { MEASURES, publish, type Measure } from './publish.ts';
-import { listPracticeNotes, loadPlaceInputs, NOTES_PAGE, publishPracticeNote, setBenchmarkSharing, sharesBenchmarks, withdrawPracticeNote } from './store.ts';
+import {
+  listPracticeNotes,
+  loadPlaceInputs,
+  NOTES_PAGE,
+  publishPracticeNote,
+  setBenchmarkSharing,
+  sharesBenchmarks,
+  withdrawPracticeNote,
+} from './store.ts';
 
 const MEASURE_KEYS = Object.keys(MEASURES) as Measure[];
 
@@ -67,33 +82,43 @@ function indicatorsChart(indicators: IndicatorSummary[]) {
 
 export function networkPages(figures: PlaceFigures) {
   return async (app: FastifyInstance) => {
-    app.get<{ Querystring: { rank_by?: string; tag?: string; page?: string } }>('/network', { schema: { hide: true } }, async (request, reply) => {
-      requirePerson(request);
-      const rankBy = MEASURE_KEYS.includes(request.query.rank_by as Measure) ? (request.query.rank_by as Measure) : 'indicator_progress';
-      const page = Math.max(1, Math.min(10_000, Number(request.query.page) || 1));
-      const tag = (request.query.tag ?? '').slice(0, 40).trim() || undefined;
-      const [{ benchmarks }, notes] = await Promise.all([
-        loadPlaceInputs(app.deps.db, figures).then((inputs) => publish(inputs, rankBy)),
-        listPracticeNotes(app.deps.db, { page, ...(tag ? { tag } : {}) }),
-      ]);
-      return reply.page('network/views/network.njk', {
-        title: 'Learning network',
-        benchmarks,
-        measures: MEASURES,
-        measureKeys: MEASURE_KEYS,
-        rankBy,
-        notes: notes.slice(0, NOTES_PAGE),
-        page,
-        hasNext: notes.length > NOTES_PAGE,
-        tag,
-        pounds: formatPounds,
-      });
-    });
+    app.get<{ Querystring: { rank_by?: string; tag?: string; page?: string } }>(
+      '/network',
+      { schema: { hide: true } },
+      async (request, reply) => {
+        requirePerson(request);
+        const rankBy = MEASURE_KEYS.includes(request.query.rank_by as Measure)
+          ? (request.query.rank_by as Measure)
+          : 'indicator_progress';
+        const page = Math.max(1, Math.min(10_000, Number(request.query.page) || 1));
+        const tag = (request.query.tag ?? '').slice(0, 40).trim() || undefined;
+        const [{ benchmarks }, notes] = await Promise.all([
+          loadPlaceInputs(app.deps.db, figures).then((inputs) => publish(inputs, rankBy)),
+          listPracticeNotes(app.deps.db, { page, ...(tag ? { tag } : {}) }),
+        ]);
+        return reply.page('network/views/network.njk', {
+          title: 'Learning network',
+          benchmarks,
+          measures: MEASURES,
+          measureKeys: MEASURE_KEYS,
+          rankBy,
+          notes: notes.slice(0, NOTES_PAGE),
+          page,
+          hasNext: notes.length > NOTES_PAGE,
+          tag,
+          pounds: formatPounds,
+        });
+      },
+    );
 
     app.get('/network/rollup', { schema: { hide: true } }, async (request, reply) => {
       requirePerson(request);
       const { rollup } = publish(await loadPlaceInputs(app.deps.db, figures));
-      return reply.page('network/views/rollup.njk', { title: 'National roll-up', rollup, csvHref: `/api/v1/network/rollup/${ROLLUP_CSV}` });
+      return reply.page('network/views/rollup.njk', {
+        title: 'National roll-up',
+        rollup,
+        csvHref: `/api/v1/network/rollup/${ROLLUP_CSV}`,
+      });
     });
 
     await app.register(
@@ -101,9 +126,7 @@ export function networkPages(figures: PlaceFigures) {
         scoped.get('/dashboard', { schema: { hide: true } }, async (request, reply) => {
           const place = need(request, 'dashboard.read');
           const data = await inRequestPlace(request, place, async (tx) => ({
-            money: await figures.money(tx, place),
-            families: await figures.families(tx, place),
-            savings: await figures.savings(tx, place),
+            ...(await readPlaceFigures(figures, tx, place)),
             indicators: await listIndicators(tx, place.id),
           }));
           return reply.page('network/views/dashboard.njk', {
@@ -124,47 +147,87 @@ export function networkPages(figures: PlaceFigures) {
           });
         });
 
-        const networkContext = async (request: Parameters<typeof need>[0], place: PlaceContext, values: Record<string, unknown> = {}) => ({
+        const networkContext = async (
+          request: Parameters<typeof need>[0],
+          place: PlaceContext,
+          values: Record<string, unknown> = {},
+        ) => ({
           title: `Learning network – ${place.name}`,
           place,
-          can: { share: allows(place.roles, 'network.share'), publish: allows(place.roles, 'network.publish') },
+          can: {
+            share: allows(place.roles, 'network.share'),
+            publish: allows(place.roles, 'network.publish'),
+          },
           shares: await inRequestPlace(request, place, (tx) => sharesBenchmarks(tx, place.id)),
           notes: await listPracticeNotes(request.server.deps.db, { placeId: place.id, page: 1 }),
           values,
           pounds: formatPounds,
         });
 
-        scoped.get<{ Querystring: { done?: string } }>('/network', { schema: { hide: true } }, async (request, reply) => {
-          const place = need(request, 'place.read');
-          return reply.page('network/views/place-network.njk', { ...(await networkContext(request, place)), done: request.query.done });
-        });
+        scoped.get<{ Querystring: { done?: string } }>(
+          '/network',
+          { schema: { hide: true } },
+          async (request, reply) => {
+            const place = need(request, 'place.read');
+            return reply.page('network/views/place-network.njk', {
+              ...(await networkContext(request, place)),
+              done: request.query.done,
+            });
+          },
+        );
 
-        scoped.post<{ Body: { shares?: string } }>('/network/sharing', { schema: { hide: true } }, async (request, reply) => {
-          const place = need(request, 'network.share');
-          const shares = request.body?.shares === 'yes';
-          await inRequestPlace(request, place, (tx) => setBenchmarkSharing(tx, place.id, shares, { personId: place.person.id }));
-          return reply.redirect(`/places/${place.slug}/network?done=${shares ? 'shared' : 'unshared'}`, 303);
-        });
+        scoped.post<{ Body: { shares?: string } }>(
+          '/network/sharing',
+          { schema: { hide: true } },
+          async (request, reply) => {
+            const place = need(request, 'network.share');
+            const shares = request.body?.shares === 'yes';
+            await inRequestPlace(request, place, (tx) =>
+              setBenchmarkSharing(tx, place.id, shares, { personId: place.person.id }),
+            );
+            return reply.redirect(
+              `/places/${place.slug}/network?done=${shares ? 'shared' : 'unshared'}`,
+              303,
+            );
+          },
+        );
 
-        scoped.post<{ Body: Record<string, string> }>('/network/notes', { schema: { hide: true } }, async (request, reply) => {
-          const place = need(request, 'network.publish');
-          const body = request.body ?? {};
-          const shown = await formOr(
-            reply,
-            'network/views/place-network.njk',
-            await networkContext(request, place, body),
-            ['title', 'what_they_did', 'cost', 'cost_note', 'what_changed', 'contact', 'tags'],
-            () => inRequestPlace(request, place, (tx) => publishPracticeNote(tx, place.id, validatePracticeNote(body), { personId: place.person.id })),
-          );
-          return shown ?? reply.redirect(`/places/${place.slug}/network?done=published`, 303);
-        });
+        scoped.post<{ Body: Record<string, string> }>(
+          '/network/notes',
+          { schema: { hide: true } },
+          async (request, reply) => {
+            const place = need(request, 'network.publish');
+            const body = request.body ?? {};
+            const shown = await formOr(
+              reply,
+              'network/views/place-network.njk',
+              await networkContext(request, place, body),
+              ['title', 'what_they_did', 'cost', 'cost_note', 'what_changed', 'contact', 'tags'],
+              () =>
+                inRequestPlace(request, place, (tx) =>
+                  publishPracticeNote(tx, place.id, validatePracticeNote(body), {
+                    personId: place.person.id,
+                  }),
+                ),
+            );
+            return shown ?? reply.redirect(`/places/${place.slug}/network?done=published`, 303);
+          },
+        );
 
-        scoped.post<{ Params: { slug: string; id: string } }>('/network/notes/:id/withdraw', { schema: { hide: true } }, async (request, reply) => {
-          const place = need(request, 'network.publish');
-          const id = Number(request.params.id);
-          await inRequestPlace(request, place, (tx) => withdrawPracticeNote(tx, place.id, Number.isSafeInteger(id) ? id : 0, { personId: place.person.id }));
-          return reply.redirect(`/places/${place.slug}/network?done=withdrawn`, 303);
-        });
+        scoped.post<{ Params: { slug: string; id: string } }>(
+          '/network/notes/:id/withdraw',
+          { schema: { hide: true } },
+          async (request, reply) => {
+            const place = need(request, 'network.publish');
+            const id = Number(request.params.id);
+            await inRequestPlace(request, place, (tx) =>
+              withdrawPracticeNote(tx, place.id, Number.isSafeInteger(id) ? id : 0, {
+                personId: place.person.id,
+              }),
+            );
+            return reply.redirect(`/places/${place.slug}/network?done=withdrawn`, 303);
+          },
+        );
       }),
     );
   };

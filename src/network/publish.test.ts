@@ -10,7 +10,12 @@ import { familyCells, publish, type PlaceInput, type Publication } from './publi
 const none = { available: false as const, reason: 'not connected' };
 const source = { label: 'test', href: '/' };
 
-function place(slug: string, kind: PlaceKind, cohort: number | null, options: Partial<PlaceInput> = {}): PlaceInput {
+function place(
+  slug: string,
+  kind: PlaceKind,
+  cohort: number | null,
+  options: Partial<PlaceInput> = {},
+): PlaceInput {
   return {
     slug,
     name: slug,
@@ -19,15 +24,30 @@ function place(slug: string, kind: PlaceKind, cohort: number | null, options: Pa
     shares: true,
     money: none,
     // £45,000 a family in the year before, £30,000 after: a third less, as joined-up work managed in Salford.
-    families: cohort === null ? none : { available: true, value: { cohort, costBefore: cohort * 4_500_000, costAfter: cohort * 3_000_000 }, source },
+    families:
+      cohort === null
+        ? none
+        : {
+            available: true,
+            value: { cohort, costBefore: cohort * 4_500_000, costAfter: cohort * 3_000_000 },
+            source,
+          },
     savings: none,
     indicators: { indicators: 2, measured: 2, onTrack: 1, meanProgress: 0.5 },
     ...options,
   };
 }
 
-const money = (pot: number, committed: number, spent: number): Figure<MoneyFigures> => ({ available: true, value: { pot, committed, spent, byPartner: [] }, source });
-const savings = (forecast: number, realised: number): Figure<SavingsFigures> => ({ available: true, value: { forecast, realised }, source });
+const money = (pot: number, committed: number, spent: number): Figure<MoneyFigures> => ({
+  available: true,
+  value: { pot, committed, spent, byPartner: [] },
+  source,
+});
+const savings = (forecast: number, realised: number): Figure<SavingsFigures> => ({
+  available: true,
+  value: { forecast, realised },
+  source,
+});
 
 describe('small-number suppression', () => {
   // Whole places 120 + 85 + 7 + 40 = 252; neighbourhoods 12 + 3 + 25 = 40; all 292.
@@ -56,7 +76,14 @@ describe('small-number suppression', () => {
       sherwood: '<10',
       'west-london-tri-borough': '[c]',
     });
-    assert.deepEqual(rollup.map((r) => [r.kind, r.families.text]), [['all', '292'], ['whole_place', '252'], ['neighbourhood', '40']]);
+    assert.deepEqual(
+      rollup.map((r) => [r.kind, r.families.text]),
+      [
+        ['all', '292'],
+        ['whole_place', '252'],
+        ['neighbourhood', '40'],
+      ],
+    );
   });
 
   it('withholds per-family figures wherever the count is withheld, and computes them where it is shown', () => {
@@ -77,18 +104,28 @@ describe('small-number suppression', () => {
     // whole-place cell goes with it.
     const optOut = network.map((p) => (p.slug === 'greater-manchester' ? { ...p, shares: false } : p));
     const { benchmarks } = publish(optOut);
-    assert.equal(benchmarks.some((b) => b.slug === 'greater-manchester'), false);
+    assert.equal(
+      benchmarks.some((b) => b.slug === 'greater-manchester'),
+      false,
+    );
     assertNothingDerivable(publish(optOut), optOut);
   });
 
   it('never lets a published cell, in either table, pin down a suppressed count (property)', () => {
     const kinds = fc.constantFrom<PlaceKind>('whole_place', 'neighbourhood');
-    const cohort = fc.oneof(fc.integer({ min: 0, max: 12 }), fc.integer({ min: 10, max: 400 }), fc.constant(null));
-    const network = fc.uniqueArray(fc.record({ slug: fc.stringMatching(/^[a-z]{1,6}$/), kind: kinds, cohort, shares: fc.boolean() }), {
-      minLength: 1,
-      maxLength: 12,
-      selector: (p) => p.slug,
-    });
+    const cohort = fc.oneof(
+      fc.integer({ min: 0, max: 12 }),
+      fc.integer({ min: 10, max: 400 }),
+      fc.constant(null),
+    );
+    const network = fc.uniqueArray(
+      fc.record({ slug: fc.stringMatching(/^[a-z]{1,6}$/), kind: kinds, cohort, shares: fc.boolean() }),
+      {
+        minLength: 1,
+        maxLength: 12,
+        selector: (p) => p.slug,
+      },
+    );
     fc.assert(
       fc.property(network, (specs) => {
         const places = specs.map((s) => place(s.slug, s.kind, s.cohort, { shares: s.shares }));
@@ -97,7 +134,8 @@ describe('small-number suppression', () => {
         for (const row of publication.benchmarks) {
           const f = row.measures.families;
           if (f.shown) assert.ok(f.value >= 10, `${row.slug} shows ${f.value}`);
-          if (!f.shown) assert.ok(!row.measures.cost_per_family.shown && !row.measures.change_after_intervention.shown);
+          if (!f.shown)
+            assert.ok(!row.measures.cost_per_family.shown && !row.measures.change_after_intervention.shown);
         }
       }),
       { numRuns: 300 },
@@ -114,7 +152,8 @@ describe('small-number suppression', () => {
 function assertNothingDerivable(publication: Publication, places: PlaceInput[]) {
   const { cells, relations } = familyCells(places);
   const shown = new Map<string, number>();
-  for (const b of publication.benchmarks) if (b.measures.families.shown) shown.set(`families:${b.slug}`, b.measures.families.value);
+  for (const b of publication.benchmarks)
+    if (b.measures.families.shown) shown.set(`families:${b.slug}`, b.measures.families.value);
   for (const r of publication.rollup) if (r.families.shown) shown.set(`families:${r.kind}`, r.families.value);
   const hidden = cells.filter((c) => !shown.has(c.id)).map((c) => c.id);
   const col = new Map(hidden.map((id, i) => [id, i]));
@@ -167,7 +206,13 @@ describe('disclosure control on its own', () => {
       { id: 'a', value: 4, shareable: true },
       { id: 't', value: 4, shareable: true },
     ];
-    assert.deepEqual([...controlDisclosure(cells, [{ total: 't', parts: ['a'] }]).suppressed], [['a', 'small'], ['t', 'small']]);
+    assert.deepEqual(
+      [...controlDisclosure(cells, [{ total: 't', parts: ['a'] }]).suppressed],
+      [
+        ['a', 'small'],
+        ['t', 'small'],
+      ],
+    );
   });
 });
 
@@ -175,9 +220,16 @@ describe('the national roll-up', () => {
   it('adds money and savings in pence over the places that report them and says how many do', () => {
     const places = [
       // Essex: £10,400,000.00 pooled, £2,500,000.50 committed, £6,000,000.00 spent; £900,000.00 realised of £1,500,000.00 forecast.
-      place('essex', 'whole_place', 120, { money: money(1_040_000_000, 250_000_050, 600_000_000), savings: savings(150_000_000, 90_000_000) }),
+      place('essex', 'whole_place', 120, {
+        money: money(1_040_000_000, 250_000_050, 600_000_000),
+        savings: savings(150_000_000, 90_000_000),
+      }),
       // Ilfracombe: £350,000.25 pooled, £20,000.00 committed, £100,000.00 spent; £30,000.00 realised of £25,000.00 forecast.
-      place('ilfracombe', 'neighbourhood', 15, { money: money(35_000_025, 2_000_000, 10_000_000), savings: savings(2_500_000, 3_000_000), partners: 4 }),
+      place('ilfracombe', 'neighbourhood', 15, {
+        money: money(35_000_025, 2_000_000, 10_000_000),
+        savings: savings(2_500_000, 3_000_000),
+        partners: 4,
+      }),
       place('greater-manchester', 'whole_place', null, { partners: 7 }),
     ];
     const { rollup, benchmarks } = publish(places);
@@ -185,26 +237,62 @@ describe('the national roll-up', () => {
     // Pot £10,400,000.00 + £350,000.25 = £10,750,000.25; committed £2,500,000.50 + £20,000.00 = £2,520,000.50;
     // spent £6,100,000.00; forecast £1,525,000.00; realised £930,000.00; partners 5 + 4 + 7 = 16; families 120 + 15.
     assert.deepEqual(
-      [all.places, all.partners, all.moneyReporting, all.pot.text, all.committed.text, all.spent.text, all.families.text, all.savingsForecast.text, all.savingsRealised.text],
+      [
+        all.places,
+        all.partners,
+        all.moneyReporting,
+        all.pot.text,
+        all.committed.text,
+        all.spent.text,
+        all.families.text,
+        all.savingsForecast.text,
+        all.savingsRealised.text,
+      ],
       [3, 16, 2, '£10,750,000.25', '£2,520,000.50', '£6,100,000.00', '135', '£1,525,000.00', '£930,000.00'],
     );
     const whole = rollup.find((r) => r.kind === 'whole_place')!;
-    assert.deepEqual([whole.places, whole.moneyReporting, whole.pot.text, whole.familiesReporting], [2, 1, '£10,400,000.00', 1]);
+    assert.deepEqual(
+      [whole.places, whole.moneyReporting, whole.pot.text, whole.familiesReporting],
+      [2, 1, '£10,400,000.00', 1],
+    );
     // Essex realised £900,000 of £6,000,000 spent = 15.0%; Ilfracombe £30,000 of £100,000 = 30.0%.
-    assert.deepEqual(benchmarks.map((b) => [b.slug, b.measures.savings_share.text]), [['essex', '15.0%'], ['greater-manchester', 'Not available yet'], ['ilfracombe', '30.0%']]);
+    assert.deepEqual(
+      benchmarks.map((b) => [b.slug, b.measures.savings_share.text]),
+      [
+        ['essex', '15.0%'],
+        ['greater-manchester', 'Not available yet'],
+        ['ilfracombe', '30.0%'],
+      ],
+    );
   });
 
   it('ranks places best first by the chosen measure, with ties sharing a rank and missing figures last', () => {
     const places = [
-      place('a', 'whole_place', 50, { indicators: { indicators: 4, measured: 4, onTrack: 3, meanProgress: 0.62 } }),
-      place('b', 'whole_place', 20, { indicators: { indicators: 2, measured: 2, onTrack: 1, meanProgress: 0.62 } }),
-      place('c', 'whole_place', 30, { indicators: { indicators: 1, measured: 1, onTrack: 1, meanProgress: 0.8 } }),
-      place('d', 'whole_place', 30, { indicators: { indicators: 0, measured: 0, onTrack: 0, meanProgress: null } }),
+      place('a', 'whole_place', 50, {
+        indicators: { indicators: 4, measured: 4, onTrack: 3, meanProgress: 0.62 },
+      }),
+      place('b', 'whole_place', 20, {
+        indicators: { indicators: 2, measured: 2, onTrack: 1, meanProgress: 0.62 },
+      }),
+      place('c', 'whole_place', 30, {
+        indicators: { indicators: 1, measured: 1, onTrack: 1, meanProgress: 0.8 },
+      }),
+      place('d', 'whole_place', 30, {
+        indicators: { indicators: 0, measured: 0, onTrack: 0, meanProgress: null },
+      }),
     ];
     const ranked = publish(places, 'indicator_progress').benchmarks.map((b) => [b.slug, b.rank]);
-    assert.deepEqual(ranked, [['c', 1], ['a', 2], ['b', 2], ['d', null]]);
+    assert.deepEqual(ranked, [
+      ['c', 1],
+      ['a', 2],
+      ['b', 2],
+      ['d', null],
+    ]);
     // Cost per family is the same £45,000 for all, so lower-is-better ranking falls back to name order with a shared rank.
-    assert.deepEqual(publish(places, 'cost_per_family').benchmarks.map((b) => b.rank), [1, 1, 1, 1]);
+    assert.deepEqual(
+      publish(places, 'cost_per_family').benchmarks.map((b) => b.rank),
+      [1, 1, 1, 1],
+    );
   });
 
   it('exports CSV and a Fiscal Data Package whose fields match the CSV header', () => {
@@ -212,10 +300,19 @@ describe('the national roll-up', () => {
     const csv = rollupCsv(rollup);
     const [header, all] = csv.split('\r\n');
     const pkg = rollupDataPackage('2014-04-01');
-    assert.deepEqual(header!.split(','), pkg.resources[0]!.schema.fields.map((f) => f.name));
+    assert.deepEqual(
+      header!.split(','),
+      pkg.resources[0]!.schema.fields.map((f) => f.name),
+    );
     // Essex alone, 6 families: every families cell is under 10.
     assert.equal(all, 'all,1,5,1,1040000000,0,0,1,<10,0,,');
-    assert.deepEqual(Object.keys(pkg.model.measures), ['pooled', 'committed', 'spent', 'savings_forecast', 'savings_realised']);
+    assert.deepEqual(Object.keys(pkg.model.measures), [
+      'pooled',
+      'committed',
+      'spent',
+      'savings_forecast',
+      'savings_realised',
+    ]);
     assert.equal(pkg.model.measures.pooled.factor, 0.01);
     assert.equal(pkg.model.dimensions.place_kind.dimensionType, 'classification');
   });

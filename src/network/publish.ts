@@ -1,7 +1,13 @@
 import { assert } from '../core/errors.ts';
 import { formatPounds, roundHalfAwayFromZero, type Pence } from '../core/money.ts';
 import type { PlaceKind } from '../places/domain.ts';
-import { controlDisclosure, publishCount, type CountCell, type PublishedCount, type Relation } from './disclosure.ts';
+import {
+  controlDisclosure,
+  publishCount,
+  type CountCell,
+  type PublishedCount,
+  type Relation,
+} from './disclosure.ts';
 import type { FamilyFigures, Figure, MoneyFigures, SavingsFigures } from './figures.ts';
 
 /** Everything the network knows about one place before anything is published. */
@@ -20,7 +26,11 @@ export interface PlaceInput {
 /** A figure as published: shown with its text, withheld with the reason, or not available yet. */
 export type Published =
   | { shown: true; value: number; text: string }
-  | { shown: false; text: string; reason: 'small' | 'secondary' | 'not_shared' | 'derived' | 'not_available' };
+  | {
+      shown: false;
+      text: string;
+      reason: 'small' | 'secondary' | 'not_shared' | 'derived' | 'not_available';
+    };
 
 const NOT_AVAILABLE: Published = { shown: false, text: 'Not available yet', reason: 'not_available' };
 const WITHHELD: Published = { shown: false, text: '[c]', reason: 'derived' };
@@ -83,16 +93,28 @@ function fromCount(count: PublishedCount): Published {
  */
 export function familyCells(places: PlaceInput[]): { cells: CountCell[]; relations: Relation[] } {
   const reporting = places.filter((p) => p.families.available);
-  const cells: CountCell[] = reporting.map((p) => ({ id: familyCell(p.slug), value: cohortOf(p), shareable: p.shares }));
+  const cells: CountCell[] = reporting.map((p) => ({
+    id: familyCell(p.slug),
+    value: cohortOf(p),
+    shareable: p.shares,
+  }));
   const relations: Relation[] = [];
   const kindsPresent = KINDS.filter((kind) => reporting.some((p) => p.kind === kind));
   for (const kind of kindsPresent) {
     const parts = reporting.filter((p) => p.kind === kind);
-    cells.push({ id: familyCell(kind), value: parts.reduce((sum, p) => sum + cohortOf(p), 0), shareable: true });
+    cells.push({
+      id: familyCell(kind),
+      value: parts.reduce((sum, p) => sum + cohortOf(p), 0),
+      shareable: true,
+    });
     relations.push({ total: familyCell(kind), parts: parts.map((p) => familyCell(p.slug)) });
   }
   if (kindsPresent.length) {
-    cells.push({ id: familyCell('all'), value: reporting.reduce((sum, p) => sum + cohortOf(p), 0), shareable: true });
+    cells.push({
+      id: familyCell('all'),
+      value: reporting.reduce((sum, p) => sum + cohortOf(p), 0),
+      shareable: true,
+    });
     relations.push({ total: familyCell('all'), parts: kindsPresent.map(familyCell) });
   }
   return { cells, relations };
@@ -116,30 +138,50 @@ export function publish(places: PlaceInput[], rankBy: Measure = 'indicator_progr
     .filter((p) => p.shares)
     .map((p): BenchmarkRow => {
       const families = count(familyCell(p.slug));
-      return { slug: p.slug, name: p.name, kind: p.kind, rank: null, measures: { ...familyMeasures(p, families), ...otherMeasures(p), families } };
+      return {
+        slug: p.slug,
+        name: p.name,
+        kind: p.kind,
+        rank: null,
+        measures: { ...familyMeasures(p, families), ...otherMeasures(p), families },
+      };
     });
   return { benchmarks: rank(benchmarks, rankBy), rollup: rollup(places, count) };
 }
 
 /** Per-family figures exist only where the count they divide by is published. */
 function familyMeasures(place: PlaceInput, families: Published) {
-  if (!place.families.available) return { cost_per_family: NOT_AVAILABLE, change_after_intervention: NOT_AVAILABLE };
+  if (!place.families.available)
+    return { cost_per_family: NOT_AVAILABLE, change_after_intervention: NOT_AVAILABLE };
   if (!families.shown) return { cost_per_family: WITHHELD, change_after_intervention: WITHHELD };
   const { cohort, costBefore, costAfter } = place.families.value;
   return {
     cost_per_family: shownMoney(roundHalfAwayFromZero(costBefore / cohort)),
-    change_after_intervention: costBefore > 0 ? shownRatio((costAfter - costBefore) / costBefore) : NOT_AVAILABLE,
+    change_after_intervention:
+      costBefore > 0 ? shownRatio((costAfter - costBefore) / costBefore) : NOT_AVAILABLE,
   };
 }
 
-function otherMeasures(place: PlaceInput): Omit<Record<Measure, Published>, 'families' | 'cost_per_family' | 'change_after_intervention'> {
+function otherMeasures(
+  place: PlaceInput,
+): Omit<Record<Measure, Published>, 'families' | 'cost_per_family' | 'change_after_intervention'> {
   const { money, savings, indicators } = place;
-  const savingsShare = money.available && savings.available && money.value.spent > 0 ? shownRatio(savings.value.realised / money.value.spent) : NOT_AVAILABLE;
+  const savingsShare =
+    money.available && savings.available && money.value.spent > 0
+      ? shownRatio(savings.value.realised / money.value.spent)
+      : NOT_AVAILABLE;
   return {
     savings_share: savingsShare,
-    indicator_progress: indicators.meanProgress === null ? { shown: false, text: 'No actual values yet', reason: 'not_available' } : shownRatio(indicators.meanProgress),
+    indicator_progress:
+      indicators.meanProgress === null
+        ? { shown: false, text: 'No actual values yet', reason: 'not_available' }
+        : shownRatio(indicators.meanProgress),
     indicators_on_track: indicators.indicators
-      ? { shown: true, value: indicators.onTrack / indicators.indicators, text: `${indicators.onTrack} of ${indicators.indicators}` }
+      ? {
+          shown: true,
+          value: indicators.onTrack / indicators.indicators,
+          text: `${indicators.onTrack} of ${indicators.indicators}`,
+        }
       : { shown: false, text: 'No indicators', reason: 'not_available' },
     partners: { shown: true, value: place.partners, text: String(place.partners) },
   };
@@ -155,7 +197,8 @@ export function rank(rows: BenchmarkRow[], by: Measure): BenchmarkRow[] {
   const sorted = [...rows].sort((a, b) => {
     const va = value(a);
     const vb = value(b);
-    if (va === null || vb === null) return (va === null ? 1 : 0) - (vb === null ? 1 : 0) || a.name.localeCompare(b.name);
+    if (va === null || vb === null)
+      return (va === null ? 1 : 0) - (vb === null ? 1 : 0) || a.name.localeCompare(b.name);
     return sign * (va - vb) || a.name.localeCompare(b.name);
   });
   let position = 0;
@@ -168,17 +211,25 @@ export function rank(rows: BenchmarkRow[], by: Measure): BenchmarkRow[] {
   });
 }
 
-function sumOf(places: PlaceInput[], pick: (p: PlaceInput) => Pence | null): { reporting: number; total: Published } {
+function sumOf(
+  places: PlaceInput[],
+  pick: (p: PlaceInput) => Pence | null,
+): { reporting: number; total: Published } {
   const values = places.map(pick).filter((v): v is Pence => v !== null);
   if (!values.length) return { reporting: 0, total: NOT_AVAILABLE };
   return { reporting: values.length, total: shownMoney(values.reduce((sum, v) => sum + v, 0)) };
 }
 
 function rollup(places: PlaceInput[], count: (id: string) => Published): RollupRow[] {
-  const groups: [PlaceKind | 'all', PlaceInput[]][] = [['all', places], ...KINDS.map((k): [PlaceKind, PlaceInput[]] => [k, places.filter((p) => p.kind === k)])];
+  const groups: [PlaceKind | 'all', PlaceInput[]][] = [
+    ['all', places],
+    ...KINDS.map((k): [PlaceKind, PlaceInput[]] => [k, places.filter((p) => p.kind === k)]),
+  ];
   return groups.map(([kind, group]) => {
-    const money = (pick: (m: MoneyFigures) => Pence) => sumOf(group, (p) => (p.money.available ? pick(p.money.value) : null));
-    const saving = (pick: (s: SavingsFigures) => Pence) => sumOf(group, (p) => (p.savings.available ? pick(p.savings.value) : null));
+    const money = (pick: (m: MoneyFigures) => Pence) =>
+      sumOf(group, (p) => (p.money.available ? pick(p.money.value) : null));
+    const saving = (pick: (s: SavingsFigures) => Pence) =>
+      sumOf(group, (p) => (p.savings.available ? pick(p.savings.value) : null));
     const pot = money((m) => m.pot);
     const forecast = saving((s) => s.forecast);
     return {

@@ -5,9 +5,15 @@ import { STATUS_RULE } from '../outcomes/domain.ts';
 import { inRequestPlace, need, placeScoped } from '../places/scope.ts';
 import { validatePracticeNote } from './domain.ts';
 import { ROLLUP_CSV, rollupCsv, rollupDataPackage } from './export.ts';
-import type { PlaceFigures } from './figures.ts';
+import { readPlaceFigures, type PlaceFigures } from './figures.ts';
 import { MEASURES, publish, type Measure } from './publish.ts';
-import { listPracticeNotes, loadPlaceInputs, publishPracticeNote, setBenchmarkSharing, withdrawPracticeNote } from './store.ts';
+import {
+  listPracticeNotes,
+  loadPlaceInputs,
+  publishPracticeNote,
+  setBenchmarkSharing,
+  withdrawPracticeNote,
+} from './store.ts';
 
 const str = (maxLength: number) => ({ type: 'string', maxLength }) as const;
 const id = { type: 'integer', minimum: 1 } as const;
@@ -16,8 +22,14 @@ const MEASURE_KEYS = Object.keys(MEASURES) as Measure[];
 
 const published = {
   type: 'object',
-  description: 'A published figure: `value` only when shown; otherwise `reason` (small, secondary, not_shared, derived, not_available)',
-  properties: { shown: { type: 'boolean' }, value: { type: 'number' }, text: { type: 'string' }, reason: { type: 'string' } },
+  description:
+    'A published figure: `value` only when shown; otherwise `reason` (small, secondary, not_shared, derived, not_available)',
+  properties: {
+    shown: { type: 'boolean' },
+    value: { type: 'number' },
+    text: { type: 'string' },
+    reason: { type: 'string' },
+  },
   required: ['shown', 'text'],
 } as const;
 
@@ -34,7 +46,10 @@ const benchmarksResponse = {
           name: { type: 'string' },
           kind: { type: 'string' },
           rank: { type: ['integer', 'null'] },
-          measures: { type: 'object', properties: Object.fromEntries(MEASURE_KEYS.map((k) => [k, published])) },
+          measures: {
+            type: 'object',
+            properties: Object.fromEntries(MEASURE_KEYS.map((k) => [k, published])),
+          },
         },
       },
     },
@@ -81,14 +96,16 @@ const today = () => new Date().toISOString().slice(0, 10);
 
 export function networkRoutes(figures: PlaceFigures) {
   return async (app: FastifyInstance) => {
-    const publication = async (rankBy: Measure = 'indicator_progress') => publish(await loadPlaceInputs(app.deps.db, figures), rankBy);
+    const publication = async (rankBy: Measure = 'indicator_progress') =>
+      publish(await loadPlaceInputs(app.deps.db, figures), rankBy);
 
     app.get<{ Querystring: { rank_by?: Measure } }>(
       '/api/v1/network/benchmarks',
       {
         schema: {
           tags: ['network'],
-          summary: 'Published benchmarks of the places that share them, ranked by a measure, with small-number suppression',
+          summary:
+            'Published benchmarks of the places that share them, ranked by a measure, with small-number suppression',
           querystring: { type: 'object', properties: { rank_by: { type: 'string', enum: MEASURE_KEYS } } },
           response: { 200: benchmarksResponse },
         },
@@ -102,25 +119,45 @@ export function networkRoutes(figures: PlaceFigures) {
 
     app.get(
       '/api/v1/network/rollup',
-      { schema: { tags: ['network'], summary: 'National roll-up: places, partners, pooled money, families, savings (all, and by kind of place)', response: { 200: { type: 'array', items: rollupRow } } } },
+      {
+        schema: {
+          tags: ['network'],
+          summary:
+            'National roll-up: places, partners, pooled money, families, savings (all, and by kind of place)',
+          response: { 200: { type: 'array', items: rollupRow } },
+        },
+      },
       async (request) => {
         requirePerson(request);
         return (await publication()).rollup;
       },
     );
 
-    app.get('/api/v1/network/rollup/' + ROLLUP_CSV, { schema: { tags: ['network'], summary: 'The national roll-up as CSV' } }, async (request, reply) => {
-      requirePerson(request);
-      return reply
-        .type('text/csv; charset=utf-8')
-        .header('content-disposition', `attachment; filename="${ROLLUP_CSV}"`)
-        .send(rollupCsv((await publication()).rollup));
-    });
+    app.get(
+      '/api/v1/network/rollup/' + ROLLUP_CSV,
+      { schema: { tags: ['network'], summary: 'The national roll-up as CSV' } },
+      async (request, reply) => {
+        requirePerson(request);
+        return reply
+          .type('text/csv; charset=utf-8')
+          .header('content-disposition', `attachment; filename="${ROLLUP_CSV}"`)
+          .send(rollupCsv((await publication()).rollup));
+      },
+    );
 
-    app.get('/api/v1/network/rollup/datapackage.json', { schema: { tags: ['network'], summary: 'Fiscal Data Package descriptor for rollup.csv (in the same folder)' } }, async (request) => {
-      requirePerson(request);
-      return rollupDataPackage(today());
-    });
+    app.get(
+      '/api/v1/network/rollup/datapackage.json',
+      {
+        schema: {
+          tags: ['network'],
+          summary: 'Fiscal Data Package descriptor for rollup.csv (in the same folder)',
+        },
+      },
+      async (request) => {
+        requirePerson(request);
+        return rollupDataPackage(today());
+      },
+    );
 
     app.get<{ Querystring: { tag?: string; page?: number } }>(
       '/api/v1/network/practice-notes',
@@ -128,7 +165,10 @@ export function networkRoutes(figures: PlaceFigures) {
         schema: {
           tags: ['network'],
           summary: 'Practice notes published by places, newest first, 20 a page',
-          querystring: { type: 'object', properties: { tag: str(40), page: { type: 'integer', minimum: 1, maximum: 10000 } } },
+          querystring: {
+            type: 'object',
+            properties: { tag: str(40), page: { type: 'integer', minimum: 1, maximum: 10000 } },
+          },
           response: { 200: { type: 'array', items: note } },
         },
       },
@@ -145,16 +185,15 @@ export function networkRoutes(figures: PlaceFigures) {
           {
             schema: {
               tags: ['network'],
-              summary: 'The place dashboard: money, families, savings (each available or not yet) and indicators against targets',
+              summary:
+                'The place dashboard: money, families, savings (each available or not yet) and indicators against targets',
               params: slugParam,
             },
           },
           async (request) => {
             const place = need(request, 'dashboard.read');
             return inRequestPlace(request, place, async (tx) => ({
-              money: await figures.money(tx, place),
-              families: await figures.families(tx, place),
-              savings: await figures.savings(tx, place),
+              ...(await readPlaceFigures(figures, tx, place)),
               status_rule: STATUS_RULE,
               indicators: await listIndicators(tx, place.id),
             }));
@@ -168,13 +207,20 @@ export function networkRoutes(figures: PlaceFigures) {
               tags: ['network'],
               summary: 'Opt in to (or out of) sharing the place’s benchmarks with the network (admin)',
               params: slugParam,
-              body: { type: 'object', properties: { shares: { type: 'boolean' } }, required: ['shares'], additionalProperties: false },
+              body: {
+                type: 'object',
+                properties: { shares: { type: 'boolean' } },
+                required: ['shares'],
+                additionalProperties: false,
+              },
               response: { 200: { type: 'object', properties: { shares: { type: 'boolean' } } } },
             },
           },
           async (request) => {
             const place = need(request, 'network.share');
-            await inRequestPlace(request, place, (tx) => setBenchmarkSharing(tx, place.id, request.body.shares, { personId: place.person.id }));
+            await inRequestPlace(request, place, (tx) =>
+              setBenchmarkSharing(tx, place.id, request.body.shares, { personId: place.person.id }),
+            );
             return { shares: request.body.shares };
           },
         );
@@ -206,17 +252,27 @@ export function networkRoutes(figures: PlaceFigures) {
           async (request, reply) => {
             const place = need(request, 'network.publish');
             const input = validatePracticeNote(request.body);
-            const noteId = await inRequestPlace(request, place, (tx) => publishPracticeNote(tx, place.id, input, { personId: place.person.id }));
+            const noteId = await inRequestPlace(request, place, (tx) =>
+              publishPracticeNote(tx, place.id, input, { personId: place.person.id }),
+            );
             return reply.code(201).send({ id: noteId });
           },
         );
 
         scoped.post<{ Params: { slug: string; id: number } }>(
           '/practice-notes/:id/withdraw',
-          { schema: { tags: ['network'], summary: 'Withdraw a published practice note from the network', params: { type: 'object', properties: { slug: str(60), id }, required: ['slug', 'id'] } } },
+          {
+            schema: {
+              tags: ['network'],
+              summary: 'Withdraw a published practice note from the network',
+              params: { type: 'object', properties: { slug: str(60), id }, required: ['slug', 'id'] },
+            },
+          },
           async (request, reply) => {
             const place = need(request, 'network.publish');
-            await inRequestPlace(request, place, (tx) => withdrawPracticeNote(tx, place.id, request.params.id, { personId: place.person.id }));
+            await inRequestPlace(request, place, (tx) =>
+              withdrawPracticeNote(tx, place.id, request.params.id, { personId: place.person.id }),
+            );
             return reply.code(204).send();
           },
         );

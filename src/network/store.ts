@@ -3,7 +3,7 @@ import { NotFound } from '../core/errors.ts';
 import { appendAudit } from '../audit/store.ts';
 import { indicatorProgress } from '../outcomes/store.ts';
 import type { NewPracticeNote } from './domain.ts';
-import type { PlaceFigures } from './figures.ts';
+import { readPlaceFigures, type PlaceFigures } from './figures.ts';
 import type { PlaceInput } from './publish.ts';
 
 export interface Actor {
@@ -15,22 +15,32 @@ export interface Actor {
  * behind row-level security exactly as they do for the place's own pages.
  */
 export async function loadPlaceInputs(db: Database, figures: PlaceFigures): Promise<PlaceInput[]> {
-  const places = await db.kysely.selectFrom('places').select(['id', 'slug', 'name', 'kind']).orderBy('name').execute();
+  const places = await db.kysely
+    .selectFrom('places')
+    .select(['id', 'slug', 'name', 'kind'])
+    .orderBy('name')
+    .execute();
   const inputs: PlaceInput[] = [];
   for (const place of places) {
     inputs.push(
       await inPlace(db, place.id, async (tx) => {
-        const { n } = await tx.selectFrom('partners').select((eb) => eb.fn.countAll<string>().as('n')).where('place_id', '=', place.id).executeTakeFirstOrThrow();
-        const sharing = await tx.selectFrom('benchmark_sharing').select('shares').where('place_id', '=', place.id).executeTakeFirst();
+        const { n } = await tx
+          .selectFrom('partners')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .where('place_id', '=', place.id)
+          .executeTakeFirstOrThrow();
+        const sharing = await tx
+          .selectFrom('benchmark_sharing')
+          .select('shares')
+          .where('place_id', '=', place.id)
+          .executeTakeFirst();
         return {
           slug: place.slug,
           name: place.name,
           kind: place.kind,
           partners: Number(n),
           shares: sharing?.shares ?? false,
-          money: await figures.money(tx, place),
-          families: await figures.families(tx, place),
-          savings: await figures.savings(tx, place),
+          ...(await readPlaceFigures(figures, tx, place)),
           indicators: await indicatorProgress(tx, place.id),
         };
       }),
@@ -40,7 +50,11 @@ export async function loadPlaceInputs(db: Database, figures: PlaceFigures): Prom
 }
 
 export async function sharesBenchmarks(tx: Tx, placeId: number): Promise<boolean> {
-  const row = await tx.selectFrom('benchmark_sharing').select('shares').where('place_id', '=', placeId).executeTakeFirst();
+  const row = await tx
+    .selectFrom('benchmark_sharing')
+    .select('shares')
+    .where('place_id', '=', placeId)
+    .executeTakeFirst();
   return row?.shares ?? false;
 }
 
@@ -48,9 +62,16 @@ export async function setBenchmarkSharing(tx: Tx, placeId: number, shares: boole
   await tx
     .insertInto('benchmark_sharing')
     .values({ place_id: placeId, shares, decided_by: actor.personId })
-    .onConflict((oc) => oc.column('place_id').doUpdateSet({ shares, decided_by: actor.personId, decided_at: new Date() }))
+    .onConflict((oc) =>
+      oc.column('place_id').doUpdateSet({ shares, decided_by: actor.personId, decided_at: new Date() }),
+    )
     .execute();
-  await appendAudit(tx, { person_id: actor.personId, place_id: placeId, action: shares ? 'network.share' : 'network.unshare', subject: `place:${placeId}` });
+  await appendAudit(tx, {
+    person_id: actor.personId,
+    place_id: placeId,
+    action: shares ? 'network.share' : 'network.unshare',
+    subject: `place:${placeId}`,
+  });
 }
 
 export async function publishPracticeNote(tx: Tx, placeId: number, note: NewPracticeNote, actor: Actor) {
@@ -59,7 +80,13 @@ export async function publishPracticeNote(tx: Tx, placeId: number, note: NewPrac
     .values({ place_id: placeId, ...note, published_by: actor.personId })
     .returning('id')
     .executeTakeFirstOrThrow();
-  await appendAudit(tx, { person_id: actor.personId, place_id: placeId, action: 'practice_note.publish', subject: `practice_note:${row.id}`, detail: { title: note.title } });
+  await appendAudit(tx, {
+    person_id: actor.personId,
+    place_id: placeId,
+    action: 'practice_note.publish',
+    subject: `practice_note:${row.id}`,
+    detail: { title: note.title },
+  });
   return row.id;
 }
 
@@ -74,7 +101,12 @@ export async function withdrawPracticeNote(tx: Tx, placeId: number, noteId: numb
     .returning('id')
     .executeTakeFirst();
   if (!row) throw new NotFound('No such published practice note in this place');
-  await appendAudit(tx, { person_id: actor.personId, place_id: placeId, action: 'practice_note.withdraw', subject: `practice_note:${noteId}` });
+  await appendAudit(tx, {
+    person_id: actor.personId,
+    place_id: placeId,
+    action: 'practice_note.withdraw',
+    subject: `practice_note:${noteId}`,
+  });
 }
 
 export interface PracticeNoteView extends NewPracticeNote {
@@ -87,30 +119,62 @@ export interface PracticeNoteView extends NewPracticeNote {
 export const NOTES_PAGE = 20;
 
 /** Published notes across the network, newest first, optionally with one tag; a page at a time. */
-export async function listPracticeNotes(db: Database, options: { tag?: string; page?: number; placeId?: number } = {}): Promise<PracticeNoteView[]> {
+export async function listPracticeNotes(
+  db: Database,
+  options: { tag?: string; page?: number; placeId?: number } = {},
+): Promise<PracticeNoteView[]> {
   const page = Math.max(1, options.page ?? 1);
   return inSystem(db, async (tx) => {
     let query = tx
       .selectFrom('practice_notes as n')
       .innerJoin('places as p', 'p.id', 'n.place_id')
-      .select(['n.id', 'n.title', 'n.what_they_did', 'n.cost_pence', 'n.cost_note', 'n.what_changed', 'n.contact', 'n.tags', 'n.published_at', 'p.slug as place_slug', 'p.name as place_name'])
+      .select([
+        'n.id',
+        'n.title',
+        'n.what_they_did',
+        'n.cost_pence',
+        'n.cost_note',
+        'n.what_changed',
+        'n.contact',
+        'n.tags',
+        'n.published_at',
+        'p.slug as place_slug',
+        'p.name as place_name',
+      ])
       .where('n.withdrawn_at', 'is', null)
       .orderBy('n.published_at', 'desc')
       .orderBy('n.id', 'desc')
       .limit(NOTES_PAGE + 1)
       .offset((page - 1) * NOTES_PAGE);
-    if (options.tag) query = query.where((eb) => eb(eb.val(options.tag!.toLowerCase()), '=', eb.fn.any('n.tags')));
+    if (options.tag)
+      query = query.where((eb) => eb(eb.val(options.tag!.toLowerCase()), '=', eb.fn.any('n.tags')));
     if (options.placeId) query = query.where('n.place_id', '=', options.placeId);
     return query.execute();
   });
 }
 
-export async function findPracticeNote(db: Database, placeSlug: string, id: number): Promise<PracticeNoteView> {
+export async function findPracticeNote(
+  db: Database,
+  placeSlug: string,
+  id: number,
+): Promise<PracticeNoteView> {
   const notes = await inSystem(db, (tx) =>
     tx
       .selectFrom('practice_notes as n')
       .innerJoin('places as p', 'p.id', 'n.place_id')
-      .select(['n.id', 'n.title', 'n.what_they_did', 'n.cost_pence', 'n.cost_note', 'n.what_changed', 'n.contact', 'n.tags', 'n.published_at', 'p.slug as place_slug', 'p.name as place_name'])
+      .select([
+        'n.id',
+        'n.title',
+        'n.what_they_did',
+        'n.cost_pence',
+        'n.cost_note',
+        'n.what_changed',
+        'n.contact',
+        'n.tags',
+        'n.published_at',
+        'p.slug as place_slug',
+        'p.name as place_name',
+      ])
       .where('p.slug', '=', placeSlug)
       .where('n.id', '=', id)
       .where('n.withdrawn_at', 'is', null)

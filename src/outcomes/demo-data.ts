@@ -16,7 +16,8 @@ export const DEMO_INDICATORS: Record<string, DemoIndicator[]> = {
   'west-london-tri-borough': [
     {
       title: 'Young people not in education, employment or training',
-      definition: 'Residents aged 16 to 24 not in education, employment or training, as a share of all residents aged 16 to 24. The Tri-borough guarantee is that every young person under 25 is in work, education or training.',
+      definition:
+        'Residents aged 16 to 24 not in education, employment or training, as a share of all residents aged 16 to 24. The Tri-borough guarantee is that every young person under 25 is in work, education or training.',
       unit: '% of 16 to 24 year olds',
       source: `${PILOTS_2011}. ${ILLUSTRATIVE}.`,
       better: 'lower',
@@ -24,11 +25,15 @@ export const DEMO_INDICATORS: Record<string, DemoIndicator[]> = {
       baseline: { value: 5.2, date: '2012-03-31' },
       target: { value: 0, date: '2016-03-31' },
       trajectory: [],
-      actuals: [['2013-03-31', 4.3], ['2014-03-31', 3.5]],
+      actuals: [
+        ['2013-03-31', 4.3],
+        ['2014-03-31', 3.5],
+      ],
     },
     {
       title: 'Pupils achieving five or more A*–C GCSEs',
-      definition: 'Pupils at the end of key stage 4 achieving five or more GCSEs at grades A* to C, as a share of all pupils at the end of key stage 4.',
+      definition:
+        'Pupils at the end of key stage 4 achieving five or more GCSEs at grades A* to C, as a share of all pupils at the end of key stage 4.',
       unit: '% of pupils',
       source: `${LGA_2011}. ${ILLUSTRATIVE}.`,
       better: 'higher',
@@ -36,13 +41,17 @@ export const DEMO_INDICATORS: Record<string, DemoIndicator[]> = {
       baseline: { value: 64, date: '2012-03-31' },
       target: { value: 80, date: '2015-03-31' },
       trajectory: [],
-      actuals: [['2013-03-31', 69.1], ['2014-03-31', 73]],
+      actuals: [
+        ['2013-03-31', 69.1],
+        ['2014-03-31', 73],
+      ],
     },
   ],
   'greater-manchester': [
     {
       title: 'Jobs supported by joint investment',
-      definition: 'Jobs created or safeguarded by the partners’ joint investment since April 2012, counted cumulatively.',
+      definition:
+        'Jobs created or safeguarded by the partners’ joint investment since April 2012, counted cumulatively.',
       unit: 'jobs (cumulative)',
       source: `${PILOTS_2011}. ${ILLUSTRATIVE}.`,
       better: 'higher',
@@ -55,13 +64,17 @@ export const DEMO_INDICATORS: Record<string, DemoIndicator[]> = {
         { period_end: '2014-03-31', expected: 20_000 },
         { period_end: '2015-03-31', expected: 35_000 },
       ],
-      actuals: [['2013-03-31', 11_200], ['2014-03-31', 23_900]],
+      actuals: [
+        ['2013-03-31', 11_200],
+        ['2014-03-31', 23_900],
+      ],
     },
   ],
   'cheshire-west-and-chester': [
     {
       title: 'Local services reviewed for the single budget',
-      definition: 'Local public services whose spending by every partner has been mapped and reviewed as the basis for a single budget, counted cumulatively.',
+      definition:
+        'Local public services whose spending by every partner has been mapped and reviewed as the basis for a single budget, counted cumulatively.',
       unit: 'services (cumulative)',
       source: `${PILOTS_2011}. ${ILLUSTRATIVE}.`,
       better: 'higher',
@@ -69,13 +82,18 @@ export const DEMO_INDICATORS: Record<string, DemoIndicator[]> = {
       baseline: { value: 0, date: '2011-12-31' },
       target: { value: 150, date: '2013-03-31' },
       trajectory: [],
-      actuals: [['2012-03-31', 20], ['2012-06-30', 61], ['2012-09-30', 84]],
+      actuals: [
+        ['2012-03-31', 20],
+        ['2012-06-30', 61],
+        ['2012-09-30', 84],
+      ],
     },
   ],
   essex: [
     {
       title: 'Cashable savings reinvested in prevention and early intervention',
-      definition: 'Cashable savings from the community budget that partners reinvest in prevention and early intervention, as a share of all cashable savings, rather than handing them back.',
+      definition:
+        'Cashable savings from the community budget that partners reinvest in prevention and early intervention, as a share of all cashable savings, rather than handing them back.',
       unit: '% of cashable savings',
       source: `${PILOTS_2011}. ${ILLUSTRATIVE}.`,
       better: 'higher',
@@ -83,7 +101,10 @@ export const DEMO_INDICATORS: Record<string, DemoIndicator[]> = {
       baseline: { value: 0, date: '2012-03-31' },
       target: { value: 100, date: '2015-03-31' },
       trajectory: [],
-      actuals: [['2013-03-31', 35], ['2014-03-31', 60]],
+      actuals: [
+        ['2013-03-31', 35],
+        ['2014-03-31', 60],
+      ],
     },
   ],
 };

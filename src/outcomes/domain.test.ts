@@ -60,11 +60,20 @@ describe('the status rule', () => {
   it('never rates a better value lower than a worse one (property)', () => {
     const rank = { on_track: 0, at_risk: 1, off_track: 2 } as const;
     fc.assert(
-      fc.property(fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.double({ min: 0, max: 1e3, noNaN: true }), fc.double({ min: -1e6, max: 1e6, noNaN: true }), (expected, step, actual) => {
-        const better = actual + step;
-        assert.ok(rank[statusOf('higher', better, expected, 1)] <= rank[statusOf('higher', actual, expected, 1)]);
-        assert.ok(rank[statusOf('lower', actual, expected, 1)] <= rank[statusOf('lower', better, expected, 1)]);
-      }),
+      fc.property(
+        fc.double({ min: -1e6, max: 1e6, noNaN: true }),
+        fc.double({ min: 0, max: 1e3, noNaN: true }),
+        fc.double({ min: -1e6, max: 1e6, noNaN: true }),
+        (expected, step, actual) => {
+          const better = actual + step;
+          assert.ok(
+            rank[statusOf('higher', better, expected, 1)] <= rank[statusOf('higher', actual, expected, 1)],
+          );
+          assert.ok(
+            rank[statusOf('lower', actual, expected, 1)] <= rank[statusOf('lower', better, expected, 1)],
+          );
+        },
+      ),
     );
   });
 });
@@ -74,23 +83,43 @@ describe('trajectory', () => {
     // 64 to 80 over three years (1,095 days): 2013-03-31 is day 365, 64 + 16 × 365/1095 = 69.33;
     // 2014-03-31 is day 730, 64 + 16 × 730/1095 = 74.67; 2015-03-31 is the target, 80.
     const points = trajectory(gcse, []);
-    assert.deepEqual(points.map((p) => p.period_end), ['2013-03-31', '2014-03-31', '2015-03-31']);
-    assert.deepEqual(points.map((p) => Math.round(p.expected * 100) / 100), [69.33, 74.67, 80]);
+    assert.deepEqual(
+      points.map((p) => p.period_end),
+      ['2013-03-31', '2014-03-31', '2015-03-31'],
+    );
+    assert.deepEqual(
+      points.map((p) => Math.round(p.expected * 100) / 100),
+      [69.33, 74.67, 80],
+    );
     assert.ok(points.every((p) => !p.entered));
   });
 
   it('uses an entered point for its period and the line for the rest', () => {
     const points = trajectory(gcse, [{ period_end: '2014-03-31', expected: 72 }]);
-    assert.deepEqual(points.map((p) => [p.period_end, Math.round(p.expected * 100) / 100, p.entered]), [
-      ['2013-03-31', 69.33, false],
-      ['2014-03-31', 72, true],
-      ['2015-03-31', 80, false],
-    ]);
+    assert.deepEqual(
+      points.map((p) => [p.period_end, Math.round(p.expected * 100) / 100, p.entered]),
+      [
+        ['2013-03-31', 69.33, false],
+        ['2014-03-31', 72, true],
+        ['2015-03-31', 80, false],
+      ],
+    );
   });
 
   it('lists quarter ends for a quarterly indicator and holds the target after its date', () => {
-    const quarterly: IndicatorShape = { better: 'higher', frequency: 'quarterly', baseline: { value: 0, date: '2011-12-31' }, target: { value: 150, date: '2013-03-31' } };
-    assert.deepEqual(periodEnds(quarterly), ['2012-03-31', '2012-06-30', '2012-09-30', '2012-12-31', '2013-03-31']);
+    const quarterly: IndicatorShape = {
+      better: 'higher',
+      frequency: 'quarterly',
+      baseline: { value: 0, date: '2011-12-31' },
+      target: { value: 150, date: '2013-03-31' },
+    };
+    assert.deepEqual(periodEnds(quarterly), [
+      '2012-03-31',
+      '2012-06-30',
+      '2012-09-30',
+      '2012-12-31',
+      '2013-03-31',
+    ]);
     assert.equal(linearExpected(quarterly, '2020-01-01'), 150);
     assert.equal(linearExpected(quarterly, '2000-01-01'), 0);
   });
@@ -100,12 +129,26 @@ describe('assessing an indicator on its latest value', () => {
   it('rates the Tri-borough NEET figure off track and the GCSE figure on track', () => {
     // NEET: 5.2 to 0 over 1,461 days; 2014-03-31 is day 730, expected 5.2 − 5.2 × 730/1461 = 2.602;
     // actual 3.5 is 0.898/2.602 = 34.5% above it: off track. Progress (3.5 − 5.2)/(0 − 5.2) = 32.7%.
-    const n = assess(neet, [], [{ period_end: '2013-03-31', value: 4.3 }, { period_end: '2014-03-31', value: 3.5 }]);
+    const n = assess(
+      neet,
+      [],
+      [
+        { period_end: '2013-03-31', value: 4.3 },
+        { period_end: '2014-03-31', value: 3.5 },
+      ],
+    );
     assert.equal(n.status, 'off_track');
     assert.equal(Math.round(n.latest!.expected * 1000) / 1000, 2.602);
     assert.equal(Math.round(n.progress! * 1000) / 1000, 0.327);
     // GCSE: expected 74.67 in 2014; 73 is 1.67/74.67 = 2.2% short: on track; progress 9/16 = 0.5625.
-    const g = assess(gcse, [], [{ period_end: '2014-03-31', value: 73 }, { period_end: '2013-03-31', value: 69.1 }]);
+    const g = assess(
+      gcse,
+      [],
+      [
+        { period_end: '2014-03-31', value: 73 },
+        { period_end: '2013-03-31', value: 69.1 },
+      ],
+    );
     assert.equal(g.status, 'on_track');
     assert.equal(g.latest!.period_end, '2014-03-31');
     assert.equal(g.progress, 0.5625);
@@ -141,23 +184,46 @@ describe('validating an indicator', () => {
 
   it('names every field that is wrong', () => {
     try {
-      validateNewIndicator({ ...valid, title: ' ', better: 'sideways', target_date: '2011-01-01', baseline_value: '12%', trajectory: 'soon, 3' });
+      validateNewIndicator({
+        ...valid,
+        title: ' ',
+        better: 'sideways',
+        target_date: '2011-01-01',
+        baseline_value: '12%',
+        trajectory: 'soon, 3',
+      });
       assert.fail('expected Invalid');
     } catch (err) {
       assert.ok(err instanceof Invalid);
-      assert.deepEqual(Object.keys(err.fields!).sort(), ['baseline_value', 'better', 'target_date', 'title', 'trajectory']);
-      assert.equal(err.fields!.trajectory, 'Line 1: enter a period end as YYYY-MM-DD and an expected value, like 2014-03-31, 65');
+      assert.deepEqual(Object.keys(err.fields!).sort(), [
+        'baseline_value',
+        'better',
+        'target_date',
+        'title',
+        'trajectory',
+      ]);
+      assert.equal(
+        err.fields!.trajectory,
+        'Line 1: enter a period end as YYYY-MM-DD and an expected value, like 2014-03-31, 65',
+      );
     }
   });
 
   it('refuses a target on the worse side of the baseline', () => {
-    assert.throws(() => validateNewIndicator({ ...valid, target_value: '50' }), (err: Invalid) => err.fields?.target_value === 'The target must be at least the baseline when a higher value is better');
+    assert.throws(
+      () => validateNewIndicator({ ...valid, target_value: '50' }),
+      (err: Invalid) =>
+        err.fields?.target_value === 'The target must be at least the baseline when a higher value is better',
+    );
   });
 });
 
 describe('importing actual values from CSV', () => {
   it('reads period_end, value and an optional note', () => {
-    const values = parseActualsCsv('period_end,value,note\n2013-03-31,69.1,provisional\n2014-03-31,"1,073"\n', '2012-03-31');
+    const values = parseActualsCsv(
+      'period_end,value,note\n2013-03-31,69.1,provisional\n2014-03-31,"1,073"\n',
+      '2012-03-31',
+    );
     assert.deepEqual(values, [
       { period_end: '2013-03-31', value: 69.1, note: 'provisional' },
       { period_end: '2014-03-31', value: 1073, note: '' },
@@ -165,7 +231,8 @@ describe('importing actual values from CSV', () => {
   });
 
   it('refuses the whole file with each bad line numbered', () => {
-    const csv = 'period_end,value\n2013-03-31,69.1\n2014-02-30,70\n2011-03-31,60\n2013-03-31,71\n2015-03-31,\n';
+    const csv =
+      'period_end,value\n2013-03-31,69.1\n2014-02-30,70\n2011-03-31,60\n2013-03-31,71\n2015-03-31,\n';
     assert.throws(
       () => parseActualsCsv(csv, '2012-03-31'),
       (err: Invalid) => {
@@ -185,6 +252,9 @@ describe('importing actual values from CSV', () => {
   });
 
   it('asks for the header when it is missing', () => {
-    assert.throws(() => parseActualsCsv('2013-03-31,69.1\n', '2012-03-31'), (err: Invalid) => /Line 1: the header must name/.test(err.fields!.csv!));
+    assert.throws(
+      () => parseActualsCsv('2013-03-31,69.1\n', '2012-03-31'),
+      (err: Invalid) => /Line 1: the header must name/.test(err.fields!.csv!),
+    );
   });
 });

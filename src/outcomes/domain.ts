@@ -10,7 +10,7 @@ export type LinkKind = (typeof LINK_KINDS)[number];
 
 export const LINK_KIND_LABELS: Record<LinkKind, string> = {
   service: 'Service',
-  spend: 'Spend line',
+  spend: 'Spend from the pot (ledger account)',
   business_case: 'Business case',
 };
 
@@ -100,7 +100,10 @@ export interface TrajectoryPoint {
 }
 
 /** Expected value per period: the entered points where there are some, the straight line elsewhere. */
-export function trajectory(shape: IndicatorShape, entered: { period_end: string; expected: number }[]): TrajectoryPoint[] {
+export function trajectory(
+  shape: IndicatorShape,
+  entered: { period_end: string; expected: number }[],
+): TrajectoryPoint[] {
   const byPeriod = new Map(entered.map((p) => [p.period_end, p.expected]));
   const periods = [...new Set([...periodEnds(shape), ...byPeriod.keys()])].sort();
   return periods.map((period_end) => {
@@ -112,7 +115,11 @@ export function trajectory(shape: IndicatorShape, entered: { period_end: string;
 }
 
 /** The expected value for a period: an entered point if there is one for it, else the line. */
-export function expectedFor(shape: IndicatorShape, entered: { period_end: string; expected: number }[], period: string): number {
+export function expectedFor(
+  shape: IndicatorShape,
+  entered: { period_end: string; expected: number }[],
+  period: string,
+): number {
   const point = entered.find((p) => p.period_end === period);
   return point ? point.expected : linearExpected(shape, period);
 }
@@ -128,7 +135,12 @@ export function shortfall(better: Better, actual: number, expected: number, base
   return gap / scale;
 }
 
-export function statusOf(better: Better, actual: number, expected: number, baseline: number): Exclude<Status, 'no_data'> {
+export function statusOf(
+  better: Better,
+  actual: number,
+  expected: number,
+  baseline: number,
+): Exclude<Status, 'no_data'> {
   const short = shortfall(better, actual, expected, baseline);
   // A hair of float error must not turn exactly 5% short into "at risk".
   const epsilon = 1e-9;
@@ -173,7 +185,8 @@ export function parseNumber(value: unknown): number | null {
 function requireText(fields: FieldErrors, name: string, value: unknown, label: string, max: number): string {
   const t = text(value);
   if (!t) fields[name] = `Enter the ${label}`;
-  else if (t.length > max) fields[name] = `The ${label} must be ${max.toLocaleString('en-GB')} characters or fewer`;
+  else if (t.length > max)
+    fields[name] = `The ${label} must be ${max.toLocaleString('en-GB')} characters or fewer`;
   return t;
 }
 
@@ -181,14 +194,25 @@ function requireText(fields: FieldErrors, name: string, value: unknown, label: s
  * Trajectory points as typed in the form, one "period end, expected value" per line
  * (e.g. "2014-03-31, 65"), or as the API's array.
  */
-export function parseTrajectory(input: unknown, fields: FieldErrors): { period_end: string; expected: number }[] {
+export function parseTrajectory(
+  input: unknown,
+  fields: FieldErrors,
+): { period_end: string; expected: number }[] {
   const rows: { period_end: unknown; expected: unknown; line: number }[] = Array.isArray(input)
-    ? input.map((p: { period_end?: unknown; expected?: unknown }, i) => ({ period_end: p?.period_end, expected: p?.expected, line: i + 1 }))
+    ? input.map((p: { period_end?: unknown; expected?: unknown }, i) => ({
+        period_end: p?.period_end,
+        expected: p?.expected,
+        line: i + 1,
+      }))
     : text(input)
         .split(/\r?\n/)
         .map((line, i) => ({ parts: line.split(','), line: i + 1 }))
         .filter((r) => r.parts.join('').trim() !== '')
-        .map((r) => ({ period_end: r.parts[0]?.trim(), expected: r.parts.slice(1).join(',').trim(), line: r.line }));
+        .map((r) => ({
+          period_end: r.parts[0]?.trim(),
+          expected: r.parts.slice(1).join(',').trim(),
+          line: r.line,
+        }));
   const out: { period_end: string; expected: number }[] = [];
   for (const row of rows) {
     const date = text(row.period_end);
@@ -220,18 +244,24 @@ export function validateNewIndicator(input: Record<string, unknown>): NewIndicat
   const baselineValue = parseNumber(input.baseline_value);
   if (baselineValue === null) fields.baseline_value = 'Enter the baseline as a number, like 62.5';
   const baselineDate = text(input.baseline_date);
-  if (!isIsoDate(baselineDate)) fields.baseline_date = 'Enter the baseline date as YYYY-MM-DD, like 2012-03-31';
+  if (!isIsoDate(baselineDate))
+    fields.baseline_date = 'Enter the baseline date as YYYY-MM-DD, like 2012-03-31';
   const targetValue = parseNumber(input.target_value);
   if (targetValue === null) fields.target_value = 'Enter the target as a number, like 80';
   const targetDate = text(input.target_date);
   if (!isIsoDate(targetDate)) fields.target_date = 'Enter the target date as YYYY-MM-DD, like 2016-03-31';
-  else if (isIsoDate(baselineDate) && targetDate <= baselineDate) fields.target_date = 'The target date must be after the baseline date';
-  else if (isIsoDate(baselineDate) && Number(targetDate.slice(0, 4)) - Number(baselineDate.slice(0, 4)) > 50) {
+  else if (isIsoDate(baselineDate) && targetDate <= baselineDate)
+    fields.target_date = 'The target date must be after the baseline date';
+  else if (
+    isIsoDate(baselineDate) &&
+    Number(targetDate.slice(0, 4)) - Number(baselineDate.slice(0, 4)) > 50
+  ) {
     fields.target_date = 'The target date must be within 50 years of the baseline';
   }
   if (baselineValue !== null && targetValue !== null && BETTER.includes(better)) {
     const wrongWay = better === 'higher' ? targetValue < baselineValue : targetValue > baselineValue;
-    if (wrongWay) fields.target_value = `The target must be ${better === 'higher' ? 'at least' : 'at most'} the baseline when a ${better} value is better`;
+    if (wrongWay)
+      fields.target_value = `The target must be ${better === 'higher' ? 'at least' : 'at most'} the baseline when a ${better} value is better`;
   }
   const points = parseTrajectory(input.trajectory ?? '', fields);
   if (!fields.trajectory && !fields.baseline_date && !fields.target_date) {
@@ -263,7 +293,8 @@ export function validateActual(input: Record<string, unknown>, baselineDate: str
   const fields: FieldErrors = {};
   const period = text(input.period_end);
   if (!isIsoDate(period)) fields.period_end = 'Enter the period end as YYYY-MM-DD, like 2014-03-31';
-  else if (period <= baselineDate) fields.period_end = `The period must end after the baseline date (${baselineDate})`;
+  else if (period <= baselineDate)
+    fields.period_end = `The period must end after the baseline date (${baselineDate})`;
   const value = parseNumber(input.value);
   if (value === null) fields.value = 'Enter the value as a number, like 64.2';
   const note = text(input.note);
@@ -285,18 +316,27 @@ export function parseActualsCsv(csv: string, baselineDate: string): ActualValue[
     records = parse(csv, { bom: true, skip_empty_lines: true, relax_column_count: true, trim: true });
   } catch (err) {
     const line = (err as { lines?: number }).lines;
-    throw new Invalid('The file could not be read as CSV', { csv: `Line ${line ?? 1}: ${(err as Error).message}` });
+    throw new Invalid('The file could not be read as CSV', {
+      csv: `Line ${line ?? 1}: ${(err as Error).message}`,
+    });
   }
-  if (records.length === 0) throw new Invalid('The file is empty', { csv: 'The file is empty: add a header line and at least one value' });
+  if (records.length === 0)
+    throw new Invalid('The file is empty', {
+      csv: 'The file is empty: add a header line and at least one value',
+    });
   const header = records[0]!.map((h) => h.toLowerCase());
   const periodAt = header.indexOf('period_end');
   const valueAt = header.indexOf('value');
   const noteAt = header.indexOf('note');
   if (periodAt < 0 || valueAt < 0) {
-    throw new Invalid('The file needs a header line', { csv: 'Line 1: the header must name the columns period_end and value (and optionally note)' });
+    throw new Invalid('The file needs a header line', {
+      csv: 'Line 1: the header must name the columns period_end and value (and optionally note)',
+    });
   }
   if (records.length - 1 > MAX_IMPORT_LINES) {
-    throw new Invalid('The file is too long', { csv: `The file has ${records.length - 1} values; import at most ${MAX_IMPORT_LINES} at a time` });
+    throw new Invalid('The file is too long', {
+      csv: `The file has ${records.length - 1} values; import at most ${MAX_IMPORT_LINES} at a time`,
+    });
   }
   const problems: string[] = [];
   const seen = new Map<string, number>();
@@ -304,9 +344,13 @@ export function parseActualsCsv(csv: string, baselineDate: string): ActualValue[
   records.slice(1).forEach((record, i) => {
     const line = i + 2;
     try {
-      const value = validateActual({ period_end: record[periodAt], value: record[valueAt], note: noteAt >= 0 ? record[noteAt] : '' }, baselineDate);
+      const value = validateActual(
+        { period_end: record[periodAt], value: record[valueAt], note: noteAt >= 0 ? record[noteAt] : '' },
+        baselineDate,
+      );
       const earlier = seen.get(value.period_end);
-      if (earlier) throw new Invalid('duplicate', { period_end: `${value.period_end} is also on line ${earlier}` });
+      if (earlier)
+        throw new Invalid('duplicate', { period_end: `${value.period_end} is also on line ${earlier}` });
       seen.set(value.period_end, line);
       values.push(value);
     } catch (err) {
@@ -315,8 +359,12 @@ export function parseActualsCsv(csv: string, baselineDate: string): ActualValue[
     }
   });
   if (problems.length) {
-    const shown = problems.slice(0, 20).join('\n') + (problems.length > 20 ? `\n…and ${problems.length - 20} more` : '');
-    throw new Invalid(`Nothing was imported: ${problems.length} line${problems.length === 1 ? '' : 's'} need fixing`, { csv: shown });
+    const shown =
+      problems.slice(0, 20).join('\n') + (problems.length > 20 ? `\n…and ${problems.length - 20} more` : '');
+    throw new Invalid(
+      `Nothing was imported: ${problems.length} line${problems.length === 1 ? '' : 's'} need fixing`,
+      { csv: shown },
+    );
   }
   return values;
 }
@@ -332,7 +380,8 @@ export function validateLink(input: Record<string, unknown>): NewLink {
   const kind = input.kind as LinkKind;
   if (!LINK_KINDS.includes(kind)) fields.kind = 'Select what the indicator is linked to';
   const ref = Number(input.ref_id);
-  if (!Number.isSafeInteger(ref) || ref < 1) fields.ref_id = 'Enter the reference number, a whole number like 12';
+  if (!Number.isSafeInteger(ref) || ref < 1)
+    fields.ref_id = 'Enter the reference number, a whole number like 12';
   const label = text(input.label);
   if (label.length > 200) fields.label = 'The description must be 200 characters or fewer';
   if (Object.keys(fields).length) throw new Invalid('There is a problem with the link', fields);
@@ -346,13 +395,21 @@ export interface IndicatorAssessment {
 }
 
 /** The status of an indicator on its latest actual value, against the trajectory for that period. */
-export function assess(shape: IndicatorShape, entered: { period_end: string; expected: number }[], actuals: { period_end: string; value: number }[]): IndicatorAssessment {
+export function assess(
+  shape: IndicatorShape,
+  entered: { period_end: string; expected: number }[],
+  actuals: { period_end: string; value: number }[],
+): IndicatorAssessment {
   const latest = [...actuals].sort((a, b) => a.period_end.localeCompare(b.period_end)).at(-1);
   if (!latest) return { status: 'no_data', latest: null, progress: null };
   const expected = expectedFor(shape, entered, latest.period_end);
   return {
     status: statusOf(shape.better, latest.value, expected, shape.baseline.value),
-    latest: { ...latest, expected, shortfall: shortfall(shape.better, latest.value, expected, shape.baseline.value) },
+    latest: {
+      ...latest,
+      expected,
+      shortfall: shortfall(shape.better, latest.value, expected, shape.baseline.value),
+    },
     progress: progressToTarget(shape, latest.value),
   };
 }

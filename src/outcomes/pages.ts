@@ -16,7 +16,14 @@ import {
   type IndicatorShape,
   type Status,
 } from './domain.ts';
-import { addLink, createIndicator, findIndicator, listIndicators, recordActuals, type IndicatorDetail } from './store.ts';
+import {
+  addLink,
+  createIndicator,
+  findIndicator,
+  listIndicators,
+  recordActuals,
+  type IndicatorDetail,
+} from './store.ts';
 
 export const STATUS_TAG_CLASSES: Record<Status, string> = {
   on_track: 'govuk-tag--green',
@@ -31,9 +38,21 @@ export const formatValue = (value: number) => figure.format(value);
 /** Expected and actual values per period, drawn as lines, with the same numbers in its table. */
 function trajectoryChart(indicator: IndicatorDetail): ChartFigure {
   const actualBy = new Map(indicator.actuals.map((a) => [a.period_end, a.value]));
-  const periods = [...new Set([indicator.baseline.date, ...indicator.trajectory.map((t) => t.period_end), ...actualBy.keys()])].sort();
-  const expected = periods.map((p) => (p === indicator.baseline.date ? indicator.baseline.value : (indicator.trajectory.find((t) => t.period_end === p)?.expected ?? null)));
-  const actual = periods.map((p) => (p === indicator.baseline.date ? indicator.baseline.value : (actualBy.get(p) ?? null)));
+  const periods = [
+    ...new Set([
+      indicator.baseline.date,
+      ...indicator.trajectory.map((t) => t.period_end),
+      ...actualBy.keys(),
+    ]),
+  ].sort();
+  const expected = periods.map((p) =>
+    p === indicator.baseline.date
+      ? indicator.baseline.value
+      : (indicator.trajectory.find((t) => t.period_end === p)?.expected ?? null),
+  );
+  const actual = periods.map((p) =>
+    p === indicator.baseline.date ? indicator.baseline.value : (actualBy.get(p) ?? null),
+  );
   const caption = `${indicator.title}: trajectory and actual values (${indicator.unit})`;
   const svg = renderSvg(
     {
@@ -43,7 +62,13 @@ function trajectoryChart(indicator: IndicatorDetail): ChartFigure {
       xAxis: { type: 'category', data: periods },
       yAxis: { type: 'value', axisLabel: { formatter: (v: number) => formatValue(v) } },
       series: [
-        { type: 'line', name: 'Trajectory', data: expected, connectNulls: true, lineStyle: { type: 'dashed' } },
+        {
+          type: 'line',
+          name: 'Trajectory',
+          data: expected,
+          connectNulls: true,
+          lineStyle: { type: 'dashed' },
+        },
         { type: 'line', name: 'Actual', data: actual, connectNulls: true },
       ],
     },
@@ -53,7 +78,10 @@ function trajectoryChart(indicator: IndicatorDetail): ChartFigure {
   return {
     caption,
     svg,
-    table: { head: ['Period ending', 'Trajectory', 'Actual'], rows: periods.map((p, i) => [p, cell(expected[i]!), cell(actual[i]!)]) },
+    table: {
+      head: ['Period ending', 'Trajectory', 'Actual'],
+      rows: periods.map((p, i) => [p, cell(expected[i]!), cell(actual[i]!)]),
+    },
   };
 }
 
@@ -62,16 +90,43 @@ function can(place: PlaceContext) {
 }
 
 const betterItems = (selected?: unknown) => [
-  { value: 'higher', text: 'A higher value is better', hint: { text: 'For example, jobs supported or pupils achieving five good GCSEs' }, checked: selected === 'higher' },
-  { value: 'lower', text: 'A lower value is better', hint: { text: 'For example, young people not in education, employment or training' }, checked: selected === 'lower' },
+  {
+    value: 'higher',
+    text: 'A higher value is better',
+    hint: { text: 'For example, jobs supported or pupils achieving five good GCSEs' },
+    checked: selected === 'higher',
+  },
+  {
+    value: 'lower',
+    text: 'A lower value is better',
+    hint: { text: 'For example, young people not in education, employment or training' },
+    checked: selected === 'lower',
+  },
 ];
 const frequencyItems = (selected?: unknown) => [
-  { value: 'annual', text: 'Each financial year (to 31 March)', checked: (selected ?? 'annual') === 'annual' },
+  {
+    value: 'annual',
+    text: 'Each financial year (to 31 March)',
+    checked: (selected ?? 'annual') === 'annual',
+  },
   { value: 'quarterly', text: 'Each quarter', checked: selected === 'quarterly' },
 ];
-const linkKindItems = (selected?: unknown) => LINK_KINDS.map((value) => ({ value, text: LINK_KIND_LABELS[value], checked: value === selected }));
+const linkKindItems = (selected?: unknown) =>
+  LINK_KINDS.map((value) => ({ value, text: LINK_KIND_LABELS[value], checked: value === selected }));
 
-const FORM_ORDER = ['title', 'definition', 'unit', 'source', 'better', 'frequency', 'baseline_value', 'baseline_date', 'target_value', 'target_date', 'trajectory'];
+const FORM_ORDER = [
+  'title',
+  'definition',
+  'unit',
+  'source',
+  'better',
+  'frequency',
+  'baseline_value',
+  'baseline_date',
+  'target_value',
+  'target_date',
+  'trajectory',
+];
 
 export async function outcomePages(app: FastifyInstance) {
   await app.register(
@@ -105,18 +160,37 @@ export async function outcomePages(app: FastifyInstance) {
         return reply.page('outcomes/views/indicator-new.njk', newContext(place, {}));
       });
 
-      scoped.post<{ Body: Record<string, string> }>('/indicators', { schema: { hide: true } }, async (request, reply) => {
-        const place = need(request, 'outcomes.manage');
-        const body = request.body ?? {};
-        let createdId = 0;
-        const shown = await formOr(reply, 'outcomes/views/indicator-new.njk', newContext(place, body), FORM_ORDER, async () => {
-          const created = await inRequestPlace(request, place, (tx) => createIndicator(tx, place.id, validateNewIndicator(body), { personId: place.person.id }));
-          createdId = created.id;
-        });
-        return shown ?? reply.redirect(`/places/${place.slug}/indicators/${createdId}?added=indicator`, 303);
-      });
+      scoped.post<{ Body: Record<string, string> }>(
+        '/indicators',
+        { schema: { hide: true } },
+        async (request, reply) => {
+          const place = need(request, 'outcomes.manage');
+          const body = request.body ?? {};
+          let createdId = 0;
+          const shown = await formOr(
+            reply,
+            'outcomes/views/indicator-new.njk',
+            newContext(place, body),
+            FORM_ORDER,
+            async () => {
+              const created = await inRequestPlace(request, place, (tx) =>
+                createIndicator(tx, place.id, validateNewIndicator(body), { personId: place.person.id }),
+              );
+              createdId = created.id;
+            },
+          );
+          return (
+            shown ?? reply.redirect(`/places/${place.slug}/indicators/${createdId}?added=indicator`, 303)
+          );
+        },
+      );
 
-      const detailContext = async (request: Parameters<typeof need>[0], place: PlaceContext, id: number, extra: Record<string, unknown> = {}) => {
+      const detailContext = async (
+        request: Parameters<typeof need>[0],
+        place: PlaceContext,
+        id: number,
+        extra: Record<string, unknown> = {},
+      ) => {
         const indicator = await inRequestPlace(request, place, (tx) => findIndicator(tx, place.id, id));
         return {
           title: indicator.title,
@@ -140,40 +214,86 @@ export async function outcomePages(app: FastifyInstance) {
         return id;
       };
 
-      scoped.get<{ Params: { slug: string; id: string }; Querystring: { added?: string } }>('/indicators/:id', { schema: { hide: true } }, async (request, reply) => {
-        const place = need(request, 'outcomes.read');
-        return reply.page('outcomes/views/indicator.njk', await detailContext(request, place, indicatorId(request.params.id), { added: request.query.added }));
-      });
+      scoped.get<{ Params: { slug: string; id: string }; Querystring: { added?: string } }>(
+        '/indicators/:id',
+        { schema: { hide: true } },
+        async (request, reply) => {
+          const place = need(request, 'outcomes.read');
+          return reply.page(
+            'outcomes/views/indicator.njk',
+            await detailContext(request, place, indicatorId(request.params.id), {
+              added: request.query.added,
+            }),
+          );
+        },
+      );
 
       /** The three forms on the indicator's page post here, each re-showing the page with its errors. */
-      const onIndicatorPage = (path: string, order: string[], act: (request: Parameters<typeof need>[0], place: PlaceContext, indicator: IndicatorShape & { id: number }, body: Record<string, string>) => Promise<unknown>, done: string) =>
-        scoped.post<{ Params: { slug: string; id: string }; Body: Record<string, string> }>(`/indicators/:id/${path}`, { schema: { hide: true } }, async (request, reply) => {
-          const place = need(request, 'outcomes.manage');
-          const id = indicatorId(request.params.id);
-          const body = request.body ?? {};
-          const context = await detailContext(request, place, id, { values: body });
-          const shown = await formOr(reply, 'outcomes/views/indicator.njk', context, order, () => act(request, place, context.indicator, body));
-          return shown ?? reply.redirect(`/places/${place.slug}/indicators/${id}?added=${done}`, 303);
-        });
+      const onIndicatorPage = (
+        path: string,
+        order: string[],
+        act: (
+          request: Parameters<typeof need>[0],
+          place: PlaceContext,
+          indicator: IndicatorShape & { id: number },
+          body: Record<string, string>,
+        ) => Promise<unknown>,
+        done: string,
+      ) =>
+        scoped.post<{ Params: { slug: string; id: string }; Body: Record<string, string> }>(
+          `/indicators/:id/${path}`,
+          { schema: { hide: true } },
+          async (request, reply) => {
+            const place = need(request, 'outcomes.manage');
+            const id = indicatorId(request.params.id);
+            const body = request.body ?? {};
+            const context = await detailContext(request, place, id, { values: body });
+            const shown = await formOr(reply, 'outcomes/views/indicator.njk', context, order, () =>
+              act(request, place, context.indicator, body),
+            );
+            return shown ?? reply.redirect(`/places/${place.slug}/indicators/${id}?added=${done}`, 303);
+          },
+        );
 
       onIndicatorPage(
         'actuals',
         ['period_end', 'value', 'note'],
         (request, place, indicator, body) =>
-          inRequestPlace(request, place, (tx) => recordActuals(tx, place.id, indicator.id, [validateActual(body, indicator.baseline.date)], { personId: place.person.id }, 'entered')),
+          inRequestPlace(request, place, (tx) =>
+            recordActuals(
+              tx,
+              place.id,
+              indicator.id,
+              [validateActual(body, indicator.baseline.date)],
+              { personId: place.person.id },
+              'entered',
+            ),
+          ),
         'actual',
       );
       onIndicatorPage(
         'actuals/import',
         ['csv'],
         (request, place, indicator, body) =>
-          inRequestPlace(request, place, (tx) => recordActuals(tx, place.id, indicator.id, parseActualsCsv(body.csv ?? '', indicator.baseline.date), { personId: place.person.id }, 'imported')),
+          inRequestPlace(request, place, (tx) =>
+            recordActuals(
+              tx,
+              place.id,
+              indicator.id,
+              parseActualsCsv(body.csv ?? '', indicator.baseline.date),
+              { personId: place.person.id },
+              'imported',
+            ),
+          ),
         'import',
       );
       onIndicatorPage(
         'links',
         ['kind', 'ref_id', 'label'],
-        (request, place, indicator, body) => inRequestPlace(request, place, (tx) => addLink(tx, place.id, indicator.id, validateLink(body), { personId: place.person.id })),
+        (request, place, indicator, body) =>
+          inRequestPlace(request, place, (tx) =>
+            addLink(tx, place.id, indicator.id, validateLink(body), { personId: place.person.id }),
+          ),
         'link',
       );
     }),

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { engineName } from '../../test/db.ts';
-import { makePerson, makePlace, signInAs, startTestApp, type SignedIn, type TestApp } from '../../test/support.ts';
+import {
+  makePerson,
+  makePlace,
+  signInAs,
+  startTestApp,
+  type SignedIn,
+  type TestApp,
+} from '../../test/support.ts';
 
 describe(`indicators API and pages on ${engineName}`, () => {
   let t: TestApp;
@@ -9,7 +17,8 @@ describe(`indicators API and pages on ${engineName}`, () => {
   let resident: SignedIn;
   let indicatorId: number;
 
-  const post = (url: string, who: SignedIn, payload: object) => t.app.inject({ method: 'POST', url, headers: who.write, payload });
+  const post = (url: string, who: SignedIn, payload: object) =>
+    t.app.inject({ method: 'POST', url, headers: who.write, payload });
   const get = (url: string, who: SignedIn) => t.app.inject({ method: 'GET', url, headers: who.read });
 
   before(async () => {
@@ -37,45 +46,101 @@ describe(`indicators API and pages on ${engineName}`, () => {
     const body = res.json();
     indicatorId = body.id;
     // 64 + 16 × 365/1095 = 69.33 and 64 + 16 × 730/1095 = 74.67.
-    assert.deepEqual(body.trajectory.map((p: { expected: number }) => Math.round(p.expected * 100) / 100), [69.33, 74.67, 80]);
+    assert.deepEqual(
+      body.trajectory.map((p: { expected: number }) => Math.round(p.expected * 100) / 100),
+      [69.33, 74.67, 80],
+    );
     assert.equal(body.status, 'no_data');
-    const audit = await t.db.kysely.selectFrom('audit_log').select('subject').where('action', '=', 'indicator.create').execute();
+    const audit = await t.db.kysely
+      .selectFrom('audit_log')
+      .select('subject')
+      .where('action', '=', 'indicator.create')
+      .execute();
     assert.deepEqual(audit, [{ subject: `indicator:${indicatorId}` }]);
   });
 
   it('records values, imports a CSV all or nothing, and rates the latest against the trajectory', async () => {
     const url = `/api/v1/places/west-london-tri-borough/indicators/${indicatorId}`;
-    const bad = await post(`${url}/actuals/import`, analyst, { csv: 'period_end,value\n2013-03-31,69.1\n2014-03-31,lots\n' });
+    const bad = await post(`${url}/actuals/import`, analyst, {
+      csv: 'period_end,value\n2013-03-31,69.1\n2014-03-31,lots\n',
+    });
     assert.equal(bad.statusCode, 400);
     assert.equal(bad.json().fields.csv, 'Line 3: Enter the value as a number, like 64.2');
     assert.equal((await get(url, analyst)).json().actuals.length, 0, 'nothing from the bad file was kept');
 
-    const good = await post(`${url}/actuals/import`, analyst, { csv: 'period_end,value\n2013-03-31,69.1\n2014-03-31,64\n' });
+    const good = await post(`${url}/actuals/import`, analyst, {
+      csv: 'period_end,value\n2013-03-31,69.1\n2014-03-31,64\n',
+    });
     assert.deepEqual(good.json(), { recorded: 2, corrected: 0 });
     // 2014: expected 74.67, actual 64 is 10.67/74.67 = 14.3% short: at risk.
     assert.equal((await get(url, analyst)).json().status, 'at_risk');
 
     // A correction for 2014 (73: 2.2% short) puts it back on track; both revisions stay.
-    const corrected = await post(`${url}/actuals`, analyst, { period_end: '2014-03-31', value: 73, note: 'validated figure' });
+    const corrected = await post(`${url}/actuals`, analyst, {
+      period_end: '2014-03-31',
+      value: 73,
+      note: 'validated figure',
+    });
     assert.equal(corrected.statusCode, 201);
     assert.equal(corrected.json().status, 'on_track');
-    const revisions = await t.db.kysely.selectFrom('indicator_actuals').select(['revision', 'value']).where('period_end', '=', '2014-03-31').orderBy('revision').execute();
-    assert.deepEqual(revisions.map((r) => [r.revision, Number(r.value)]), [[1, 64], [2, 73]]);
+    const revisions = await t.db.kysely
+      .selectFrom('indicator_actuals')
+      .select(['revision', 'value'])
+      .where('period_end', '=', '2014-03-31')
+      .orderBy('revision')
+      .execute();
+    assert.deepEqual(
+      revisions.map((r) => [r.revision, Number(r.value)]),
+      [
+        [1, 64],
+        [2, 73],
+      ],
+    );
   });
 
-  it('links the indicator to a business case by id, once', async () => {
+  it('links the indicator to a business case of this place by id, once, named after it by default', async () => {
+    const example = JSON.parse(readFileSync('src/cba/examples/key-worker-500-families.json', 'utf8'));
+    const caseId = (
+      await post('/api/v1/places/west-london-tri-borough/cba/business-cases', analyst, example)
+    ).json().id;
     const url = `/api/v1/places/west-london-tri-borough/indicators/${indicatorId}/links`;
-    const res = await post(url, analyst, { kind: 'business_case', ref_id: 12, label: 'Youth guarantee business case' });
-    assert.equal(res.statusCode, 201);
-    assert.deepEqual(res.json().links, [{ kind: 'business_case', ref_id: 12, label: 'Youth guarantee business case' }]);
-    assert.equal((await post(url, analyst, { kind: 'business_case', ref_id: 12 })).statusCode, 400);
-    const removed = await t.app.inject({ method: 'DELETE', url: `${url}/business_case/12`, headers: analyst.write });
+    const res = await post(url, analyst, { kind: 'business_case', ref_id: caseId });
+    assert.equal(res.statusCode, 201, res.body);
+    assert.deepEqual(res.json().links, [{ kind: 'business_case', ref_id: caseId, label: example.title }]);
+    assert.equal((await post(url, analyst, { kind: 'business_case', ref_id: caseId })).statusCode, 400);
+    const removed = await t.app.inject({
+      method: 'DELETE',
+      url: `${url}/business_case/${caseId}`,
+      headers: analyst.write,
+    });
     assert.equal(removed.statusCode, 204);
+  });
+
+  it('refuses a link to something the place does not have, naming the field', async () => {
+    const url = `/api/v1/places/west-london-tri-borough/indicators/${indicatorId}/links`;
+    for (const [kind, message] of [
+      ['service', 'There is no service with that reference number in this place'],
+      ['spend', 'There is no pot account with that reference number in this place'],
+      ['business_case', 'There is no business case with that reference number in this place'],
+    ]) {
+      const res = await post(url, analyst, { kind, ref_id: 999999 });
+      assert.equal(res.statusCode, 400);
+      assert.equal(res.json().fields.ref_id, message);
+    }
+    assert.equal(
+      (await get(`/api/v1/places/west-london-tri-borough/indicators/${indicatorId}`, analyst)).json().links
+        .length,
+      0,
+    );
   });
 
   it('lets a resident read indicators but not change them', async () => {
     assert.equal((await get('/api/v1/places/west-london-tri-borough/indicators', resident)).statusCode, 200);
-    const res = await post(`/api/v1/places/west-london-tri-borough/indicators/${indicatorId}/actuals`, resident, { period_end: '2015-03-31', value: 80 });
+    const res = await post(
+      `/api/v1/places/west-london-tri-borough/indicators/${indicatorId}/actuals`,
+      resident,
+      { period_end: '2015-03-31', value: 80 },
+    );
     assert.equal(res.statusCode, 403);
   });
 
@@ -85,7 +150,10 @@ describe(`indicators API and pages on ${engineName}`, () => {
     assert.match(page.body, /On track/);
     assert.match(page.body, /How the status is worked out/);
     assert.match(page.body, /<svg[^>]*>/);
-    assert.match(page.body, /Data for: Pupils achieving five or more A\*–C GCSEs: trajectory and actual values/);
+    assert.match(
+      page.body,
+      /Data for: Pupils achieving five or more A\*–C GCSEs: trajectory and actual values/,
+    );
   });
 
   it('re-shows the import form with numbered errors and keeps what was pasted', async () => {
@@ -106,7 +174,14 @@ describe(`indicators API and pages on ${engineName}`, () => {
       method: 'POST',
       url: '/places/west-london-tri-borough/indicators',
       headers: analyst.read,
-      payload: { _csrf: analyst.csrfToken, title: 'Jobs', baseline_value: '0', baseline_date: '2012-03-31', target_value: '50000', target_date: '2011-03-31' },
+      payload: {
+        _csrf: analyst.csrfToken,
+        title: 'Jobs',
+        baseline_value: '0',
+        baseline_date: '2012-03-31',
+        target_value: '50000',
+        target_date: '2011-03-31',
+      },
     });
     assert.equal(res.statusCode, 400);
     assert.match(res.body, /href="#target_date">The target date must be after the baseline date/);

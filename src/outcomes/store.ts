@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Tx } from '../core/db.ts';
 import { Invalid, NotFound } from '../core/errors.ts';
 import { appendAudit } from '../audit/store.ts';
@@ -41,7 +42,19 @@ const num = (value: string) => Number(value);
 async function indicatorRows(tx: Tx, placeId: number, id?: number) {
   let query = tx
     .selectFrom('indicators')
-    .select(['id', 'title', 'definition', 'unit', 'source', 'better', 'frequency', 'baseline_value', 'baseline_date', 'target_value', 'target_date'])
+    .select([
+      'id',
+      'title',
+      'definition',
+      'unit',
+      'source',
+      'better',
+      'frequency',
+      'baseline_value',
+      'baseline_date',
+      'target_value',
+      'target_date',
+    ])
     .where('place_id', '=', placeId)
     .orderBy('title')
     .limit(MAX_INDICATORS);
@@ -58,7 +71,11 @@ async function enteredTrajectory(tx: Tx, placeId: number, ids: number[]) {
     .where('indicator_id', 'in', ids)
     .orderBy('period_end')
     .execute();
-  return rows.map((r) => ({ indicator_id: r.indicator_id, period_end: r.period_end, expected: num(r.expected) }));
+  return rows.map((r) => ({
+    indicator_id: r.indicator_id,
+    period_end: r.period_end,
+    expected: num(r.expected),
+  }));
 }
 
 /** The latest revision of each period's actual value. */
@@ -77,7 +94,14 @@ async function currentActuals(tx: Tx, placeId: number, ids: number[]) {
   return rows.map((r) => ({ ...r, value: num(r.value) }));
 }
 
-function shapeOf(row: { better: Better; frequency: Frequency; baseline_value: string; baseline_date: string; target_value: string; target_date: string }): IndicatorShape {
+function shapeOf(row: {
+  better: Better;
+  frequency: Frequency;
+  baseline_value: string;
+  baseline_date: string;
+  target_value: string;
+  target_date: string;
+}): IndicatorShape {
   return {
     better: row.better,
     frequency: row.frequency,
@@ -90,7 +114,10 @@ function shapeOf(row: { better: Better; frequency: Frequency; baseline_value: st
 export async function listIndicators(tx: Tx, placeId: number): Promise<IndicatorSummary[]> {
   const rows = await indicatorRows(tx, placeId);
   const ids = rows.map((r) => r.id);
-  const [points, actuals] = await Promise.all([enteredTrajectory(tx, placeId, ids), currentActuals(tx, placeId, ids)]);
+  const [points, actuals] = await Promise.all([
+    enteredTrajectory(tx, placeId, ids),
+    currentActuals(tx, placeId, ids),
+  ]);
   return rows.map((row) => {
     const shape = shapeOf(row);
     const mine = points.filter((p) => p.indicator_id === row.id);
@@ -101,7 +128,11 @@ export async function listIndicators(tx: Tx, placeId: number): Promise<Indicator
       unit: row.unit,
       source: row.source,
       ...shape,
-      ...assess(shape, mine, actuals.filter((a) => a.indicator_id === row.id)),
+      ...assess(
+        shape,
+        mine,
+        actuals.filter((a) => a.indicator_id === row.id),
+      ),
     };
   });
 }
@@ -131,21 +162,42 @@ export async function findIndicator(tx: Tx, placeId: number, id: number): Promis
     ...shape,
     ...assess(shape, points, actuals),
     trajectory: trajectory(shape, points),
-    actuals: actuals.map(({ period_end, value, note, revision, entered_at }) => ({ period_end, value, note, revision, entered_at })),
+    actuals: actuals.map(({ period_end, value, note, revision, entered_at }) => ({
+      period_end,
+      value,
+      note,
+      revision,
+      entered_at,
+    })),
     links,
   };
 }
 
-export async function createIndicator(tx: Tx, placeId: number, input: NewIndicator, actor: Actor): Promise<IndicatorDetail> {
-  const { n } = await tx.selectFrom('indicators').select((eb) => eb.fn.countAll<string>().as('n')).where('place_id', '=', placeId).executeTakeFirstOrThrow();
-  if (Number(n) >= MAX_INDICATORS) throw new Invalid(`A place can track at most ${MAX_INDICATORS} indicators`, { title: `This place already has ${MAX_INDICATORS} indicators` });
+export async function createIndicator(
+  tx: Tx,
+  placeId: number,
+  input: NewIndicator,
+  actor: Actor,
+): Promise<IndicatorDetail> {
+  const { n } = await tx
+    .selectFrom('indicators')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('place_id', '=', placeId)
+    .executeTakeFirstOrThrow();
+  if (Number(n) >= MAX_INDICATORS)
+    throw new Invalid(`A place can track at most ${MAX_INDICATORS} indicators`, {
+      title: `This place already has ${MAX_INDICATORS} indicators`,
+    });
   const clash = await tx
     .selectFrom('indicators')
     .select('id')
     .where('place_id', '=', placeId)
     .where((eb) => eb(eb.fn('lower', ['title']), '=', input.title.toLowerCase()))
     .executeTakeFirst();
-  if (clash) throw new Invalid('There is a problem with the indicator', { title: 'This place already has an indicator with that name' });
+  if (clash)
+    throw new Invalid('There is a problem with the indicator', {
+      title: 'This place already has an indicator with that name',
+    });
   const row = await tx
     .insertInto('indicators')
     .values({
@@ -167,7 +219,14 @@ export async function createIndicator(tx: Tx, placeId: number, input: NewIndicat
   if (input.trajectory.length) {
     await tx
       .insertInto('indicator_trajectory')
-      .values(input.trajectory.map((p) => ({ place_id: placeId, indicator_id: row.id, period_end: p.period_end, expected: p.expected })))
+      .values(
+        input.trajectory.map((p) => ({
+          place_id: placeId,
+          indicator_id: row.id,
+          period_end: p.period_end,
+          expected: p.expected,
+        })),
+      )
       .execute();
   }
   await appendAudit(tx, {
@@ -175,7 +234,12 @@ export async function createIndicator(tx: Tx, placeId: number, input: NewIndicat
     place_id: placeId,
     action: 'indicator.create',
     subject: `indicator:${row.id}`,
-    detail: { title: input.title, baseline: input.baseline, target: input.target, trajectory_points: input.trajectory.length },
+    detail: {
+      title: input.title,
+      baseline: input.baseline,
+      target: input.target,
+      trajectory_points: input.trajectory.length,
+    },
   });
   return findIndicator(tx, placeId, row.id);
 }
@@ -184,11 +248,24 @@ export async function createIndicator(tx: Tx, placeId: number, input: NewIndicat
  * Records actual values, each as a new revision of its period: a value entered again corrects
  * the earlier one, which stays on record. One transaction, so an import lands whole or not at all.
  */
-export async function recordActuals(tx: Tx, placeId: number, indicatorId: number, values: ActualValue[], actor: Actor, how: 'entered' | 'imported') {
+export async function recordActuals(
+  tx: Tx,
+  placeId: number,
+  indicatorId: number,
+  values: ActualValue[],
+  actor: Actor,
+  how: 'entered' | 'imported',
+) {
   const [indicator] = await indicatorRows(tx, placeId, indicatorId);
   if (!indicator) throw new NotFound('No such indicator in this place');
   // Lock the indicator so two people recording the same period cannot both take one revision number.
-  await tx.selectFrom('indicators').select('id').where('place_id', '=', placeId).where('id', '=', indicatorId).forUpdate().execute();
+  await tx
+    .selectFrom('indicators')
+    .select('id')
+    .where('place_id', '=', placeId)
+    .where('id', '=', indicatorId)
+    .forUpdate()
+    .execute();
   const latest = await tx
     .selectFrom('indicator_actuals')
     .select(['period_end', (eb) => eb.fn.max('revision').as('revision')])
@@ -224,21 +301,89 @@ export async function recordActuals(tx: Tx, placeId: number, indicatorId: number
   return { recorded: values.length, corrected };
 }
 
+/**
+ * The name of what a link points at, or undefined when the place has no such thing. Runs inside the
+ * place's transaction, so another place's service or business case is as absent as a missing one.
+ */
+async function referencedName(
+  tx: Tx,
+  placeId: number,
+  kind: LinkKind,
+  refId: number,
+): Promise<string | undefined> {
+  const row =
+    kind === 'service'
+      ? await tx
+          .selectFrom('services')
+          .select('name')
+          .where('place_id', '=', placeId)
+          .where('id', '=', refId)
+          .executeTakeFirst()
+      : kind === 'spend'
+        ? await tx
+            .selectFrom('ledger_accounts')
+            .select(sql<string>`code || ' ' || name`.as('name'))
+            .where('place_id', '=', placeId)
+            .where('id', '=', refId)
+            .executeTakeFirst()
+        : await tx
+            .selectFrom('cba_business_cases')
+            .select('title as name')
+            .where('place_id', '=', placeId)
+            .where('id', '=', refId)
+            .executeTakeFirst();
+  return row?.name;
+}
+
+const MISSING_REFERENCE: Record<LinkKind, string> = {
+  service: 'There is no service with that reference number in this place',
+  spend: 'There is no pot account with that reference number in this place',
+  business_case: 'There is no business case with that reference number in this place',
+};
+
+/** A link must point at something this place has; without a description it takes that thing's name. */
 export async function addLink(tx: Tx, placeId: number, indicatorId: number, link: NewLink, actor: Actor) {
   const [indicator] = await indicatorRows(tx, placeId, indicatorId);
   if (!indicator) throw new NotFound('No such indicator in this place');
+  const name = await referencedName(tx, placeId, link.kind, link.ref_id);
+  if (name === undefined)
+    throw new Invalid('There is a problem with the link', { ref_id: MISSING_REFERENCE[link.kind] });
+  const label = link.label || name.slice(0, 200);
   const inserted = await tx
     .insertInto('indicator_links')
-    .values({ place_id: placeId, indicator_id: indicatorId, kind: link.kind, ref_id: link.ref_id, label: link.label, linked_by: actor.personId })
+    .values({
+      place_id: placeId,
+      indicator_id: indicatorId,
+      kind: link.kind,
+      ref_id: link.ref_id,
+      label,
+      linked_by: actor.personId,
+    })
     .onConflict((oc) => oc.doNothing())
     .returning('ref_id')
     .executeTakeFirst();
-  if (!inserted) throw new Invalid('There is a problem with the link', { ref_id: 'The indicator is already linked to that' });
-  await appendAudit(tx, { person_id: actor.personId, place_id: placeId, action: 'indicator.link', subject: `indicator:${indicatorId}`, detail: { ...link } });
+  if (!inserted)
+    throw new Invalid('There is a problem with the link', {
+      ref_id: 'The indicator is already linked to that',
+    });
+  await appendAudit(tx, {
+    person_id: actor.personId,
+    place_id: placeId,
+    action: 'indicator.link',
+    subject: `indicator:${indicatorId}`,
+    detail: { ...link, label },
+  });
 }
 
 /** Unlinking is recorded in the audit trail, which keeps what the link was. */
-export async function removeLink(tx: Tx, placeId: number, indicatorId: number, kind: LinkKind, refId: number, actor: Actor) {
+export async function removeLink(
+  tx: Tx,
+  placeId: number,
+  indicatorId: number,
+  kind: LinkKind,
+  refId: number,
+  actor: Actor,
+) {
   const removed = await tx
     .deleteFrom('indicator_links')
     .where('place_id', '=', placeId)
@@ -265,6 +410,8 @@ export async function indicatorProgress(tx: Tx, placeId: number) {
     indicators: indicators.length,
     measured: measured.length,
     onTrack: indicators.filter((i) => i.status === 'on_track').length,
-    meanProgress: measured.length ? measured.reduce((sum, i) => sum + i.progress!, 0) / measured.length : null,
+    meanProgress: measured.length
+      ? measured.reduce((sum, i) => sum + i.progress!, 0) / measured.length
+      : null,
   };
 }

@@ -133,11 +133,29 @@ export function minimalBody(schema: Schema): unknown {
     case 'boolean':
       return false;
     default:
-      if (schema.format === 'date' || schema.pattern === '^\\d{4}-\\d{2}-\\d{2}$') return '2025-06-01';
-      if (schema.format === 'date-time') return '2025-06-01T12:00:00Z';
-      if (schema.format === 'email') return 'someone@example.test';
-      return 'x'.repeat(Math.max(1, schema.minLength ?? 1));
+      return minimalString(schema);
   }
+}
+
+const BY_FORMAT: Record<string, string> = {
+  date: '2025-06-01',
+  'date-time': '2025-06-01T12:00:00Z',
+  email: 'someone@example.test',
+  uri: 'https://example.test/',
+  uuid: '00000000-0000-4000-8000-000000000000',
+};
+
+/** Text for a string schema: by format, else the first of a few shapes its pattern accepts. */
+function minimalString(schema: Schema): string {
+  if (schema.format && BY_FORMAT[schema.format]) return BY_FORMAT[schema.format]!;
+  const padded = 'x'.repeat(Math.max(1, schema.minLength ?? 1));
+  if (!schema.pattern) return padded;
+  const pattern = new RegExp(schema.pattern, 'u');
+  return (
+    [padded, '2025-06-01', 'x-1', 'X1', '1', 'AB12 3CD', 'abc'].find((candidate) =>
+      pattern.test(candidate),
+    ) ?? padded
+  );
 }
 
 /** Throws, naming the route, when the schema needs more than `minimalBody` knows how to build. */

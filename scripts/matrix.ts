@@ -27,25 +27,25 @@ try {
   for (const route of unclassified) {
     const placed = route.url.includes(':slug');
     const statuses = new Map<string, number>();
-    const let_through: Role[] = [];
+    const letThrough: Role[] = [];
     for (const role of ROLES) {
       const got = await probe(t.app, t.db, cast, route, role);
       statuses.set(role, got.status);
-      if (got.outcome === 'allowed' && got.status !== 404) let_through.push(role);
+      if (got.outcome === 'allowed' && got.status !== 404) letThrough.push(role);
     }
     const anonymous = await probe(t.app, t.db, cast, route, 'no-session');
     let need: string;
     if (anonymous.outcome === 'allowed') need = 'public';
     else if (!placed) need = 'signed-in';
-    else if (let_through.length === ROLES.length) need = 'member';
+    else if (letThrough.length === ROLES.length) need = 'member';
     else {
-      const [first, ...others] = permissionsGrantedTo(let_through);
+      const [first, ...others] = permissionsGrantedTo(letThrough);
       need = first ?? '?';
       if (others.length) need += `\t# or ${others.join(', ')}: check the handler's need()`;
       if (!first)
-        need += `\t# no permission is held by exactly ${let_through.join(', ') || 'no role'} (a 404 inside the place counts as refused here)`;
+        need += `\t# no permission is held by exactly ${letThrough.join(', ') || 'no role'} (a 404 inside the place counts as refused here)`;
     }
-    const hides = placed && ROLES.some((r) => !let_through.includes(r) && statuses.get(r) === 404);
+    const hides = placed && ROLES.some((r) => !letThrough.includes(r) && statuses.get(r) === 404);
     const row = [route.method, route.url, ...need.split('\t')];
     if (hides) row.splice(3, 0, '404');
     console.log(row.join('\t'));

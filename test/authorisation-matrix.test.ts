@@ -74,7 +74,7 @@ describe(`authorisation matrix on ${engineName}`, () => {
     for (const actor of ACTORS) {
       const expected = expectedOutcome(row, actor, route.url.includes(':slug'));
       const got = await probe(t.app, t.db, cast, route, actor);
-      if (!matches(row, expected, got))
+      if (!matches(row, actor, expected, got))
         wrong.push(
           `${routeKey(route)} as ${actor}: expected ${expected}, got ${got.status} ${got.outcome} ${got.message}`.trim(),
         );

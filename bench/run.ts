@@ -16,6 +16,7 @@ const registry: Record<string, () => Promise<{ default: Benchmark }>> = {
   'spend-import': () => import('./spend-import.ts'),
   'families-rollup': () => import('./families-rollup.ts'),
   network: () => import('./network.ts'),
+  load: () => import('./load.ts'),
 };
 
 const RESULTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results.json');

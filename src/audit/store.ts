@@ -3,7 +3,7 @@ import type { Database, Tx } from '../core/db.ts';
 import { entryHash, findChainBreak, GENESIS_HASH, type AuditContent, type ChainBreak, type ChainedEntry } from './domain.ts';
 
 /** Any constant works; it only has to be the same for every writer of the chain. */
-const AUDIT_CHAIN_LOCK = 4_711_001;
+export const AUDIT_CHAIN_LOCK = 4_711_001;
 
 export type AuditInput = Omit<AuditContent, 'at' | 'detail'> & { detail?: Record<string, unknown> };
 

@@ -124,6 +124,9 @@ export async function openPostgres(connectionString: string): Promise<Database> 
   });
   // A dropped idle connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
+  // Nor may one dropped while a request holds it (a restart, pg_terminate_backend): the request's
+  // query fails and answers 503, but the client's own 'error' event would otherwise be uncaught.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const kysely = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return {
     engine: 'postgres',
@@ -160,7 +163,9 @@ export async function inPlace<T>(db: Database, placeId: number, work: (tx: Tx) =
   assert(Number.isSafeInteger(placeId) && placeId > 0, 'a place id is a positive integer');
   return db.kysely.transaction().execute(async (tx) => {
     // One round trip: set_config('role', …, true) is SET LOCAL ROLE.
-    await sql`select set_config('app.place_id', ${String(placeId)}, true), set_config('role', ${APP_ROLE}, true)`.execute(tx);
+    await sql`select set_config('app.place_id', ${String(placeId)}, true), set_config('role', ${APP_ROLE}, true)`.execute(
+      tx,
+    );
     return work(tx);
   });
 }

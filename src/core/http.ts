@@ -1,5 +1,10 @@
 import path from 'node:path';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
@@ -22,6 +27,8 @@ export interface RouteEntry {
   url: string;
   /** The JSON schema of the body, for the tests that throw bad input at every route. */
   bodySchema?: object;
+  /** The JSON schema of the URL parameters, so the access tests can fill them in validly. */
+  paramsSchema?: object;
 }
 
 export interface AppDeps {
@@ -50,7 +57,10 @@ export const isApiRequest = (request: FastifyRequest) => request.url.startsWith(
  * The HTTP shell every capability plugs into: security headers, cookies, forms, static assets,
  * OpenAPI, and one error mapping so no stack trace ever reaches a client.
  */
-export async function createHttpShell(deps: AppDeps, logger: FastifyServerOptions['logger']): Promise<FastifyInstance> {
+export async function createHttpShell(
+  deps: AppDeps,
+  logger: FastifyServerOptions['logger'],
+): Promise<FastifyInstance> {
   const app = Fastify({
     logger,
     bodyLimit: BODY_LIMIT,
@@ -60,8 +70,15 @@ export async function createHttpShell(deps: AppDeps, logger: FastifyServerOption
   app.decorate('deps', deps);
   app.decorate('routeTable', [] as RouteEntry[]);
   app.addHook('onRoute', (route) => {
-    const body = (route.schema as { body?: object } | undefined)?.body;
-    for (const method of [route.method].flat()) app.routeTable.push({ method, url: route.url, ...(body ? { bodySchema: body } : {}) });
+    const { body, params } = (route.schema ?? {}) as { body?: object; params?: object };
+    for (const method of [route.method].flat()) {
+      app.routeTable.push({
+        method,
+        url: route.url,
+        ...(body ? { bodySchema: body } : {}),
+        ...(params ? { paramsSchema: params } : {}),
+      });
+    }
   });
 
   await app.register(helmet, {
@@ -143,7 +160,9 @@ function useStrictBodies(app: FastifyInstance) {
   const options = { allErrors: true, removeAdditional: false, useDefaults: true } as const;
   const strict = addFormats(new Ajv({ ...options, coerceTypes: false }));
   const coercing = addFormats(new Ajv({ ...options, coerceTypes: 'array' }));
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? strict : coercing).compile(schema),
+  );
 }
 
 /**
@@ -156,7 +175,8 @@ export function rejectUnstorableText(body: unknown) {
     if (depth > 32) return;
     if (typeof value === 'string') {
       if (value.includes('\u0000') || !value.isWellFormed()) {
-        fields[path || 'body'] = 'contains a character that cannot be stored (a NUL or a broken Unicode character)';
+        fields[path || 'body'] =
+          'contains a character that cannot be stored (a NUL or a broken Unicode character)';
       }
     } else if (Array.isArray(value)) {
       value.forEach((item, i) => walk(item, `${path}[${i}]`, depth + 1));
@@ -165,7 +185,8 @@ export function rejectUnstorableText(body: unknown) {
     }
   };
   walk(body, '', 0);
-  if (Object.keys(fields).length) throw new AppError('invalid', 'The text sent contains characters that cannot be stored', fields);
+  if (Object.keys(fields).length)
+    throw new AppError('invalid', 'The text sent contains characters that cannot be stored', fields);
 }
 
 interface ErrorBody {
@@ -176,11 +197,27 @@ interface ErrorBody {
 
 function toErrorBody(err: unknown): { status: number; body: ErrorBody } {
   if (err instanceof AppError) {
-    return { status: httpStatusOf[err.code], body: { error: err.code, message: err.message, ...(err.fields ? { fields: err.fields } : {}) } };
+    return {
+      status: httpStatusOf[err.code],
+      body: { error: err.code, message: err.message, ...(err.fields ? { fields: err.fields } : {}) },
+    };
   }
-  const e = err as { validation?: ValidationIssue[]; validationContext?: string; statusCode?: number; code?: string; message?: string };
+  const e = err as {
+    validation?: ValidationIssue[];
+    validationContext?: string;
+    statusCode?: number;
+    code?: string;
+    message?: string;
+  };
   if (e.validation) {
-    return { status: 400, body: { error: 'invalid', message: 'Check the request', fields: validationFields(e.validation, e.validationContext) } };
+    return {
+      status: 400,
+      body: {
+        error: 'invalid',
+        message: 'Check the request',
+        fields: validationFields(e.validation, e.validationContext),
+      },
+    };
   }
   if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
     const messages: Record<number, string> = {
@@ -190,10 +227,29 @@ function toErrorBody(err: unknown): { status: number; body: ErrorBody } {
     };
     return {
       status: e.statusCode,
-      body: { error: e.code ?? 'bad_request', message: messages[e.statusCode] ?? 'The request could not be read' },
+      body: {
+        error: e.code ?? 'bad_request',
+        message: messages[e.statusCode] ?? 'The request could not be read',
+      },
+    };
+  }
+  if (lostDatabase(err)) {
+    return {
+      status: 503,
+      body: { error: 'unavailable', message: 'The database is unavailable. Try again in a moment' },
     };
   }
   return { status: 500, body: { error: 'internal', message: 'Something went wrong. Try again later' } };
+}
+
+/** PostgreSQL shut down, restarted or dropped the connection: the request can simply be tried again. */
+function lostDatabase(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return (
+    /^(57P0[1-3]|08\d{3})$/.test(e.code ?? '') ||
+    ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(e.code ?? '') ||
+    /Connection terminated|not queryable|terminating connection/i.test(e.message ?? '')
+  );
 }
 
 interface ValidationIssue {
@@ -211,7 +267,11 @@ function validationFields(issues: ValidationIssue[], context = 'body'): FieldErr
     const name = [context, ...issue.instancePath.split('/').filter(Boolean), missing ?? extra ?? '']
       .filter(Boolean)
       .join('.');
-    fields[name] ??= missing ? 'is required' : extra ? 'is not a known field' : (issue.message ?? 'is not valid');
+    fields[name] ??= missing
+      ? 'is required'
+      : extra
+        ? 'is not a known field'
+        : (issue.message ?? 'is not valid');
   }
   return fields;
 }
@@ -219,10 +279,13 @@ function validationFields(issues: ValidationIssue[], context = 'body'): FieldErr
 function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply) {
   const { status, body } = toErrorBody(err);
   if (status >= 500) request.log.error({ err }, 'request failed');
+  if (status === 503) reply.header('retry-after', '5');
   if (isApiRequest(request) || !request.method.match(/^(GET|HEAD|POST)$/)) {
     return reply.code(status).type('application/json').send(body);
   }
   if (status === 401) return reply.redirect(`/sign-in?next=${encodeURIComponent(request.url)}`);
   const template = status === 404 ? 'core/views/not-found.njk' : 'core/views/error.njk';
-  return reply.page(template, { status, message: body.message }, status);
+  // A member of the place is told what was missing in it; anyone else learns nothing about the place.
+  const detail = status === 404 && request.place ? body.message : undefined;
+  return reply.page(template, { status, message: body.message, detail }, status);
 }

@@ -6,19 +6,56 @@ import { formatPounds } from '../core/money.ts';
 import { findPlaceBySlug } from '../places/store.ts';
 import { defaultCatalogue } from './catalogue.ts';
 import { addMonths, todayIso } from './domain.ts';
-import { costByFamily, productRollup } from './store.ts';
+import { rotateMatchingSecret } from './matching.ts';
+import { costByFamily, productRollup, staleMatchLists } from './store.ts';
 
 export function familyCommands(program: Command) {
-  const families = program.command('families').description('families with multiple problems: costs per family and cohort roll-ups (no personal data)');
+  const families = program
+    .command('families')
+    .description('families with multiple problems: costs per family and cohort roll-ups (no personal data)');
+  families
+    .command('rotate-matching-key')
+    .requiredOption('--place <slug>', 'the place')
+    .option('--erase-stale', 'also erase the lists hashed with older keys (they no longer match anything)')
+    .description(
+      'give the place a new data-matching secret in PLACEBUDGET_MATCHING_SECRETS_FILE; agencies then upload their lists again',
+    )
+    .action(async (options: { place: string; eraseStale?: boolean }) => {
+      const stale = await withDatabase(async (db) => {
+        const place = await findPlaceBySlug(db, options.place);
+        if (!place) throw new Invalid(`No place with slug ${options.place}`);
+        const key = rotateMatchingSecret(place.slug);
+        const count = await inPlace(db, place.id, (tx) =>
+          staleMatchLists(tx, place.id, key.keyId, options.eraseStale ?? false, { personId: null }),
+        );
+        return { keyId: key.keyId, count };
+      });
+      console.log(`New matching key ${stale.keyId} for ${options.place}.`);
+      if (stale.count) {
+        console.log(
+          options.eraseStale
+            ? `${stale.count} lists hashed with older keys were erased; each agency uploads its list again.`
+            : `${stale.count} lists were hashed with older keys and no longer match; each agency uploads its list again (or run with --erase-stale).`,
+        );
+      }
+    });
+
   families
     .command('cost')
     .requiredOption('--place <slug>', 'the place')
-    .option('--json', 'print {place, from, to, price_base, families: [{reference, total, by_agency}], total: {total, by_agency}} in pence')
-    .option('--price-base <year>', 'uplift unit costs to this financial year (needs a deflator series); default: as published')
+    .option(
+      '--json',
+      'print {place, from, to, price_base, families: [{reference, total, by_agency}], total: {total, by_agency}} in pence',
+    )
+    .option(
+      '--price-base <year>',
+      'uplift unit costs to this financial year (needs a deflator series); default: as published',
+    )
     .description('cost per family and in total, by agency, for the last 12 months')
     .action(async (options: { place: string; json?: boolean; priceBase?: string }) => {
       const priceBase = options.priceBase === undefined ? null : Number(options.priceBase);
-      if (priceBase !== null && !Number.isInteger(priceBase)) throw new Invalid('--price-base takes a year, like 2014');
+      if (priceBase !== null && !Number.isInteger(priceBase))
+        throw new Invalid('--price-base takes a year, like 2014');
       const to = todayIso();
       const from = addMonths(to, -12);
       const result = await withDatabase(async (db) => {
@@ -26,7 +63,9 @@ export function familyCommands(program: Command) {
         if (!place) throw new Invalid(`No place with slug ${options.place}`);
         // The window includes today: events dated today count.
         const end = new Date(Date.parse(`${to}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
-        return inPlace(db, place.id, (tx) => costByFamily(tx, place.id, defaultCatalogue, priceBase, from, end));
+        return inPlace(db, place.id, (tx) =>
+          costByFamily(tx, place.id, defaultCatalogue, priceBase, from, end),
+        );
       });
       if (options.json) {
         console.log(
@@ -35,16 +74,24 @@ export function familyCommands(program: Command) {
             from,
             to,
             price_base: priceBase ?? 'as published',
-            families: result.families.map((f) => ({ reference: f.reference, total: f.cost.total, by_agency: f.cost.byAgency })),
+            families: result.families.map((f) => ({
+              reference: f.reference,
+              total: f.cost.total,
+              by_agency: f.cost.byAgency,
+            })),
             total: { total: result.total.total, by_agency: result.total.byAgency },
           }),
         );
         return;
       }
-      console.log(`Cost of events from ${from} to ${to}, ${priceBase ? `${priceBase} prices` : 'unit costs as published'}`);
-      for (const f of result.families) console.log(`${f.reference.padEnd(14)} ${formatPounds(f.cost.total).padStart(14)}`);
+      console.log(
+        `Cost of events from ${from} to ${to}, ${priceBase ? `${priceBase} prices` : 'unit costs as published'}`,
+      );
+      for (const f of result.families)
+        console.log(`${f.reference.padEnd(14)} ${formatPounds(f.cost.total).padStart(14)}`);
       console.log(`${'Total'.padEnd(14)} ${formatPounds(result.total.total).padStart(14)}`);
-      for (const [agency, amount] of Object.entries(result.total.byAgency)) console.log(`  ${agency.padEnd(12)} ${formatPounds(amount).padStart(14)}`);
+      for (const [agency, amount] of Object.entries(result.total.byAgency))
+        console.log(`  ${agency.padEnd(12)} ${formatPounds(amount).padStart(14)}`);
     });
   families
     .command('rollup')
@@ -54,6 +101,9 @@ export function familyCommands(program: Command) {
       const rollup = await withDatabase((db) => productRollup(db, defaultCatalogue, null));
       if (options.json) return console.log(JSON.stringify(rollup));
       console.log(`${rollup.families} families in ${rollup.places} places`);
-      for (const c of rollup.byAgencyYear) console.log(`${c.year}/${String((c.year + 1) % 100).padStart(2, '0')} ${c.agency.padEnd(12)} ${formatPounds(c.cost).padStart(16)}`);
+      for (const c of rollup.byAgencyYear)
+        console.log(
+          `${c.year}/${String((c.year + 1) % 100).padStart(2, '0')} ${c.agency.padEnd(12)} ${formatPounds(c.cost).padStart(16)}`,
+        );
     });
 }

@@ -54,36 +54,103 @@ export async function listAgreements(tx: Tx, placeId: number): Promise<Agreement
     .where('place_id', '=', placeId)
     .orderBy('id')
     .execute();
-  const parties = await tx.selectFrom('family_agreement_parties').select(['agreement_id', 'partner_id']).where('place_id', '=', placeId).execute();
-  return rows.map((r) => ({ ...r, party_ids: parties.filter((p) => p.agreement_id === r.id).map((p) => p.partner_id).sort((a, b) => a - b) }));
+  const parties = await tx
+    .selectFrom('family_agreement_parties')
+    .select(['agreement_id', 'partner_id'])
+    .where('place_id', '=', placeId)
+    .execute();
+  return rows.map((r) => ({
+    ...r,
+    party_ids: parties
+      .filter((p) => p.agreement_id === r.id)
+      .map((p) => p.partner_id)
+      .sort((a, b) => a - b),
+  }));
 }
 
 async function assertPartnersOfPlace(tx: Tx, placeId: number, ids: readonly number[], field: string) {
   if (!ids.length) return;
-  const found = await tx.selectFrom('partners').select('id').where('place_id', '=', placeId).where('id', 'in', ids).execute();
-  if (found.length !== new Set(ids).size) throw new Invalid('Select partners of this place', { [field]: 'Select partners of this place' });
+  const found = await tx
+    .selectFrom('partners')
+    .select('id')
+    .where('place_id', '=', placeId)
+    .where('id', 'in', ids)
+    .execute();
+  if (found.length !== new Set(ids).size)
+    throw new Invalid('Select partners of this place', { [field]: 'Select partners of this place' });
 }
 
-export async function createAgreement(tx: Tx, placeId: number, input: NewAgreement, actor: Actor): Promise<AgreementRow> {
+export async function createAgreement(
+  tx: Tx,
+  placeId: number,
+  input: NewAgreement,
+  actor: Actor,
+): Promise<AgreementRow> {
   await assertPartnersOfPlace(tx, placeId, input.party_ids, 'party_ids');
   const { party_ids, ...terms } = input;
-  const row = await tx.insertInto('family_agreements').values({ place_id: placeId, ...terms, created_by: actor.personId }).returning('id').executeTakeFirstOrThrow();
-  await tx.insertInto('family_agreement_parties').values(party_ids.map((partner_id) => ({ place_id: placeId, agreement_id: row.id, partner_id }))).execute();
-  await appendAudit(tx, { person_id: actor.personId, place_id: placeId, action: 'family_agreement.create', subject: `family_agreement:${row.id}`, detail: { ...input } });
+  const row = await tx
+    .insertInto('family_agreements')
+    .values({ place_id: placeId, ...terms, created_by: actor.personId })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await tx
+    .insertInto('family_agreement_parties')
+    .values(party_ids.map((partner_id) => ({ place_id: placeId, agreement_id: row.id, partner_id })))
+    .execute();
+  await appendAudit(tx, {
+    person_id: actor.personId,
+    place_id: placeId,
+    action: 'family_agreement.create',
+    subject: `family_agreement:${row.id}`,
+    detail: { ...input },
+  });
   return (await listAgreements(tx, placeId)).find((a) => a.id === row.id)!;
 }
 
 /** An agreement ends on a date (it no longer covers any reads after it); it can be brought forward, never reopened. */
-export async function endAgreement(tx: Tx, placeId: number, agreementId: number, endsOn: string, actor: Actor): Promise<void> {
-  const agreement = await tx.selectFrom('family_agreements').select(['id', 'starts_on', 'ends_on']).where('place_id', '=', placeId).where('id', '=', agreementId).forUpdate().executeTakeFirst();
+export async function endAgreement(
+  tx: Tx,
+  placeId: number,
+  agreementId: number,
+  endsOn: string,
+  actor: Actor,
+): Promise<void> {
+  const agreement = await tx
+    .selectFrom('family_agreements')
+    .select(['id', 'starts_on', 'ends_on'])
+    .where('place_id', '=', placeId)
+    .where('id', '=', agreementId)
+    .forUpdate()
+    .executeTakeFirst();
   if (!agreement) throw new NotFound('Agreement not found');
-  if (endsOn < agreement.starts_on) throw new Invalid('The agreement cannot end before it starts', { ends_on: `Enter a date on or after ${agreement.starts_on}` });
-  if (agreement.ends_on !== null && agreement.ends_on <= endsOn) throw new Invalid(`The agreement already ends on ${agreement.ends_on}`, { ends_on: `Enter a date before ${agreement.ends_on}` });
-  await tx.updateTable('family_agreements').set({ ends_on: endsOn }).where('place_id', '=', placeId).where('id', '=', agreementId).execute();
-  await appendAudit(tx, { person_id: actor.personId, place_id: placeId, action: 'family_agreement.end', subject: `family_agreement:${agreementId}`, detail: { ends_on: endsOn, was: agreement.ends_on } });
+  if (endsOn < agreement.starts_on)
+    throw new Invalid('The agreement cannot end before it starts', {
+      ends_on: `Enter a date on or after ${agreement.starts_on}`,
+    });
+  if (agreement.ends_on !== null && agreement.ends_on <= endsOn)
+    throw new Invalid(`The agreement already ends on ${agreement.ends_on}`, {
+      ends_on: `Enter a date before ${agreement.ends_on}`,
+    });
+  await tx
+    .updateTable('family_agreements')
+    .set({ ends_on: endsOn })
+    .where('place_id', '=', placeId)
+    .where('id', '=', agreementId)
+    .execute();
+  await appendAudit(tx, {
+    person_id: actor.personId,
+    place_id: placeId,
+    action: 'family_agreement.end',
+    subject: `family_agreement:${agreementId}`,
+    detail: { ends_on: endsOn, was: agreement.ends_on },
+  });
 }
 
-async function consentsOf(tx: Tx, placeId: number, familyIds: readonly number[]): Promise<Map<number, ConsentRecord[]>> {
+async function consentsOf(
+  tx: Tx,
+  placeId: number,
+  familyIds: readonly number[],
+): Promise<Map<number, ConsentRecord[]>> {
   const out = new Map<number, ConsentRecord[]>();
   if (!familyIds.length) return out;
   const rows = await tx
@@ -98,7 +165,12 @@ async function consentsOf(tx: Tx, placeId: number, familyIds: readonly number[])
 }
 
 async function familyExists(tx: Tx, placeId: number, familyId: number) {
-  const row = await tx.selectFrom('families').select(['id', 'reference', 'erased_at']).where('place_id', '=', placeId).where('id', '=', familyId).executeTakeFirst();
+  const row = await tx
+    .selectFrom('families')
+    .select(['id', 'reference', 'erased_at'])
+    .where('place_id', '=', placeId)
+    .where('id', '=', familyId)
+    .executeTakeFirst();
   if (!row) throw new NotFound('Family not found');
   return row;
 }
@@ -107,13 +179,30 @@ async function familyExists(tx: Tx, placeId: number, familyId: number) {
  * The family a form acts on, after the access rule, with only its non-personal reference and
  * status: showing a form is not a read of the family's personal data.
  */
-export async function familyForForm(tx: Tx, placeId: number, familyId: number, viewer: Viewer, today: string) {
+export async function familyForForm(
+  tx: Tx,
+  placeId: number,
+  familyId: number,
+  viewer: Viewer,
+  today: string,
+) {
   await requireAccess(tx, placeId, familyId, viewer, 'case_work', today);
-  return tx.selectFrom('families').select(['id', 'reference', 'status']).where('place_id', '=', placeId).where('id', '=', familyId).executeTakeFirstOrThrow();
+  return tx
+    .selectFrom('families')
+    .select(['id', 'reference', 'status'])
+    .where('place_id', '=', placeId)
+    .where('id', '=', familyId)
+    .executeTakeFirstOrThrow();
 }
 
 /** Whether the viewer may read the family for case work now (a newly opened family may first need consent). */
-export async function mayRead(tx: Tx, placeId: number, familyId: number, viewer: Viewer, today: string): Promise<boolean> {
+export async function mayRead(
+  tx: Tx,
+  placeId: number,
+  familyId: number,
+  viewer: Viewer,
+  today: string,
+): Promise<boolean> {
   return requireAccess(tx, placeId, familyId, viewer, 'case_work', today).then(
     () => true,
     (err: unknown) => {
@@ -124,11 +213,29 @@ export async function mayRead(tx: Tx, placeId: number, familyId: number, viewer:
 }
 
 /** The access rule applied to one family, or NotFound: a person who may not see it learns nothing, not even that it exists. */
-export async function requireAccess(tx: Tx, placeId: number, familyId: number, viewer: Viewer, purpose: Purpose, today: string): Promise<AccessBasis> {
+export async function requireAccess(
+  tx: Tx,
+  placeId: number,
+  familyId: number,
+  viewer: Viewer,
+  purpose: Purpose,
+  today: string,
+): Promise<AccessBasis> {
   if (!Number.isSafeInteger(familyId)) throw new NotFound('Family not found');
-  const family = await tx.selectFrom('families').select(['id', 'erased_at']).where('place_id', '=', placeId).where('id', '=', familyId).executeTakeFirst();
+  const family = await tx
+    .selectFrom('families')
+    .select(['id', 'erased_at'])
+    .where('place_id', '=', placeId)
+    .where('id', '=', familyId)
+    .executeTakeFirst();
   if (!family || family.erased_at) throw new NotFound('Family not found');
-  const basis = accessBasis(viewer, await listAgreements(tx, placeId), (await consentsOf(tx, placeId, [familyId])).get(familyId) ?? [], purpose, today);
+  const basis = accessBasis(
+    viewer,
+    await listAgreements(tx, placeId),
+    (await consentsOf(tx, placeId, [familyId])).get(familyId) ?? [],
+    purpose,
+    today,
+  );
   if (!basis) throw new NotFound('Family not found');
   return basis;
 }
@@ -137,22 +244,49 @@ export async function requireAccess(tx: Tx, placeId: number, familyId: number, v
  * Consent is recorded by a professional whose partner is party to an agreement in force for the
  * purpose (for any of `purposes`), whatever the current consent: they are the ones who ask the family.
  */
-export async function requireConsentTaker(tx: Tx, placeId: number, familyId: number, viewer: Viewer, purposes: readonly Purpose[], today: string) {
+export async function requireConsentTaker(
+  tx: Tx,
+  placeId: number,
+  familyId: number,
+  viewer: Viewer,
+  purposes: readonly Purpose[],
+  today: string,
+) {
   const family = await familyExists(tx, placeId, familyId);
-  const agreements = (await listAgreements(tx, placeId)).map((a) => ({ ...a, legal_basis: 'public_task' as const }));
-  if (family.erased_at || !purposes.some((p) => accessBasis(viewer, agreements, [], p, today))) throw new NotFound('Family not found');
+  const agreements = (await listAgreements(tx, placeId)).map((a) => ({
+    ...a,
+    legal_basis: 'public_task' as const,
+  }));
+  if (family.erased_at || !purposes.some((p) => accessBasis(viewer, agreements, [], p, today)))
+    throw new NotFound('Family not found');
   return { id: family.id, reference: family.reference };
 }
 
-export async function recordConsent(tx: Tx, placeId: number, familyId: number, input: NewConsent, viewer: FamilyViewer, today: string): Promise<void> {
+export async function recordConsent(
+  tx: Tx,
+  placeId: number,
+  familyId: number,
+  input: NewConsent,
+  viewer: FamilyViewer,
+  today: string,
+): Promise<void> {
   await requireConsentTaker(tx, placeId, familyId, viewer, [input.purpose], today);
-  const row = await tx.insertInto('family_consents').values({ place_id: placeId, family_id: familyId, ...input, recorded_by: viewer.personId }).returning('id').executeTakeFirstOrThrow();
+  const row = await tx
+    .insertInto('family_consents')
+    .values({ place_id: placeId, family_id: familyId, ...input, recorded_by: viewer.personId })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   await appendAudit(tx, {
     person_id: viewer.personId,
     place_id: placeId,
     action: 'family.consent',
     subject: `family:${familyId}`,
-    detail: { consent_id: row.id, purpose: input.purpose, state: input.state, recorded_on: input.recorded_on },
+    detail: {
+      consent_id: row.id,
+      purpose: input.purpose,
+      state: input.state,
+      recorded_on: input.recorded_on,
+    },
   });
 }
 
@@ -169,7 +303,12 @@ export interface FamilySummary {
 }
 
 /** The families this professional may see for case work; reading their names is itself audited. */
-export async function listFamilies(tx: Tx, placeId: number, viewer: FamilyViewer, today: string): Promise<FamilySummary[]> {
+export async function listFamilies(
+  tx: Tx,
+  placeId: number,
+  viewer: FamilyViewer,
+  today: string,
+): Promise<FamilySummary[]> {
   const families = await tx
     .selectFrom('families')
     .select(['id', 'reference', 'household_name', 'postcode', 'status', 'taken_on'])
@@ -178,15 +317,25 @@ export async function listFamilies(tx: Tx, placeId: number, viewer: FamilyViewer
     .orderBy('reference')
     .execute();
   const agreements = await listAgreements(tx, placeId);
-  const consents = await consentsOf(tx, placeId, families.map((f) => f.id));
-  const visible = families.filter((f) => accessBasis(viewer, agreements, consents.get(f.id) ?? [], 'case_work', today));
+  const consents = await consentsOf(
+    tx,
+    placeId,
+    families.map((f) => f.id),
+  );
+  const visible = families.filter((f) =>
+    accessBasis(viewer, agreements, consents.get(f.id) ?? [], 'case_work', today),
+  );
   if (visible.length) {
     await appendAudit(tx, {
       person_id: viewer.personId,
       place_id: placeId,
       action: 'family.list',
       subject: 'families',
-      detail: { purpose: 'case_work', families: visible.map((f) => f.id), fields: ['household_name', 'postcode'] },
+      detail: {
+        purpose: 'case_work',
+        families: visible.map((f) => f.id),
+        fields: ['household_name', 'postcode'],
+      },
     });
   }
   return visible;
@@ -204,8 +353,22 @@ export interface FamilyRecord {
   lead_professional: string | null;
   lead_partner: string | null;
   members: { id: number; name: string | null; date_of_birth: string | null; relationship: string }[];
-  professionals: { id: number; name: string; role: string; partner_id: number; partner_name: string; agency_type: AgencyType }[];
-  consents: { id: number; purpose: string; state: string; given_by: string | null; recorded_on: string; recorded_by: string }[];
+  professionals: {
+    id: number;
+    name: string;
+    role: string;
+    partner_id: number;
+    partner_name: string;
+    agency_type: AgencyType;
+  }[];
+  consents: {
+    id: number;
+    purpose: string;
+    state: string;
+    given_by: string | null;
+    recorded_on: string;
+    recorded_by: string;
+  }[];
   consent_state: Record<string, 'given' | 'withdrawn' | null>;
   access: AccessBasis;
 }
@@ -214,7 +377,11 @@ async function loadRecord(tx: Tx, placeId: number, familyId: number) {
   const family = await tx
     .selectFrom('families')
     .leftJoin('people', 'people.id', 'families.lead_professional_id')
-    .leftJoin('partners', (j) => j.onRef('partners.place_id', '=', 'families.place_id').onRef('partners.id', '=', 'families.lead_partner_id'))
+    .leftJoin('partners', (j) =>
+      j
+        .onRef('partners.place_id', '=', 'families.place_id')
+        .onRef('partners.id', '=', 'families.lead_partner_id'),
+    )
     .select([
       'families.id',
       'families.reference',
@@ -231,11 +398,28 @@ async function loadRecord(tx: Tx, placeId: number, familyId: number) {
     .where('families.place_id', '=', placeId)
     .where('families.id', '=', familyId)
     .executeTakeFirstOrThrow();
-  const members = await tx.selectFrom('family_members').select(['id', 'name', 'date_of_birth', 'relationship']).where('place_id', '=', placeId).where('family_id', '=', familyId).orderBy('id').execute();
+  const members = await tx
+    .selectFrom('family_members')
+    .select(['id', 'name', 'date_of_birth', 'relationship'])
+    .where('place_id', '=', placeId)
+    .where('family_id', '=', familyId)
+    .orderBy('id')
+    .execute();
   const professionals = await tx
     .selectFrom('family_professionals')
-    .innerJoin('partners', (j) => j.onRef('partners.place_id', '=', 'family_professionals.place_id').onRef('partners.id', '=', 'family_professionals.partner_id'))
-    .select(['family_professionals.id', 'family_professionals.name', 'family_professionals.role', 'family_professionals.partner_id', 'partners.name as partner_name', 'partners.agency_type'])
+    .innerJoin('partners', (j) =>
+      j
+        .onRef('partners.place_id', '=', 'family_professionals.place_id')
+        .onRef('partners.id', '=', 'family_professionals.partner_id'),
+    )
+    .select([
+      'family_professionals.id',
+      'family_professionals.name',
+      'family_professionals.role',
+      'family_professionals.partner_id',
+      'partners.name as partner_name',
+      'partners.agency_type',
+    ])
     .where('family_professionals.place_id', '=', placeId)
     .where('family_professionals.family_id', '=', familyId)
     .orderBy('partners.name')
@@ -243,7 +427,14 @@ async function loadRecord(tx: Tx, placeId: number, familyId: number) {
   const consents = await tx
     .selectFrom('family_consents')
     .innerJoin('people', 'people.id', 'family_consents.recorded_by')
-    .select(['family_consents.id', 'family_consents.purpose', 'family_consents.state', 'family_consents.given_by', 'family_consents.recorded_on', 'people.name as recorded_by'])
+    .select([
+      'family_consents.id',
+      'family_consents.purpose',
+      'family_consents.state',
+      'family_consents.given_by',
+      'family_consents.recorded_on',
+      'people.name as recorded_by',
+    ])
     .where('family_consents.place_id', '=', placeId)
     .where('family_consents.family_id', '=', familyId)
     .orderBy('family_consents.id', 'desc')
@@ -252,7 +443,14 @@ async function loadRecord(tx: Tx, placeId: number, familyId: number) {
 }
 
 /** Reads one family's record for a purpose, after the access rule, and writes who read what and why to the audit log. */
-export async function readFamily(tx: Tx, placeId: number, familyId: number, viewer: FamilyViewer, purpose: Purpose, today: string): Promise<FamilyRecord> {
+export async function readFamily(
+  tx: Tx,
+  placeId: number,
+  familyId: number,
+  viewer: FamilyViewer,
+  purpose: Purpose,
+  today: string,
+): Promise<FamilyRecord> {
   const access = await requireAccess(tx, placeId, familyId, viewer, purpose, today);
   const { family, members, professionals, consents } = await loadRecord(tx, placeId, familyId);
   await appendAudit(tx, {
@@ -260,12 +458,24 @@ export async function readFamily(tx: Tx, placeId: number, familyId: number, view
     place_id: placeId,
     action: 'family.read',
     subject: `family:${familyId}`,
-    detail: { purpose, basis: access.basis, agreement_id: access.agreementId, fields: ['household', 'members', 'address', 'consents', 'professionals'] },
+    detail: {
+      purpose,
+      basis: access.basis,
+      agreement_id: access.agreementId,
+      fields: ['household', 'members', 'address', 'consents', 'professionals'],
+    },
   });
   const purposes = [...new Set(consents.map((c) => c.purpose))];
   const records = consents.map((c) => ({ id: c.id, purpose: c.purpose, state: c.state }));
   const { erased_at: _erased, ...rest } = family;
-  return { ...rest, members, professionals, consents, consent_state: Object.fromEntries(purposes.map((p) => [p, consentFor(records, p)])), access };
+  return {
+    ...rest,
+    members,
+    professionals,
+    consents,
+    consent_state: Object.fromEntries(purposes.map((p) => [p, consentFor(records, p)])),
+    access,
+  };
 }
 
 /** Who may lead a family's work: the place's key workers and partner reps, each with the partner they work for. */
@@ -273,7 +483,11 @@ export async function listLeadProfessionals(tx: Tx, placeId: number) {
   return tx
     .selectFrom('memberships')
     .innerJoin('people', 'people.id', 'memberships.person_id')
-    .innerJoin('partners', (j) => j.onRef('partners.place_id', '=', 'memberships.place_id').onRef('partners.id', '=', 'memberships.partner_id'))
+    .innerJoin('partners', (j) =>
+      j
+        .onRef('partners.place_id', '=', 'memberships.place_id')
+        .onRef('partners.id', '=', 'memberships.partner_id'),
+    )
     .select(['people.id', 'people.name', 'partners.id as partner_id', 'partners.name as partner_name'])
     .where('memberships.place_id', '=', placeId)
     .where('memberships.role', 'in', [...PROFESSIONAL_ROLES])
@@ -283,12 +497,30 @@ export async function listLeadProfessionals(tx: Tx, placeId: number) {
 }
 
 /** A professional opens a record for a family; they lead it unless they name another professional of the place. */
-export async function createFamily(tx: Tx, placeId: number, input: NewFamily, viewer: FamilyViewer): Promise<{ id: number; reference: string }> {
-  const clash = await tx.selectFrom('families').select('id').where('place_id', '=', placeId).where('reference', '=', input.reference).executeTakeFirst();
-  if (clash) throw new Invalid('There is a problem with the family record', { reference: 'A family with this reference already exists' });
-  const chosen = input.lead_professional_id === null ? null : (await listLeadProfessionals(tx, placeId)).find((p) => p.id === input.lead_professional_id);
+export async function createFamily(
+  tx: Tx,
+  placeId: number,
+  input: NewFamily,
+  viewer: FamilyViewer,
+): Promise<{ id: number; reference: string }> {
+  const clash = await tx
+    .selectFrom('families')
+    .select('id')
+    .where('place_id', '=', placeId)
+    .where('reference', '=', input.reference)
+    .executeTakeFirst();
+  if (clash)
+    throw new Invalid('There is a problem with the family record', {
+      reference: 'A family with this reference already exists',
+    });
+  const chosen =
+    input.lead_professional_id === null
+      ? null
+      : (await listLeadProfessionals(tx, placeId)).find((p) => p.id === input.lead_professional_id);
   if (input.lead_professional_id !== null && !chosen) {
-    throw new Invalid('There is a problem with the family record', { lead_professional_id: 'Select a key worker or partner representative of this place' });
+    throw new Invalid('There is a problem with the family record', {
+      lead_professional_id: 'Select a key worker or partner representative of this place',
+    });
   }
   const leadPartner = input.lead_partner_id ?? chosen?.partner_id ?? viewer.partnerIds[0] ?? null;
   if (leadPartner !== null) await assertPartnersOfPlace(tx, placeId, [leadPartner], 'lead_partner_id');
@@ -308,7 +540,10 @@ export async function createFamily(tx: Tx, placeId: number, input: NewFamily, vi
     .returning(['id', 'reference'])
     .executeTakeFirstOrThrow();
   if (input.members.length) {
-    await tx.insertInto('family_members').values(input.members.map((m) => ({ place_id: placeId, family_id: row.id, ...m }))).execute();
+    await tx
+      .insertInto('family_members')
+      .values(input.members.map((m) => ({ place_id: placeId, family_id: row.id, ...m })))
+      .execute();
   }
   await appendAudit(tx, {
     person_id: viewer.personId,
@@ -320,18 +555,56 @@ export async function createFamily(tx: Tx, placeId: number, input: NewFamily, vi
   return row;
 }
 
-export async function addProfessional(tx: Tx, placeId: number, familyId: number, input: { partner_id: number; name: string; role: string }, viewer: FamilyViewer, today: string) {
+export async function addProfessional(
+  tx: Tx,
+  placeId: number,
+  familyId: number,
+  input: { partner_id: number; name: string; role: string },
+  viewer: FamilyViewer,
+  today: string,
+) {
   await requireAccess(tx, placeId, familyId, viewer, 'case_work', today);
   await assertPartnersOfPlace(tx, placeId, [input.partner_id], 'partner_id');
-  const row = await tx.insertInto('family_professionals').values({ place_id: placeId, family_id: familyId, ...input }).returning('id').executeTakeFirstOrThrow();
-  await appendAudit(tx, { person_id: viewer.personId, place_id: placeId, action: 'family.professional.add', subject: `family:${familyId}`, detail: { professional_id: row.id, partner_id: input.partner_id } });
+  const row = await tx
+    .insertInto('family_professionals')
+    .values({ place_id: placeId, family_id: familyId, ...input })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await appendAudit(tx, {
+    person_id: viewer.personId,
+    place_id: placeId,
+    action: 'family.professional.add',
+    subject: `family:${familyId}`,
+    detail: { professional_id: row.id, partner_id: input.partner_id },
+  });
 }
 
-export async function closeFamily(tx: Tx, placeId: number, familyId: number, reason: string, viewer: FamilyViewer, today: string) {
+export async function closeFamily(
+  tx: Tx,
+  placeId: number,
+  familyId: number,
+  reason: string,
+  viewer: FamilyViewer,
+  today: string,
+) {
   await requireAccess(tx, placeId, familyId, viewer, 'case_work', today);
-  if (!reason.trim() || reason.trim().length > 500) throw new Invalid('Give the reason for closing', { closure_reason: 'Enter the reason the family’s record is closed, up to 500 characters' });
-  await tx.updateTable('families').set({ status: 'closed', closure_reason: reason.trim() }).where('place_id', '=', placeId).where('id', '=', familyId).execute();
-  await appendAudit(tx, { person_id: viewer.personId, place_id: placeId, action: 'family.close', subject: `family:${familyId}`, detail: { reason: reason.trim() } });
+  if (!reason.trim() || reason.trim().length > 500)
+    throw new Invalid('Give the reason for closing', {
+      closure_reason: 'Enter the reason the family’s record is closed, up to 500 characters',
+    });
+  await tx
+    .updateTable('families')
+    .set({ status: 'closed', closure_reason: reason.trim() })
+    .where('place_id', '=', placeId)
+    .where('id', '=', familyId)
+    .execute();
+  await appendAudit(tx, {
+    person_id: viewer.personId,
+    place_id: placeId,
+    action: 'family.close',
+    subject: `family:${familyId}`,
+    detail: { reason: reason.trim() },
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -348,23 +621,62 @@ export interface TimelineEvent {
   cost: Pence;
 }
 
-export async function logEvent(tx: Tx, placeId: number, familyId: number, partnerId: number, event: NewEvent, viewer: FamilyViewer, today: string): Promise<number> {
+export async function logEvent(
+  tx: Tx,
+  placeId: number,
+  familyId: number,
+  partnerId: number,
+  event: NewEvent,
+  viewer: FamilyViewer,
+  today: string,
+): Promise<number> {
   await requireAccess(tx, placeId, familyId, viewer, 'case_work', today);
-  if (!viewer.partnerIds.includes(partnerId)) throw new Invalid('You can log events only for the agency you work for', { partner_id: 'Select your own agency' });
-  const row = await tx.insertInto('family_events').values({ place_id: placeId, family_id: familyId, partner_id: partnerId, ...event, recorded_by: viewer.personId }).returning('id').executeTakeFirstOrThrow();
-  await appendAudit(tx, { person_id: viewer.personId, place_id: placeId, action: 'family.event.log', subject: `family:${familyId}`, detail: { event_id: row.id, event_type: event.event_type, quantity: event.quantity } });
+  if (!viewer.partnerIds.includes(partnerId))
+    throw new Invalid('You can log events only for the agency you work for', {
+      partner_id: 'Select your own agency',
+    });
+  const row = await tx
+    .insertInto('family_events')
+    .values({
+      place_id: placeId,
+      family_id: familyId,
+      partner_id: partnerId,
+      ...event,
+      recorded_by: viewer.personId,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await appendAudit(tx, {
+    person_id: viewer.personId,
+    place_id: placeId,
+    action: 'family.event.log',
+    subject: `family:${familyId}`,
+    detail: { event_id: row.id, event_type: event.event_type, quantity: event.quantity },
+  });
   return row.id;
 }
 
 export async function familyReferences(tx: Tx, placeId: number): Promise<Map<string, number>> {
-  const rows = await tx.selectFrom('families').select(['id', 'reference']).where('place_id', '=', placeId).where('erased_at', 'is', null).execute();
+  const rows = await tx
+    .selectFrom('families')
+    .select(['id', 'reference'])
+    .where('place_id', '=', placeId)
+    .where('erased_at', 'is', null)
+    .execute();
   return new Map(rows.map((r) => [r.reference, r.id]));
 }
 
 const INSERT_CHUNK = 2_000;
 
 /** Saves an agency's validated import in the caller's transaction: all lines or, on any failure, none. */
-export async function saveImportedEvents(tx: Tx, placeId: number, partnerId: number, rows: readonly ImportedEvent[], refs: ReadonlyMap<string, number>, actor: Actor): Promise<number> {
+export async function saveImportedEvents(
+  tx: Tx,
+  placeId: number,
+  partnerId: number,
+  rows: readonly ImportedEvent[],
+  refs: ReadonlyMap<string, number>,
+  actor: Actor,
+): Promise<number> {
   await assertPartnersOfPlace(tx, placeId, [partnerId], 'partner_id');
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
     await tx
@@ -383,22 +695,52 @@ export async function saveImportedEvents(tx: Tx, placeId: number, partnerId: num
       )
       .execute();
   }
-  await appendAudit(tx, { person_id: actor.personId, place_id: placeId, action: 'family.event.import', subject: `partner:${partnerId}`, detail: { events: rows.length } });
+  await appendAudit(tx, {
+    person_id: actor.personId,
+    place_id: placeId,
+    action: 'family.event.import',
+    subject: `partner:${partnerId}`,
+    detail: { events: rows.length },
+  });
   return rows.length;
 }
 
-export async function timeline(tx: Tx, placeId: number, familyId: number, catalogue: UnitCostCatalogue, priceBase: number | null): Promise<TimelineEvent[]> {
+export async function timeline(
+  tx: Tx,
+  placeId: number,
+  familyId: number,
+  catalogue: UnitCostCatalogue,
+  priceBase: number | null,
+): Promise<TimelineEvent[]> {
   const rows = await tx
     .selectFrom('family_events')
-    .innerJoin('partners', (j) => j.onRef('partners.place_id', '=', 'family_events.place_id').onRef('partners.id', '=', 'family_events.partner_id'))
-    .select(['family_events.id', 'family_events.event_type', 'family_events.occurred_on', 'family_events.quantity', 'family_events.note', 'partners.name as partner_name'])
+    .innerJoin('partners', (j) =>
+      j
+        .onRef('partners.place_id', '=', 'family_events.place_id')
+        .onRef('partners.id', '=', 'family_events.partner_id'),
+    )
+    .select([
+      'family_events.id',
+      'family_events.event_type',
+      'family_events.occurred_on',
+      'family_events.quantity',
+      'family_events.note',
+      'partners.name as partner_name',
+    ])
     .where('family_events.place_id', '=', placeId)
     .where('family_events.family_id', '=', familyId)
     .orderBy('family_events.occurred_on', 'desc')
     .orderBy('family_events.id', 'desc')
     .execute();
-  const costs = await catalogue.unitCosts(rows.map((r) => r.event_type), priceBase);
-  return rows.map((r) => ({ ...r, label: costs.get(r.event_type)!.label, cost: pence(costs.get(r.event_type)!.pence * r.quantity) }));
+  const costs = await catalogue.unitCosts(
+    rows.map((r) => r.event_type),
+    priceBase,
+  );
+  return rows.map((r) => ({
+    ...r,
+    label: costs.get(r.event_type)!.label,
+    cost: pence(costs.get(r.event_type)!.pence * r.quantity),
+  }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -411,7 +753,14 @@ export interface FamilyCost {
 }
 
 /** Cost per family of the events in [from, to), with the place's total. No personal data. */
-export async function costByFamily(tx: Tx, placeId: number, catalogue: UnitCostCatalogue, priceBase: number | null, from: string, to: string): Promise<{ families: FamilyCost[]; total: CostSummary }> {
+export async function costByFamily(
+  tx: Tx,
+  placeId: number,
+  catalogue: UnitCostCatalogue,
+  priceBase: number | null,
+  from: string,
+  to: string,
+): Promise<{ families: FamilyCost[]; total: CostSummary }> {
   const rows = await tx
     .selectFrom('family_events')
     .select(['family_id', 'event_type'])
@@ -421,10 +770,22 @@ export async function costByFamily(tx: Tx, placeId: number, catalogue: UnitCostC
     .where('occurred_on', '<', to)
     .groupBy(['family_id', 'event_type'])
     .execute();
-  const families = await tx.selectFrom('families').select(['id', 'reference']).where('place_id', '=', placeId).orderBy('reference').execute();
-  const costs = await catalogue.unitCosts(rows.map((r) => r.event_type), priceBase);
+  const families = await tx
+    .selectFrom('families')
+    .select(['id', 'reference'])
+    .where('place_id', '=', placeId)
+    .orderBy('reference')
+    .execute();
+  const costs = await catalogue.unitCosts(
+    rows.map((r) => r.event_type),
+    priceBase,
+  );
   const byFamily = new Map<number, EventQuantity[]>();
-  for (const r of rows) byFamily.set(r.family_id, [...(byFamily.get(r.family_id) ?? []), { event_type: r.event_type, quantity: Number(r.quantity) }]);
+  for (const r of rows)
+    byFamily.set(r.family_id, [
+      ...(byFamily.get(r.family_id) ?? []),
+      { event_type: r.event_type, quantity: Number(r.quantity) },
+    ]);
   const total = emptySummary();
   const out = families.map((f) => {
     const quantities = byFamily.get(f.id) ?? [];
@@ -455,7 +816,12 @@ export interface Cohort {
 }
 
 /** Cost by the agency that bears it and by financial year: quantities summed in SQL, priced from the catalogue. */
-export async function costByAgencyYear(tx: Tx, placeId: number | null, catalogue: UnitCostCatalogue, priceBase: number | null): Promise<{ year: number; agency: AgencyType; cost: Pence }[]> {
+export async function costByAgencyYear(
+  tx: Tx,
+  placeId: number | null,
+  catalogue: UnitCostCatalogue,
+  priceBase: number | null,
+): Promise<{ year: number; agency: AgencyType; cost: Pence }[]> {
   let query = tx
     .selectFrom('family_events')
     .select(['event_type'])
@@ -464,7 +830,10 @@ export async function costByAgencyYear(tx: Tx, placeId: number | null, catalogue
     .groupBy(['event_type', sql`2`]);
   if (placeId !== null) query = query.where('place_id', '=', placeId);
   const rows = await query.execute();
-  const costs = await catalogue.unitCosts(rows.map((r) => r.event_type), priceBase);
+  const costs = await catalogue.unitCosts(
+    rows.map((r) => r.event_type),
+    priceBase,
+  );
   const cells = new Map<string, { year: number; agency: AgencyType; cost: Pence }>();
   for (const r of rows) {
     const unit = costs.get(r.event_type)!;
@@ -480,34 +849,74 @@ export async function costByAgencyYear(tx: Tx, placeId: number | null, catalogue
  * The place's cohort: cost by bearing agency and financial year, and each family's twelve months
  * before its date taken on against the twelve months after, with the people and agencies around it.
  */
-export async function cohort(tx: Tx, placeId: number, catalogue: UnitCostCatalogue, priceBase: number | null): Promise<Cohort> {
+export async function cohort(
+  tx: Tx,
+  placeId: number,
+  catalogue: UnitCostCatalogue,
+  priceBase: number | null,
+): Promise<Cohort> {
   const byAgencyYear = await costByAgencyYear(tx, placeId, catalogue, priceBase);
   const windows = await tx
     .selectFrom('family_events as e')
-    .innerJoin('families as f', (j) => j.onRef('f.place_id', '=', 'e.place_id').onRef('f.id', '=', 'e.family_id'))
+    .innerJoin('families as f', (j) =>
+      j.onRef('f.place_id', '=', 'e.place_id').onRef('f.id', '=', 'e.family_id'),
+    )
     .select(['e.family_id', 'e.event_type'])
-    .select(sql<string>`coalesce(sum(e.quantity) filter (where e.occurred_on >= f.taken_on - interval '12 months' and e.occurred_on < f.taken_on), 0)`.as('before'))
-    .select(sql<string>`coalesce(sum(e.quantity) filter (where e.occurred_on >= f.taken_on and e.occurred_on < f.taken_on + interval '12 months'), 0)`.as('after'))
+    .select(
+      sql<string>`coalesce(sum(e.quantity) filter (where e.occurred_on >= f.taken_on - interval '12 months' and e.occurred_on < f.taken_on), 0)`.as(
+        'before',
+      ),
+    )
+    .select(
+      sql<string>`coalesce(sum(e.quantity) filter (where e.occurred_on >= f.taken_on and e.occurred_on < f.taken_on + interval '12 months'), 0)`.as(
+        'after',
+      ),
+    )
     .where('e.place_id', '=', placeId)
     .groupBy(['e.family_id', 'e.event_type'])
     .execute();
-  const families = await tx.selectFrom('families').select(['id', 'reference', 'taken_on']).where('place_id', '=', placeId).orderBy('reference').execute();
+  const families = await tx
+    .selectFrom('families')
+    .select(['id', 'reference', 'taken_on'])
+    .where('place_id', '=', placeId)
+    .orderBy('reference')
+    .execute();
   const people = await tx
     .selectFrom('family_professionals')
     .select(['family_id'])
-    .select((eb) => [eb.fn.countAll<string>().as('professionals'), eb.fn.count<string>('partner_id').distinct().as('agencies')])
+    .select((eb) => [
+      eb.fn.countAll<string>().as('professionals'),
+      eb.fn.count<string>('partner_id').distinct().as('agencies'),
+    ])
     .where('place_id', '=', placeId)
     .groupBy('family_id')
     .execute();
-  const costs = await catalogue.unitCosts(windows.map((r) => r.event_type), priceBase);
+  const costs = await catalogue.unitCosts(
+    windows.map((r) => r.event_type),
+    priceBase,
+  );
   const before = emptySummary();
   const after = emptySummary();
   const perFamily = families.map((f) => {
     const rows = windows.filter((w) => w.family_id === f.id);
-    const b = costOf(rows.map((r) => ({ event_type: r.event_type, quantity: Number(r.before) })), costs);
-    const a = costOf(rows.map((r) => ({ event_type: r.event_type, quantity: Number(r.after) })), costs);
-    addCosts(before, rows.map((r) => ({ event_type: r.event_type, quantity: Number(r.before) })), costs);
-    addCosts(after, rows.map((r) => ({ event_type: r.event_type, quantity: Number(r.after) })), costs);
+    const b = costOf(
+      rows.map((r) => ({ event_type: r.event_type, quantity: Number(r.before) })),
+      costs,
+    );
+    const a = costOf(
+      rows.map((r) => ({ event_type: r.event_type, quantity: Number(r.after) })),
+      costs,
+    );
+    addCosts(
+      before,
+      rows.map((r) => ({ event_type: r.event_type, quantity: Number(r.before) })),
+      costs,
+    );
+    addCosts(
+      after,
+      rows.map((r) => ({ event_type: r.event_type, quantity: Number(r.after) })),
+      costs,
+    );
     const p = people.find((x) => x.family_id === f.id);
     return {
       family_id: f.id,
@@ -533,7 +942,13 @@ export async function cohort(tx: Tx, placeId: number, catalogue: UnitCostCatalog
 /** The whole product's roll-up across places: cost by bearing agency and financial year, and family counts. */
 export async function productRollup(db: Database, catalogue: UnitCostCatalogue, priceBase: number | null) {
   return inSystem(db, async (tx) => {
-    const families = await tx.selectFrom('families').select((eb) => [eb.fn.countAll<string>().as('n'), eb.fn.count<string>('place_id').distinct().as('places')]).executeTakeFirstOrThrow();
+    const families = await tx
+      .selectFrom('families')
+      .select((eb) => [
+        eb.fn.countAll<string>().as('n'),
+        eb.fn.count<string>('place_id').distinct().as('places'),
+      ])
+      .executeTakeFirstOrThrow();
     const byAgencyYear = await costByAgencyYear(tx, null, catalogue, priceBase);
     return { families: Number(families.n), places: Number(families.places), byAgencyYear };
   });
@@ -543,12 +958,31 @@ export async function productRollup(db: Database, catalogue: UnitCostCatalogue, 
 // Subject access and erasure
 
 /** Everything held about a family, for a subject access request. The export itself is audited. */
-export async function subjectAccessExport(tx: Tx, placeId: number, familyId: number, viewer: FamilyViewer, today: string, catalogue: UnitCostCatalogue) {
+export async function subjectAccessExport(
+  tx: Tx,
+  placeId: number,
+  familyId: number,
+  viewer: FamilyViewer,
+  today: string,
+  catalogue: UnitCostCatalogue,
+) {
   await requireAccess(tx, placeId, familyId, viewer, 'case_work', today);
   const { family, members, professionals, consents } = await loadRecord(tx, placeId, familyId);
   const events = await timeline(tx, placeId, familyId, catalogue, null);
-  const goals = await tx.selectFrom('family_goals').select(['id', 'outcome', 'description', 'status', 'met_on']).where('place_id', '=', placeId).where('family_id', '=', familyId).orderBy('id').execute();
-  const claims = await tx.selectFrom('family_claims').select(['id', 'goal_id', 'amount', 'evidence', 'status', 'claimed_at', 'decided_at']).where('place_id', '=', placeId).where('family_id', '=', familyId).orderBy('id').execute();
+  const goals = await tx
+    .selectFrom('family_goals')
+    .select(['id', 'outcome', 'description', 'status', 'met_on'])
+    .where('place_id', '=', placeId)
+    .where('family_id', '=', familyId)
+    .orderBy('id')
+    .execute();
+  const claims = await tx
+    .selectFrom('family_claims')
+    .select(['id', 'goal_id', 'amount', 'evidence', 'status', 'claimed_at', 'decided_at'])
+    .where('place_id', '=', placeId)
+    .where('family_id', '=', familyId)
+    .orderBy('id')
+    .execute();
   const reads = await tx
     .selectFrom('audit_log')
     .leftJoin('people', 'people.id', 'audit_log.person_id')
@@ -557,9 +991,25 @@ export async function subjectAccessExport(tx: Tx, placeId: number, familyId: num
     .where('audit_log.subject', '=', `family:${familyId}`)
     .orderBy('audit_log.id')
     .execute();
-  await appendAudit(tx, { person_id: viewer.personId, place_id: placeId, action: 'family.export', subject: `family:${familyId}`, detail: { purpose: 'subject_access' } });
+  await appendAudit(tx, {
+    person_id: viewer.personId,
+    place_id: placeId,
+    action: 'family.export',
+    subject: `family:${familyId}`,
+    detail: { purpose: 'subject_access' },
+  });
   const { erased_at: _erased, ...household } = family;
-  return { generated_on: today, household, members, professionals, consents, events, goals, claims, access_log: reads };
+  return {
+    generated_on: today,
+    household,
+    members,
+    professionals,
+    consents,
+    events,
+    goals,
+    claims,
+    access_log: reads,
+  };
 }
 
 /**
@@ -568,125 +1018,387 @@ export async function subjectAccessExport(tx: Tx, placeId: number, familyId: num
  */
 export async function eraseFamily(tx: Tx, placeId: number, familyId: number, actor: Actor): Promise<void> {
   const family = await familyExists(tx, placeId, familyId);
-  if (family.erased_at) throw new Invalid('This family’s personal data has already been erased', { family: 'Already erased' });
+  if (family.erased_at)
+    throw new Invalid('This family’s personal data has already been erased', { family: 'Already erased' });
   const now = new Date();
-  await tx.updateTable('families').set({ household_name: null, address: null, postcode: null, erased_at: now }).where('place_id', '=', placeId).where('id', '=', familyId).execute();
-  await tx.updateTable('family_members').set({ name: null, date_of_birth: null, erased_at: now }).where('place_id', '=', placeId).where('family_id', '=', familyId).execute();
-  await tx.updateTable('family_consents').set({ given_by: null }).where('place_id', '=', placeId).where('family_id', '=', familyId).execute();
-  await tx.updateTable('family_events').set({ note: '' }).where('place_id', '=', placeId).where('family_id', '=', familyId).execute();
-  await tx.updateTable('family_claims').set({ evidence: 'erased' }).where('place_id', '=', placeId).where('family_id', '=', familyId).execute();
-  await appendAudit(tx, { person_id: actor.personId, place_id: placeId, action: 'family.erase', subject: `family:${familyId}`, detail: { reference: family.reference } });
+  await tx
+    .updateTable('families')
+    .set({ household_name: null, address: null, postcode: null, erased_at: now })
+    .where('place_id', '=', placeId)
+    .where('id', '=', familyId)
+    .execute();
+  await tx
+    .updateTable('family_members')
+    .set({ name: null, date_of_birth: null, erased_at: now })
+    .where('place_id', '=', placeId)
+    .where('family_id', '=', familyId)
+    .execute();
+  await tx
+    .updateTable('family_consents')
+    .set({ given_by: null })
+    .where('place_id', '=', placeId)
+    .where('family_id', '=', familyId)
+    .execute();
+  await tx
+    .updateTable('family_events')
+    .set({ note: '' })
+    .where('place_id', '=', placeId)
+    .where('family_id', '=', familyId)
+    .execute();
+  await tx
+    .updateTable('family_claims')
+    .set({ evidence: 'erased' })
+    .where('place_id', '=', placeId)
+    .where('family_id', '=', familyId)
+    .execute();
+  await appendAudit(tx, {
+    person_id: actor.personId,
+    place_id: placeId,
+    action: 'family.erase',
+    subject: `family:${familyId}`,
+    detail: { reference: family.reference },
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
 // Outcome plans and payment by results
 
 export async function listGoals(tx: Tx, placeId: number, familyId: number) {
-  const goals = await tx.selectFrom('family_goals').select(['id', 'outcome', 'description', 'status', 'met_on']).where('place_id', '=', placeId).where('family_id', '=', familyId).orderBy('id').execute();
-  const claims = await tx.selectFrom('family_claims').select(['id', 'goal_id', 'amount', 'status', 'posting_ref']).where('place_id', '=', placeId).where('family_id', '=', familyId).execute();
+  const goals = await tx
+    .selectFrom('family_goals')
+    .select(['id', 'outcome', 'description', 'status', 'met_on'])
+    .where('place_id', '=', placeId)
+    .where('family_id', '=', familyId)
+    .orderBy('id')
+    .execute();
+  const claims = await tx
+    .selectFrom('family_claims')
+    .select(['id', 'goal_id', 'amount', 'status', 'posting_ref'])
+    .where('place_id', '=', placeId)
+    .where('family_id', '=', familyId)
+    .execute();
   return goals.map((g) => ({ ...g, claim: claims.find((c) => c.goal_id === g.id) ?? null }));
 }
 
-export async function addGoal(tx: Tx, placeId: number, familyId: number, goal: { outcome: string; description: string }, viewer: FamilyViewer, today: string) {
+export async function addGoal(
+  tx: Tx,
+  placeId: number,
+  familyId: number,
+  goal: { outcome: string; description: string },
+  viewer: FamilyViewer,
+  today: string,
+) {
   await requireAccess(tx, placeId, familyId, viewer, 'case_work', today);
   const row = await tx
     .insertInto('family_goals')
-    .values({ place_id: placeId, family_id: familyId, outcome: goal.outcome as never, description: goal.description, created_by: viewer.personId })
+    .values({
+      place_id: placeId,
+      family_id: familyId,
+      outcome: goal.outcome as never,
+      description: goal.description,
+      created_by: viewer.personId,
+    })
     .returning('id')
     .executeTakeFirstOrThrow();
-  await appendAudit(tx, { person_id: viewer.personId, place_id: placeId, action: 'family.goal.add', subject: `family:${familyId}`, detail: { goal_id: row.id, outcome: goal.outcome } });
+  await appendAudit(tx, {
+    person_id: viewer.personId,
+    place_id: placeId,
+    action: 'family.goal.add',
+    subject: `family:${familyId}`,
+    detail: { goal_id: row.id, outcome: goal.outcome },
+  });
   return row.id;
 }
 
 async function goalOf(tx: Tx, placeId: number, familyId: number, goalId: number) {
-  const goal = await tx.selectFrom('family_goals').select(['id', 'status']).where('place_id', '=', placeId).where('family_id', '=', familyId).where('id', '=', goalId).executeTakeFirst();
+  const goal = await tx
+    .selectFrom('family_goals')
+    .select(['id', 'status'])
+    .where('place_id', '=', placeId)
+    .where('family_id', '=', familyId)
+    .where('id', '=', goalId)
+    .executeTakeFirst();
   if (!goal) throw new NotFound('Goal not found');
   return goal;
 }
 
-export async function markGoalMet(tx: Tx, placeId: number, familyId: number, goalId: number, metOn: string, viewer: FamilyViewer, today: string) {
+export async function markGoalMet(
+  tx: Tx,
+  placeId: number,
+  familyId: number,
+  goalId: number,
+  metOn: string,
+  viewer: FamilyViewer,
+  today: string,
+) {
   await requireAccess(tx, placeId, familyId, viewer, 'case_work', today);
   await goalOf(tx, placeId, familyId, goalId);
-  await tx.updateTable('family_goals').set({ status: 'met', met_on: metOn }).where('place_id', '=', placeId).where('id', '=', goalId).execute();
-  await appendAudit(tx, { person_id: viewer.personId, place_id: placeId, action: 'family.goal.met', subject: `family:${familyId}`, detail: { goal_id: goalId, met_on: metOn } });
+  await tx
+    .updateTable('family_goals')
+    .set({ status: 'met', met_on: metOn })
+    .where('place_id', '=', placeId)
+    .where('id', '=', goalId)
+    .execute();
+  await appendAudit(tx, {
+    person_id: viewer.personId,
+    place_id: placeId,
+    action: 'family.goal.met',
+    subject: `family:${familyId}`,
+    detail: { goal_id: goalId, met_on: metOn },
+  });
 }
 
-export async function makeClaim(tx: Tx, placeId: number, familyId: number, goalId: number, input: { amount: unknown; evidence: unknown }, viewer: FamilyViewer, today: string) {
+export async function makeClaim(
+  tx: Tx,
+  placeId: number,
+  familyId: number,
+  goalId: number,
+  input: { amount: unknown; evidence: unknown },
+  viewer: FamilyViewer,
+  today: string,
+) {
   await requireAccess(tx, placeId, familyId, viewer, 'case_work', today);
   const goal = await goalOf(tx, placeId, familyId, goalId);
   const claim = validateClaim({ goal_status: goal.status, ...input });
-  const clash = await tx.selectFrom('family_claims').select('id').where('place_id', '=', placeId).where('goal_id', '=', goalId).where('status', '<>', 'rejected').executeTakeFirst();
-  if (clash) throw new Invalid('This goal has already been claimed for', { goal_id: 'A goal is paid for once' });
-  await tx.deleteFrom('family_claims').where('place_id', '=', placeId).where('goal_id', '=', goalId).where('status', '=', 'rejected').execute();
+  const clash = await tx
+    .selectFrom('family_claims')
+    .select('id')
+    .where('place_id', '=', placeId)
+    .where('goal_id', '=', goalId)
+    .where('status', '<>', 'rejected')
+    .executeTakeFirst();
+  if (clash)
+    throw new Invalid('This goal has already been claimed for', { goal_id: 'A goal is paid for once' });
+  await tx
+    .deleteFrom('family_claims')
+    .where('place_id', '=', placeId)
+    .where('goal_id', '=', goalId)
+    .where('status', '=', 'rejected')
+    .execute();
   const row = await tx
     .insertInto('family_claims')
-    .values({ place_id: placeId, family_id: familyId, goal_id: goalId, ...claim, claimed_by: viewer.personId })
+    .values({
+      place_id: placeId,
+      family_id: familyId,
+      goal_id: goalId,
+      ...claim,
+      claimed_by: viewer.personId,
+    })
     .returning('id')
     .executeTakeFirstOrThrow();
-  await appendAudit(tx, { person_id: viewer.personId, place_id: placeId, action: 'family.claim', subject: `family:${familyId}`, detail: { claim_id: row.id, goal_id: goalId, amount: claim.amount } });
+  await appendAudit(tx, {
+    person_id: viewer.personId,
+    place_id: placeId,
+    action: 'family.claim',
+    subject: `family:${familyId}`,
+    detail: { claim_id: row.id, goal_id: goalId, amount: claim.amount },
+  });
   return row.id;
 }
 
 export async function listClaims(tx: Tx, placeId: number) {
   return tx
     .selectFrom('family_claims')
-    .innerJoin('families', (j) => j.onRef('families.place_id', '=', 'family_claims.place_id').onRef('families.id', '=', 'family_claims.family_id'))
-    .innerJoin('family_goals', (j) => j.onRef('family_goals.place_id', '=', 'family_claims.place_id').onRef('family_goals.id', '=', 'family_claims.goal_id'))
-    .select(['family_claims.id', 'families.reference', 'family_goals.outcome', 'family_claims.amount', 'family_claims.status', 'family_claims.claimed_at', 'family_claims.posting_ref'])
+    .innerJoin('families', (j) =>
+      j
+        .onRef('families.place_id', '=', 'family_claims.place_id')
+        .onRef('families.id', '=', 'family_claims.family_id'),
+    )
+    .innerJoin('family_goals', (j) =>
+      j
+        .onRef('family_goals.place_id', '=', 'family_claims.place_id')
+        .onRef('family_goals.id', '=', 'family_claims.goal_id'),
+    )
+    .select([
+      'family_claims.id',
+      'families.reference',
+      'family_goals.outcome',
+      'family_claims.amount',
+      'family_claims.status',
+      'family_claims.claimed_at',
+      'family_claims.posting_ref',
+    ])
     .where('family_claims.place_id', '=', placeId)
     .orderBy('family_claims.id', 'desc')
     .execute();
 }
 
 /** Approves (and posts to the pot through the ledger) or rejects a claim, once. */
-export async function decideClaim(tx: Tx, placeId: number, claimId: number, decision: 'approved' | 'rejected', actor: Actor, income: PotIncome) {
+export async function decideClaim(
+  tx: Tx,
+  placeId: number,
+  claimId: number,
+  decision: 'approved' | 'rejected',
+  actor: Actor,
+  income: PotIncome,
+) {
   const claim = await tx
     .selectFrom('family_claims')
-    .innerJoin('families', (j) => j.onRef('families.place_id', '=', 'family_claims.place_id').onRef('families.id', '=', 'family_claims.family_id'))
-    .select(['family_claims.id', 'family_claims.status', 'family_claims.amount', 'family_claims.family_id', 'families.reference'])
+    .innerJoin('families', (j) =>
+      j
+        .onRef('families.place_id', '=', 'family_claims.place_id')
+        .onRef('families.id', '=', 'family_claims.family_id'),
+    )
+    .select([
+      'family_claims.id',
+      'family_claims.status',
+      'family_claims.amount',
+      'family_claims.family_id',
+      'families.reference',
+    ])
     .where('family_claims.place_id', '=', placeId)
     .where('family_claims.id', '=', claimId)
     .forUpdate()
     .executeTakeFirst();
   if (!claim) throw new NotFound('Claim not found');
-  if (claim.status !== 'claimed') throw new Invalid(`This claim has already been ${claim.status}`, { status: `Already ${claim.status}` });
+  if (claim.status !== 'claimed')
+    throw new Invalid(`This claim has already been ${claim.status}`, { status: `Already ${claim.status}` });
   const postingRef =
-    decision === 'approved' ? await income.postClaim(tx, { placeId, claimId, familyReference: claim.reference, amount: claim.amount, approvedBy: actor.personId }) : null;
-  await tx.updateTable('family_claims').set({ status: decision, decided_by: actor.personId, decided_at: new Date(), posting_ref: postingRef }).where('place_id', '=', placeId).where('id', '=', claimId).execute();
-  await appendAudit(tx, { person_id: actor.personId, place_id: placeId, action: `family.claim.${decision}`, subject: `family:${claim.family_id}`, detail: { claim_id: claimId, amount: claim.amount, posting_ref: postingRef } });
+    decision === 'approved'
+      ? await income.postClaim(tx, {
+          placeId,
+          claimId,
+          familyReference: claim.reference,
+          amount: claim.amount,
+          approvedBy: actor.personId,
+        })
+      : null;
+  await tx
+    .updateTable('family_claims')
+    .set({ status: decision, decided_by: actor.personId, decided_at: new Date(), posting_ref: postingRef })
+    .where('place_id', '=', placeId)
+    .where('id', '=', claimId)
+    .execute();
+  await appendAudit(tx, {
+    person_id: actor.personId,
+    place_id: placeId,
+    action: `family.claim.${decision}`,
+    subject: `family:${claim.family_id}`,
+    detail: { claim_id: claimId, amount: claim.amount, posting_ref: postingRef },
+  });
   return { id: claimId, status: decision, posting_ref: postingRef };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Data matching
 
-export async function saveMatchList(tx: Tx, placeId: number, partnerId: number, keyId: string, entries: readonly MatchEntry[], actor: Actor): Promise<number> {
+export async function saveMatchList(
+  tx: Tx,
+  placeId: number,
+  partnerId: number,
+  keyId: string,
+  entries: readonly MatchEntry[],
+  actor: Actor,
+): Promise<number> {
   await assertPartnersOfPlace(tx, placeId, [partnerId], 'partner_id');
-  const list = await tx.insertInto('family_match_lists').values({ place_id: placeId, partner_id: partnerId, key_id: keyId, rows: entries.length, uploaded_by: actor.personId }).returning('id').executeTakeFirstOrThrow();
+  const list = await tx
+    .insertInto('family_match_lists')
+    .values({
+      place_id: placeId,
+      partner_id: partnerId,
+      key_id: keyId,
+      rows: entries.length,
+      uploaded_by: actor.personId,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   for (let i = 0; i < entries.length; i += INSERT_CHUNK) {
     await tx
       .insertInto('family_match_entries')
-      .values(entries.slice(i, i + INSERT_CHUNK).map((e) => ({ place_id: placeId, list_id: list.id, line: e.line, person_key: e.person_key, household_key: e.household_key, criteria: e.criteria })))
+      .values(
+        entries
+          .slice(i, i + INSERT_CHUNK)
+          .map((e) => ({
+            place_id: placeId,
+            list_id: list.id,
+            line: e.line,
+            person_key: e.person_key,
+            household_key: e.household_key,
+            criteria: e.criteria,
+          })),
+      )
       .execute();
   }
-  await appendAudit(tx, { person_id: actor.personId, place_id: placeId, action: 'family.match.upload', subject: `partner:${partnerId}`, detail: { list_id: list.id, rows: entries.length, key_id: keyId } });
+  await appendAudit(tx, {
+    person_id: actor.personId,
+    place_id: placeId,
+    action: 'family.match.upload',
+    subject: `partner:${partnerId}`,
+    detail: { list_id: list.id, rows: entries.length, key_id: keyId },
+  });
   return list.id;
+}
+
+/** Lists hashed with another key than `keyId` (stale after a rotation); erased too when `erase` is set. */
+export async function staleMatchLists(
+  tx: Tx,
+  placeId: number,
+  keyId: string,
+  erase: boolean,
+  actor: { personId: number | null },
+): Promise<number> {
+  const stale = await tx
+    .selectFrom('family_match_lists')
+    .select('id')
+    .where('place_id', '=', placeId)
+    .where('key_id', '<>', keyId)
+    .execute();
+  const ids = stale.map((l) => l.id);
+  if (erase && ids.length) {
+    await tx
+      .deleteFrom('family_match_entries')
+      .where('place_id', '=', placeId)
+      .where('list_id', 'in', ids)
+      .execute();
+    await tx
+      .deleteFrom('family_match_lists')
+      .where('place_id', '=', placeId)
+      .where('id', 'in', ids)
+      .execute();
+  }
+  await appendAudit(tx, {
+    person_id: actor.personId,
+    place_id: placeId,
+    action: 'family.match.rotate',
+    subject: `matching_key:${keyId}`,
+    detail: { stale_lists: ids.length, erased: erase ? ids.length : 0 },
+  });
+  return ids.length;
 }
 
 /** The place's matching rule: how many different criteria make a household one to propose. */
 export async function matchThreshold(tx: Tx, placeId: number): Promise<number> {
-  const row = await tx.selectFrom('family_settings').select('match_threshold').where('place_id', '=', placeId).executeTakeFirst();
+  const row = await tx
+    .selectFrom('family_settings')
+    .select('match_threshold')
+    .where('place_id', '=', placeId)
+    .executeTakeFirst();
   return row?.match_threshold ?? DEFAULT_MATCH_THRESHOLD;
 }
 
-export async function setMatchThreshold(tx: Tx, placeId: number, threshold: number, actor: Actor): Promise<void> {
+export async function setMatchThreshold(
+  tx: Tx,
+  placeId: number,
+  threshold: number,
+  actor: Actor,
+): Promise<void> {
   const was = await matchThreshold(tx, placeId);
   await tx
     .insertInto('family_settings')
     .values({ place_id: placeId, match_threshold: threshold, updated_by: actor.personId })
-    .onConflict((oc) => oc.column('place_id').doUpdateSet({ match_threshold: threshold, updated_by: actor.personId, updated_at: new Date() }))
+    .onConflict((oc) =>
+      oc
+        .column('place_id')
+        .doUpdateSet({ match_threshold: threshold, updated_by: actor.personId, updated_at: new Date() }),
+    )
     .execute();
-  await appendAudit(tx, { person_id: actor.personId, place_id: placeId, action: 'family.settings', subject: 'family_settings', detail: { match_threshold: threshold, was } });
+  await appendAudit(tx, {
+    person_id: actor.personId,
+    place_id: placeId,
+    action: 'family.settings',
+    subject: 'family_settings',
+    detail: { match_threshold: threshold, was },
+  });
 }
 
 /** Households proposed for assessment under the place's rule, matched only across lists hashed with the current key. */
@@ -694,19 +1406,36 @@ export async function matchProposals(tx: Tx, placeId: number, keyId: string) {
   const threshold = await matchThreshold(tx, placeId);
   const lists = await tx
     .selectFrom('family_match_lists')
-    .innerJoin('partners', (j) => j.onRef('partners.place_id', '=', 'family_match_lists.place_id').onRef('partners.id', '=', 'family_match_lists.partner_id'))
-    .select(['family_match_lists.id', 'family_match_lists.key_id', 'family_match_lists.rows', 'family_match_lists.uploaded_at', 'partners.name as partner_name'])
+    .innerJoin('partners', (j) =>
+      j
+        .onRef('partners.place_id', '=', 'family_match_lists.place_id')
+        .onRef('partners.id', '=', 'family_match_lists.partner_id'),
+    )
+    .select([
+      'family_match_lists.id',
+      'family_match_lists.key_id',
+      'family_match_lists.rows',
+      'family_match_lists.uploaded_at',
+      'partners.name as partner_name',
+    ])
     .where('family_match_lists.place_id', '=', placeId)
     .orderBy('family_match_lists.id')
     .execute();
   const current = lists.filter((l) => l.key_id === keyId).map((l) => l.id);
   const entries = current.length
-    ? await tx.selectFrom('family_match_entries').select(['list_id', 'line', 'person_key', 'household_key', 'criteria']).where('place_id', '=', placeId).where('list_id', 'in', current).execute()
+    ? await tx
+        .selectFrom('family_match_entries')
+        .select(['list_id', 'line', 'person_key', 'household_key', 'criteria'])
+        .where('place_id', '=', placeId)
+        .where('list_id', 'in', current)
+        .execute()
     : [];
   return {
     threshold,
     lists: lists.map((l) => ({ ...l, stale: l.key_id !== keyId })),
-    proposals: proposeHouseholds(entries.map((e) => ({ ...e, criteria: e.criteria as Criterion[] })), threshold),
+    proposals: proposeHouseholds(
+      entries.map((e) => ({ ...e, criteria: e.criteria as Criterion[] })),
+      threshold,
+    ),
   };
 }
-

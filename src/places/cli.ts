@@ -4,6 +4,7 @@ import { inSystem } from '../core/db.ts';
 import { Invalid } from '../core/errors.ts';
 import { appendAudit } from '../audit/store.ts';
 import { hashPassword, validateNewPassword } from '../auth/password.ts';
+import { revokeAllSessions } from '../auth/store.ts';
 import { PLACE_KINDS, ROLES, type PlaceKind, type Role } from './domain.ts';
 import { seedDemo } from './demo.ts';
 import { findPlaceBySlug, listPlaces } from './store.ts';
@@ -76,6 +77,20 @@ export function placeCommands(program: Command) {
         }),
       );
       console.log(`Added ${options.name} <${email}>.`);
+    });
+  people
+    .command('sign-out-everywhere')
+    .requiredOption('--email <email>')
+    .description('end every session of a person at once: a lost laptop, a leaver, a suspected stolen password')
+    .action(async (options: { email: string }) => {
+      const email = options.email.trim().toLowerCase();
+      await withDatabase(async (db) => {
+        const person = await db.kysely.selectFrom('people').select('id').where('email', '=', email).executeTakeFirst();
+        if (!person) throw new Invalid(`No person with email ${options.email}`);
+        await revokeAllSessions(db, person.id);
+        await inSystem(db, (tx) => appendAudit(tx, { person_id: null, place_id: null, action: 'auth.sessions_revoked', subject: `person:${person.id}` }));
+      });
+      console.log(`Every session of ${email} has ended; they must sign in again.`);
     });
   people
     .command('grant')

@@ -282,7 +282,9 @@ export function ledgerSetupForms(scoped: FastifyInstance) {
     template: 'ledger/views/transaction.njk',
     order: ['date', 'reason'],
     async context(request, values: Body) {
-      const place = need(request, 'ledger.read');
+      // Anyone who reads the ledger sees the transaction; only finance may post its reversal, and
+      // that is decided before the transaction is looked up.
+      const place = need(request, request.method === 'POST' ? 'ledger.post' : 'ledger.read');
       const id = transactionId(request.params.id);
       const [transaction] = await inRequestPlace(request, place, (tx) =>
         journalPage(tx, place.id, { id, limit: 1 }),

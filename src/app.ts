@@ -15,9 +15,13 @@ import { outcomePages } from './outcomes/pages.ts';
 import { outcomeRoutes } from './outcomes/routes.ts';
 import { placePages } from './places/pages.ts';
 import { placeRoutes } from './places/routes.ts';
+import { serviceRoutes } from './services/routes.ts';
 
 /** The whole product as one Fastify app: each capability adds its API routes and its pages. */
-export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logger'] = false): Promise<FastifyInstance> {
+export async function buildApp(
+  deps: AppDeps,
+  logger: FastifyServerOptions['logger'] = false,
+): Promise<FastifyInstance> {
   const app = await createHttpShell(deps, logger);
   registerSessions(app);
   app.decorateRequest('place', null);
@@ -32,6 +36,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logg
   await app.register(familyPages);
   await app.register(outcomeRoutes);
   await app.register(outcomePages);
+  await app.register(serviceRoutes);
   await app.register(networkRoutes(placeFigures));
   await app.register(networkPages(placeFigures));
   await app.ready();

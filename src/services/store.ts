@@ -138,6 +138,11 @@ async function assertReferences(tx: Tx, placeId: number, input: NewService) {
   }
 }
 
+/** The service's own columns; its partners are rows of service_partners. */
+function columnsOf({ funded_by: _funded, delivered_by: _delivered, ...columns }: NewService) {
+  return columns;
+}
+
 async function linkPartners(tx: Tx, placeId: number, serviceId: number, input: NewService) {
   const links = [
     ...input.funded_by.map((partner_id) => ({
@@ -174,10 +179,9 @@ export async function updateService(
 ) {
   const before = await findService(tx, placeId, serviceId);
   await assertReferences(tx, placeId, input);
-  const { funded_by, delivered_by, ...fields } = input;
   await tx
     .updateTable('services')
-    .set(fields)
+    .set(columnsOf(input))
     .where('place_id', '=', placeId)
     .where('id', '=', serviceId)
     .execute();
@@ -189,8 +193,7 @@ export async function updateService(
   const costed = before.costs.map((c) => c.partner_id);
   await linkPartners(tx, placeId, serviceId, {
     ...input,
-    funded_by: [...new Set([...funded_by, ...costed])],
-    delivered_by,
+    funded_by: [...new Set([...input.funded_by, ...costed])],
   });
   await appendAudit(tx, {
     person_id: personId,
@@ -227,10 +230,9 @@ export async function addService(
   orukId?: string,
 ): Promise<number> {
   await assertReferences(tx, placeId, input);
-  const { funded_by, delivered_by, ...fields } = input;
   const row = await tx
     .insertInto('services')
-    .values({ place_id: placeId, oruk_id: orukId ?? crypto.randomUUID(), ...fields })
+    .values({ place_id: placeId, oruk_id: orukId ?? crypto.randomUUID(), ...columnsOf(input) })
     .returning('id')
     .executeTakeFirstOrThrow();
   await linkPartners(tx, placeId, row.id, input);

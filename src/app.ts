@@ -15,6 +15,7 @@ import { outcomePages } from './outcomes/pages.ts';
 import { outcomeRoutes } from './outcomes/routes.ts';
 import { placePages } from './places/pages.ts';
 import { placeRoutes } from './places/routes.ts';
+import { servicePages } from './services/pages.ts';
 import { serviceRoutes } from './services/routes.ts';
 
 /** The whole product as one Fastify app: each capability adds its API routes and its pages. */
@@ -37,6 +38,7 @@ export async function buildApp(
   await app.register(outcomeRoutes);
   await app.register(outcomePages);
   await app.register(serviceRoutes);
+  await app.register(servicePages);
   await app.register(networkRoutes(placeFigures));
   await app.register(networkPages(placeFigures));
   await app.ready();

@@ -87,13 +87,11 @@ export async function saveProfile(
     .insertInto('spend_profiles')
     .values({ place_id: placeId, name, partner_id: input.partnerId, columns: JSON.stringify(columns) })
     .onConflict((oc) =>
-      oc
-        .columns(['place_id', 'name'])
-        .doUpdateSet({
-          partner_id: input.partnerId,
-          columns: JSON.stringify(columns),
-          updated_at: new Date(),
-        }),
+      oc.columns(['place_id', 'name']).doUpdateSet({
+        partner_id: input.partnerId,
+        columns: JSON.stringify(columns),
+        updated_at: new Date(),
+      }),
     )
     .execute();
   await appendAudit(tx, {

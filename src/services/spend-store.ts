@@ -171,9 +171,16 @@ export async function importSpend(
     const excluded: Exclusion[] = [];
     const pendingRows: SpendRow[] = [];
     const keyOf = rowKeyer(`partner:${partnerId ?? 'none'}`);
+    // One batch is written while the next is parsed: the database and the parser work at once.
+    let writing: Promise<void> = Promise.resolve();
     const flush = async () => {
+      await writing;
       if (!pendingRows.length) return;
-      added += await insertLines(tx, placeId, importId, pendingRows.splice(0), keyOf);
+      writing = insertLines(tx, placeId, importId, pendingRows.splice(0), keyOf).then((n) => {
+        added += n;
+      });
+      // Awaited at the next flush; this only keeps a failure from going unhandled if parsing fails first.
+      writing.catch(() => undefined);
     };
     for await (const batch of parseSpend(request.open(), options)) {
       if (!layout) {
@@ -206,6 +213,7 @@ export async function importSpend(
       if (last !== undefined) request.onProgress?.(last, facts);
     }
     await flush();
+    await writing;
     assert(layout !== null, 'the parser yields at least one batch');
     excluded.sort((a, b) => a.line - b.line);
     const rejected = excluded.filter((e) => e.kind === 'unreadable').length;

@@ -19,10 +19,7 @@ import { servicePages } from './services/pages.ts';
 import { serviceRoutes } from './services/routes.ts';
 
 /** The whole product as one Fastify app: each capability adds its API routes and its pages. */
-export async function buildApp(
-  deps: AppDeps,
-  logger: FastifyServerOptions['logger'] = false,
-): Promise<FastifyInstance> {
+export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logger'] = false): Promise<FastifyInstance> {
   const app = await createHttpShell(deps, logger);
   registerSessions(app);
   app.decorateRequest('place', null);

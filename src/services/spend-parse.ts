@@ -15,16 +15,7 @@ export const ENCODINGS = ['utf-8', 'utf-8-bom', 'windows-1252'] as const;
 export type Encoding = (typeof ENCODINGS)[number];
 
 /** What each column means to us; a file has to have at least the first three. */
-export const COLUMN_ROLES = [
-  'date',
-  'amount',
-  'supplier',
-  'transaction_id',
-  'body',
-  'expense_area',
-  'expense_type',
-  'account_code',
-] as const;
+export const COLUMN_ROLES = ['date', 'amount', 'supplier', 'transaction_id', 'body', 'expense_area', 'expense_type', 'account_code'] as const;
 export type ColumnRole = (typeof COLUMN_ROLES)[number];
 export const REQUIRED_ROLES: readonly ColumnRole[] = ['date', 'amount', 'supplier'];
 
@@ -44,87 +35,14 @@ export const ROLE_LABELS: Record<ColumnRole, string> = {
  * `normaliseHeader`, so case, spacing and punctuation do not matter (" Amount ", "Name of  Body").
  */
 const HEADER_NAMES: Record<ColumnRole, string[]> = {
-  date: [
-    'payment date',
-    'paid date',
-    'date paid',
-    'transaction date',
-    'invoice creation date',
-    'invoice date',
-    'date',
-    'posting date',
-    'effective date',
-  ],
-  amount: [
-    'amount',
-    'net amount',
-    'nett amount',
-    'invoice nett amount',
-    'amount paid',
-    'total amount',
-    'value',
-    'amount excluding vat',
-    'amount excl vat',
-    'transaction amount',
-  ],
-  supplier: [
-    'supplier name',
-    'supplier',
-    'payee name',
-    'payee',
-    'merchant name',
-    'merchant',
-    'beneficiary',
-    'vendor name',
-    'vendor',
-    'creditor name',
-  ],
-  transaction_id: [
-    'transaction number',
-    'transaction id',
-    'transaction no',
-    'trans no',
-    'transaction reference',
-    'internal reference number',
-    'payment reference',
-    'reference',
-    'invoice number',
-    'transaction',
-  ],
+  date: ['payment date', 'paid date', 'date paid', 'transaction date', 'invoice creation date', 'invoice date', 'date', 'posting date', 'effective date'],
+  amount: ['amount', 'net amount', 'nett amount', 'invoice nett amount', 'amount paid', 'total amount', 'value', 'amount excluding vat', 'amount excl vat', 'transaction amount'],
+  supplier: ['supplier name', 'supplier', 'payee name', 'payee', 'merchant name', 'merchant', 'beneficiary', 'vendor name', 'vendor', 'creditor name'],
+  transaction_id: ['transaction number', 'transaction id', 'transaction no', 'trans no', 'transaction reference', 'internal reference number', 'payment reference', 'reference', 'invoice number', 'transaction'],
   body: ['name of body', 'body name', 'organisation name', 'organisation', 'body', 'client', 'council'],
-  expense_area: [
-    'expense area',
-    'service area',
-    'spend area',
-    'service',
-    'department',
-    'directorate',
-    'service division',
-    'organisational unit',
-    'organisatonal unit',
-  ],
-  expense_type: [
-    'expense type',
-    'expenditure category',
-    'expenditure catergory',
-    'account description',
-    'subj description',
-    'expense description',
-    'expenditure type',
-    'purpose of expenditure',
-    'expenditure unit',
-    'description',
-    'merchant category',
-  ],
-  account_code: [
-    'expense code',
-    'account code',
-    'expenditure code',
-    'cost code',
-    'subjective code',
-    'ledger code',
-    'nominal code',
-  ],
+  expense_area: ['expense area', 'service area', 'spend area', 'service', 'department', 'directorate', 'service division', 'organisational unit', 'organisatonal unit'],
+  expense_type: ['expense type', 'expenditure category', 'expenditure catergory', 'account description', 'subj description', 'expense description', 'expenditure type', 'purpose of expenditure', 'expenditure unit', 'description', 'merchant category'],
+  account_code: ['expense code', 'account code', 'expenditure code', 'cost code', 'subjective code', 'ledger code', 'nominal code'],
 };
 
 /** A publisher's layout as a person confirmed it: which header names hold which role. */
@@ -183,10 +101,7 @@ export function normaliseHeader(text: string): string {
 }
 
 /** Matches each role to a column by its header name; a profile's names win over the built-in ones. */
-export function detectColumns(
-  headers: string[],
-  profile?: MappingProfile,
-): Partial<Record<ColumnRole, number>> {
+export function detectColumns(headers: string[], profile?: MappingProfile): Partial<Record<ColumnRole, number>> {
   const names = headers.map(normaliseHeader);
   const taken = new Set<number>();
   const columns: Partial<Record<ColumnRole, number>> = {};
@@ -309,12 +224,7 @@ function rawOf(cells: string[]): string {
 const TOTAL_WORD = /^(grand\s+)?(sub\s*)?totals?\b/i;
 
 /** Turns one record into a row or the reason it is left out. `sumSoFar` lets a totals row be checked. */
-export function readRecord(
-  cells: string[],
-  line: number,
-  layout: Layout,
-  sumSoFar: number,
-): SpendRow | Exclusion {
+export function readRecord(cells: string[], line: number, layout: Layout, sumSoFar: number): SpendRow | Exclusion {
   const raw = () => rawOf(cells);
   if (cells.every(isBlankCell)) return { line, kind: 'blank', reason: 'blank row', raw: raw() };
   const cell = (role: ColumnRole) => {
@@ -330,29 +240,19 @@ export function readRecord(
   const onlyAnAmount = amount !== null && dateText === '' && cell('supplier') === '';
   if (paidOn === null && (totalsWord || onlyAnAmount)) {
     const stated = amount === null ? 'no readable amount' : formatPounds(amount);
-    const check =
-      amount === sumSoFar
-        ? 'which equals the sum of the rows above'
-        : `the rows above add up to ${formatPounds(sumSoFar)}`;
+    const check = amount === sumSoFar ? 'which equals the sum of the rows above' : `the rows above add up to ${formatPounds(sumSoFar)}`;
     return { line, kind: 'totals', reason: `totals row (${stated}; ${check})`, raw: raw() };
   }
   const problems: string[] = [];
   if (paidOn === null) {
     if (dateText === '') problems.push('no date');
-    else if (/^\d{1,2}\/\d{1,2}\/\d{4}\d/.test(dateText))
-      problems.push(`date "${dateText}" has the amount run into it (a missing comma)`);
-    else if (/^various$/i.test(dateText))
-      problems.push('date is "VARIOUS": an aggregate of several payments, not one payment');
+    else if (/^\d{1,2}\/\d{1,2}\/\d{4}\d/.test(dateText)) problems.push(`date "${dateText}" has the amount run into it (a missing comma)`);
+    else if (/^various$/i.test(dateText)) problems.push('date is "VARIOUS": an aggregate of several payments, not one payment');
     else problems.push(`date "${dateText.slice(0, 40)}" is not a date`);
   }
-  if (amount === null)
-    problems.push(
-      amountText === '' ? 'no amount' : `amount "${amountText.slice(0, 40)}" is not an amount of money`,
-    );
-  if (cells.length < layout.headers.length)
-    problems.push(`the line has ${cells.length} fields where the header has ${layout.headers.length}`);
-  if (cells.some((c) => c.length > MAX_FIELD_CHARS))
-    problems.push(`a field is longer than ${MAX_FIELD_CHARS} characters`);
+  if (amount === null) problems.push(amountText === '' ? 'no amount' : `amount "${amountText.slice(0, 40)}" is not an amount of money`);
+  if (cells.length < layout.headers.length) problems.push(`the line has ${cells.length} fields where the header has ${layout.headers.length}`);
+  if (cells.some((c) => c.length > MAX_FIELD_CHARS)) problems.push(`a field is longer than ${MAX_FIELD_CHARS} characters`);
   if (paidOn === null || amount === null || problems.length) {
     return { line, kind: 'unreadable', reason: problems.join('; '), raw: raw() };
   }
@@ -417,12 +317,7 @@ export async function examineFile(source: AsyncIterable<Uint8Array>): Promise<Fi
     }
   }
   const bom = first !== null && first[0] === 0xef && first[1] === 0xbb && first[2] === 0xbf;
-  return {
-    sha256: hash.digest('hex'),
-    bytes,
-    encoding: valid ? (bom ? 'utf-8-bom' : 'utf-8') : 'windows-1252',
-    lines: lines + 1,
-  };
+  return { sha256: hash.digest('hex'), bytes, encoding: valid ? (bom ? 'utf-8-bom' : 'utf-8') : 'windows-1252', lines: lines + 1 };
 }
 
 async function* decoded(source: AsyncIterable<Uint8Array>, encoding: Encoding): AsyncGenerator<string> {
@@ -445,26 +340,16 @@ interface CsvRecord {
 }
 
 /** Finds the header among the first records; returns null while it may still come. */
-function findLayout(
-  pending: CsvRecord[],
-  encoding: Encoding,
-  profile: MappingProfile | undefined,
-  final: boolean,
-): { layout: Layout; consumed: number } | null {
+function findLayout(pending: CsvRecord[], encoding: Encoding, profile: MappingProfile | undefined, final: boolean): { layout: Layout; consumed: number } | null {
   const headerAt = pending.findIndex((r) => {
     const matched = detectColumns(r.record, profile);
-    return (
-      rolesMatched(r.record, profile) >= 3 && (matched.date !== undefined || matched.amount !== undefined)
-    );
+    return rolesMatched(r.record, profile) >= 3 && (matched.date !== undefined || matched.amount !== undefined);
   });
   if (headerAt < 0) {
     if (!final && pending.length < HEADER_SEARCH_RECORDS) return null;
-    throw new Invalid(
-      'Could not find the header row: none of the first lines names the date, amount and supplier columns',
-      {
-        mapping: 'Check this is a spending CSV file, or choose the columns by hand',
-      },
-    );
+    throw new Invalid('Could not find the header row: none of the first lines names the date, amount and supplier columns', {
+      mapping: 'Check this is a spending CSV file, or choose the columns by hand',
+    });
   }
   const next = pending[headerAt + 1];
   if (!next && !final) return null;
@@ -481,12 +366,7 @@ function findLayout(
   const columns = detectColumns(headers, profile);
   const missing = REQUIRED_ROLES.filter((role) => columns[role] === undefined);
   if (missing.length) {
-    throw new Invalid(
-      `The file has no column for ${missing.map((r) => ROLE_LABELS[r].toLowerCase()).join(', ')}; its columns are: ${headers.join(', ')}`,
-      Object.fromEntries(
-        missing.map((r) => [r, `Choose the column that holds the ${ROLE_LABELS[r].toLowerCase()}`]),
-      ),
-    );
+    throw new Invalid(`The file has no column for ${missing.map((r) => ROLE_LABELS[r].toLowerCase()).join(', ')}; its columns are: ${headers.join(', ')}`, Object.fromEntries(missing.map((r) => [r, `Choose the column that holds the ${ROLE_LABELS[r].toLowerCase()}`])));
   }
   return { layout: { encoding, headerLine: pending[consumed - 1]!.info.lines, headers, columns }, consumed };
 }
@@ -509,12 +389,7 @@ export async function* parseSpend(
     skip_records_with_error: true,
     max_record_size: MAX_RECORD_CHARS,
     on_skip: (err) => {
-      skipped.push({
-        line: Number((err as { lines?: number } | undefined)?.lines ?? 0),
-        kind: 'unreadable',
-        reason: `not readable as CSV: ${err?.message ?? 'malformed'}`,
-        raw: '',
-      });
+      skipped.push({ line: Number((err as { lines?: number } | undefined)?.lines ?? 0), kind: 'unreadable', reason: `not readable as CSV: ${err?.message ?? 'malformed'}`, raw: '' });
       return undefined;
     },
   });
@@ -554,12 +429,7 @@ export async function* parseSpend(
   } catch (err) {
     if (!(err instanceof CsvError)) throw err;
     // An unclosed quote swallows the rest of the file: report where it started to go wrong.
-    skipped.push({
-      line: (err as CsvError & { lines?: number }).lines ?? 0,
-      kind: 'unreadable',
-      reason: `not readable as CSV: ${err.message}`,
-      raw: '',
-    });
+    skipped.push({ line: (err as CsvError & { lines?: number }).lines ?? 0, kind: 'unreadable', reason: `not readable as CSV: ${err.message}`, raw: '' });
   }
   if (!layout) {
     const found = findLayout(pending, options.encoding, options.profile, true)!;
@@ -599,11 +469,5 @@ export async function summariseSpend(
     excluded.push(...batch.excluded);
   }
   excluded.sort((a, b) => a.line - b.line);
-  return {
-    layout: layout!,
-    rows,
-    rejected: excluded.filter((e) => e.kind === 'unreadable').length,
-    totalPence: pence(total),
-    excluded,
-  };
+  return { layout: layout!, rows, rejected: excluded.filter((e) => e.kind === 'unreadable').length, totalPence: pence(total), excluded };
 }

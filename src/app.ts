@@ -16,6 +16,8 @@ import { outcomePages } from './outcomes/pages.ts';
 import { outcomeRoutes } from './outcomes/routes.ts';
 import { placePages } from './places/pages.ts';
 import { placeRoutes } from './places/routes.ts';
+import { servicePages } from './services/pages.ts';
+import { serviceRoutes } from './services/routes.ts';
 
 /** The whole product as one Fastify app: each capability adds its API routes and its pages. */
 export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logger'] = false): Promise<FastifyInstance> {
@@ -34,6 +36,8 @@ export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logg
   await app.register(familyFormPages);
   await app.register(outcomeRoutes);
   await app.register(outcomePages);
+  await app.register(serviceRoutes);
+  await app.register(servicePages);
   await app.register(networkRoutes(placeFigures));
   await app.register(networkPages(placeFigures));
   await app.ready();

@@ -29,6 +29,10 @@ export const PERMISSIONS = {
   'outcomes.read': ['admin', 'finance', 'partner_rep', 'key_worker', 'analyst', 'resident', 'observer'],
   'outcomes.manage': ['admin', 'analyst'],
   'dashboard.read': ['admin', 'finance', 'partner_rep', 'key_worker', 'analyst', 'observer'],
+  // The service map and published spend are not personal data: everyone working on the budget reads them.
+  'services.read': ['admin', 'finance', 'partner_rep', 'key_worker', 'analyst', 'observer'],
+  'services.manage': ['admin', 'analyst'],
+  'spend.import': ['admin', 'finance'],
   'network.publish': ['admin', 'analyst'],
   'network.share': ['admin'],
 } as const satisfies Record<string, readonly Role[]>;

@@ -54,6 +54,7 @@ function workLinks(place: PlaceContext) {
     { href: `${base}/dashboard`, text: 'Dashboard', hint: 'Money, families, savings and targets at a glance', permission: 'dashboard.read' },
     { href: `${base}/ledger`, text: 'Pooled budget', hint: 'Contributions, allocations, commitments and spend', permission: 'ledger.read' },
     { href: `${base}/ledger/partners`, text: 'Partner statements', hint: 'What each partner put in and what it paid for', permission: 'ledger.statement' },
+    { href: `${base}/services`, text: 'Service map', hint: 'What every partner spends on which services, from published spend', permission: 'services.read' },
     { href: `${base}/families`, text: 'Families', hint: 'The multi-agency record and what the cohort costs', permission: 'family.cohort' },
     { href: `${base}/indicators`, text: 'Outcomes', hint: 'Indicators against their targets', permission: 'outcomes.read' },
   ];

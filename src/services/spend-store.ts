@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { appendAudit } from '../audit/store.ts';
 import { inPlace, type Database, type Tx } from '../core/db.ts';
-import { assert, Invalid } from '../core/errors.ts';
+import { assert, Invalid, NotFound } from '../core/errors.ts';
 import { pence, type Pence } from '../core/money.ts';
 import { rowKeyer } from './domain.ts';
 import {
@@ -52,31 +52,70 @@ export interface SpendImportResult {
 const INSERT_BATCH = 5000;
 
 export async function findProfile(tx: Tx, placeId: number, name: string) {
-  return tx.selectFrom('spend_profiles').selectAll().where('place_id', '=', placeId).where('name', '=', name).executeTakeFirst();
+  return tx
+    .selectFrom('spend_profiles')
+    .selectAll()
+    .where('place_id', '=', placeId)
+    .where('name', '=', name)
+    .executeTakeFirst();
 }
 
 export async function listProfiles(tx: Tx, placeId: number) {
-  return tx.selectFrom('spend_profiles').select(['name', 'partner_id', 'columns', 'updated_at']).where('place_id', '=', placeId).orderBy('name').execute();
+  return tx
+    .selectFrom('spend_profiles')
+    .select(['name', 'partner_id', 'columns', 'updated_at'])
+    .where('place_id', '=', placeId)
+    .orderBy('name')
+    .execute();
 }
 
-export async function saveProfile(tx: Tx, placeId: number, input: { name: string; partnerId: number | null; columns: Partial<Record<ColumnRole, string>> }, personId: number | null) {
+export async function saveProfile(
+  tx: Tx,
+  placeId: number,
+  input: { name: string; partnerId: number | null; columns: Partial<Record<ColumnRole, string>> },
+  personId: number | null,
+) {
   const name = input.name.trim();
-  if (!name || name.length > 100) throw new Invalid('There is a problem with the profile', { profile: 'Enter a profile name of 100 characters or fewer' });
-  const columns = Object.fromEntries(COLUMN_ROLES.filter((r) => input.columns[r]).map((r) => [r, input.columns[r]!]));
+  if (!name || name.length > 100)
+    throw new Invalid('There is a problem with the profile', {
+      profile: 'Enter a profile name of 100 characters or fewer',
+    });
+  const columns = Object.fromEntries(
+    COLUMN_ROLES.filter((r) => input.columns[r]).map((r) => [r, input.columns[r]!]),
+  );
   await tx
     .insertInto('spend_profiles')
     .values({ place_id: placeId, name, partner_id: input.partnerId, columns: JSON.stringify(columns) })
-    .onConflict((oc) => oc.columns(['place_id', 'name']).doUpdateSet({ partner_id: input.partnerId, columns: JSON.stringify(columns), updated_at: new Date() }))
+    .onConflict((oc) =>
+      oc.columns(['place_id', 'name']).doUpdateSet({
+        partner_id: input.partnerId,
+        columns: JSON.stringify(columns),
+        updated_at: new Date(),
+      }),
+    )
     .execute();
-  await appendAudit(tx, { person_id: personId, place_id: placeId, action: 'spend.profile.save', subject: `spend_profile:${name}`, detail: { columns } });
+  await appendAudit(tx, {
+    person_id: personId,
+    place_id: placeId,
+    action: 'spend.profile.save',
+    subject: `spend_profile:${name}`,
+    detail: { columns },
+  });
 }
 
-async function mappingFor(db: Database, placeId: number, request: SpendImportRequest): Promise<{ profile?: MappingProfile; partnerId: number | null }> {
+async function mappingFor(
+  db: Database,
+  placeId: number,
+  request: SpendImportRequest,
+): Promise<{ profile?: MappingProfile; partnerId: number | null }> {
   let partnerId = request.partnerId ?? null;
   let columns: Partial<Record<ColumnRole, string>> = {};
   if (request.profileName) {
     const saved = await inPlace(db, placeId, (tx) => findProfile(tx, placeId, request.profileName!));
-    if (!saved) throw new Invalid(`There is no mapping profile called "${request.profileName}" in this place`, { profile: 'Choose a saved profile, or leave it out to detect the columns' });
+    if (!saved)
+      throw new Invalid(`There is no mapping profile called "${request.profileName}" in this place`, {
+        profile: 'Choose a saved profile, or leave it out to detect the columns',
+      });
     columns = saved.columns;
     partnerId ??= saved.partner_id;
   }
@@ -89,7 +128,12 @@ async function mappingFor(db: Database, placeId: number, request: SpendImportReq
  * and every left-out line with its reason. A file imported before (same sha256) adds nothing;
  * a row another file already brought in (same row key) is not added again.
  */
-export async function importSpend(db: Database, placeId: number, request: SpendImportRequest, personId: number | null): Promise<SpendImportResult> {
+export async function importSpend(
+  db: Database,
+  placeId: number,
+  request: SpendImportRequest,
+  personId: number | null,
+): Promise<SpendImportResult> {
   const facts = await examineFile(request.open());
   const { profile, partnerId } = await mappingFor(db, placeId, request);
   const options = { encoding: facts.encoding, ...(profile ? { profile } : {}) };
@@ -99,7 +143,12 @@ export async function importSpend(db: Database, placeId: number, request: SpendI
     return { importId: null, alreadyImported: false, added: 0, ...summary, facts };
   }
   return inPlace(db, placeId, async (tx) => {
-    const before = await tx.selectFrom('spend_imports').selectAll().where('place_id', '=', placeId).where('sha256', '=', facts.sha256).executeTakeFirst();
+    const before = await tx
+      .selectFrom('spend_imports')
+      .selectAll()
+      .where('place_id', '=', placeId)
+      .where('sha256', '=', facts.sha256)
+      .executeTakeFirst();
     if (before) {
       const excluded = await listExclusions(tx, placeId, before.id);
       return {
@@ -122,9 +171,16 @@ export async function importSpend(db: Database, placeId: number, request: SpendI
     const excluded: Exclusion[] = [];
     const pendingRows: SpendRow[] = [];
     const keyOf = rowKeyer(`partner:${partnerId ?? 'none'}`);
+    // One batch is written while the next is parsed: the database and the parser work at once.
+    let writing: Promise<void> = Promise.resolve();
     const flush = async () => {
+      await writing;
       if (!pendingRows.length) return;
-      added += await insertLines(tx, placeId, importId, pendingRows.splice(0), keyOf);
+      writing = insertLines(tx, placeId, importId, pendingRows.splice(0), keyOf).then((n) => {
+        added += n;
+      });
+      // Awaited at the next flush; this only keeps a failure from going unhandled if parsing fails first.
+      writing.catch(() => undefined);
     };
     for await (const batch of parseSpend(request.open(), options)) {
       if (!layout) {
@@ -157,6 +213,7 @@ export async function importSpend(db: Database, placeId: number, request: SpendI
       if (last !== undefined) request.onProgress?.(last, facts);
     }
     await flush();
+    await writing;
     assert(layout !== null, 'the parser yields at least one batch');
     excluded.sort((a, b) => a.line - b.line);
     const rejected = excluded.filter((e) => e.kind === 'unreadable').length;
@@ -175,20 +232,35 @@ export async function importSpend(db: Database, placeId: number, request: SpendI
       subject: `spend_import:${importId}`,
       detail: { file: request.fileName, sha256: facts.sha256, rows, added, rejected, total_pence: total },
     });
-    return { importId, alreadyImported: false, added, rows, rejected, totalPence: pence(total), excluded, layout, facts };
+    return {
+      importId,
+      alreadyImported: false,
+      added,
+      rows,
+      rejected,
+      totalPence: pence(total),
+      excluded,
+      layout,
+      facts,
+    };
   });
 }
 
 function refuseRejects(request: SpendImportRequest, rejected: number) {
   if (rejected && request.rejects === 'refuse') {
-    throw new Invalid(`${rejected} ${rejected === 1 ? 'line' : 'lines'} could not be read, so nothing was imported. Correct the column mapping, or import the readable rows and record the rejects.`, {
-      rejects: `${rejected} unreadable ${rejected === 1 ? 'line' : 'lines'}`,
-    });
+    throw new Invalid(
+      `${rejected} ${rejected === 1 ? 'line' : 'lines'} could not be read, so nothing was imported. Correct the column mapping, or import the readable rows and record the rejects.`,
+      {
+        rejects: `${rejected} unreadable ${rejected === 1 ? 'line' : 'lines'}`,
+      },
+    );
   }
 }
 
 function columnNames(layout: Layout): Partial<Record<ColumnRole, string>> {
-  return Object.fromEntries(Object.entries(layout.columns).map(([role, index]) => [role, layout.headers[index]!]));
+  return Object.fromEntries(
+    Object.entries(layout.columns).map(([role, index]) => [role, layout.headers[index]!]),
+  );
 }
 
 /** The publisher is the partner whose name the file's body column gives ("Devon County Council"). */
@@ -207,7 +279,13 @@ async function partnerByBody(tx: Tx, placeId: number, body: string | undefined):
  * One INSERT per batch with one array per column (`unnest`), so a batch is one round trip and
  * one parameter list no matter how many rows; rows already brought in by another file are skipped.
  */
-async function insertLines(tx: Tx, placeId: number, importId: number, rows: SpendRow[], keyOf: (row: SpendRow) => string): Promise<number> {
+async function insertLines(
+  tx: Tx,
+  placeId: number,
+  importId: number,
+  rows: SpendRow[],
+  keyOf: (row: SpendRow) => string,
+): Promise<number> {
   const result = await sql`
     insert into spend_lines (place_id, import_id, line, row_key, paid_on, amount_pence, supplier, transaction_id, body, expense_area, expense_type, account_code)
     select ${placeId}::bigint, ${importId}::bigint, * from unnest(
@@ -229,7 +307,9 @@ async function insertExclusions(tx: Tx, placeId: number, importId: number, exclu
     await sql`
       insert into spend_exclusions (place_id, import_id, line, kind, reason, raw)
       select ${placeId}::bigint, ${importId}::bigint, * from unnest(
-        ${part.map((e) => e.line)}::integer[], ${part.map((e) => e.kind)}::text[], ${part.map((e) => e.reason)}::text[], ${part.map((e) => e.raw)}::text[])`.execute(tx);
+        ${part.map((e) => e.line)}::integer[], ${part.map((e) => e.kind)}::text[], ${part.map((e) => e.reason)}::text[], ${part.map((e) => e.raw)}::text[])`.execute(
+      tx,
+    );
   }
 }
 
@@ -246,9 +326,81 @@ export async function listExclusions(tx: Tx, placeId: number, importId: number):
 export async function listImports(tx: Tx, placeId: number) {
   return tx
     .selectFrom('spend_imports')
-    .leftJoin('partners', (join) => join.onRef('partners.place_id', '=', 'spend_imports.place_id').onRef('partners.id', '=', 'spend_imports.partner_id'))
-    .select(['spend_imports.id', 'file_name', 'sha256', 'encoding', 'rows', 'rejected', 'total_pence', 'imported_at', 'profile_name', 'partners.name as partner_name'])
+    .leftJoin('partners', (join) =>
+      join
+        .onRef('partners.place_id', '=', 'spend_imports.place_id')
+        .onRef('partners.id', '=', 'spend_imports.partner_id'),
+    )
+    .select([
+      'spend_imports.id',
+      'file_name',
+      'sha256',
+      'encoding',
+      'rows',
+      'rejected',
+      'total_pence',
+      'imported_at',
+      'profile_name',
+      'partners.name as partner_name',
+    ])
     .where('spend_imports.place_id', '=', placeId)
     .orderBy('spend_imports.id', 'desc')
     .execute();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The wizard's uploads: kept between the preview and the commit
+
+export async function saveUpload(
+  tx: Tx,
+  placeId: number,
+  input: { fileName: string; content: Uint8Array; partnerId: number | null },
+  personId: number,
+): Promise<number> {
+  if (input.partnerId !== null) {
+    const partner = await tx
+      .selectFrom('partners')
+      .select('id')
+      .where('place_id', '=', placeId)
+      .where('id', '=', input.partnerId)
+      .executeTakeFirst();
+    if (!partner)
+      throw new Invalid('There is a problem with the upload', {
+        partner_id: 'Select a partner of this place',
+      });
+  }
+  const row = await tx
+    .insertInto('spend_uploads')
+    .values({
+      place_id: placeId,
+      file_name: input.fileName.slice(0, 300) || 'upload.csv',
+      content: input.content,
+      partner_id: input.partnerId,
+      uploaded_by: personId,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+export async function findUpload(tx: Tx, placeId: number, uploadId: number) {
+  const upload = await tx
+    .selectFrom('spend_uploads')
+    .select(['id', 'file_name', 'content', 'partner_id'])
+    .where('place_id', '=', placeId)
+    .where('id', '=', uploadId)
+    .executeTakeFirst();
+  if (!upload) throw new NotFound('No such upload in this place: it may have been imported already');
+  return upload;
+}
+
+export async function removeUpload(tx: Tx, placeId: number, uploadId: number) {
+  await tx.deleteFrom('spend_uploads').where('place_id', '=', placeId).where('id', '=', uploadId).execute();
+}
+
+/** Bytes held in memory as a spend source, in the chunks a file stream would give. */
+export function bytesSource(bytes: Uint8Array): SpendSource {
+  return async function* () {
+    for (let i = 0; i < bytes.length; i += 1 << 20) yield bytes.subarray(i, i + (1 << 20));
+  };
 }

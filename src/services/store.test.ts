@@ -9,7 +9,18 @@ import { REPO_ROOT } from '../../test/cli.ts';
 import { makePartner, makePerson, makePlace } from '../../test/support.ts';
 import { validateNewService } from './domain.ts';
 import { importSpend } from './spend-store.ts';
-import { addRule, addService, exportServices, importOruk, listOverlaps, setServiceCost, spendByServiceByPartnerByMonth, toOruk, listServices, unclassifiedSpend } from './store.ts';
+import {
+  addRule,
+  addService,
+  exportServices,
+  importOruk,
+  listOverlaps,
+  setServiceCost,
+  spendByServiceByPartnerByMonth,
+  toOruk,
+  listServices,
+  unclassifiedSpend,
+} from './store.ts';
 
 const DATA = path.resolve(REPO_ROOT, '../shared/data');
 
@@ -29,7 +40,12 @@ describe(`the service map (${engineName})`, () => {
   after(() => db.drop());
 
   test('imports the real 738-service Open Referral UK file once, and again without duplicates', async () => {
-    const document = JSON.parse(fs.readFileSync(path.join(DATA, 'services/north-lincolnshire_oruk-v1-services_2024-12-18.json'), 'utf8'));
+    const document = JSON.parse(
+      fs.readFileSync(
+        path.join(DATA, 'services/north-lincolnshire_oruk-v1-services_2024-12-18.json'),
+        'utf8',
+      ),
+    );
     const other = await makePlace(db, 'north-lincolnshire');
     const first = await inPlace(db, other, (tx) => importOruk(tx, other, document, null));
     assert.deepEqual(first, { added: 738, updated: 0 });
@@ -43,13 +59,34 @@ describe(`the service map (${engineName})`, () => {
   });
 
   test('finds overlapping services of different partners with their combined cost', async () => {
-    const input = (name: string, partner: number) => validateNewService({ name, client_group: 'Families with complex needs', outcome_area: 'Reduce offending', funded_by: [partner] });
+    const input = (name: string, partner: number) =>
+      validateNewService({
+        name,
+        client_group: 'Families with complex needs',
+        outcome_area: 'Reduce offending',
+        funded_by: [partner],
+      });
     await inPlace(db, placeId, async (tx) => {
       const a = await addService(tx, placeId, input('Family intervention project', council), person);
       const b = await addService(tx, placeId, input('Integrated offender management', police), person);
-      await addService(tx, placeId, { ...input('Youth club', council), outcome_area: 'Positive activities' }, person);
-      await setServiceCost(tx, placeId, { serviceId: a, partnerId: council, year: 2025, costPence: 45_000_000 }, person);
-      await setServiceCost(tx, placeId, { serviceId: b, partnerId: police, year: 2025, costPence: 30_000_050 }, person);
+      await addService(
+        tx,
+        placeId,
+        { ...input('Youth club', council), outcome_area: 'Positive activities' },
+        person,
+      );
+      await setServiceCost(
+        tx,
+        placeId,
+        { serviceId: a, partnerId: council, year: 2025, costPence: 45_000_000 },
+        person,
+      );
+      await setServiceCost(
+        tx,
+        placeId,
+        { serviceId: b, partnerId: police, year: 2025, costPence: 30_000_050 },
+        person,
+      );
     });
     const overlaps = await inPlace(db, placeId, (tx) => listOverlaps(tx, placeId));
     assert.equal(overlaps.length, 1);
@@ -59,20 +96,40 @@ describe(`the service map (${engineName})`, () => {
   });
 
   test('exports Open Referral UK that validates against the UK profile service schema, and CSV', async () => {
-    const schema = JSON.parse(fs.readFileSync(path.join(DATA, 'standards/oruk-uk-profile-service.schema.json'), 'utf8'));
+    const schema = JSON.parse(
+      fs.readFileSync(path.join(DATA, 'standards/oruk-uk-profile-service.schema.json'), 'utf8'),
+    );
     const ajv = new Ajv({ strict: false, validateFormats: false });
     const validate = ajv.compile(schema);
     const services = await inPlace(db, placeId, (tx) => listServices(tx, placeId));
-    for (const service of toOruk(placeId, services)) assert.ok(validate(service), JSON.stringify(validate.errors));
+    for (const service of toOruk(placeId, services))
+      assert.ok(validate(service), JSON.stringify(validate.errors));
     const csv = await inPlace(db, placeId, (tx) => exportServices(tx, { id: placeId }, 'csv'));
-    assert.match(csv, /Family intervention project,Families with complex needs,Reduce offending,active,,,Devon County Council,,450000\r\n/);
+    assert.match(
+      csv,
+      /Family intervention project,Families with complex needs,Reduce offending,active,,,Devon County Council,,450000\r\n/,
+    );
   });
 
   test('classifies spend by rules into spend by service by partner by month, with the rest unclassified', async () => {
     const file = path.join(DATA, 'spend/warwickshire-cc_p-card-december-2021.csv');
-    await importSpend(db, placeId, { fileName: 'p-card.csv', open: () => fs.createReadStream(file), partnerId: council, rejects: 'record' }, null);
-    const service = (await inPlace(db, placeId, (tx) => listServices(tx, placeId))).find((s) => s.name === 'Youth club')!;
-    await inPlace(db, placeId, (tx) => addRule(tx, placeId, { field: 'expense_area', value: 'People', serviceId: service.id }, person));
+    await importSpend(
+      db,
+      placeId,
+      {
+        fileName: 'p-card.csv',
+        open: () => fs.createReadStream(file),
+        partnerId: council,
+        rejects: 'record',
+      },
+      null,
+    );
+    const service = (await inPlace(db, placeId, (tx) => listServices(tx, placeId))).find(
+      (s) => s.name === 'Youth club',
+    )!;
+    await inPlace(db, placeId, (tx) =>
+      addRule(tx, placeId, { field: 'expense_area', value: 'People', serviceId: service.id }, person),
+    );
     const byService = await inPlace(db, placeId, (tx) => spendByServiceByPartnerByMonth(tx, placeId));
     const unclassified = await inPlace(db, placeId, (tx) => unclassifiedSpend(tx, placeId));
     /*
@@ -81,7 +138,10 @@ describe(`the service map (${engineName})`, () => {
      *   → 2052453 pence over 292 lines in "People"; the whole file is 5960065 pence (see spend-import.test.ts).
      */
     const people = byService.filter((r) => r.service_id === service.id);
-    assert.deepEqual(people.map((r) => [r.month, r.partner_name, Number(r.lines), Number(r.amount_pence)]), [['2021-12', 'Devon County Council', 292, 2052453]]);
+    assert.deepEqual(
+      people.map((r) => [r.month, r.partner_name, Number(r.lines), Number(r.amount_pence)]),
+      [['2021-12', 'Devon County Council', 292, 2052453]],
+    );
     const rest = unclassified.reduce((sum, r) => sum + Number(r.amount_pence), 0);
     assert.equal(rest, 5960065 - 2052453);
   });

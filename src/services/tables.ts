@@ -94,7 +94,18 @@ export interface ClassificationRulesTable {
   priority: Generated<number>;
 }
 
+export interface SpendUploadsTable {
+  place_id: number;
+  id: Generated<number>;
+  file_name: string;
+  content: Uint8Array;
+  partner_id: number | null;
+  uploaded_by: number | null;
+  uploaded_at: Generated<Date>;
+}
+
 export interface ServicesTables {
+  spend_uploads: SpendUploadsTable;
   spend_profiles: SpendProfilesTable;
   spend_imports: SpendImportsTable;
   spend_lines: SpendLinesTable;

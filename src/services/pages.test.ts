@@ -1,0 +1,246 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { engineName } from '../../test/db.ts';
+import { REPO_ROOT } from '../../test/cli.ts';
+import {
+  makePartner,
+  makePerson,
+  makePlace,
+  signInAs,
+  startTestApp,
+  type SignedIn,
+  type TestApp,
+} from '../../test/support.ts';
+import { parseMultipart } from './upload.ts';
+
+const LAMBETH = 'lambeth_2012-06-payments.csv';
+const LAMBETH_BYTES = fs.readFileSync(path.resolve(REPO_ROOT, '../shared/data/spend', LAMBETH));
+
+/** A browser's multipart/form-data body: text fields, then the file. */
+export function multipart(
+  fields: Record<string, string>,
+  file: { field: string; name: string; bytes: Buffer },
+) {
+  const boundary = '----placebudgetTestBoundary7MA4YWxkTrZu0gW';
+  const parts = [
+    ...Object.entries(fields).map(([name, value]) =>
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`),
+    ),
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="${file.field}"; filename="${file.name}"\r\nContent-Type: text/csv\r\n\r\n`,
+    ),
+    file.bytes,
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  ];
+  return { payload: Buffer.concat(parts), contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
+describe('reading a multipart form', () => {
+  test('gives the text fields and the file’s exact bytes', () => {
+    const bytes = Buffer.from([0xef, 0xbb, 0xbf, 0x0d, 0x0a, 0x2d, 0x2d, 0xa3, 0x00]);
+    const { payload, contentType } = multipart(
+      { _csrf: 'token', partner_id: '7' },
+      { field: 'file', name: 'C:\\Users\\me\\spend.csv', bytes },
+    );
+    const body = parseMultipart(payload, contentType);
+    assert.deepEqual(body.fields, { _csrf: 'token', partner_id: '7' });
+    assert.equal(body._csrf, 'token');
+    assert.equal(body.files.file!.name, 'spend.csv');
+    assert.deepEqual(Buffer.from(body.files.file!.bytes), bytes);
+  });
+});
+
+describe(`the service map and import wizard pages (${engineName})`, () => {
+  let t: TestApp;
+  let admin: SignedIn;
+  let resident: SignedIn;
+  let council: number;
+  const page = (rest: string) => `/places/lambeth${rest}`;
+  const form = (who: SignedIn, values: Record<string, string | string[]>) => {
+    const params = new URLSearchParams({ _csrf: who.csrfToken });
+    for (const [k, v] of Object.entries(values)) for (const one of [v].flat()) params.append(k, one);
+    return {
+      headers: { ...who.read, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: params.toString(),
+    };
+  };
+
+  before(async () => {
+    t = await startTestApp();
+    const placeId = await makePlace(t.db, 'lambeth');
+    council = await makePartner(t.db, placeId, 'London Borough of Lambeth');
+    admin = await signInAs(
+      t.db,
+      await makePerson(t.db, 'admin@example.org', [
+        [placeId, 'admin'],
+        [placeId, 'finance'],
+      ]),
+    );
+    resident = await signInAs(t.db, await makePerson(t.db, 'resident@example.org', [[placeId, 'resident']]));
+  });
+  after(() => t.close());
+
+  test('the place overview links to the service map; residents do not see it', async () => {
+    const overview = await t.app.inject({ url: page(''), headers: admin.read });
+    assert.match(overview.body, /href="\/places\/lambeth\/services"/);
+    assert.equal((await t.app.inject({ url: page('/services'), headers: resident.read })).statusCode, 403);
+  });
+
+  test('adds a service, records its cost and review decision, and shows it on the map with a chart and its table', async () => {
+    const invalid = await t.app.inject({
+      method: 'POST',
+      url: page('/services'),
+      ...form(admin, { name: '' }),
+    });
+    assert.equal(invalid.statusCode, 400);
+    assert.match(invalid.body, /There is a problem/);
+    assert.match(invalid.body, /href="#name"/);
+    const added = await t.app.inject({
+      method: 'POST',
+      url: page('/services'),
+      ...form(admin, {
+        name: 'Troubled families',
+        client_group: 'Families',
+        outcome_area: 'Work',
+        funded_by: String(council),
+      }),
+    });
+    assert.equal(added.statusCode, 303, added.body);
+    const at = added.headers.location!.split('?')[0]!;
+    const badCost = await t.app.inject({
+      method: 'POST',
+      url: `${at}/costs`,
+      ...form(admin, { partner_id: String(council), year: '25', cost: 'lots' }),
+    });
+    assert.equal(badCost.statusCode, 400);
+    assert.match(badCost.body, /href="#year"/);
+    assert.match(badCost.body, /href="#cost"/);
+    assert.equal(
+      (
+        await t.app.inject({
+          method: 'POST',
+          url: `${at}/costs`,
+          ...form(admin, { partner_id: String(council), year: '2012', cost: '1,250,000.50' }),
+        })
+      ).statusCode,
+      303,
+    );
+    const reviewed = await t.app.inject({
+      method: 'POST',
+      url: at,
+      ...form(admin, {
+        name: 'Troubled families',
+        client_group: 'Families',
+        outcome_area: 'Work',
+        review: 'redesign',
+        funded_by: String(council),
+      }),
+    });
+    assert.equal(reviewed.statusCode, 303, reviewed.body);
+    const shown = await t.app.inject({ url: at, headers: admin.read });
+    assert.match(shown.body, /value="redesign" checked/);
+    const map = await t.app.inject({ url: page('/services'), headers: admin.read });
+    assert.equal(map.statusCode, 200);
+    assert.match(map.body, /Troubled families/);
+    assert.match(map.body, /£1,250,000\.50/);
+    assert.match(map.body, /Redesign/);
+    assert.match(map.body, /<svg/);
+    assert.match(map.body, /Data for: Annual cost of services by funding partner and outcome area/);
+  });
+
+  test('the wizard: upload, preview with rejected lines by number, correct the mapping, import the readable rows, result', async () => {
+    const { payload, contentType } = multipart(
+      { _csrf: admin.csrfToken, partner_id: String(council), profile: '' },
+      { field: 'file', name: LAMBETH, bytes: LAMBETH_BYTES },
+    );
+    const uploaded = await t.app.inject({
+      method: 'POST',
+      url: page('/spend/uploads'),
+      headers: { ...admin.read, 'content-type': contentType },
+      payload,
+    });
+    assert.equal(uploaded.statusCode, 303, uploaded.body);
+    const previewUrl = uploaded.headers.location!;
+    const preview = await t.app.inject({ url: previewUrl, headers: admin.read });
+    assert.equal(preview.statusCode, 200);
+    // The figures of src/services/spend-import.test.ts: header on line 10, 2,516 rows, 639 unreadable.
+    assert.match(preview.body, /Line 10/);
+    assert.match(preview.body, /2516/);
+    assert.match(preview.body, /639/);
+    assert.match(preview.body, /data-testid="rejects-table"/);
+    assert.match(preview.body, /<td class="govuk-table__cell govuk-table__cell--numeric">19<\/td>/);
+
+    // A wrong mapping is reported against the field, with the file's columns to choose from.
+    const wrong = await t.app.inject({ url: `${previewUrl}?amount=No%20such%20column`, headers: admin.read });
+    assert.equal(wrong.statusCode, 400);
+    assert.match(wrong.body, /href="#amount"/);
+    assert.equal(
+      (await t.app.inject({ url: `${previewUrl}?amount=Invoice%20Nett%20Amount`, headers: admin.read }))
+        .statusCode,
+      200,
+    );
+
+    const importAt = `${previewUrl.split('?')[0]}/import`;
+    const refused = await t.app.inject({
+      method: 'POST',
+      url: importAt,
+      ...form(admin, { rejects: 'refuse' }),
+    });
+    const refusedJob = await t.app.inject({ url: refused.headers.location!, headers: admin.read });
+    assert.match(refusedJob.body, /was not imported/);
+    assert.match(refusedJob.body, /639 lines could not be read/);
+
+    const imported = await t.app.inject({
+      method: 'POST',
+      url: importAt,
+      ...form(admin, { rejects: 'record', save_profile: 'Lambeth' }),
+    });
+    assert.equal(imported.statusCode, 303);
+    let job = await t.app.inject({ url: imported.headers.location!, headers: admin.read });
+    for (let i = 0; i < 100 && job.statusCode === 200; i++) {
+      assert.equal(job.headers.refresh, '2');
+      await new Promise((r) => setTimeout(r, 200));
+      job = await t.app.inject({ url: imported.headers.location!, headers: admin.read });
+    }
+    assert.equal(job.statusCode, 303);
+    const result = await t.app.inject({ url: job.headers.location!, headers: admin.read });
+    assert.match(result.body, /2516 new rows/);
+    assert.match(result.body, /data-testid="excluded-table"/);
+    // The upload is gone once imported; the mapping was saved for next time.
+    assert.equal((await t.app.inject({ url: previewUrl, headers: admin.read })).statusCode, 404);
+    const upload = await t.app.inject({ url: page('/spend/import'), headers: admin.read });
+    assert.match(upload.body, /<option value="Lambeth">Lambeth<\/option>/);
+  });
+
+  test('the rules page lists unclassified spend and adds a rule from it', async () => {
+    const rules = await t.app.inject({ url: page('/services/rules'), headers: admin.read });
+    assert.match(rules.body, /data-testid="unclassified-table"/);
+    const services = await t.app.inject({ url: '/api/v1/places/lambeth/services', headers: admin.read });
+    const area = /href="\/places\/lambeth\/services\/rules\?field=expense_area&amp;value=([^"#]+)#add"/.exec(
+      rules.body,
+    )![1]!;
+    const value = decodeURIComponent(area.replaceAll('&amp;', '&'));
+    const bad = await t.app.inject({
+      method: 'POST',
+      url: page('/services/rules'),
+      ...form(admin, { field: 'expense_area', value, service_id: '' }),
+    });
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.body, /href="#service_id"/);
+    const added = await t.app.inject({
+      method: 'POST',
+      url: page('/services/rules'),
+      ...form(admin, { field: 'expense_area', value, service_id: String(services.json()[0].id) }),
+    });
+    assert.equal(added.statusCode, 303);
+    const spend = await t.app.inject({ url: page('/spend'), headers: admin.read });
+    assert.match(spend.body, /Troubled families/);
+    assert.match(spend.body, /data-testid="reconciliation-table"/);
+    assert.equal(
+      (await t.app.inject({ url: page('/services/overlaps'), headers: admin.read })).statusCode,
+      200,
+    );
+  });
+});

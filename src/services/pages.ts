@@ -5,7 +5,7 @@ import type { Tx } from '../core/db.ts';
 import { Invalid, NotFound } from '../core/errors.ts';
 import { formatPounds, formatPoundsShort, parsePounds, pence, type Pence } from '../core/money.ts';
 import { errorList, fieldMessages } from '../core/web.ts';
-import { formOr } from '../places/pages.ts';
+import { formOr } from '../core/forms.ts';
 import { inRequestPlace, need, placeScoped, type PlaceContext } from '../places/scope.ts';
 import { listPartners } from '../places/store.ts';
 import {

@@ -76,7 +76,8 @@ class Reader {
   }
   text(o: Obj, key: string, path: string, max: number, required = true): string {
     const v = o[key];
-    if (v === undefined && !required) return '';
+    // An optional text left empty is as good as left out (a saved case round-trips).
+    if ((v === undefined || v === '') && !required) return '';
     if (typeof v !== 'string' || !v.trim()) this.problem(path, 'Enter some text');
     else if (v.length > max) this.problem(path, `Must be ${max} characters or fewer`);
     return typeof v === 'string' ? v.trim() : '';

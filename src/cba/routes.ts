@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Invalid } from '../core/errors.ts';
 import { inRequestPlace, need, placeScoped } from '../places/scope.ts';
 import { parseBusinessCase } from './domain.ts';
-import { resultsCsv } from './export.ts';
+import { resultsCsv, resultsWorkbook } from './export.ts';
 import { hasDeflator, LATEST_PRICE_YEAR } from './reference.ts';
 import {
   createBusinessCase,
@@ -16,12 +16,19 @@ import {
 import { validateLocalUnitCost } from './unit-costs.ts';
 
 const slug = { type: 'string', maxLength: 60 } as const;
-const caseParams = { type: 'object', properties: { slug, id: { type: 'integer', minimum: 1 } }, required: ['slug', 'id'] } as const;
+const caseParams = {
+  type: 'object',
+  properties: { slug, id: { type: 'integer', minimum: 1 } },
+  required: ['slug', 'id'],
+} as const;
 const anyObject = { type: 'object', additionalProperties: true } as const;
 
 function priceYearOf(query: { price_year?: number }): number {
   const year = query.price_year ?? LATEST_PRICE_YEAR;
-  if (!hasDeflator(year)) throw new Invalid('No GDP deflator for that price year', { price_year: `Choose a year up to ${LATEST_PRICE_YEAR}` });
+  if (!hasDeflator(year))
+    throw new Invalid('No GDP deflator for that price year', {
+      price_year: `Choose a year up to ${LATEST_PRICE_YEAR}`,
+    });
   return year;
 }
 
@@ -32,7 +39,8 @@ export const cbaRoutes = placeScoped('/api/v1/places/:slug', (app: FastifyInstan
     {
       schema: {
         tags: ['cba'],
-        summary: "The unit cost database as the place sees it: its own costs, then national ones, in a price year",
+        summary:
+          'The unit cost database as the place sees it: its own costs, then national ones, in a price year',
         querystring: { type: 'object', properties: { price_year: { type: 'integer' } } },
       },
     },
@@ -44,36 +52,63 @@ export const cbaRoutes = placeScoped('/api/v1/places/:slug', (app: FastifyInstan
 
   app.post<{ Body: Record<string, unknown> }>(
     '/cba/unit-costs',
-    { schema: { tags: ['cba'], summary: "Record the place's own unit cost (a new version)", body: anyObject } },
+    {
+      schema: { tags: ['cba'], summary: "Record the place's own unit cost (a new version)", body: anyObject },
+    },
     async (request, reply) => {
       const place = need(request, 'cba.edit');
       const input = validateLocalUnitCost(request.body);
-      const saved = await inRequestPlace(request, place, (tx) => recordLocalUnitCost(tx, place.id, place.person.id, input));
+      const saved = await inRequestPlace(request, place, (tx) =>
+        recordLocalUnitCost(tx, place.id, place.person.id, input),
+      );
       return reply.code(201).send(saved);
     },
   );
 
   app.post<{ Params: { code: string } }>(
     '/cba/unit-costs/:code/withdraw',
-    { schema: { tags: ['cba'], summary: "Withdraw the place's own unit cost (a withdrawn version; the national one applies again)" } },
+    {
+      schema: {
+        tags: ['cba'],
+        summary: "Withdraw the place's own unit cost (a withdrawn version; the national one applies again)",
+      },
+    },
     async (request) => {
       const place = need(request, 'cba.edit');
-      return inRequestPlace(request, place, (tx) => withdrawLocalUnitCost(tx, place.id, place.person.id, request.params.code));
+      return inRequestPlace(request, place, (tx) =>
+        withdrawLocalUnitCost(tx, place.id, place.person.id, request.params.code),
+      );
     },
   );
 
-  app.get('/cba/business-cases', { schema: { tags: ['cba'], summary: 'Business cases of the place' } }, async (request) => {
-    const place = need(request, 'cba.read');
-    return inRequestPlace(request, place, (tx) => listBusinessCases(tx, place.id));
-  });
+  app.get(
+    '/cba/business-cases',
+    { schema: { tags: ['cba'], summary: 'Business cases of the place' } },
+    async (request) => {
+      const place = need(request, 'cba.read');
+      return inRequestPlace(request, place, (tx) => listBusinessCases(tx, place.id));
+    },
+  );
 
   app.post<{ Body: Record<string, unknown> }>(
     '/cba/business-cases',
-    { schema: { tags: ['cba'], summary: 'Create a business case (the JSON format of src/cba/README.md)', body: anyObject } },
+    {
+      schema: {
+        tags: ['cba'],
+        summary: 'Create a business case (the JSON format of src/cba/README.md)',
+        body: anyObject,
+      },
+    },
     async (request, reply) => {
       const place = need(request, 'cba.edit');
       const model = parseBusinessCase(request.body);
-      return reply.code(201).send(await inRequestPlace(request, place, (tx) => createBusinessCase(tx, place.id, place.person.id, model)));
+      return reply
+        .code(201)
+        .send(
+          await inRequestPlace(request, place, (tx) =>
+            createBusinessCase(tx, place.id, place.person.id, model),
+          ),
+        );
     },
   );
 
@@ -93,13 +128,20 @@ export const cbaRoutes = placeScoped('/api/v1/places/:slug', (app: FastifyInstan
         tags: ['cba'],
         summary: 'Save a new revision of a business case',
         params: caseParams,
-        body: { type: 'object', properties: { revision: { type: 'integer', minimum: 1 }, model: anyObject }, required: ['revision', 'model'], additionalProperties: false },
+        body: {
+          type: 'object',
+          properties: { revision: { type: 'integer', minimum: 1 }, model: anyObject },
+          required: ['revision', 'model'],
+          additionalProperties: false,
+        },
       },
     },
     async (request) => {
       const place = need(request, 'cba.edit');
       const model = parseBusinessCase(request.body.model);
-      return inRequestPlace(request, place, (tx) => updateBusinessCase(tx, place.id, place.person.id, request.params.id, request.body.revision, model));
+      return inRequestPlace(request, place, (tx) =>
+        updateBusinessCase(tx, place.id, place.person.id, request.params.id, request.body.revision, model),
+      );
     },
   );
 
@@ -108,11 +150,34 @@ export const cbaRoutes = placeScoped('/api/v1/places/:slug', (app: FastifyInstan
     { schema: { tags: ['cba'], summary: 'The results by year as CSV', params: caseParams } },
     async (request, reply) => {
       const place = need(request, 'cba.read');
-      const { results } = await inRequestPlace(request, place, (tx) => runBusinessCase(tx, place.id, request.params.id));
+      const { results } = await inRequestPlace(request, place, (tx) =>
+        runBusinessCase(tx, place.id, request.params.id),
+      );
       return reply
         .header('content-type', 'text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="business-case-${request.params.id}.csv"`)
         .send(resultsCsv(results));
+    },
+  );
+
+  app.get<{ Params: { id: number } }>(
+    '/cba/business-cases/:id/results.xlsx',
+    {
+      schema: {
+        tags: ['cba'],
+        summary: 'The business case and its results as a spreadsheet (xlsx), a sheet per section',
+        params: caseParams,
+      },
+    },
+    async (request, reply) => {
+      const place = need(request, 'cba.read');
+      const run = await inRequestPlace(request, place, (tx) =>
+        runBusinessCase(tx, place.id, request.params.id),
+      );
+      return reply
+        .header('content-type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+        .header('content-disposition', `attachment; filename="business-case-${request.params.id}.xlsx"`)
+        .send(await resultsWorkbook(run.case.model, run.results));
     },
   );
 });

@@ -47,18 +47,12 @@ import {
   type EffectiveUnitCost,
 } from './store.ts';
 import { validateLocalUnitCost } from './unit-costs.ts';
+import { agreementPages } from './agreement-pages.ts';
+import { listCaseAgreements } from './investment.ts';
 
-type CaseParams = { Params: { slug: string; id: string } };
+import { caseId, casesUrl, caseUrl, type CaseParams } from './web.ts';
+
 type LineParams = { Params: { slug: string; id: string; n: string }; Body: Body };
-
-const casesUrl = (place: PlaceContext) => `/places/${place.slug}/cba`;
-const caseUrl = (place: PlaceContext, id: number) => `${casesUrl(place)}/business-cases/${id}`;
-
-function caseId(raw: string): number {
-  const id = Number(raw);
-  if (!Number.isSafeInteger(id) || id < 1) throw new NotFound('Business case not found');
-  return id;
-}
 
 function lineNumber(raw: string, count: number): number {
   const n = Number(raw);
@@ -445,9 +439,10 @@ export async function cbaPages(app: FastifyInstance) {
         async (request, reply) => {
           const place = need(request, 'cba.read');
           const id = caseId(request.params.id);
-          const { row, lookup } = await inRequestPlace(request, place, async (tx) => ({
+          const { row, lookup, agreements } = await inRequestPlace(request, place, async (tx) => ({
             row: await getBusinessCase(tx, place.id, id),
             lookup: await placeUnitCostLookup(tx, place.id),
+            agreements: await listCaseAgreements(tx, place.id, id),
           }));
           let results: ModelResults | null = null;
           let problems: { text: string }[] = [];
@@ -466,9 +461,13 @@ export async function cbaPages(app: FastifyInstance) {
             charts: results && { agencies: benefitsByAgencyChart(results), payback: paybackChart(results) },
             sensitivity: results && sensitivityTable(results),
             changes: SENSITIVITY_CHANGES,
+            agreements,
+            canEdit: allows(place.roles, 'cba.edit'),
           });
         },
       );
+
+      agreementPages(scoped);
 
       // ---- The unit cost database
       const unitCostsContext = async (request: FastifyRequest, place: PlaceContext, values: Body) => {

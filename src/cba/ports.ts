@@ -1,15 +1,31 @@
 /**
  * What the cost-benefit capability needs from modules built elsewhere, as small explicit
- * interfaces: the ledger posts an approved investment agreement, and the families module reports
- * what its costed events show for a cohort. Neither is wired yet (see src/cba/README.md).
+ * interfaces: the ledger posts an approved investment agreement (src/cba/investment.ts
+ * implements it over src/ledger/store.ts), and the families module reports what its costed
+ * events show for a cohort.
  */
 import type { Pence } from '../core/money.ts';
 import type { Tx } from '../core/db.ts';
 import type { InvestmentAgreement } from './domain.ts';
 
-/** The ledger's side: turn an agreement a board decision approved into postings. */
+export interface AgreementPosting {
+  placeId: number;
+  personId: number | null;
+  decisionId: number;
+  businessCaseId: number;
+  agreementId: number;
+  agreement: InvestmentAgreement;
+  /** The effective date of the postings, YYYY-MM-DD. */
+  date: string;
+  /** The ledger contribution account of each partner the agreement names. */
+  contributionAccounts: Record<string, string>;
+  /** The pot's savings reinvestment account. */
+  reinvestmentAccount: string;
+}
+
+/** The ledger's side: turn an agreement a board decision approved into one transaction. */
 export interface InvestmentAgreementPoster {
-  postAgreement(tx: Tx, input: { placeId: number; decisionId: number; businessCaseId: number; agreement: InvestmentAgreement }): Promise<{ postingIds: number[] }>;
+  postAgreement(tx: Tx, input: AgreementPosting): Promise<{ transactionId: number }>;
 }
 
 /** The families module's side: costed events for a cohort after the date the case took it on. */

@@ -47,7 +47,11 @@ function fromRow(row: Awaited<ReturnType<typeof latestLocalVersions>>[number]): 
  * The unit cost database for one place: its own figures in force, then every national figure it
  * has not replaced, each also given in `priceYear` prices through the GDP deflators.
  */
-export async function listUnitCosts(tx: Tx, placeId: number, priceYear: number): Promise<EffectiveUnitCost[]> {
+export async function listUnitCosts(
+  tx: Tx,
+  placeId: number,
+  priceYear: number,
+): Promise<EffectiveUnitCost[]> {
   const local = (await latestLocalVersions(tx, placeId)).filter((r) => !r.withdrawn).map(fromRow);
   const localCodes = new Set(local.map((c) => c.code));
   const nationalCodes = new Set(NATIONAL_UNIT_COSTS.map((c) => c.code));
@@ -99,7 +103,12 @@ async function nextVersion(tx: Tx, placeId: number, code: string): Promise<numbe
 }
 
 /** Records a place's own figure as a new version; earlier versions stay for the record. */
-export async function recordLocalUnitCost(tx: Tx, placeId: number, personId: number | null, input: LocalUnitCostInput) {
+export async function recordLocalUnitCost(
+  tx: Tx,
+  placeId: number,
+  personId: number | null,
+  input: LocalUnitCostInput,
+) {
   const version = await nextVersion(tx, placeId, input.code);
   await tx
     .insertInto('cba_local_unit_costs')
@@ -170,21 +179,43 @@ export async function getBusinessCase(tx: Tx, placeId: number, id: number): Prom
   return { ...row, model: parseBusinessCase(row.model) };
 }
 
-export async function createBusinessCase(tx: Tx, placeId: number, personId: number | null, model: BusinessCase) {
+export async function createBusinessCase(
+  tx: Tx,
+  placeId: number,
+  personId: number | null,
+  model: BusinessCase,
+) {
   const row = await tx
     .insertInto('cba_business_cases')
     .values({ place_id: placeId, title: model.title, model: JSON.stringify(model), created_by: personId })
     .returning(['id', 'revision'])
     .executeTakeFirstOrThrow();
-  await appendAudit(tx, { person_id: personId, place_id: placeId, action: 'cba.case.create', subject: `business_case:${row.id}` });
+  await appendAudit(tx, {
+    person_id: personId,
+    place_id: placeId,
+    action: 'cba.case.create',
+    subject: `business_case:${row.id}`,
+  });
   return row;
 }
 
 /** Saves a new revision; `expectedRevision` stops two editors overwriting each other. */
-export async function updateBusinessCase(tx: Tx, placeId: number, personId: number | null, id: number, expectedRevision: number, model: BusinessCase) {
+export async function updateBusinessCase(
+  tx: Tx,
+  placeId: number,
+  personId: number | null,
+  id: number,
+  expectedRevision: number,
+  model: BusinessCase,
+) {
   const row = await tx
     .updateTable('cba_business_cases')
-    .set((eb) => ({ title: model.title, model: JSON.stringify(model), revision: eb('revision', '+', 1), updated_at: new Date() }))
+    .set((eb) => ({
+      title: model.title,
+      model: JSON.stringify(model),
+      revision: eb('revision', '+', 1),
+      updated_at: new Date(),
+    }))
     .where('place_id', '=', placeId)
     .where('id', '=', id)
     .where('revision', '=', expectedRevision)
@@ -192,16 +223,27 @@ export async function updateBusinessCase(tx: Tx, placeId: number, personId: numb
     .executeTakeFirst();
   if (!row) {
     await getBusinessCase(tx, placeId, id);
-    throw new Conflict('Someone else saved this business case since you opened it: reload it and make your change again');
+    throw new Conflict(
+      'Someone else saved this business case since you opened it: reload it and make your change again',
+    );
   }
-  await appendAudit(tx, { person_id: personId, place_id: placeId, action: 'cba.case.update', subject: `business_case:${id}`, detail: { revision: row.revision } });
+  await appendAudit(tx, {
+    person_id: personId,
+    place_id: placeId,
+    action: 'cba.case.update',
+    subject: `business_case:${id}`,
+    detail: { revision: row.revision },
+  });
   return row;
 }
 
 /** A lookup over the place's unit costs in force, for running its business cases. */
 export async function placeUnitCostLookup(tx: Tx, placeId: number): Promise<UnitCostLookup> {
   const local = (await latestLocalVersions(tx, placeId)).filter((r) => !r.withdrawn).map(fromRow);
-  const byCode = new Map<string, UnitCost>([...NATIONAL_UNIT_COSTS.map((c) => [c.code, c] as const), ...local.map((c) => [c.code, c] as const)]);
+  const byCode = new Map<string, UnitCost>([
+    ...NATIONAL_UNIT_COSTS.map((c) => [c.code, c] as const),
+    ...local.map((c) => [c.code, c] as const),
+  ]);
   return (code) => byCode.get(code);
 }
 

@@ -48,6 +48,7 @@ import {
 } from './store.ts';
 import { validateLocalUnitCost } from './unit-costs.ts';
 import { agreementPages } from './agreement-pages.ts';
+import { cohortPages, forecastSection } from './cohort-pages.ts';
 import { listCaseAgreements } from './investment.ts';
 
 import { caseId, casesUrl, caseUrl, type CaseParams } from './web.ts';
@@ -462,12 +463,14 @@ export async function cbaPages(app: FastifyInstance) {
             sensitivity: results && sensitivityTable(results),
             changes: SENSITIVITY_CHANGES,
             agreements,
+            forecast: results && (await forecastSection(request, place, id, row.model, results)),
             canEdit: allows(place.roles, 'cba.edit'),
           });
         },
       );
 
       agreementPages(scoped);
+      cohortPages(scoped);
 
       // ---- The unit cost database
       const unitCostsContext = async (request: FastifyRequest, place: PlaceContext, values: Body) => {

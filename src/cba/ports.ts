@@ -4,9 +4,9 @@
  * implements it over src/ledger/store.ts), and the families module reports what its costed
  * events show for a cohort.
  */
-import type { Pence } from '../core/money.ts';
 import type { Tx } from '../core/db.ts';
 import type { InvestmentAgreement } from './domain.ts';
+import type { RealisedEvents } from './forecast.ts';
 
 export interface AgreementPosting {
   placeId: number;
@@ -28,10 +28,10 @@ export interface InvestmentAgreementPoster {
   postAgreement(tx: Tx, input: AgreementPosting): Promise<{ transactionId: number }>;
 }
 
-/** The families module's side: costed events for a cohort after the date the case took it on. */
+/** The families module's side: events of the families taken on in a window, before and after. */
 export interface RealisedOutcomesSource {
-  realisedCosts(
+  realisedEvents(
     tx: Tx,
-    input: { placeId: number; cohortId: number; since: string; priceYear: number },
-  ): Promise<{ code: string; events: number; cost_pence: Pence; agency: string }[]>;
+    input: { placeId: number; takenOnFrom: string; takenOnTo: string; today: string },
+  ): Promise<{ families: number; tooRecent: number; events: RealisedEvents[] }>;
 }

@@ -210,6 +210,10 @@ describe(`cost-benefit pages (${engineName})`, () => {
     assert.doesNotMatch(all.body, /Add a local unit cost/);
     assert.match(all.body, /GDP deflators: /);
     assert.match(all.body, /Supporting public service transformation/);
+    assert.match(all.body, /Events with no figure yet[\s\S]*<code>arrest<\/code>/);
+    const burglary = await page('/cba/unit-costs?q=burglary', observer);
+    assert.match(burglary.body, /Showing 1 of \d+ unit costs/);
+    assert.match(burglary.body, /Police Activity Survey/);
     const found = await page('/cba/unit-costs?q=ambulance', observer);
     assert.match(found.body, /matching “ambulance”/);
     assert.doesNotMatch(found.body, /ae_attendance/);

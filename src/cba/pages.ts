@@ -30,6 +30,7 @@ import {
 import {
   DEFLATOR_SOURCE,
   DEFLATORS,
+  EVENT_CODES,
   LATEST_PRICE_YEAR,
   OPTIMISM_BIAS_GRADES,
   OPTIMISM_BIAS_SOURCE,
@@ -489,6 +490,8 @@ export async function cbaPages(app: FastifyInstance) {
           priceYearItems: priceYearItems(String(priceYear)),
           costs: q ? all.filter(matches) : all,
           total: all.length,
+          // Events families record that nothing here costs yet: the place must add its own figure.
+          uncosted: EVENT_CODES.filter((e) => !all.some((c) => c.code === e.code)),
           canEdit: allows(place.roles, 'cba.edit'),
           values: { price_year: String(LATEST_PRICE_YEAR), ...values },
           valueTypes: VALUE_TYPES,

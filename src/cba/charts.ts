@@ -39,9 +39,10 @@ export function paybackChart(r: ModelResults): ChartFigure {
     {
       aria: { enabled: true, label: { description: caption } },
       grid: { left: 8, right: 24, top: 36, bottom: 8, containLabel: true },
-      legend: { top: 0 },
-      xAxis: { type: 'category', data: labels },
-      yAxis: { type: 'value', axisLabel: { formatter: (v: number) => formatPoundsShort(v) } },
+      // The page's body size, as barChart uses: the SVG shrinks on a phone.
+      legend: { top: 0, textStyle: { fontSize: 16 } },
+      xAxis: { type: 'category', data: labels, axisLabel: { fontSize: 16 } },
+      yAxis: { type: 'value', axisLabel: { fontSize: 16, formatter: (v: number) => formatPoundsShort(v) } },
       series: [
         { type: 'line', name: 'Cumulative costs', data: costs },
         {

@@ -11,14 +11,8 @@ import { formOr } from '../places/pages.ts';
 import { inRequestPlace, need, type PlaceContext } from '../places/scope.ts';
 import { listDecisions, listPartners, type PartnerRow } from '../places/store.ts';
 import type { Body } from './forms.ts';
-import {
-  agreementPartners,
-  approveInvestment,
-  getAgreement,
-  postInvestment,
-  proposeInvestment,
-} from './investment.ts';
-import { getBusinessCase } from './store.ts';
+import { agreementPartners, postInvestment } from './investment.ts';
+import { approveInvestment, getAgreement, getBusinessCase, proposeInvestment } from './store.ts';
 import { caseId, caseUrl, type CaseParams } from './web.ts';
 
 type AgreementParams = { Params: { slug: string; id: string; aid: string }; Body: Body };

@@ -7,8 +7,8 @@ import { inRequestPlace, need, type PlaceContext } from '../places/scope.ts';
 import type { BusinessCase, ModelResults } from './domain.ts';
 import { compareForecast } from './forecast.ts';
 import type { Body } from './forms.ts';
-import { familiesRealisedSource, getCohortLink, linkCohort } from './realised.ts';
-import { getBusinessCase, type BusinessCaseRow } from './store.ts';
+import { familiesRealisedSource } from './realised.ts';
+import { getBusinessCase, getCohortLink, linkCohort, type BusinessCaseRow } from './store.ts';
 import { caseId, caseUrl, type CaseParams } from './web.ts';
 
 const today = () => new Date().toISOString().slice(0, 10);

@@ -40,6 +40,7 @@ import {
   createBusinessCase,
   getBusinessCase,
   listBusinessCases,
+  listCaseAgreements,
   listUnitCosts,
   placeUnitCostLookup,
   recordLocalUnitCost,
@@ -50,7 +51,6 @@ import {
 import { validateLocalUnitCost } from './unit-costs.ts';
 import { agreementPages } from './agreement-pages.ts';
 import { cohortPages, forecastSection } from './cohort-pages.ts';
-import { listCaseAgreements } from './investment.ts';
 
 import { caseId, casesUrl, caseUrl, type CaseParams } from './web.ts';
 

@@ -2,8 +2,6 @@
  * The families module's side of ports.ts: what the costed events of the families a business case
  * is linked to show, read through the families module's public functions only.
  */
-import type { Tx } from '../core/db.ts';
-import { appendAudit } from '../audit/store.ts';
 import { defaultCatalogue } from '../families/catalogue.ts';
 import { addMonths } from '../families/domain.ts';
 import { cohort, timeline } from '../families/store.ts';
@@ -37,47 +35,3 @@ export const familiesRealisedSource: RealisedOutcomesSource = {
     };
   },
 };
-
-export interface CohortLink {
-  taken_on_from: string;
-  taken_on_to: string;
-}
-
-export async function getCohortLink(
-  tx: Tx,
-  placeId: number,
-  caseId: number,
-): Promise<CohortLink | undefined> {
-  return tx
-    .selectFrom('cba_case_cohorts')
-    .select(['taken_on_from', 'taken_on_to'])
-    .where('place_id', '=', placeId)
-    .where('business_case_id', '=', caseId)
-    .executeTakeFirst();
-}
-
-/** Links (or re-links) a case to the families taken on in a window of dates. */
-export async function linkCohort(
-  tx: Tx,
-  placeId: number,
-  personId: number | null,
-  caseId: number,
-  link: CohortLink,
-) {
-  await tx
-    .insertInto('cba_case_cohorts')
-    .values({ place_id: placeId, business_case_id: caseId, ...link, linked_by: personId })
-    .onConflict((oc) =>
-      oc
-        .columns(['place_id', 'business_case_id'])
-        .doUpdateSet({ ...link, linked_by: personId, linked_at: new Date() }),
-    )
-    .execute();
-  await appendAudit(tx, {
-    person_id: personId,
-    place_id: placeId,
-    action: 'cba.case.link_cohort',
-    subject: `business_case:${caseId}`,
-    detail: { ...link },
-  });
-}

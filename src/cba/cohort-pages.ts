@@ -39,7 +39,8 @@ export async function forecastSection(
   });
 }
 
-function linkInput(body: Body) {
+/** The window of dates taken on, from a form or a JSON body; both dates real, in order. */
+export function cohortLinkInput(body: Body) {
   const fields: FieldErrors = {};
   const from = (body.taken_on_from ?? '').trim();
   const to = (body.taken_on_to ?? '').trim();
@@ -88,7 +89,7 @@ export function cohortPages(scoped: FastifyInstance) {
         ['taken_on_from', 'taken_on_to'],
         () =>
           inRequestPlace(request, place, (tx) =>
-            linkCohort(tx, place.id, place.person.id, id, linkInput(body)),
+            linkCohort(tx, place.id, place.person.id, id, cohortLinkInput(body)),
           ),
       );
       return shown ?? reply.redirect(`${caseUrl(place, id)}/results#forecast`, 303);

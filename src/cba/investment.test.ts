@@ -203,4 +203,67 @@ describe(`investment agreements from a business case (${engineName})`, () => {
       new RegExp(`Ledger transaction ${tx[0]!.id}`),
     );
   });
+
+  test('the same steps through the JSON API, and forecast needs linked families first', async () => {
+    const api = (method: 'GET' | 'POST' | 'PUT', url: string, who: SignedIn, payload?: object) =>
+      t.app.inject({
+        method,
+        url: `/api/v1/places/invest/cba/business-cases${url}`,
+        headers: method === 'GET' ? who.read : who.write,
+        ...(payload ? { payload } : {}),
+      });
+    const { id } = (await api('POST', '', analyst, example)).json();
+    const proposed = await api('POST', `/${id}/agreements`, analyst);
+    assert.equal(proposed.statusCode, 201, proposed.body);
+    const aid = proposed.json().id;
+    assert.equal(
+      (await api('POST', `/${id}/agreements/${aid}/approve`, analyst, { decision_id: await decision(false) }))
+        .statusCode,
+      400,
+    );
+    const approved = await api('POST', `/${id}/agreements/${aid}/approve`, analyst, {
+      decision_id: await decision(true),
+    });
+    assert.equal(approved.statusCode, 200, approved.body);
+    assert.ok(approved.json().approved_at);
+    const accounts = { Council: 'C-COUNCIL', DWP: 'C-DWP', Police: 'C-POLICE' };
+    assert.equal(
+      (
+        await api('POST', `/${id}/agreements/${aid}/post`, analyst, {
+          date: '2026-04-01',
+          contribution_accounts: accounts,
+        })
+      ).statusCode,
+      403,
+    );
+    const missing = await api('POST', `/${id}/agreements/${aid}/post`, finance, {
+      date: '2026-04-01',
+      contribution_accounts: accounts,
+    });
+    assert.equal(missing.statusCode, 400);
+    assert.match(missing.json().fields.reinvestment_account, /Select the savings reinvestment account/);
+    const posted = await api('POST', `/${id}/agreements/${aid}/post`, finance, {
+      date: '2026-04-01',
+      contribution_accounts: accounts,
+      reinvestment_account: 'REINVEST',
+    });
+    assert.equal(posted.statusCode, 200, posted.body);
+    const [listed] = (await api('GET', `/${id}/agreements`, analyst)).json();
+    assert.equal(listed.transaction_id, posted.json().transactionId);
+
+    assert.equal((await api('GET', `/${id}/forecast`, analyst)).statusCode, 404);
+    assert.equal(
+      (await api('PUT', `/${id}/cohort`, analyst, { taken_on_from: '2014-02-30', taken_on_to: '2015-01-01' }))
+        .statusCode,
+      400,
+    );
+    assert.equal(
+      (await api('PUT', `/${id}/cohort`, analyst, { taken_on_from: '2014-01-01', taken_on_to: '2015-01-01' }))
+        .statusCode,
+      200,
+    );
+    const forecast = await api('GET', `/${id}/forecast`, analyst);
+    assert.equal(forecast.statusCode, 200, forecast.body);
+    assert.deepEqual([forecast.json().families, forecast.json().rows], [0, []]);
+  });
 });

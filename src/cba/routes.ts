@@ -1,11 +1,20 @@
 import type { FastifyInstance } from 'fastify';
-import { Invalid } from '../core/errors.ts';
+import { Invalid, NotFound } from '../core/errors.ts';
+import { isIsoDate } from '../ledger/domain.ts';
 import { inRequestPlace, need, placeScoped } from '../places/scope.ts';
+import { cohortLinkInput, forecastSection } from './cohort-pages.ts';
 import { parseBusinessCase } from './domain.ts';
+import { postInvestment } from './investment.ts';
 import { resultsCsv, resultsWorkbook } from './export.ts';
 import { hasDeflator, LATEST_PRICE_YEAR } from './reference.ts';
 import {
+  approveInvestment,
   createBusinessCase,
+  getAgreement,
+  getBusinessCase,
+  linkCohort,
+  listCaseAgreements,
+  proposeInvestment,
   listBusinessCases,
   listUnitCosts,
   recordLocalUnitCost,
@@ -178,6 +187,164 @@ export const cbaRoutes = placeScoped('/api/v1/places/:slug', (app: FastifyInstan
         .header('content-type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
         .header('content-disposition', `attachment; filename="business-case-${request.params.id}.xlsx"`)
         .send(await resultsWorkbook(run.case.model, run.results));
+    },
+  );
+
+  // ---- Who invests, who benefits: the agreement from proposal to ledger (README, "Who invests").
+  const agreementParams = {
+    type: 'object',
+    properties: { slug, id: { type: 'integer', minimum: 1 }, aid: { type: 'integer', minimum: 1 } },
+    required: ['slug', 'id', 'aid'],
+  } as const;
+
+  app.get<{ Params: { id: number } }>(
+    '/cba/business-cases/:id/agreements',
+    {
+      schema: { tags: ['cba'], summary: 'Investment agreements proposed from the case', params: caseParams },
+    },
+    async (request) => {
+      const place = need(request, 'cba.read');
+      return inRequestPlace(request, place, async (tx) => {
+        await getBusinessCase(tx, place.id, request.params.id);
+        return listCaseAgreements(tx, place.id, request.params.id);
+      });
+    },
+  );
+
+  app.post<{ Params: { id: number } }>(
+    '/cba/business-cases/:id/agreements',
+    {
+      schema: {
+        tags: ['cba'],
+        summary: "Propose the agreement the case's current revision computes",
+        params: caseParams,
+      },
+    },
+    async (request, reply) => {
+      const place = need(request, 'cba.edit');
+      const saved = await inRequestPlace(request, place, (tx) =>
+        proposeInvestment(tx, place.id, place.person.id, request.params.id),
+      );
+      return reply.code(201).send(saved);
+    },
+  );
+
+  app.post<{ Params: { id: number; aid: number }; Body: { decision_id: number } }>(
+    '/cba/business-cases/:id/agreements/:aid/approve',
+    {
+      schema: {
+        tags: ['cba'],
+        summary: 'Approve the agreement by an agreed programme-board decision',
+        params: agreementParams,
+        body: {
+          type: 'object',
+          properties: { decision_id: { type: 'integer', minimum: 1 } },
+          required: ['decision_id'],
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request) => {
+      const place = need(request, 'cba.edit');
+      const { id, aid } = request.params;
+      await inRequestPlace(request, place, (tx) =>
+        approveInvestment(tx, place.id, place.person.id, id, aid, request.body.decision_id),
+      );
+      return inRequestPlace(request, place, (tx) => getAgreement(tx, place.id, id, aid));
+    },
+  );
+
+  app.post<{
+    Params: { id: number; aid: number };
+    Body: { date: string; contribution_accounts: Record<string, string>; reinvestment_account?: string };
+  }>(
+    '/cba/business-cases/:id/agreements/:aid/post',
+    {
+      schema: {
+        tags: ['cba'],
+        summary: 'Post an approved agreement through the ledger (one transaction carrying the decision)',
+        params: agreementParams,
+        body: {
+          type: 'object',
+          properties: {
+            date: { type: 'string', maxLength: 10 },
+            contribution_accounts: {
+              type: 'object',
+              maxProperties: 100,
+              additionalProperties: { type: 'string', maxLength: 40 },
+            },
+            reinvestment_account: { type: 'string', maxLength: 40 },
+          },
+          required: ['date', 'contribution_accounts'],
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request) => {
+      const place = need(request, 'ledger.post');
+      const { id, aid } = request.params;
+      const { date, contribution_accounts, reinvestment_account } = request.body;
+      if (!isIsoDate(date))
+        throw new Invalid('Enter a real date written YYYY-MM-DD', {
+          date: 'Enter a real date written YYYY-MM-DD',
+        });
+      return inRequestPlace(request, place, (tx) =>
+        postInvestment(tx, place.id, place.person.id, id, aid, {
+          date,
+          contributionAccounts: contribution_accounts,
+          reinvestmentAccount: reinvestment_account ?? '',
+        }),
+      );
+    },
+  );
+
+  // ---- Forecast against realised (README, "Forecast against realised").
+  app.put<{ Params: { id: number }; Body: { taken_on_from: string; taken_on_to: string } }>(
+    '/cba/business-cases/:id/cohort',
+    {
+      schema: {
+        tags: ['cba'],
+        summary: 'Link the case to the families taken on between two dates',
+        params: caseParams,
+        body: {
+          type: 'object',
+          properties: {
+            taken_on_from: { type: 'string', maxLength: 10 },
+            taken_on_to: { type: 'string', maxLength: 10 },
+          },
+          required: ['taken_on_from', 'taken_on_to'],
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request) => {
+      const place = need(request, 'cba.edit');
+      const link = cohortLinkInput(request.body);
+      await inRequestPlace(request, place, async (tx) => {
+        await getBusinessCase(tx, place.id, request.params.id);
+        await linkCohort(tx, place.id, place.person.id, request.params.id, link);
+      });
+      return link;
+    },
+  );
+
+  app.get<{ Params: { id: number } }>(
+    '/cba/business-cases/:id/forecast',
+    {
+      schema: {
+        tags: ['cba'],
+        summary: "The case's forecast against what its linked families' events show",
+        params: caseParams,
+      },
+    },
+    async (request) => {
+      const place = need(request, 'cba.read');
+      const run = await inRequestPlace(request, place, (tx) =>
+        runBusinessCase(tx, place.id, request.params.id),
+      );
+      const forecast = await forecastSection(request, place, request.params.id, run.case.model, run.results);
+      if (!forecast) throw new NotFound('No families are linked to this business case');
+      return forecast;
     },
   );
 });

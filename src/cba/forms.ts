@@ -36,7 +36,7 @@ function numberField(body: Body, field: string): number | string {
   return typed && Number.isFinite(Number(typed)) ? Number(typed) : typed;
 }
 
-export const asPercent = (rate: number) => String(Math.round(rate * 1e6) / 1e4);
+const asPercent = (rate: number) => String(Math.round(rate * 1e6) / 1e4);
 
 /**
  * Re-reads the edited model, naming its problems by form field; `toField` maps the model paths

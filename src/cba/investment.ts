@@ -48,7 +48,7 @@ export function agreementPostings(
 }
 
 /** The ledger's side of ports.ts, over src/ledger/store.ts. */
-export const ledgerAgreementPoster: InvestmentAgreementPoster = {
+const ledgerAgreementPoster: InvestmentAgreementPoster = {
   async postAgreement(tx, input) {
     const accounts = await listAccounts(tx, input.placeId);
     const kindOf = new Map(accounts.map((a) => [a.code, a.kind]));

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { authPages } from './auth/pages.ts';
 import { registerSessions } from './auth/plugin.ts';
+import { cbaPages } from './cba/pages.ts';
 import { cbaRoutes } from './cba/routes.ts';
 import { authRoutes } from './auth/routes.ts';
 import { createHttpShell, type AppDeps } from './core/http.ts';
@@ -31,6 +32,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logg
   await app.register(ledgerRoutes);
   await app.register(ledgerPages);
   await app.register(cbaRoutes);
+  await app.register(cbaPages);
   await app.register(familyRoutes);
   await app.register(familyPages);
   await app.register(familyFormPages);

@@ -17,7 +17,10 @@ describe('placebudget cba', () => {
 
   test('cba run exits 2 with the field paths when the business case is invalid', () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cba-')), 'bad.json');
-    fs.writeFileSync(file, JSON.stringify({ title: 'x', priceYear: 2013, firstYear: 2014, years: 0, costs: [], benefits: [] }));
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ title: 'x', priceYear: 2013, firstYear: 2014, years: 0, costs: [], benefits: [] }),
+    );
     const out = runCli(['cba', 'run', file, '--json'], {});
     assert.equal(out.status, 2);
     assert.match(out.stderr, /years: Must be between 1 and 30/);
@@ -26,7 +29,11 @@ describe('placebudget cba', () => {
   test('cba unit-costs --json lists the national database with each source', () => {
     const out = runCli(['cba', 'unit-costs', '--json', '--price-year', '2013'], {});
     assert.equal(out.status, 0, out.stderr);
-    const rows = JSON.parse(out.stdout) as { code: string; cost_in_price_year_pence: number; source: string }[];
+    const rows = JSON.parse(out.stdout) as {
+      code: string;
+      cost_in_price_year_pence: number;
+      source: string;
+    }[];
     const ae = rows.find((r) => r.code === 'ae_attendance');
     assert.equal(ae?.cost_in_price_year_pence, 11400);
     assert.ok(rows.every((r) => r.source.length > 20));

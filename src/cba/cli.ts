@@ -13,7 +13,8 @@ const MAX_MODEL_BYTES = 2_000_000;
 
 function readModelFile(file: string): unknown {
   if (!fs.existsSync(file)) throw new Invalid(`No file ${file}`);
-  if (fs.statSync(file).size > MAX_MODEL_BYTES) throw new Invalid(`${file} is larger than ${MAX_MODEL_BYTES} bytes`);
+  if (fs.statSync(file).size > MAX_MODEL_BYTES)
+    throw new Invalid(`${file} is larger than ${MAX_MODEL_BYTES} bytes`);
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (err) {
@@ -22,28 +23,37 @@ function readModelFile(file: string): unknown {
 }
 
 function printSummary(r: ModelResults) {
-  console.log(`${r.title} (${r.price_year}-${String((r.price_year + 1) % 100).padStart(2, '0')} prices, discounted at ${(r.discount_rate * 100).toFixed(1)}%)`);
+  console.log(
+    `${r.title} (${r.price_year}-${String((r.price_year + 1) % 100).padStart(2, '0')} prices, discounted at ${(r.discount_rate * 100).toFixed(1)}%)`,
+  );
   console.log(`  Costs (present value)            ${formatPounds(r.totals.present_value.costs_pence)}`);
   console.log(`  Fiscal benefits (present value)  ${formatPounds(r.totals.present_value.fiscal_pence)}`);
   console.log(`  Net present budget impact        ${formatPounds(r.net_present_budget_impact_pence)}`);
   console.log(`  Financial return on investment   ${r.financial_roi ?? 'n/a'}`);
   console.log(`  Public value return              ${r.public_value_roi ?? 'n/a'}`);
-  console.log(`  Payback                          ${r.payback_year ? `year ${r.payback_year}` : 'not within the appraisal period'}`);
+  console.log(
+    `  Payback                          ${r.payback_year ? `year ${r.payback_year}` : 'not within the appraisal period'}`,
+  );
 }
 
 function priceYearOption(value: string | undefined): number {
   const year = value === undefined ? LATEST_PRICE_YEAR : Number(value);
-  if (!Number.isInteger(year) || !hasDeflator(year)) throw new Invalid(`--price-year must be a year with a GDP deflator, up to ${LATEST_PRICE_YEAR}`);
+  if (!Number.isInteger(year) || !hasDeflator(year))
+    throw new Invalid(`--price-year must be a year with a GDP deflator, up to ${LATEST_PRICE_YEAR}`);
   return year;
 }
 
 export function cbaCommands(program: Command) {
-  const cba = program.command('cba').description('cost-benefit analysis: business cases and the unit cost database');
+  const cba = program
+    .command('cba')
+    .description('cost-benefit analysis: business cases and the unit cost database');
   cba
     .command('run')
     .argument('<model>', 'a business case in the JSON format of src/cba/README.md')
     .option('--json', 'print the full results as JSON')
-    .description('run a business case through the model, with the national unit cost database (no database needed)')
+    .description(
+      'run a business case through the model, with the national unit cost database (no database needed)',
+    )
     .action((file: string, options: { json?: boolean }) => {
       const results = runModel(parseBusinessCase(readModelFile(file)), nationalUnitCost);
       if (options.json) console.log(JSON.stringify(results, null, 2));
@@ -52,7 +62,10 @@ export function cbaCommands(program: Command) {
   cba
     .command('unit-costs')
     .option('--json', 'print the entries as JSON')
-    .option('--price-year <year>', 'also give each cost in this price year (default: the latest deflator year)')
+    .option(
+      '--price-year <year>',
+      'also give each cost in this price year (default: the latest deflator year)',
+    )
     .option('--place <slug>', "include the place's own costs (reads the database)")
     .description('list the unit cost database')
     .action(async (options: { json?: boolean; priceYear?: string; place?: string }) => {
@@ -66,7 +79,9 @@ export function cbaCommands(program: Command) {
         : listNationalUnitCosts(priceYear);
       if (options.json) return console.log(JSON.stringify(rows, null, 2));
       for (const r of rows) {
-        console.log(`${r.code.padEnd(36)} ${formatPounds(r.cost_pence).padStart(12)} (${r.price_year}) ${formatPounds(r.cost_in_price_year_pence).padStart(12)} (${priceYear})  ${r.agency}, ${r.outcome} ${r.unit}`);
+        console.log(
+          `${r.code.padEnd(36)} ${formatPounds(r.cost_pence).padStart(12)} (${r.price_year}) ${formatPounds(r.cost_in_price_year_pence).padStart(12)} (${priceYear})  ${r.agency}, ${r.outcome} ${r.unit}`,
+        );
       }
     });
 }

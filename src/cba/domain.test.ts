@@ -2,10 +2,22 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { annualBenefit, apportion, discountFactor, parseBusinessCase, profileShare, proposeAgreement, runModel, type BusinessCase } from './domain.ts';
+import {
+  annualBenefit,
+  apportion,
+  discountFactor,
+  parseBusinessCase,
+  profileShare,
+  proposeAgreement,
+  runModel,
+  type BusinessCase,
+} from './domain.ts';
 import { nationalUnitCost, optimismBiasFor, upliftFactor } from './reference.ts';
 
-const example = () => parseBusinessCase(JSON.parse(fs.readFileSync(new URL('./examples/key-worker-500-families.json', import.meta.url), 'utf8')));
+const example = () =>
+  parseBusinessCase(
+    JSON.parse(fs.readFileSync(new URL('./examples/key-worker-500-families.json', import.meta.url), 'utf8')),
+  );
 const pounds = (p: number) => Math.round(p / 100);
 
 describe('the worked example of src/cba/README.md, "Worked example: key-worker support for 500 families"', () => {
@@ -16,7 +28,10 @@ describe('the worked example of src/cba/README.md, "Worked example: key-worker s
     // Health:    48 × £566 × 0.9 = £24,451.20
     // A&E:       1000 × 0.8 × 0.3 × 0.9 × £114 × (1 − 0.05) = £23,392.80
     // Police:    1500 × 0.8 × 0.25 × 0.8 × £300 × (1 − 0.25) = £54,000.00
-    assert.deepEqual(r.lines.map((l) => l.full_year_benefit_pence), [39890880, 2445120, 2339280, 5400000]);
+    assert.deepEqual(
+      r.lines.map((l) => l.full_year_benefit_pence),
+      [39890880, 2445120, 2339280, 5400000],
+    );
   });
 
   test('reproduces the yearly fiscal benefits, drop-off included', () => {
@@ -24,8 +39,14 @@ describe('the worked example of src/cba/README.md, "Worked example: key-worker s
     // Y2: 398,908.80 + 24,451.20 + 23,392.80 + 54,000 × 0.5 = 473,752.80
     // Y3: (398,908.80 + 24,451.20) × 0.75 + 23,392.80 = 340,912.80
     // Y4: (398,908.80 + 24,451.20) × 0.75² = 238,140.00; Y5: nothing lasts that long
-    assert.deepEqual(r.years.map((y) => y.fiscal_pence), [7739280, 47375280, 34091280, 23814000, 0]);
-    assert.deepEqual(r.years.map((y) => y.financial_year), ['2014-15', '2015-16', '2016-17', '2017-18', '2018-19']);
+    assert.deepEqual(
+      r.years.map((y) => y.fiscal_pence),
+      [7739280, 47375280, 34091280, 23814000, 0],
+    );
+    assert.deepEqual(
+      r.years.map((y) => y.financial_year),
+      ['2014-15', '2015-16', '2016-17', '2017-18', '2018-19'],
+    );
   });
 
   test('reproduces the headline measures to the pound', () => {
@@ -79,19 +100,57 @@ describe('hand-computed cases', () => {
   test('optimism bias takes the graded share off the benefit', () => {
     // 100 × 1 × 0.5 × (1 − 0) × £1,000 × (1 − 0.40) = £30,000 → 3,000,000 pence
     assert.equal(optimismBiasFor(6), 0.4);
-    assert.equal(annualBenefit({ cohort: 100, engagement: 1, success: 0.5, deadweight: 0, unitCost: 100000, optimismBias: optimismBiasFor(6) }), 3000000);
+    assert.equal(
+      annualBenefit({
+        cohort: 100,
+        engagement: 1,
+        success: 0.5,
+        deadweight: 0,
+        unitCost: 100000,
+        optimismBias: optimismBiasFor(6),
+      }),
+      3000000,
+    );
   });
 
   test('drop-off profiles a line: 1, 0.5, 0.25 then nothing after its duration', () => {
     const line = { startYear: 2, durationYears: 3, dropOff: 0.5 };
-    assert.deepEqual([1, 2, 3, 4, 5].map((y) => profileShare(line, y)), [0, 1, 0.5, 0.25, 0]);
+    assert.deepEqual(
+      [1, 2, 3, 4, 5].map((y) => profileShare(line, y)),
+      [0, 1, 0.5, 0.25, 0],
+    );
   });
 
   test('payback: £100 cost in year 1, £60 benefit a year, undiscounted pays back in year 2', () => {
     const model: BusinessCase = {
-      title: 't', intervention: '', priceYear: 2013, firstYear: 2014, years: 3, discountRate: 0,
+      title: 't',
+      intervention: '',
+      priceYear: 2013,
+      firstYear: 2014,
+      years: 3,
+      discountRate: 0,
       costs: [{ partner: 'Council', year: 1, amountPence: 10000 }],
-      benefits: [{ outcome: 'o', unitCost: { costPence: 6000, priceYear: 2013, valueType: 'fiscal', agency: 'Council', cashable: true, source: 's' }, cohort: 1, engagement: 1, success: 1, deadweight: 0, confidenceGrade: 1, startYear: 1, durationYears: 3, dropOff: 0 }],
+      benefits: [
+        {
+          outcome: 'o',
+          unitCost: {
+            costPence: 6000,
+            priceYear: 2013,
+            valueType: 'fiscal',
+            agency: 'Council',
+            cashable: true,
+            source: 's',
+          },
+          cohort: 1,
+          engagement: 1,
+          success: 1,
+          deadweight: 0,
+          confidenceGrade: 1,
+          startYear: 1,
+          durationYears: 3,
+          dropOff: 0,
+        },
+      ],
     };
     // cumulative: year 1 60 < 100; year 2 120 ≥ 100
     assert.equal(runModel(model, () => undefined).payback_year, 2);
@@ -113,13 +172,37 @@ describe('hand-computed cases', () => {
       { partner: 'C', costs: 0, cashable: 333.3 },
     ]);
     // pool = min(1000, 666.6) = 666.6 → 667 pence, split 334 / 333; A is left 333 unrepaid
-    assert.deepEqual(a.repayments.map((t) => t.amount_pence), [334, 333]);
+    assert.deepEqual(
+      a.repayments.map((t) => t.amount_pence),
+      [334, 333],
+    );
     assert.deepEqual(a.investors_unrepaid_pence, { A: 333 });
   });
 
   test('names every problem in a business case by its path', () => {
     assert.throws(
-      () => parseBusinessCase({ title: '', priceYear: 1980, firstYear: 2014, years: 3, costs: [], benefits: [{ outcome: 'x', unitCost: 'ae_attendance', cohort: 1, engagement: 2, success: 0.1, deadweight: 0, confidenceGrade: 7, startYear: 1, durationYears: 1, dropOff: 0 }] }),
+      () =>
+        parseBusinessCase({
+          title: '',
+          priceYear: 1980,
+          firstYear: 2014,
+          years: 3,
+          costs: [],
+          benefits: [
+            {
+              outcome: 'x',
+              unitCost: 'ae_attendance',
+              cohort: 1,
+              engagement: 2,
+              success: 0.1,
+              deadweight: 0,
+              confidenceGrade: 7,
+              startYear: 1,
+              durationYears: 1,
+              dropOff: 0,
+            },
+          ],
+        }),
       (err: Error & { fields?: Record<string, string> }) => {
         assert.equal(err.fields?.title, 'Enter some text');
         assert.equal(err.fields?.priceYear, 'Must be between 1990 and 2100');
@@ -133,10 +216,16 @@ describe('hand-computed cases', () => {
   test('refuses a line naming a unit cost code that has no figure', () => {
     const model = example();
     model.benefits[0]!.unitCost = 'looked_after_child_year';
-    assert.throws(() => runModel(model, nationalUnitCost), (err: Error & { fields?: Record<string, string> }) => {
-      assert.match(err.fields?.['benefits[0].unitCost'] ?? '', /No unit cost with code looked_after_child_year/);
-      return true;
-    });
+    assert.throws(
+      () => runModel(model, nationalUnitCost),
+      (err: Error & { fields?: Record<string, string> }) => {
+        assert.match(
+          err.fields?.['benefits[0].unitCost'] ?? '',
+          /No unit cost with code looked_after_child_year/,
+        );
+        return true;
+      },
+    );
   });
 });
 
@@ -155,21 +244,46 @@ describe('properties', () => {
   });
   type Line = typeof line extends fc.Arbitrary<infer T> ? T : never;
   const toModel = (l: Line, discountRate: number): BusinessCase => ({
-    title: 'p', intervention: '', priceYear: 2013, firstYear: 2014, years: 10, discountRate,
+    title: 'p',
+    intervention: '',
+    priceYear: 2013,
+    firstYear: 2014,
+    years: 10,
+    discountRate,
     costs: [{ partner: 'Council', year: 1, amountPence: 100000 }],
-    benefits: [{
-      outcome: 'o', cohort: l.cohort, engagement: l.engagement, success: l.success, deadweight: l.deadweight,
-      confidenceGrade: 1, optimismBias: l.optimismBias, optimismBiasReason: 'test', startYear: l.startYear,
-      durationYears: l.durationYears, dropOff: l.dropOff,
-      unitCost: { costPence: l.costPence, priceYear: 2013, valueType: 'fiscal', agency: 'NHS', cashable: true, source: 's' },
-    }],
+    benefits: [
+      {
+        outcome: 'o',
+        cohort: l.cohort,
+        engagement: l.engagement,
+        success: l.success,
+        deadweight: l.deadweight,
+        confidenceGrade: 1,
+        optimismBias: l.optimismBias,
+        optimismBiasReason: 'test',
+        startYear: l.startYear,
+        durationYears: l.durationYears,
+        dropOff: l.dropOff,
+        unitCost: {
+          costPence: l.costPence,
+          priceYear: 2013,
+          valueType: 'fiscal',
+          agency: 'NHS',
+          cashable: true,
+          source: 's',
+        },
+      },
+    ],
   });
 
   test('discounted totals never exceed undiscounted ones for positive flows', () => {
     fc.assert(
       fc.property(line, fc.double({ min: 0, max: 0.2, noNaN: true }), (l, r) => {
         const res = runModel(toModel(l, r), () => undefined);
-        return res.totals.present_value.fiscal_pence <= res.totals.fiscal_pence && res.totals.present_value.costs_pence <= res.totals.costs_pence;
+        return (
+          res.totals.present_value.fiscal_pence <= res.totals.fiscal_pence &&
+          res.totals.present_value.costs_pence <= res.totals.costs_pence
+        );
       }),
     );
   });
@@ -178,8 +292,14 @@ describe('properties', () => {
     fc.assert(
       fc.property(line, rate, rate, (l, more1, more2) => {
         const base = runModel(toModel(l, 0.035), () => undefined).totals.present_value.fiscal_pence;
-        const dw = runModel(toModel({ ...l, deadweight: Math.min(1, l.deadweight + more1) }, 0.035), () => undefined).totals.present_value.fiscal_pence;
-        const ob = runModel(toModel({ ...l, optimismBias: Math.min(1, l.optimismBias + more2) }, 0.035), () => undefined).totals.present_value.fiscal_pence;
+        const dw = runModel(
+          toModel({ ...l, deadweight: Math.min(1, l.deadweight + more1) }, 0.035),
+          () => undefined,
+        ).totals.present_value.fiscal_pence;
+        const ob = runModel(
+          toModel({ ...l, optimismBias: Math.min(1, l.optimismBias + more2) }, 0.035),
+          () => undefined,
+        ).totals.present_value.fiscal_pence;
         return dw <= base && ob <= base;
       }),
     );

@@ -8,7 +8,14 @@
  */
 import { Invalid, type FieldErrors } from '../core/errors.ts';
 import { roundHalfAwayFromZero, type Pence } from '../core/money.ts';
-import { costInPriceYear, hasDeflator, optimismBiasFor, VALUE_TYPES, type UnitCost, type ValueType } from './reference.ts';
+import {
+  costInPriceYear,
+  hasDeflator,
+  optimismBiasFor,
+  VALUE_TYPES,
+  type UnitCost,
+  type ValueType,
+} from './reference.ts';
 
 export const GREEN_BOOK_DISCOUNT_RATE = 0.035;
 export const MAX_YEARS = 30;
@@ -76,7 +83,8 @@ class Reader {
   }
   text(o: Obj, key: string, path: string, max: number, required = true): string {
     const v = o[key];
-    if (v === undefined && !required) return '';
+    // An optional text left empty is as good as left out (a saved case round-trips).
+    if ((v === undefined || v === '') && !required) return '';
     if (typeof v !== 'string' || !v.trim()) this.problem(path, 'Enter some text');
     else if (v.length > max) this.problem(path, `Must be ${max} characters or fewer`);
     return typeof v === 'string' ? v.trim() : '';
@@ -99,7 +107,8 @@ class Reader {
     }
     if (v.length > max) this.problem(path, `At most ${max} lines`);
     return v.slice(0, max).map((item, i) => {
-      if (typeof item !== 'object' || item === null || Array.isArray(item)) this.problem(`${path}[${i}]`, 'Must be an object');
+      if (typeof item !== 'object' || item === null || Array.isArray(item))
+        this.problem(`${path}[${i}]`, 'Must be an object');
       return (item ?? {}) as Obj;
     });
   }
@@ -123,7 +132,8 @@ function readUnitCost(r: Reader, v: unknown, path: string): string | InlineUnitC
   const o = v as Obj;
   const valueType = o.valueType as ValueType;
   if (!VALUE_TYPES.includes(valueType)) r.problem(`${path}.valueType`, 'Choose fiscal, economic or social');
-  if (typeof o.cashable !== 'boolean') r.problem(`${path}.cashable`, 'Say whether it is cashable (true or false)');
+  if (typeof o.cashable !== 'boolean')
+    r.problem(`${path}.cashable`, 'Say whether it is cashable (true or false)');
   return {
     ...(typeof o.code === 'string' ? { code: o.code } : {}),
     costPence: r.number(o, 'costPence', `${path}.costPence`, 0, Number.MAX_SAFE_INTEGER, true),
@@ -159,10 +169,14 @@ function readBenefit(r: Reader, o: Obj, path: string, years: number): BenefitLin
 /** Reads a business case in the documented JSON format, or throws Invalid naming every problem. */
 export function parseBusinessCase(input: unknown): BusinessCase {
   const r = new Reader();
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new Invalid('A business case is a JSON object');
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    throw new Invalid('A business case is a JSON object');
   const o = input as Obj;
   const years = r.number(o, 'years', 'years', 1, MAX_YEARS, true);
-  const discountRate = o.discountRate === undefined ? GREEN_BOOK_DISCOUNT_RATE : r.number(o, 'discountRate', 'discountRate', 0, 0.2);
+  const discountRate =
+    o.discountRate === undefined
+      ? GREEN_BOOK_DISCOUNT_RATE
+      : r.number(o, 'discountRate', 'discountRate', 0, 0.2);
   const model: BusinessCase = {
     title: r.text(o, 'title', 'title', 200),
     intervention: r.text(o, 'intervention', 'intervention', 2000, false),
@@ -176,7 +190,9 @@ export function parseBusinessCase(input: unknown): BusinessCase {
       amountPence: r.number(c, 'amountPence', `costs[${i}].amountPence`, 0, Number.MAX_SAFE_INTEGER, true),
       ...(typeof c.description === 'string' ? { description: c.description } : {}),
     })),
-    benefits: r.list(o, 'benefits', 'benefits', MAX_LINES).map((b, i) => readBenefit(r, b, `benefits[${i}]`, years)),
+    benefits: r
+      .list(o, 'benefits', 'benefits', MAX_LINES)
+      .map((b, i) => readBenefit(r, b, `benefits[${i}]`, years)),
   };
   if (Object.keys(r.fields).length) throw new Invalid('The business case has problems', r.fields);
   return model;
@@ -209,13 +225,23 @@ function resolveLines(model: BusinessCase, lookup: UnitCostLookup): ResolvedLine
         `No unit cost with code ${line.unitCost}: record a local cost for it, or give costPence, priceYear and source in the line`;
     }
     const cost = found
-      ? { costPence: found.cost_pence, priceYear: found.price_year, valueType: found.value_type, agency: found.agency, cashable: found.cashable, source: found.source }
+      ? {
+          costPence: found.cost_pence,
+          priceYear: found.price_year,
+          valueType: found.value_type,
+          agency: found.agency,
+          cashable: found.cashable,
+          source: found.source,
+        }
       : (line.unitCost as InlineUnitCost);
     return {
       line,
       index,
       code: typeof line.unitCost === 'string' ? line.unitCost : (line.unitCost.code ?? null),
-      unitCostInPriceBase: found || typeof line.unitCost !== 'string' ? costInPriceYear({ cost_pence: cost.costPence, price_year: cost.priceYear }, model.priceYear) : 0,
+      unitCostInPriceBase:
+        found || typeof line.unitCost !== 'string'
+          ? costInPriceYear({ cost_pence: cost.costPence, price_year: cost.priceYear }, model.priceYear)
+          : 0,
       valueType: cost.valueType,
       cashable: cost.cashable,
       beneficiary: line.beneficiary || cost.agency,
@@ -223,7 +249,8 @@ function resolveLines(model: BusinessCase, lookup: UnitCostLookup): ResolvedLine
       source: cost.source,
     };
   });
-  if (Object.keys(fields).length) throw new Invalid('Some benefit lines name unit costs that do not exist', fields);
+  if (Object.keys(fields).length)
+    throw new Invalid('Some benefit lines name unit costs that do not exist', fields);
   return lines;
 }
 
@@ -245,7 +272,10 @@ export function discountFactor(year: number, rate: number): number {
 }
 
 /** The share of a line's full effect in appraisal year `year`: nothing outside its years. */
-export function profileShare(line: Pick<BenefitLine, 'startYear' | 'durationYears' | 'dropOff'>, year: number): number {
+export function profileShare(
+  line: Pick<BenefitLine, 'startYear' | 'durationYears' | 'dropOff'>,
+  year: number,
+): number {
   const k = year - line.startYear;
   if (k < 0 || k >= line.durationYears) return 0;
   return Math.pow(1 - line.dropOff, k);
@@ -292,7 +322,13 @@ function computeFlows(model: BusinessCase, lines: ResolvedLine[], v: Variation =
     });
     return years.map((y) => full * profileShare(l.line, y));
   });
-  return { years, costsByPartner, lineValues, lines, discount: years.map((y) => discountFactor(y, model.discountRate)) };
+  return {
+    years,
+    costsByPartner,
+    lineValues,
+    lines,
+    discount: years.map((y) => discountFactor(y, model.discountRate)),
+  };
 }
 
 interface Headline {
@@ -319,7 +355,8 @@ function headline(f: Flows): Headline {
   return h;
 }
 
-const ratio = (num: number, den: number): number | null => (den > 0 ? Math.round((num / den) * 10_000) / 10_000 : null);
+const ratio = (num: number, den: number): number | null =>
+  den > 0 ? Math.round((num / den) * 10_000) / 10_000 : null;
 
 function measures(h: Headline) {
   return {
@@ -400,7 +437,13 @@ export interface ModelResults {
     fiscal_pence: Pence;
     economic_pence: Pence;
     social_pence: Pence;
-    present_value: { costs_pence: Pence; fiscal_pence: Pence; cashable_pence: Pence; economic_pence: Pence; social_pence: Pence };
+    present_value: {
+      costs_pence: Pence;
+      fiscal_pence: Pence;
+      cashable_pence: Pence;
+      economic_pence: Pence;
+      social_pence: Pence;
+    };
     fiscal_by_agency_pv: Record<string, AgencyBenefit>;
   };
   net_present_budget_impact_pence: Pence;
@@ -411,10 +454,21 @@ export interface ModelResults {
   who_invests_who_benefits: PartnerPosition[];
   investment_agreement: InvestmentAgreement;
   sensitivity: SensitivityRow[];
-  break_even: { success_scale: number | null; success_rates: { index: number; success: number; achievable: boolean }[] };
+  break_even: {
+    success_scale: number | null;
+    success_rates: { index: number; success: number; achievable: boolean }[];
+  };
 }
 
-const SENSITIVITY_INPUTS: (keyof Variation)[] = ['cohort', 'engagement', 'success', 'deadweight', 'optimismBias', 'unitCost', 'costs'];
+const SENSITIVITY_INPUTS: (keyof Variation)[] = [
+  'cohort',
+  'engagement',
+  'success',
+  'deadweight',
+  'optimismBias',
+  'unitCost',
+  'costs',
+];
 export const SENSITIVITY_CHANGES = [-0.2, -0.1, 0.1, 0.2];
 
 function sum(values: Iterable<number>): number {
@@ -438,7 +492,9 @@ export function apportion(total: number, weights: number[]): Pence[] {
   const exact = weights.map((w) => (target * w) / weightSum);
   const floors = exact.map(Math.floor);
   let left = target - sum(floors);
-  const order = exact.map((e, i) => [e - Math.floor(e), i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  const order = exact
+    .map((e, i) => [e - Math.floor(e), i] as const)
+    .sort((a, b) => b[0] - a[0] || a[1] - b[1]);
   for (const [, i] of order) {
     if (left <= 0) break;
     floors[i]! += 1;
@@ -452,16 +508,28 @@ export function apportion(total: number, weights: number[]): Pence[] {
  * partners with cashable benefits beyond their costs repay them, pro rata both ways, up to the
  * smaller of the two totals. What beneficiaries gain beyond that goes to reinvestment.
  */
-export function proposeAgreement(positions: { partner: string; costs: number; cashable: number }[]): InvestmentAgreement {
-  const investors = positions.filter((p) => p.costs > p.cashable).map((p) => ({ partner: p.partner, shortfall: p.costs - p.cashable }));
-  const gainers = positions.filter((p) => p.cashable > p.costs).map((p) => ({ partner: p.partner, gain: p.cashable - p.costs }));
+export function proposeAgreement(
+  positions: { partner: string; costs: number; cashable: number }[],
+): InvestmentAgreement {
+  const investors = positions
+    .filter((p) => p.costs > p.cashable)
+    .map((p) => ({ partner: p.partner, shortfall: p.costs - p.cashable }));
+  const gainers = positions
+    .filter((p) => p.cashable > p.costs)
+    .map((p) => ({ partner: p.partner, gain: p.cashable - p.costs }));
   const totalShortfall = sum(investors.map((i) => i.shortfall));
   const totalGain = sum(gainers.map((g) => g.gain));
   const pool = Math.min(totalShortfall, totalGain);
-  const fromEach = apportion(pool, gainers.map((g) => g.gain));
+  const fromEach = apportion(
+    pool,
+    gainers.map((g) => g.gain),
+  );
   const repayments: Transfer[] = [];
   gainers.forEach((g, gi) => {
-    apportion(fromEach[gi]!, investors.map((i) => i.shortfall)).forEach((amount, ii) => {
+    apportion(
+      fromEach[gi]!,
+      investors.map((i) => i.shortfall),
+    ).forEach((amount, ii) => {
       if (amount > 0) repayments.push({ from: g.partner, to: investors[ii]!.partner, amount_pence: amount });
     });
   });
@@ -470,13 +538,19 @@ export function proposeAgreement(positions: { partner: string; costs: number; ca
     const left = roundHalfAwayFromZero(g.gain) - fromEach[gi]!;
     if (left > 0) to_reinvestment_pence[g.partner] = left;
   });
-  const received = (partner: string) => sum(repayments.filter((t) => t.to === partner).map((t) => t.amount_pence));
+  const received = (partner: string) =>
+    sum(repayments.filter((t) => t.to === partner).map((t) => t.amount_pence));
   const investors_unrepaid_pence: Record<string, Pence> = {};
   for (const i of investors) {
     const left = roundHalfAwayFromZero(i.shortfall) - received(i.partner);
     if (left > 0) investors_unrepaid_pence[i.partner] = left;
   }
-  return { basis: 'cashable fiscal benefits, present value', repayments, to_reinvestment_pence, investors_unrepaid_pence };
+  return {
+    basis: 'cashable fiscal benefits, present value',
+    repayments,
+    to_reinvestment_pence,
+    investors_unrepaid_pence,
+  };
 }
 
 /** Runs the whole model: per-year flows, totals, headline measures, who gains, sensitivity. */
@@ -493,7 +567,8 @@ export function runModel(model: BusinessCase, lookup: UnitCostLookup): ModelResu
     const i = y - 1;
     const d = f.discount[i]!;
     const costs_by_partner: Record<string, Pence> = {};
-    for (const [partner, row] of f.costsByPartner) if (row[i]) costs_by_partner[partner] = roundHalfAwayFromZero(row[i]!);
+    for (const [partner, row] of f.costsByPartner)
+      if (row[i]) costs_by_partner[partner] = roundHalfAwayFromZero(row[i]!);
     const costs = sum([...f.costsByPartner.values()].map((row) => row[i]!));
     const byAgency = new Map<string, { cashable: number; nonCashable: number }>();
     let fiscal = 0;
@@ -505,7 +580,10 @@ export function runModel(model: BusinessCase, lookup: UnitCostLookup): ModelResu
       else if (l.valueType === 'social') social += value;
       else {
         fiscal += value;
-        for (const [map, amount] of [[byAgency, value], [agencyPv, value * d]] as const) {
+        for (const [map, amount] of [
+          [byAgency, value],
+          [agencyPv, value * d],
+        ] as const) {
           const a = map.get(l.beneficiary) ?? { cashable: 0, nonCashable: 0 };
           if (l.cashable) a.cashable += amount;
           else a.nonCashable += amount;
@@ -532,7 +610,10 @@ export function runModel(model: BusinessCase, lookup: UnitCostLookup): ModelResu
         economic_pence: roundHalfAwayFromZero(economic * d),
         social_pence: roundHalfAwayFromZero(social * d),
       },
-      cumulative_present_value: { costs_pence: roundHalfAwayFromZero(cumCosts), fiscal_pence: roundHalfAwayFromZero(cumFiscal) },
+      cumulative_present_value: {
+        costs_pence: roundHalfAwayFromZero(cumCosts),
+        fiscal_pence: roundHalfAwayFromZero(cumFiscal),
+      },
     });
   }
 
@@ -590,7 +671,11 @@ export function runModel(model: BusinessCase, lookup: UnitCostLookup): ModelResu
     })),
     investment_agreement: proposeAgreement(positions),
     sensitivity: SENSITIVITY_INPUTS.flatMap((input) =>
-      SENSITIVITY_CHANGES.map((change) => ({ input, change, ...measures(headline(computeFlows(model, lines, { [input]: 1 + change }))) })),
+      SENSITIVITY_CHANGES.map((change) => ({
+        input,
+        change,
+        ...measures(headline(computeFlows(model, lines, { [input]: 1 + change }))),
+      })),
     ),
     break_even: breakEven(lines, h),
   };
@@ -614,10 +699,15 @@ function breakEven(lines: ResolvedLine[], h: Headline): ModelResults['break_even
   };
 }
 
-function agencyRecord(map: Map<string, { cashable: number; nonCashable: number }>): Record<string, AgencyBenefit> {
+function agencyRecord(
+  map: Map<string, { cashable: number; nonCashable: number }>,
+): Record<string, AgencyBenefit> {
   const out: Record<string, AgencyBenefit> = {};
   for (const [agency, a] of [...map].sort(([x], [y]) => x.localeCompare(y))) {
-    out[agency] = { cashable_pence: roundHalfAwayFromZero(a.cashable), non_cashable_pence: roundHalfAwayFromZero(a.nonCashable) };
+    out[agency] = {
+      cashable_pence: roundHalfAwayFromZero(a.cashable),
+      non_cashable_pence: roundHalfAwayFromZero(a.nonCashable),
+    };
   }
   return out;
 }

@@ -1,21 +1,37 @@
 /**
  * What the cost-benefit capability needs from modules built elsewhere, as small explicit
- * interfaces: the ledger posts an approved investment agreement, and the families module reports
- * what its costed events show for a cohort. Neither is wired yet (see src/cba/README.md).
+ * interfaces: the ledger posts an approved investment agreement (src/cba/investment.ts
+ * implements it over src/ledger/store.ts), and the families module reports what its costed
+ * events show for a cohort.
  */
-import type { Pence } from '../core/money.ts';
 import type { Tx } from '../core/db.ts';
 import type { InvestmentAgreement } from './domain.ts';
+import type { RealisedEvents } from './forecast.ts';
 
-/** The ledger's side: turn an agreement a board decision approved into postings. */
-export interface InvestmentAgreementPoster {
-  postAgreement(tx: Tx, input: { placeId: number; decisionId: number; businessCaseId: number; agreement: InvestmentAgreement }): Promise<{ postingIds: number[] }>;
+export interface AgreementPosting {
+  placeId: number;
+  personId: number | null;
+  decisionId: number;
+  businessCaseId: number;
+  agreementId: number;
+  agreement: InvestmentAgreement;
+  /** The effective date of the postings, YYYY-MM-DD. */
+  date: string;
+  /** The ledger contribution account of each partner the agreement names. */
+  contributionAccounts: Record<string, string>;
+  /** The pot's savings reinvestment account. */
+  reinvestmentAccount: string;
 }
 
-/** The families module's side: costed events for a cohort after the date the case took it on. */
+/** The ledger's side: turn an agreement a board decision approved into one transaction. */
+export interface InvestmentAgreementPoster {
+  postAgreement(tx: Tx, input: AgreementPosting): Promise<{ transactionId: number }>;
+}
+
+/** The families module's side: events of the families taken on in a window, before and after. */
 export interface RealisedOutcomesSource {
-  realisedCosts(
+  realisedEvents(
     tx: Tx,
-    input: { placeId: number; cohortId: number; since: string; priceYear: number },
-  ): Promise<{ code: string; events: number; cost_pence: Pence; agency: string }[]>;
+    input: { placeId: number; takenOnFrom: string; takenOnTo: string; today: string },
+  ): Promise<{ families: number; tooRecent: number; events: RealisedEvents[] }>;
 }

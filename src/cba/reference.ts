@@ -54,15 +54,24 @@ function checkNational(entry: Omit<UnitCost, 'version' | 'place_id'>, edition: n
   pence(entry.cost_pence);
   assert(entry.cost_pence >= 0, `${entry.code}: a unit cost is not negative`);
   assert(VALUE_TYPES.includes(entry.value_type), `${entry.code}: value_type ${entry.value_type}`);
-  assert(entry.source.length > 0 && entry.confidence.length > 0, `${entry.code}: source and confidence are required`);
+  assert(
+    entry.source.length > 0 && entry.confidence.length > 0,
+    `${entry.code}: source and confidence are required`,
+  );
   return { ...entry, version: edition, place_id: null };
 }
 
-const unitCostFile = readData<{ edition: number; entries: Omit<UnitCost, 'version' | 'place_id'>[] }>('unit-costs.json');
-export const NATIONAL_UNIT_COSTS: readonly UnitCost[] = unitCostFile.entries.map((e) => checkNational(e, unitCostFile.edition));
+const unitCostFile = readData<{ edition: number; entries: Omit<UnitCost, 'version' | 'place_id'>[] }>(
+  'unit-costs.json',
+);
+export const NATIONAL_UNIT_COSTS: readonly UnitCost[] = unitCostFile.entries.map((e) =>
+  checkNational(e, unitCostFile.edition),
+);
 export const EVENT_CODES: readonly EventCode[] = readData<{ codes: EventCode[] }>('event-codes.json').codes;
 
-const deflatorFile = readData<{ source: string; reference_year: number; index: Record<string, number> }>('gdp-deflators.json');
+const deflatorFile = readData<{ source: string; reference_year: number; index: Record<string, number> }>(
+  'gdp-deflators.json',
+);
 export const DEFLATOR_SOURCE = deflatorFile.source;
 export const DEFLATORS: ReadonlyMap<number, number> = new Map(
   Object.entries(deflatorFile.index).map(([year, value]) => [Number(year), value]),
@@ -100,7 +109,10 @@ export function upliftFactor(fromYear: number, toYear: number): number {
 }
 
 /** A unit cost in another price year, as a float: rounding to pence happens at the edges. */
-export function costInPriceYear(cost: Pick<UnitCost, 'cost_pence' | 'price_year'>, priceYear: number): number {
+export function costInPriceYear(
+  cost: Pick<UnitCost, 'cost_pence' | 'price_year'>,
+  priceYear: number,
+): number {
   return cost.cost_pence * upliftFactor(cost.price_year, priceYear);
 }
 

@@ -1,10 +1,16 @@
 import type { Tx } from '../core/db.ts';
-import { Conflict, NotFound } from '../core/errors.ts';
+import { Conflict, Invalid, NotFound } from '../core/errors.ts';
 import { roundHalfAwayFromZero, type Pence } from '../core/money.ts';
 import { appendAudit } from '../audit/store.ts';
 import { costInPriceYear, NATIONAL_UNIT_COSTS, type UnitCost } from './reference.ts';
 import type { LocalUnitCostInput } from './unit-costs.ts';
-import { parseBusinessCase, runModel, type BusinessCase, type UnitCostLookup } from './domain.ts';
+import {
+  parseBusinessCase,
+  runModel,
+  type BusinessCase,
+  type InvestmentAgreement,
+  type UnitCostLookup,
+} from './domain.ts';
 
 /** A unit cost as a place sees it: the version in force, and its value in the asked price year. */
 export interface EffectiveUnitCost extends UnitCost {
@@ -47,7 +53,11 @@ function fromRow(row: Awaited<ReturnType<typeof latestLocalVersions>>[number]): 
  * The unit cost database for one place: its own figures in force, then every national figure it
  * has not replaced, each also given in `priceYear` prices through the GDP deflators.
  */
-export async function listUnitCosts(tx: Tx, placeId: number, priceYear: number): Promise<EffectiveUnitCost[]> {
+export async function listUnitCosts(
+  tx: Tx,
+  placeId: number,
+  priceYear: number,
+): Promise<EffectiveUnitCost[]> {
   const local = (await latestLocalVersions(tx, placeId)).filter((r) => !r.withdrawn).map(fromRow);
   const localCodes = new Set(local.map((c) => c.code));
   const nationalCodes = new Set(NATIONAL_UNIT_COSTS.map((c) => c.code));
@@ -99,7 +109,12 @@ async function nextVersion(tx: Tx, placeId: number, code: string): Promise<numbe
 }
 
 /** Records a place's own figure as a new version; earlier versions stay for the record. */
-export async function recordLocalUnitCost(tx: Tx, placeId: number, personId: number | null, input: LocalUnitCostInput) {
+export async function recordLocalUnitCost(
+  tx: Tx,
+  placeId: number,
+  personId: number | null,
+  input: LocalUnitCostInput,
+) {
   const version = await nextVersion(tx, placeId, input.code);
   await tx
     .insertInto('cba_local_unit_costs')
@@ -170,21 +185,43 @@ export async function getBusinessCase(tx: Tx, placeId: number, id: number): Prom
   return { ...row, model: parseBusinessCase(row.model) };
 }
 
-export async function createBusinessCase(tx: Tx, placeId: number, personId: number | null, model: BusinessCase) {
+export async function createBusinessCase(
+  tx: Tx,
+  placeId: number,
+  personId: number | null,
+  model: BusinessCase,
+) {
   const row = await tx
     .insertInto('cba_business_cases')
     .values({ place_id: placeId, title: model.title, model: JSON.stringify(model), created_by: personId })
     .returning(['id', 'revision'])
     .executeTakeFirstOrThrow();
-  await appendAudit(tx, { person_id: personId, place_id: placeId, action: 'cba.case.create', subject: `business_case:${row.id}` });
+  await appendAudit(tx, {
+    person_id: personId,
+    place_id: placeId,
+    action: 'cba.case.create',
+    subject: `business_case:${row.id}`,
+  });
   return row;
 }
 
 /** Saves a new revision; `expectedRevision` stops two editors overwriting each other. */
-export async function updateBusinessCase(tx: Tx, placeId: number, personId: number | null, id: number, expectedRevision: number, model: BusinessCase) {
+export async function updateBusinessCase(
+  tx: Tx,
+  placeId: number,
+  personId: number | null,
+  id: number,
+  expectedRevision: number,
+  model: BusinessCase,
+) {
   const row = await tx
     .updateTable('cba_business_cases')
-    .set((eb) => ({ title: model.title, model: JSON.stringify(model), revision: eb('revision', '+', 1), updated_at: new Date() }))
+    .set((eb) => ({
+      title: model.title,
+      model: JSON.stringify(model),
+      revision: eb('revision', '+', 1),
+      updated_at: new Date(),
+    }))
     .where('place_id', '=', placeId)
     .where('id', '=', id)
     .where('revision', '=', expectedRevision)
@@ -192,20 +229,225 @@ export async function updateBusinessCase(tx: Tx, placeId: number, personId: numb
     .executeTakeFirst();
   if (!row) {
     await getBusinessCase(tx, placeId, id);
-    throw new Conflict('Someone else saved this business case since you opened it: reload it and make your change again');
+    throw new Conflict(
+      'Someone else saved this business case since you opened it: reload it and make your change again',
+    );
   }
-  await appendAudit(tx, { person_id: personId, place_id: placeId, action: 'cba.case.update', subject: `business_case:${id}`, detail: { revision: row.revision } });
+  await appendAudit(tx, {
+    person_id: personId,
+    place_id: placeId,
+    action: 'cba.case.update',
+    subject: `business_case:${id}`,
+    detail: { revision: row.revision },
+  });
   return row;
 }
 
 /** A lookup over the place's unit costs in force, for running its business cases. */
 export async function placeUnitCostLookup(tx: Tx, placeId: number): Promise<UnitCostLookup> {
   const local = (await latestLocalVersions(tx, placeId)).filter((r) => !r.withdrawn).map(fromRow);
-  const byCode = new Map<string, UnitCost>([...NATIONAL_UNIT_COSTS.map((c) => [c.code, c] as const), ...local.map((c) => [c.code, c] as const)]);
+  const byCode = new Map<string, UnitCost>([
+    ...NATIONAL_UNIT_COSTS.map((c) => [c.code, c] as const),
+    ...local.map((c) => [c.code, c] as const),
+  ]);
   return (code) => byCode.get(code);
 }
 
 export async function runBusinessCase(tx: Tx, placeId: number, id: number) {
   const row = await getBusinessCase(tx, placeId, id);
   return { case: row, results: runModel(row.model, await placeUnitCostLookup(tx, placeId)) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Investment agreements: proposed from a revision, approved by a decision, posted by the ledger.
+
+export interface AgreementRow {
+  id: number;
+  business_case_id: number;
+  case_revision: number;
+  agreement: InvestmentAgreement;
+  proposed_at: Date;
+  decision_id: number | null;
+  decision_title: string | null;
+  approved_at: Date | null;
+  transaction_id: number | null;
+  posted_at: Date | null;
+}
+
+export async function listCaseAgreements(
+  tx: Tx,
+  placeId: number,
+  caseId: number,
+  agreementId?: number,
+): Promise<AgreementRow[]> {
+  let query = tx
+    .selectFrom('cba_investment_agreements as g')
+    .leftJoin('decisions as d', (j) =>
+      j.onRef('d.place_id', '=', 'g.place_id').onRef('d.id', '=', 'g.decision_id'),
+    )
+    .select([
+      'g.id',
+      'g.business_case_id',
+      'g.case_revision',
+      'g.agreement',
+      'g.proposed_at',
+      'g.decision_id',
+      'd.title as decision_title',
+      'g.approved_at',
+      'g.transaction_id',
+      'g.posted_at',
+    ])
+    .where('g.place_id', '=', placeId)
+    .where('g.business_case_id', '=', caseId);
+  if (agreementId !== undefined) query = query.where('g.id', '=', agreementId);
+  return query.orderBy('g.id', 'desc').execute();
+}
+
+export async function getAgreement(
+  tx: Tx,
+  placeId: number,
+  caseId: number,
+  agreementId: number,
+): Promise<AgreementRow> {
+  const [row] = await listCaseAgreements(tx, placeId, caseId, agreementId);
+  if (!row) throw new NotFound('No such investment agreement for this business case');
+  return row;
+}
+
+/** Stores the agreement the case's current revision proposes. */
+export async function proposeInvestment(tx: Tx, placeId: number, personId: number | null, caseId: number) {
+  const { case: row, results } = await runBusinessCase(tx, placeId, caseId);
+  const agreement = results.investment_agreement;
+  if (!agreement.repayments.length && !Object.keys(agreement.to_reinvestment_pence).length) {
+    throw new Invalid('This business case proposes no repayments and no savings to reinvest', {});
+  }
+  const { id } = await tx
+    .insertInto('cba_investment_agreements')
+    .values({
+      place_id: placeId,
+      business_case_id: caseId,
+      case_revision: row.revision,
+      agreement: JSON.stringify(agreement),
+      proposed_by: personId,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await appendAudit(tx, {
+    person_id: personId,
+    place_id: placeId,
+    action: 'cba.agreement.propose',
+    subject: `investment_agreement:${id}`,
+    detail: { business_case_id: caseId, case_revision: row.revision },
+  });
+  return { id };
+}
+
+/** Links the programme board's decision; only an agreed decision approves. */
+export async function approveInvestment(
+  tx: Tx,
+  placeId: number,
+  personId: number | null,
+  caseId: number,
+  agreementId: number,
+  decisionId: number,
+) {
+  const agreement = await getAgreement(tx, placeId, caseId, agreementId);
+  if (agreement.decision_id !== null) throw new Conflict('This agreement is already approved');
+  const decision = await tx
+    .selectFrom('decisions')
+    .select(['id', 'agreed_at'])
+    .where('place_id', '=', placeId)
+    .where('id', '=', decisionId)
+    .executeTakeFirst();
+  if (!decision)
+    throw new Invalid('Select a board decision of this place', {
+      decision_id: 'Select a board decision of this place',
+    });
+  if (!decision.agreed_at)
+    throw new Invalid('The decision has not been agreed by the board yet', {
+      decision_id: 'The decision has not been agreed by the board yet',
+    });
+  await tx
+    .updateTable('cba_investment_agreements')
+    .set({ decision_id: decisionId, approved_at: new Date() })
+    .where('place_id', '=', placeId)
+    .where('id', '=', agreementId)
+    .execute();
+  await appendAudit(tx, {
+    person_id: personId,
+    place_id: placeId,
+    action: 'cba.agreement.approve',
+    subject: `investment_agreement:${agreementId}`,
+    detail: { decision_id: decisionId },
+  });
+}
+
+/** Marks an agreement posted, with the ledger transaction that carries it. */
+export async function recordPosting(
+  tx: Tx,
+  placeId: number,
+  personId: number | null,
+  agreementId: number,
+  transactionId: number,
+) {
+  await tx
+    .updateTable('cba_investment_agreements')
+    .set({ transaction_id: transactionId, posted_at: new Date() })
+    .where('place_id', '=', placeId)
+    .where('id', '=', agreementId)
+    .execute();
+  await appendAudit(tx, {
+    person_id: personId,
+    place_id: placeId,
+    action: 'cba.agreement.post',
+    subject: `investment_agreement:${agreementId}`,
+    detail: { transaction_id: transactionId },
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The families a case is about, for forecast against realised.
+
+export interface CohortLink {
+  taken_on_from: string;
+  taken_on_to: string;
+}
+
+export async function getCohortLink(
+  tx: Tx,
+  placeId: number,
+  caseId: number,
+): Promise<CohortLink | undefined> {
+  return tx
+    .selectFrom('cba_case_cohorts')
+    .select(['taken_on_from', 'taken_on_to'])
+    .where('place_id', '=', placeId)
+    .where('business_case_id', '=', caseId)
+    .executeTakeFirst();
+}
+
+/** Links (or re-links) a case to the families taken on in a window of dates. */
+export async function linkCohort(
+  tx: Tx,
+  placeId: number,
+  personId: number | null,
+  caseId: number,
+  link: CohortLink,
+) {
+  await tx
+    .insertInto('cba_case_cohorts')
+    .values({ place_id: placeId, business_case_id: caseId, ...link, linked_by: personId })
+    .onConflict((oc) =>
+      oc
+        .columns(['place_id', 'business_case_id'])
+        .doUpdateSet({ ...link, linked_by: personId, linked_at: new Date() }),
+    )
+    .execute();
+  await appendAudit(tx, {
+    person_id: personId,
+    place_id: placeId,
+    action: 'cba.case.link_cohort',
+    subject: `business_case:${caseId}`,
+    detail: { ...link },
+  });
 }

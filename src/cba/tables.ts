@@ -1,4 +1,5 @@
 import type { Generated, JSONColumnType } from 'kysely';
+import type { InvestmentAgreement } from './domain.ts';
 import type { ValueType } from './reference.ts';
 
 export interface CbaLocalUnitCostsTable {
@@ -30,7 +31,32 @@ export interface CbaBusinessCasesTable {
   updated_at: Generated<Date>;
 }
 
+export interface CbaInvestmentAgreementsTable {
+  place_id: number;
+  id: Generated<number>;
+  business_case_id: number;
+  case_revision: number;
+  agreement: JSONColumnType<InvestmentAgreement, string, string>;
+  proposed_by: number | null;
+  proposed_at: Generated<Date>;
+  decision_id: number | null;
+  approved_at: Date | null;
+  transaction_id: number | null;
+  posted_at: Date | null;
+}
+
+export interface CbaCaseCohortsTable {
+  place_id: number;
+  business_case_id: number;
+  taken_on_from: string;
+  taken_on_to: string;
+  linked_by: number | null;
+  linked_at: Generated<Date>;
+}
+
 export interface CbaTables {
   cba_local_unit_costs: CbaLocalUnitCostsTable;
   cba_business_cases: CbaBusinessCasesTable;
+  cba_investment_agreements: CbaInvestmentAgreementsTable;
+  cba_case_cohorts: CbaCaseCohortsTable;
 }

@@ -8,6 +8,7 @@ import { DEMO_PASSWORD, DEMO_PEOPLE, DEMO_PLACES } from './demo-data.ts';
 import { seedLedgerDemo } from '../ledger/demo.ts';
 import { seedFamiliesDemo } from '../families/demo.ts';
 import { seedServicesDemo } from '../services/demo.ts';
+import { seedCbaDemo } from '../cba/demo.ts';
 
 export interface SeedResult {
   seeded: boolean;
@@ -91,6 +92,7 @@ export async function seedDemo(db: Database): Promise<SeedResult> {
     await seedLedgerDemo(tx, admin);
     await seedOutcomesDemo(tx, placeIds, admin);
     await seedServicesDemo(tx, placeIds, admin);
+    await seedCbaDemo(tx, placeIds, admin);
     await appendAudit(tx, {
       person_id: null,
       place_id: null,

@@ -57,6 +57,7 @@ function workLinks(place: PlaceContext) {
     { href: `${base}/services`, text: 'Service map', hint: 'What every partner spends on which services, from published spend', permission: 'services.read' },
     { href: `${base}/families`, text: 'Families', hint: 'The multi-agency record and what the cohort costs', permission: 'family.cohort' },
     { href: `${base}/indicators`, text: 'Outcomes', hint: 'Indicators against their targets', permission: 'outcomes.read' },
+    { href: `${base}/cba`, text: 'Business cases', hint: 'Cost-benefit analysis: who invests, who benefits, and the unit cost database', permission: 'cba.read' },
   ];
   return links.filter((l) => allows(place.roles, l.permission));
 }

@@ -80,7 +80,9 @@ export interface Publication {
 }
 
 const KINDS: PlaceKind[] = ['whole_place', 'neighbourhood'];
-const familyCell = (slug: string) => `families:${slug}`;
+// Places and totals in separate namespaces: a place may well be called "all".
+const familyCell = (slug: string) => `families:place:${slug}`;
+const familyTotalCell = (kind: PlaceKind | 'all') => `families:total:${kind}`;
 
 function fromCount(count: PublishedCount): Published {
   return count.shown ? count : { shown: false, text: count.text, reason: count.reason };
@@ -103,19 +105,19 @@ export function familyCells(places: PlaceInput[]): { cells: CountCell[]; relatio
   for (const kind of kindsPresent) {
     const parts = reporting.filter((p) => p.kind === kind);
     cells.push({
-      id: familyCell(kind),
+      id: familyTotalCell(kind),
       value: parts.reduce((sum, p) => sum + cohortOf(p), 0),
       shareable: true,
     });
-    relations.push({ total: familyCell(kind), parts: parts.map((p) => familyCell(p.slug)) });
+    relations.push({ total: familyTotalCell(kind), parts: parts.map((p) => familyCell(p.slug)) });
   }
   if (kindsPresent.length) {
     cells.push({
-      id: familyCell('all'),
+      id: familyTotalCell('all'),
       value: reporting.reduce((sum, p) => sum + cohortOf(p), 0),
       shareable: true,
     });
-    relations.push({ total: familyCell('all'), parts: kindsPresent.map(familyCell) });
+    relations.push({ total: familyTotalCell('all'), parts: kindsPresent.map(familyTotalCell) });
   }
   return { cells, relations };
 }
@@ -241,7 +243,7 @@ function rollup(places: PlaceInput[], count: (id: string) => Published): RollupR
       committed: money((m) => m.committed).total,
       spent: money((m) => m.spent).total,
       familiesReporting: group.filter((p) => p.families.available).length,
-      families: count(familyCell(kind)),
+      families: count(familyTotalCell(kind)),
       savingsReporting: forecast.reporting,
       savingsForecast: forecast.total,
       savingsRealised: saving((s) => s.realised).total,

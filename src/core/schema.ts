@@ -5,6 +5,7 @@ import type { FamiliesTables } from '../families/tables.ts';
 import type { LedgerTables } from '../ledger/tables.ts';
 import type { NetworkTables } from '../network/tables.ts';
 import type { OutcomesTables } from '../outcomes/tables.ts';
+import type { PbTables } from '../pb/tables.ts';
 import type { PlacesTables } from '../places/tables.ts';
 import type { ServicesTables } from '../services/tables.ts';
 
@@ -18,4 +19,5 @@ export interface DB
     CbaTables,
     FamiliesTables,
     OutcomesTables,
-    NetworkTables {}
+    NetworkTables,
+    PbTables {}

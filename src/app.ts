@@ -15,6 +15,8 @@ import { outcomePages } from './outcomes/pages.ts';
 import { outcomeRoutes } from './outcomes/routes.ts';
 import { placePages } from './places/pages.ts';
 import { placeRoutes } from './places/routes.ts';
+import { pbPages } from './pb/pages.ts';
+import { pbRoutes } from './pb/routes.ts';
 
 /** The whole product as one Fastify app: each capability adds its API routes and its pages. */
 export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logger'] = false): Promise<FastifyInstance> {
@@ -32,6 +34,8 @@ export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logg
   await app.register(familyPages);
   await app.register(outcomeRoutes);
   await app.register(outcomePages);
+  await app.register(pbRoutes);
+  await app.register(pbPages);
   await app.register(networkRoutes(placeFigures));
   await app.register(networkPages(placeFigures));
   await app.ready();

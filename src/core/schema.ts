@@ -11,7 +11,8 @@ import type { ServicesTables } from '../services/tables.ts';
 
 /** The whole database as Kysely sees it: each capability declares its own tables. */
 export interface DB
-  extends PlacesTables,
+  extends
+    PlacesTables,
     AuthTables,
     AuditTables,
     LedgerTables,

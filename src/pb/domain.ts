@@ -19,8 +19,10 @@ export const PHASE_LABELS: Record<Phase, string> = {
 /** What residents can do in each phase, shown on the process page. */
 export const PHASE_HINTS: Record<Phase, string> = {
   proposals: 'Residents and community groups propose projects.',
-  review: 'The council checks each proposal is feasible, eligible and costed right, and publishes its reasons.',
-  voting: 'Residents vote for the projects on the ballot. Only the number of ballots is public until voting closes.',
+  review:
+    'The council checks each proposal is feasible, eligible and costed right, and publishes its reasons.',
+  voting:
+    'Residents vote for the projects on the ballot. Only the number of ballots is public until voting closes.',
   results: 'Voting has closed; the votes are counted and the result published.',
   delivery: 'The funded projects are delivered; their spend and progress are published.',
 };
@@ -78,7 +80,13 @@ export interface ProcessSettings {
   voters: VoterMode;
 }
 
-const DATE_FIELDS = ['proposals_from', 'review_from', 'voting_from', 'results_from', 'delivery_from'] as const;
+const DATE_FIELDS = [
+  'proposals_from',
+  'review_from',
+  'voting_from',
+  'results_from',
+  'delivery_from',
+] as const;
 
 function throwIfAny(fields: FieldErrors, message: string) {
   if (Object.keys(fields).length) throw new Invalid(message, fields);
@@ -89,26 +97,39 @@ export function validateProcess(input: ProcessSettings): ProcessSettings {
   const fields: FieldErrors = {};
   const title = input.title.trim();
   if (!title || title.length > 200) fields.title = 'Enter a title of up to 200 characters';
-  if (!Number.isInteger(input.year) || input.year < 2000 || input.year > 2100) fields.year = 'Enter a year between 2000 and 2100';
-  if (!Number.isSafeInteger(input.budget_pence) || input.budget_pence <= 0 || input.budget_pence > LIMITS.budgetPence)
+  if (!Number.isInteger(input.year) || input.year < 2000 || input.year > 2100)
+    fields.year = 'Enter a year between 2000 and 2100';
+  if (
+    !Number.isSafeInteger(input.budget_pence) ||
+    input.budget_pence <= 0 ||
+    input.budget_pence > LIMITS.budgetPence
+  )
     fields.budget_pence = `Enter a budget more than £0 and at most ${formatPounds(LIMITS.budgetPence)}`;
   for (const f of DATE_FIELDS) if (!isIsoDate(input[f])) fields[f] = 'Enter a real date written YYYY-MM-DD';
   DATE_FIELDS.slice(1).forEach((f, i) => {
-    if (!fields[f] && !fields[DATE_FIELDS[i]!] && input[f] < input[DATE_FIELDS[i]!]) fields[f] = `This phase cannot start before the ${PHASE_LABELS[PHASES[i]!].toLowerCase()} phase`;
+    if (!fields[f] && !fields[DATE_FIELDS[i]!] && input[f] < input[DATE_FIELDS[i]!])
+      fields[f] = `This phase cannot start before the ${PHASE_LABELS[PHASES[i]!].toLowerCase()} phase`;
   });
-  if (!(BALLOT_KINDS as readonly string[]).includes(input.ballot_kind)) fields.ballot_kind = 'Select a kind of ballot';
-  if (!Number.isSafeInteger(input.ballot_limit) || input.ballot_limit <= 0) fields.ballot_limit = 'Enter a whole number of 1 or more';
+  if (!(BALLOT_KINDS as readonly string[]).includes(input.ballot_kind))
+    fields.ballot_kind = 'Select a kind of ballot';
+  if (!Number.isSafeInteger(input.ballot_limit) || input.ballot_limit <= 0)
+    fields.ballot_limit = 'Enter a whole number of 1 or more';
   if (!(RULES as readonly string[]).includes(input.rule)) fields.rule = 'Select a counting rule';
   else if (input.rule !== 'greedy' && (input.ballot_kind === 'ordinal' || input.ballot_kind === 'cumulative'))
     fields.rule = 'Equal shares and Phragmén count approval ballots; use greedy for ranked or points ballots';
-  if (!(UTILITIES as readonly string[]).includes(input.utility)) fields.utility = 'Select cost or cardinality';
-  if (!(COMPLETIONS as readonly string[]).includes(input.completion)) fields.completion = 'Select add1 or none';
+  if (!(UTILITIES as readonly string[]).includes(input.utility))
+    fields.utility = 'Select cost or cardinality';
+  if (!(COMPLETIONS as readonly string[]).includes(input.completion))
+    fields.completion = 'Select add1 or none';
   const postcodes = input.postcodes.map(normalisePostcode).filter((p) => p !== '');
-  if (postcodes.length === 0 || postcodes.length > 200) fields.postcodes = 'Enter the postcodes of the neighbourhood, for example W12 7';
+  if (postcodes.length === 0 || postcodes.length > 200)
+    fields.postcodes = 'Enter the postcodes of the neighbourhood, for example W12 7';
   else if (!postcodes.every((p) => /^[A-Z]{1,2}[0-9][A-Z0-9]?([0-9][A-Z]{0,2})?$/.test(p)))
     fields.postcodes = 'Enter postcode districts or sectors like W12 or W12 7, separated by commas';
-  if (!Number.isInteger(input.min_age) || input.min_age < 0 || input.min_age > 120) fields.min_age = 'Enter an age between 0 and 120';
-  if (!(VOTER_MODES as readonly string[]).includes(input.voters)) fields.voters = 'Select how residents prove they may vote';
+  if (!Number.isInteger(input.min_age) || input.min_age < 0 || input.min_age > 120)
+    fields.min_age = 'Enter an age between 0 and 120';
+  if (!(VOTER_MODES as readonly string[]).includes(input.voters))
+    fields.voters = 'Select how residents prove they may vote';
   throwIfAny(fields, 'The process is not complete');
   return { ...input, title, postcodes: [...new Set(postcodes)] };
 }

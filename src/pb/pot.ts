@@ -8,17 +8,38 @@ import type { PotFunds } from './funds.ts';
 export const PB_ACCOUNTS = { commitment: 'PB-COMMIT', spend: 'PB-SPEND' } as const;
 
 async function potAccount(tx: Tx, placeId: number): Promise<{ id: number; code: string } | undefined> {
-  return tx.selectFrom('ledger_accounts').select(['id', 'code']).where('place_id', '=', placeId).where('kind', '=', 'pot').orderBy('code').executeTakeFirst();
+  return tx
+    .selectFrom('ledger_accounts')
+    .select(['id', 'code'])
+    .where('place_id', '=', placeId)
+    .where('kind', '=', 'pot')
+    .orderBy('code')
+    .executeTakeFirst();
 }
 
 /** Opens the PB commitment and spend accounts if this place has not got them yet. */
 export async function ensurePbAccounts(tx: Tx, placeId: number, actor: Actor): Promise<void> {
-  const have = await tx.selectFrom('ledger_accounts').select('code').where('place_id', '=', placeId).where('code', 'in', Object.values(PB_ACCOUNTS)).execute();
+  const have = await tx
+    .selectFrom('ledger_accounts')
+    .select('code')
+    .where('place_id', '=', placeId)
+    .where('code', 'in', Object.values(PB_ACCOUNTS))
+    .execute();
   const missing = [
-    { code: PB_ACCOUNTS.commitment, name: 'Participatory budgeting commitments', kind: 'commitment' as const },
+    {
+      code: PB_ACCOUNTS.commitment,
+      name: 'Participatory budgeting commitments',
+      kind: 'commitment' as const,
+    },
     { code: PB_ACCOUNTS.spend, name: 'Participatory budgeting spend', kind: 'spend' as const },
   ].filter((a) => !have.some((h) => h.code === a.code));
-  if (missing.length) await createAccounts(tx, placeId, missing.map((a) => ({ ...a, partner_id: null, service: 'Participatory budgeting' })), actor);
+  if (missing.length)
+    await createAccounts(
+      tx,
+      placeId,
+      missing.map((a) => ({ ...a, partner_id: null, service: 'Participatory budgeting' })),
+      actor,
+    );
 }
 
 /**
@@ -26,12 +47,20 @@ export async function ensurePbAccounts(tx: Tx, placeId: number, actor: Actor): P
  * balance (money neither allocated, committed nor spent), and a winner's money is a ledger
  * commitment from the pot, which the ledger refuses beyond that balance under a row lock.
  */
-export function ledgerPotFunds(actor: Actor, today: () => string = () => new Date().toISOString().slice(0, 10)): PotFunds {
+export function ledgerPotFunds(
+  actor: Actor,
+  today: () => string = () => new Date().toISOString().slice(0, 10),
+): PotFunds {
   return {
     async available(tx, placeId): Promise<Pence> {
       const pot = await potAccount(tx, placeId);
       if (!pot) return pence(0);
-      const row = await tx.selectFrom('ledger_balances').select('balance_pence').where('place_id', '=', placeId).where('account_id', '=', pot.id).executeTakeFirst();
+      const row = await tx
+        .selectFrom('ledger_balances')
+        .select('balance_pence')
+        .where('place_id', '=', placeId)
+        .where('account_id', '=', pot.id)
+        .executeTakeFirst();
       return pence(Math.max(0, row?.balance_pence ?? 0));
     },
     async commit(tx, placeId, projectId, amount, memo): Promise<number> {
@@ -41,7 +70,14 @@ export function ledgerPotFunds(actor: Actor, today: () => string = () => new Dat
       const row = await raiseCommitment(
         tx,
         placeId,
-        { key: `pb-proposal-${projectId}`, date: today(), source: pot.code, commitment_account: PB_ACCOUNTS.commitment, amount_pence: amount, description: memo },
+        {
+          key: `pb-proposal-${projectId}`,
+          date: today(),
+          source: pot.code,
+          commitment_account: PB_ACCOUNTS.commitment,
+          amount_pence: amount,
+          description: memo,
+        },
         actor,
       );
       return row.id;

@@ -1,5 +1,13 @@
 import type { Generated } from 'kysely';
-import type { BallotKind, BallotChannel, DeliveryStatus, Moderation, Phase, Review, VoterMode } from './domain.ts';
+import type {
+  BallotKind,
+  BallotChannel,
+  DeliveryStatus,
+  Moderation,
+  Phase,
+  Review,
+  VoterMode,
+} from './domain.ts';
 import type { Completion, RuleName, Utility } from './rules.ts';
 
 export interface PbProcessesTable {

@@ -67,6 +67,7 @@ function workLinks(place: PlaceContext) {
     { href: `${base}/ledger/partners`, text: 'Partner statements', hint: 'What each partner put in and what it paid for', permission: 'ledger.statement' },
     { href: `${base}/families`, text: 'Families', hint: 'The multi-agency record and what the cohort costs', permission: 'family.cohort' },
     { href: `${base}/indicators`, text: 'Outcomes', hint: 'Indicators against their targets', permission: 'outcomes.read' },
+    { href: `${base}/pb`, text: 'Participatory budgeting', hint: 'Residents propose and vote on what the neighbourhood pot pays for', permission: 'pb.read' },
   ];
   return links.filter((l) => allows(place.roles, l.permission));
 }

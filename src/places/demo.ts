@@ -7,6 +7,7 @@ import { signOffState } from './domain.ts';
 import { DEMO_PASSWORD, DEMO_PEOPLE, DEMO_PLACES } from './demo-data.ts';
 import { seedLedgerDemo } from '../ledger/demo.ts';
 import { seedFamiliesDemo } from '../families/demo.ts';
+import { seedPbDemo } from '../pb/demo.ts';
 
 export interface SeedResult {
   seeded: boolean;
@@ -89,6 +90,7 @@ export async function seedDemo(db: Database): Promise<SeedResult> {
     }
     await seedLedgerDemo(tx, admin);
     await seedOutcomesDemo(tx, placeIds, admin);
+    await seedPbDemo(tx, placeIds, admin);
     await appendAudit(tx, {
       person_id: null,
       place_id: null,

@@ -52,6 +52,7 @@ import {
   submitProposal,
   validateProposal,
   type ProcessRow,
+  type ProposalInput,
   type ProposalRow,
   type StoredCount,
 } from './store.ts';
@@ -90,6 +91,15 @@ function whole(body: Body, name: string, fields: FieldErrors, message: string): 
   const value = text(body, name);
   if (!/^\d{1,12}$/.test(value)) fields[name] = message;
   return Number(value);
+}
+
+/**
+ * Adds the store's field messages to the form's own, under the form's names (it asks for pounds
+ * in `budget` where the store checks `budget_pence`); what the form found itself comes first.
+ */
+function mergeFields(fields: FieldErrors, err: unknown, names: Record<string, string>) {
+  if (!(err instanceof Invalid)) throw err;
+  for (const [name, message] of Object.entries(err.fields ?? {})) fields[names[name] ?? name] ??= message;
 }
 
 const items = <T extends string>(
@@ -197,14 +207,7 @@ function processInput(body: Body): ProcessSettings {
   try {
     checked = validateProcess(input);
   } catch (err) {
-    if (!(err instanceof Invalid)) throw err;
-    // The form asks for the budget in pounds, in a field called budget.
-    const { budget_pence, ...rest } = err.fields ?? {};
-    Object.assign(
-      fields,
-      { ...rest, ...(budget_pence && !fields.budget ? { budget: budget_pence } : {}) },
-      { ...fields },
-    );
+    mergeFields(fields, err, { budget_pence: 'budget' });
   }
   if (!checked || Object.keys(fields).length) throw new Invalid('The process is not complete', fields);
   return checked;
@@ -425,7 +428,7 @@ export async function pbPages(app: FastifyInstance) {
             async () => {
               const fields: FieldErrors = {};
               const cost = pounds(body, 'cost', fields);
-              let input;
+              let input: ProposalInput | undefined;
               try {
                 input = validateProposal({
                   title: text(body, 'title'),
@@ -436,15 +439,10 @@ export async function pbPages(app: FastifyInstance) {
                   group_name: text(body, 'group_name'),
                 });
               } catch (err) {
-                if (!(err instanceof Invalid)) throw err;
-                const { cost_pence, ...rest } = err.fields ?? {};
-                throw new Invalid(err.message, {
-                  ...rest,
-                  ...(cost_pence ? { cost: cost_pence } : {}),
-                  ...fields,
-                });
+                mergeFields(fields, err, { cost_pence: 'cost' });
               }
-              if (Object.keys(fields).length) throw new Invalid('The proposal is not complete', fields);
+              if (!input || Object.keys(fields).length)
+                throw new Invalid('The proposal is not complete', fields);
               await inRequestPlace(request, place, (tx) =>
                 submitProposal(tx, place.id, processId, input, actor(place)),
               );

@@ -95,7 +95,11 @@ describe(`participatory budgeting API on ${engineName}`, () => {
   });
 
   /** Opens a process with three proposals on the ballot, and opens voting. */
-  async function openVoting(year: number, extra: object) {
+  async function openVoting(
+    year: number,
+    extra: object,
+    beforeVoting?: (id: number, ids: string[]) => Promise<void>,
+  ) {
     const opened = await api('POST', '/pb/processes', admin, settings(year, extra));
     assert.equal(opened.statusCode, 201, opened.body);
     const id = opened.json().id as number;
@@ -133,6 +137,7 @@ describe(`participatory budgeting API on ${engineName}`, () => {
       );
       ids.push(String(pid));
     }
+    await beforeVoting?.(id, ids);
     for (const phase of ['review', 'voting'])
       assert.equal((await api('POST', `/pb/processes/${id}/phase`, admin, { phase })).statusCode, 200);
     return { id, ids };
@@ -222,6 +227,56 @@ describe(`participatory budgeting API on ${engineName}`, () => {
         [3, 6_000_00],
       ],
     );
+  });
+
+  it('breaks a tie by the order the process set, instead of by cost', async () => {
+    const { id, ids } = await openVoting(
+      2029,
+      { ballot_kind: 'cumulative', ballot_limit: 10, rule: 'greedy' },
+      async (id, ids) => {
+        assert.equal(
+          (await api('POST', `/pb/processes/${id}/tie-order`, admin, { order: [Number(ids[0]), 99_999] }))
+            .statusCode,
+          400,
+        );
+        assert.equal(
+          (await api('POST', `/pb/processes/${id}/tie-order`, admin, { order: [Number(ids[0])] })).statusCode,
+          200,
+        );
+      },
+    );
+    const [lido, canal, chess] = ids as [string, string, string];
+    assert.equal(
+      (await api('POST', `/pb/processes/${id}/tie-order`, admin, { order: [] })).statusCode,
+      409,
+      'fixed once voting opens',
+    );
+    // The same points as above: lido and chess tie on 8, and now the lido comes first.
+    for (const [who, projects, points] of [
+      [0, [lido, canal], [6, 4]],
+      [1, [canal], [10]],
+      [2, [lido, chess], [2, 8]],
+    ] as const)
+      assert.equal(
+        (
+          await api('POST', `/pb/processes/${id}/ballots`, residents[who]!, {
+            projects,
+            points,
+            postcode: 'E14 0AB',
+            of_age: true,
+          })
+        ).statusCode,
+        201,
+      );
+    assert.equal(
+      (await api('POST', `/pb/processes/${id}/phase`, admin, { phase: 'results' })).statusCode,
+      200,
+    );
+    assert.deepEqual((await api('POST', `/pb/processes/${id}/count`, admin)).json().winners, [
+      canal,
+      lido,
+      chess,
+    ]);
   });
 
   it('exports a process as .pb and imports it as a new process that counts the same', async () => {

@@ -32,6 +32,7 @@ import {
   publishResults,
   recordDelivery,
   reviewProposal,
+  setTieOrder,
   storedCount,
   submitProposal,
   validateProposal,
@@ -198,6 +199,30 @@ export async function pbRoutes(app: FastifyInstance) {
           const place = need(request, 'pb.manage');
           return inRequestPlace(request, place, (tx) =>
             advancePhase(tx, place.id, request.params.id, request.body.phase, actor(place)),
+          );
+        },
+      );
+
+      scoped.post<{ Params: { slug: string; id: number }; Body: { order: number[] } }>(
+        '/pb/processes/:id/tie-order',
+        {
+          schema: {
+            tags: ['pb'],
+            summary:
+              'Set the process’s own tie-break before voting: proposal ids, most preferred first (the default is fewer cost, then the lower id)',
+            params: processParams,
+            body: {
+              type: 'object',
+              properties: { order: { type: 'array', items: id, maxItems: 1000 } },
+              required: ['order'],
+              additionalProperties: false,
+            },
+          },
+        },
+        async (request) => {
+          const place = need(request, 'pb.manage');
+          return inRequestPlace(request, place, (tx) =>
+            setTieOrder(tx, place.id, request.params.id, request.body.order, actor(place)),
           );
         },
       );

@@ -183,6 +183,41 @@ export async function advancePhase(
   return { ...process, phase: to };
 }
 
+/**
+ * Sets the process's own tie-break, before voting opens: proposals in this order first, then
+ * those not listed by the default (fewer cost, then the lower id).
+ */
+export async function setTieOrder(
+  tx: Tx,
+  placeId: number,
+  processId: number,
+  order: number[],
+  actor: Actor,
+): Promise<ProcessRow> {
+  const process = await findProcess(tx, placeId, processId, true);
+  requirePhase(process, ['proposals', 'review'], 'change the tie-break');
+  const known = new Set((await listProposals(tx, placeId, processId)).map((p) => p.id));
+  if (new Set(order).size !== order.length || !order.every((id) => known.has(id)))
+    throw new Invalid('The tie-break lists proposals of this process, each once', {
+      order: 'List proposals of this process, each once',
+    });
+  const tieOrder = order.join(',');
+  await tx
+    .updateTable('pb_processes')
+    .set({ tie_order: tieOrder })
+    .where('place_id', '=', placeId)
+    .where('id', '=', processId)
+    .execute();
+  await appendAudit(tx, {
+    person_id: actor.personId,
+    place_id: placeId,
+    action: 'pb.process.tie_order',
+    subject: `pb_process:${processId}`,
+    detail: { order },
+  });
+  return { ...process, tie_order: tieOrder };
+}
+
 // ---- Proposals ---------------------------------------------------------------------------------
 
 export interface ProposalInput {

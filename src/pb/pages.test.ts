@@ -324,6 +324,16 @@ describe(`participatory budgeting pages and API on ${engineName}`, () => {
       ).statusCode,
       303,
     );
+    // £3,000 committed to the benches, £1,000 spent: £2,500 more is refused against the spend field.
+    const over = await form(`/pb/${id}/funded/${idOf('Benches')}`, admin, {
+      status: 'completed',
+      spent: '2,500',
+      note: 'Final invoice',
+    });
+    assert.equal(over.statusCode, 400);
+    assert.match(over.body, new RegExp(`href="#spent-${idOf('Benches')}"`));
+    assert.match(over.body, /Enter at most £2,000.00, what is still outstanding/);
+    assert.match(over.body, /Final invoice<\/textarea>/);
     const delivery = await page(`/pb/${id}/results`, resident);
     assert.match(delivery.body, /In progress, spent £1,000.00. Benches ordered/);
     const file = await page(`/pb/${id}/export.pb`, observer);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { allows } from '../auth/domain.ts';
 import { barChart } from '../core/chart.ts';
-import { Invalid, NotFound, type FieldErrors } from '../core/errors.ts';
+import { Conflict, Invalid, NotFound, type FieldErrors } from '../core/errors.ts';
 import { formatPounds, parsePounds, type Pence } from '../core/money.ts';
 import { errorList, fieldMessages } from '../core/web.ts';
 import { formOr } from '../places/pages.ts';
@@ -65,6 +65,10 @@ const actor = (place: PlaceContext) => ({ personId: place.person.id });
 const text = (body: Body, name: string) => [body[name]].flat()[0]?.trim() ?? '';
 const list = (body: Body, name: string) => [body[name] ?? []].flat().filter((v) => v !== '');
 const processUrl = (place: PlaceContext, id: number, rest = '') => `/places/${place.slug}/pb/${id}${rest}`;
+
+/** The store and the ledger count in pence; people reading a form read pounds. */
+const inPounds = (message: string) =>
+  message.replace(/(\d+) pence/g, (_, n: string) => formatPounds(Number(n)));
 
 /** Route ids come from the URL; anything that is not a whole number is simply not found. */
 function idFrom(value: string): number {
@@ -344,11 +348,8 @@ export async function pbPages(app: FastifyInstance) {
               createProcess(tx, place.id, settings, funds, actor(place)),
             ).catch((err: unknown) => {
               // The pot's refusal belongs to the budget field.
-              if (err instanceof Error && 'code' in err && err.code === 'conflict')
-                throw new Invalid(
-                  err.message.replace(/(\d+) pence/, (_, n: string) => formatPounds(Number(n))),
-                  { budget: err.message.replace(/(\d+) pence/, (_, n: string) => formatPounds(Number(n))) },
-                );
+              if (err instanceof Conflict)
+                throw new Invalid(inPounds(err.message), { budget: inPounds(err.message) });
               throw err;
             });
           },
@@ -731,21 +732,29 @@ export async function pbPages(app: FastifyInstance) {
         },
       );
 
-      scoped.get<{ Params: Params }>(
-        '/pb/:id/results',
-        { schema: { hide: true } },
-        async (request, reply) => {
-          const place = need(request, 'pb.read');
-          const processId = idFrom(request.params.id);
-          const manage = allows(place.roles, 'pb.manage');
-          const data = await inRequestPlace(request, place, async (tx) => ({
-            process: await findProcess(tx, place.id, processId),
-            result: await storedCount(tx, place.id, processId),
-            funded: await listFunded(tx, place.id, processId),
-          }));
-          if (!data.result || (!data.result.published_at && !manage))
-            throw new NotFound('The results are not published yet');
-          return reply.page('pb/views/results.njk', {
+      /** The results page; with a delivery update that was refused, its form shows why, the values kept. */
+      const resultsPage = async (
+        request: FastifyRequest,
+        reply: FastifyReply,
+        place: PlaceContext,
+        processId: number,
+        refused?: { proposalId: number; values: Body; error: Invalid },
+      ) => {
+        const manage = allows(place.roles, 'pb.manage');
+        const data = await inRequestPlace(request, place, async (tx) => ({
+          process: await findProcess(tx, place.id, processId),
+          result: await storedCount(tx, place.id, processId),
+          funded: await listFunded(tx, place.id, processId),
+        }));
+        if (!data.result || (!data.result.published_at && !manage))
+          throw new NotFound('The results are not published yet');
+        // One form per funded project: its fields are named after the project on the page.
+        const fields: FieldErrors = {};
+        for (const [name, message] of Object.entries(refused?.error.fields ?? {}))
+          fields[`${name === 'amount_pence' ? 'spent' : name}-${refused!.proposalId}`] = inPounds(message);
+        return reply.page(
+          'pb/views/results.njk',
+          {
             title: `Results: ${data.process.title}`,
             place,
             ...data,
@@ -753,9 +762,15 @@ export async function pbPages(app: FastifyInstance) {
             canManage: manage,
             deliveryLabels: DELIVERY_LABELS,
             statusItems: DELIVERY_STATUSES.map((s) => ({ value: s, text: DELIVERY_LABELS[s] })),
-            today: new Date().toISOString().slice(0, 10),
-          });
-        },
+            refused: refused && { proposalId: refused.proposalId, values: refused.values },
+            ...(refused ? { errors: errorList(fields, []), fieldErrors: fieldMessages(fields) } : {}),
+          },
+          refused ? 400 : 200,
+        );
+      };
+
+      scoped.get<{ Params: Params }>('/pb/:id/results', { schema: { hide: true } }, async (request, reply) =>
+        resultsPage(request, reply, need(request, 'pb.read'), idFrom(request.params.id)),
       );
 
       scoped.post<{ Params: ProposalParams; Body: Body }>(
@@ -765,27 +780,32 @@ export async function pbPages(app: FastifyInstance) {
           const place = need(request, 'pb.manage');
           const [processId, proposalId] = [idFrom(request.params.id), idFrom(request.params.proposal)];
           const body = request.body ?? {};
-          const fields: FieldErrors = {};
-          const spent = text(body, 'spent') ? pounds(body, 'spent', fields) : 0;
-          const status = text(body, 'status') as DeliveryStatus;
-          if (!DELIVERY_STATUSES.includes(status)) fields.status = 'Select a status';
-          if (Object.keys(fields).length) throw new Invalid('The update is not complete', fields);
-          await inRequestPlace(request, place, (tx) =>
-            recordDelivery(
-              tx,
-              place.id,
-              processId,
-              proposalId,
-              {
-                status,
-                spent_pence: spent ?? 0,
-                note: text(body, 'note'),
-                date: new Date().toISOString().slice(0, 10),
-                key: `pb-delivery-${randomUUID()}`,
-              },
-              actor(place),
-            ),
-          );
+          try {
+            const fields: FieldErrors = {};
+            const spent = text(body, 'spent') ? pounds(body, 'spent', fields) : 0;
+            const status = text(body, 'status') as DeliveryStatus;
+            if (!DELIVERY_STATUSES.includes(status)) fields.status = 'Select a status';
+            if (Object.keys(fields).length) throw new Invalid('The update is not complete', fields);
+            await inRequestPlace(request, place, (tx) =>
+              recordDelivery(
+                tx,
+                place.id,
+                processId,
+                proposalId,
+                {
+                  status,
+                  spent_pence: spent ?? 0,
+                  note: text(body, 'note'),
+                  date: new Date().toISOString().slice(0, 10),
+                  key: `pb-delivery-${randomUUID()}`,
+                },
+                actor(place),
+              ),
+            );
+          } catch (err) {
+            if (!(err instanceof Invalid)) throw err;
+            return resultsPage(request, reply, place, processId, { proposalId, values: body, error: err });
+          }
           return reply.redirect(processUrl(place, processId, `/results#funded-${proposalId}`), 303);
         },
       );

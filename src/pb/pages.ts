@@ -6,6 +6,7 @@ import { Conflict, Invalid, NotFound, type FieldErrors } from '../core/errors.ts
 import { formatPounds, parsePounds, type Pence } from '../core/money.ts';
 import { errorList, fieldMessages } from '../core/web.ts';
 import { formOr } from '../places/pages.ts';
+import { inPlace, inSystem } from '../core/db.ts';
 import { inRequestPlace, need, placeScoped, type PlaceContext } from '../places/scope.ts';
 import {
   BALLOT_KIND_LABELS,
@@ -243,7 +244,7 @@ function ballotFromForm(kind: BallotKind, projectIds: string[], body: Body): Bal
 }
 
 async function ballotFormContext(
-  place: PlaceContext,
+  place: Pick<PlaceContext, 'name' | 'slug'>,
   process: ProcessRow,
   proposals: ProposalRow[],
   values: Body,
@@ -305,7 +306,85 @@ function resultsContext(place: PlaceContext, process: ProcessRow, result: Stored
   return { winners, chart, left: result.budget - result.spent, ruleLabel: RULE_LABELS[result.rule] };
 }
 
+/**
+ * Voting with an access code and no account, at `/vote/PROCESS` (the address printed on the
+ * slips): the code is the credential, as an invitation link is, so there is no session and no
+ * CSRF token, and tries are rate-limited. Only a process in its voting phase answers; what it
+ * shows is the public ballot.
+ */
+function publicVote(app: FastifyInstance) {
+  type Request = FastifyRequest<{ Params: { process: string }; Body?: Body }>;
+  const handle = async (request: Request, reply: FastifyReply) => {
+    const processId = idFrom(request.params.process);
+    const owner = await inSystem(app.deps.db, (tx) =>
+      tx
+        .selectFrom('pb_processes as p')
+        .innerJoin('places as pl', 'pl.id', 'p.place_id')
+        .select(['p.place_id', 'pl.name', 'pl.slug'])
+        .where('p.id', '=', processId)
+        .where('p.phase', '=', 'voting')
+        .executeTakeFirst(),
+    );
+    if (!owner) throw new NotFound('There is no vote open at this address');
+    const place = { name: owner.name, slug: owner.slug };
+    const data = await inPlace(app.deps.db, owner.place_id, async (tx) => ({
+      process: await findProcess(tx, owner.place_id, processId),
+      proposals: await listProposals(tx, owner.place_id, processId),
+    }));
+    const body = request.body ?? {};
+    const context = {
+      ...(await ballotFormContext(place, data.process, data.proposals, body, false)),
+      withCode: true,
+      action: `/vote/${processId}`,
+    };
+    if (request.method === 'GET') return reply.page('pb/views/vote.njk', context);
+    const shown = await formOr(
+      reply,
+      'pb/views/vote.njk',
+      context,
+      ['code', 'projects', 'postcode', 'of_age'],
+      async () => {
+        const code = text(body, 'code');
+        if (!code)
+          throw new Invalid('Enter your access code', { code: 'Enter the access code printed on your slip' });
+        const ballot = ballotFromForm(
+          data.process.ballot_kind,
+          ballotProjects(data.proposals).map((p) => p.id),
+          body,
+        );
+        await inPlace(app.deps.db, owner.place_id, (tx) =>
+          castBallot(
+            tx,
+            owner.place_id,
+            processId,
+            {
+              voter: { code },
+              channel: 'online',
+              ballot,
+              postcode: text(body, 'postcode'),
+              ofAge: text(body, 'of_age') === 'yes',
+            },
+            { personId: null },
+          ),
+        );
+      },
+    );
+    return (
+      shown ??
+      reply.page('pb/views/voted.njk', { title: 'Your vote has been recorded', process: data.process, place })
+    );
+  };
+  const config = { csrf: false, rateLimit: { max: 20, timeWindow: '1 minute' } };
+  app.get<{ Params: { process: string } }>('/vote/:process', { schema: { hide: true } }, handle);
+  app.post<{ Params: { process: string }; Body: Body }>(
+    '/vote/:process',
+    { config, schema: { hide: true } },
+    handle,
+  );
+}
+
 export async function pbPages(app: FastifyInstance) {
+  publicVote(app);
   await app.register(
     placeScoped('/places/:slug', (scoped) => {
       scoped.get('/pb', { schema: { hide: true } }, async (request, reply) => {
@@ -680,7 +759,7 @@ export async function pbPages(app: FastifyInstance) {
             title: 'Access codes to print',
             place,
             ...data,
-            voteUrl: processUrl(place, processId, '/vote'),
+            voteUrl: `${request.protocol}://${request.host}/vote/${processId}`,
           });
         },
       );

@@ -340,4 +340,53 @@ describe(`participatory budgeting API on ${engineName}`, () => {
       .execute();
     assert.deepEqual(ballots, [{ projects: [Number(ids[2]), Number(ids[1])] }]);
   });
+
+  it('lets a resident without an account vote with their code at the address printed on the slip', async () => {
+    const processes = (await api('GET', '/pb/processes', admin)).json() as { id: number; year: number }[];
+    const id = processes.find((p) => p.year === 2028)!.id;
+    const { codes } = (await api('POST', `/pb/processes/${id}/access-codes`, admin, { count: 1 })).json() as {
+      codes: string[];
+    };
+    const sheet = await t.app.inject({
+      method: 'POST',
+      url: `/places/poplar/pb/${id}/access-codes`,
+      headers: admin.read,
+      payload: { _csrf: admin.csrfToken, count: '1' },
+    });
+    assert.match(sheet.body, new RegExp(`Vote at http://localhost(:\\d+)?/vote/${id} `));
+    const { proposals } = (await api('GET', `/pb/processes/${id}`, admin)).json() as {
+      proposals: { id: number }[];
+    };
+    const anonymous = (method: 'GET' | 'POST', payload?: object) =>
+      t.app.inject({ method, url: `/vote/${id}`, ...(payload ? { payload } : {}) });
+    const ballot = await anonymous('GET');
+    assert.equal(ballot.statusCode, 200);
+    assert.match(ballot.body, /id="code"/);
+    const wrong = await anonymous('POST', {
+      code: 'AAAA-BBBB-CCCC',
+      [`rank_${proposals[0]!.id}`]: '1',
+      postcode: 'E14 0AB',
+      of_age: 'yes',
+    });
+    assert.equal(wrong.statusCode, 400);
+    assert.match(wrong.body, /Enter the access code exactly as printed/);
+    const done = await anonymous('POST', {
+      code: codes[0]!,
+      [`rank_${proposals[0]!.id}`]: '1',
+      postcode: 'E14 0AB',
+      of_age: 'yes',
+    });
+    assert.equal(done.statusCode, 200, done.body);
+    assert.match(done.body, /Your vote has been recorded/);
+    assert.deepEqual((await api('GET', `/pb/processes/${id}`, observer)).json().ballots, {
+      total: 2,
+      paper: 0,
+    });
+    // Outside voting the address answers nothing.
+    assert.equal(
+      (await api('POST', `/pb/processes/${id}/phase`, admin, { phase: 'results' })).statusCode,
+      200,
+    );
+    assert.equal((await anonymous('GET')).statusCode, 404);
+  });
 });

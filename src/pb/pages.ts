@@ -469,7 +469,6 @@ export async function pbPages(app: FastifyInstance) {
           proposals: data.proposals.map((x) => ({ ...x, cost: costOf(x) })),
           published: Boolean(data.result?.published_at),
           afterVoting: PHASES.indexOf(p.phase) >= PHASES.indexOf('results'),
-          codes: (request.query as { codes?: string }).codes,
         });
       });
 

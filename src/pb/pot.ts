@@ -18,7 +18,7 @@ async function potAccount(tx: Tx, placeId: number): Promise<{ id: number; code: 
 }
 
 /** Opens the PB commitment and spend accounts if this place has not got them yet. */
-export async function ensurePbAccounts(tx: Tx, placeId: number, actor: Actor): Promise<void> {
+async function ensurePbAccounts(tx: Tx, placeId: number, actor: Actor): Promise<void> {
   const have = await tx
     .selectFrom('ledger_accounts')
     .select('code')

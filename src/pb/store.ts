@@ -658,7 +658,7 @@ export interface StoredCount {
 }
 
 /** Money in explanations: exact pounds and pence, or "about" when a share is a fraction of a penny. */
-export function explainMoney(amount: Rational): string {
+function explainMoney(amount: Rational): string {
   return amount.den === 1n
     ? formatPounds(Number(amount.num))
     : `about ${formatPounds(Math.round(amount.toNumber()))}`;

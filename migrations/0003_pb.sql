@@ -26,7 +26,7 @@ create table pb_processes (
   -- Proposal ids, most preferred first when tied, comma-separated; empty means the default
   -- tie-break (fewer cost, then the lower id).
   tie_order text not null default '' check (tie_order ~ '^([0-9]+(,[0-9]+)*)?$'),
-  -- Outward code and sector prefixes such as 'W12 7', written without spaces and upper case.
+  -- Districts and sectors such as 'W12' and 'W12 7', upper case with one space before a sector's digit.
   postcodes text[] not null check (cardinality(postcodes) between 1 and 200),
   min_age integer not null check (min_age between 0 and 120),
   voters text not null check (voters in ('accounts', 'codes')),

@@ -157,7 +157,7 @@ function settings(year: number, title: string, pounds: number, dates: typeof PHA
     rule: 'mes',
     utility: 'cost',
     completion: 'add1',
-    postcodes: ['EX348', 'EX349'],
+    postcodes: ['EX34 8', 'EX34 9'],
     min_age: 16,
     voters: 'accounts',
   };

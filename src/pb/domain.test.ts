@@ -27,16 +27,16 @@ const settings: ProcessSettings = {
   rule: 'mes',
   utility: 'cost',
   completion: 'add1',
-  postcodes: ['w12 7', 'W12 0', 'w127'],
+  postcodes: ['w12 7', ' W12  0', 'W12 7'],
   min_age: 16,
   voters: 'accounts',
 };
 
 describe('a process’s settings', () => {
-  it('trims the title and keeps each postcode prefix once, upper case without spaces', () => {
+  it('trims the title and keeps each district or sector once, upper case with one space', () => {
     const checked = validateProcess(settings);
     assert.equal(checked.title, 'White City decides 2026');
-    assert.deepEqual(checked.postcodes, ['W127', 'W120']);
+    assert.deepEqual(checked.postcodes, ['W12 7', 'W12 0']);
   });
 
   it('names each problem against its field: phases out of order, a rule that cannot count the ballot, a bad postcode', () => {
@@ -96,13 +96,16 @@ describe('a process’s settings', () => {
 
 describe('who may vote', () => {
   it('takes a full postcode in a listed district or sector, however it is typed', () => {
-    const prefixes = ['W127', 'SE1'];
+    const prefixes = ['W12 7', 'SE1', 'E14'];
     assert.equal(postcodeEligible(prefixes, 'w12 7pq'), true);
     assert.equal(postcodeEligible(prefixes, 'W127PQ'), true);
     assert.equal(postcodeEligible(prefixes, 'SE1 9SG'), true);
-    // W12 0 is another sector of the same district; SE17 is another district that starts with SE1.
+    assert.equal(postcodeEligible(prefixes, 'E14 0AB'), true);
+    // W12 0 is another sector of the same district; SE17 is another district that starts with SE1;
+    // E1 4AB is in sector E1 4 of district E1, not in district E14.
     assert.equal(postcodeEligible(prefixes, 'W12 0AA'), false);
     assert.equal(postcodeEligible(prefixes, 'SE17 1AA'), false);
+    assert.equal(postcodeEligible(prefixes, 'E1 4AB'), false);
     assert.equal(postcodeEligible(prefixes, 'W12 7'), false, 'a full postcode, not just the sector');
   });
 

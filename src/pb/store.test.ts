@@ -47,7 +47,7 @@ export const SETTINGS: ProcessSettings = {
   rule: 'greedy',
   utility: 'cost',
   completion: 'add1',
-  postcodes: ['W127'],
+  postcodes: ['W12 7'],
   min_age: 16,
   voters: 'accounts',
 };
@@ -426,7 +426,7 @@ describe(`participatory budgeting store on ${engineName}`, () => {
       ballot_kind: 'approval_budget',
       ballot_limit: 10_000_00,
       rule: 'mes',
-      postcodes: ['W127', 'W120'],
+      postcodes: ['W12 7', 'W12 0'],
       voters: 'codes',
     };
     const p = await inPlace(db, from, async (tx) => {
@@ -486,7 +486,7 @@ describe(`participatory budgeting store on ${engineName}`, () => {
       };
     });
     assert.match(original.file, /^META\nkey;value\ndescription;White City decides 2026\n/);
-    assert.match(original.file, /\nplacebudget_postcodes;W127,W120\n/);
+    assert.match(original.file, /\nplacebudget_postcodes;W12 7,W12 0\n/);
 
     const to = await makePlace(db, `pb-import-${placeCount}`, 'neighbourhood');
     const imported = await inPlace(db, to, async (tx) => {

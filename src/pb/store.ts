@@ -3,6 +3,7 @@ import type { Tx } from '../core/db.ts';
 import { Conflict, Invalid, NotFound, type FieldErrors } from '../core/errors.ts';
 import { formatPounds, pence, type Pence } from '../core/money.ts';
 import { appendAudit } from '../audit/store.ts';
+import { formatPostcode } from '../families/domain.ts';
 import { listCommitments, spendCommitment, type Actor } from '../ledger/store.ts';
 import {
   accessCodeHash,
@@ -498,7 +499,7 @@ export async function castBallot(
   requirePhase(process, ['voting'], 'vote');
   const fields: FieldErrors = {};
   if (!postcodeEligible(process.postcodes, input.postcode))
-    fields.postcode = 'Enter a full postcode in the neighbourhood, for example W12 7PQ';
+    fields.postcode = `Enter a full postcode in the neighbourhood (${process.postcodes.join(', ')})`;
   if (!input.ofAge) fields.of_age = `Confirm the voter is aged ${process.min_age} or over`;
   let voter: string;
   if ('code' in input.voter) {
@@ -523,7 +524,7 @@ export async function castBallot(
     channel: input.channel as BallotChannel,
     projects: checked.projects.map(Number),
     points: checked.points ?? null,
-    postcode: input.postcode.replace(/\s+/g, ' ').trim().toUpperCase(),
+    postcode: formatPostcode(input.postcode),
     entered_by: input.channel === 'paper' ? actor.personId : null,
   };
   const earlier = await tx

@@ -19,6 +19,8 @@ import { placePages } from './places/pages.ts';
 import { placeRoutes } from './places/routes.ts';
 import { servicePages } from './services/pages.ts';
 import { serviceRoutes } from './services/routes.ts';
+import { pbPages } from './pb/pages.ts';
+import { pbRoutes } from './pb/routes.ts';
 
 /** The whole product as one Fastify app: each capability adds its API routes and its pages. */
 export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logger'] = false): Promise<FastifyInstance> {
@@ -40,6 +42,8 @@ export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logg
   await app.register(outcomePages);
   await app.register(serviceRoutes);
   await app.register(servicePages);
+  await app.register(pbRoutes);
+  await app.register(pbPages);
   await app.register(networkRoutes(placeFigures));
   await app.register(networkPages(placeFigures));
   await app.ready();

@@ -35,6 +35,12 @@ export const PERMISSIONS = {
   'spend.import': ['admin', 'finance'],
   'network.publish': ['admin', 'analyst'],
   'network.share': ['admin'],
+  // Participatory budgeting: every member sees processes and published results; residents (and
+  // community groups through them) propose and vote; council staff run the process.
+  'pb.read': ['admin', 'finance', 'partner_rep', 'key_worker', 'analyst', 'resident', 'observer'],
+  'pb.propose': ['resident'],
+  'pb.vote': ['resident'],
+  'pb.manage': ['admin', 'finance'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -5,12 +5,14 @@ import type { FamiliesTables } from '../families/tables.ts';
 import type { LedgerTables } from '../ledger/tables.ts';
 import type { NetworkTables } from '../network/tables.ts';
 import type { OutcomesTables } from '../outcomes/tables.ts';
+import type { PbTables } from '../pb/tables.ts';
 import type { PlacesTables } from '../places/tables.ts';
 import type { ServicesTables } from '../services/tables.ts';
 
 /** The whole database as Kysely sees it: each capability declares its own tables. */
 export interface DB
-  extends PlacesTables,
+  extends
+    PlacesTables,
     AuthTables,
     AuditTables,
     LedgerTables,
@@ -18,4 +20,5 @@ export interface DB
     CbaTables,
     FamiliesTables,
     OutcomesTables,
-    NetworkTables {}
+    NetworkTables,
+    PbTables {}

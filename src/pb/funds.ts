@@ -12,8 +12,11 @@ import type { CountResult } from './rules.ts';
 export interface PotFunds {
   /** The pot's available balance (money neither spent nor committed) for the place. */
   available(tx: Transaction<DB>, placeId: number): Promise<Pence>;
-  /** Raises a commitment for a winning project; the ledger refuses one larger than the available balance. */
-  commit(tx: Transaction<DB>, placeId: number, projectId: number, amount: Pence, memo: string): Promise<void>;
+  /**
+   * Raises a commitment for a winning project and answers the ledger's id for it; the ledger
+   * refuses one larger than the available balance.
+   */
+  commit(tx: Transaction<DB>, placeId: number, projectId: number, amount: Pence, memo: string): Promise<number>;
 }
 
 /** A process cannot be opened with a budget larger than the pot's available balance. */
@@ -30,7 +33,7 @@ export interface Commitment {
 }
 
 /** The commitments publishing a result raises: one per winner, for its (council-checked) cost, in selection order. */
-export function commitmentsFor(result: CountResult, processTitle: string): Commitment[] {
+export function commitmentsFor(result: Pick<CountResult, 'rule' | 'winners'> & { projects: { id: string; cost: number }[] }, processTitle: string): Commitment[] {
   const cost = new Map(result.projects.map((p) => [p.id, p.cost]));
   return result.winners.map((id, i) => ({
     projectId: id,

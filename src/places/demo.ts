@@ -9,6 +9,7 @@ import { seedLedgerDemo } from '../ledger/demo.ts';
 import { seedFamiliesDemo } from '../families/demo.ts';
 import { seedServicesDemo } from '../services/demo.ts';
 import { seedCbaDemo } from '../cba/demo.ts';
+import { seedPbDemo } from '../pb/demo.ts';
 
 export interface SeedResult {
   seeded: boolean;
@@ -93,6 +94,7 @@ export async function seedDemo(db: Database): Promise<SeedResult> {
     await seedOutcomesDemo(tx, placeIds, admin);
     await seedServicesDemo(tx, placeIds, admin);
     await seedCbaDemo(tx, placeIds, admin);
+    await seedPbDemo(tx, placeIds, admin);
     await appendAudit(tx, {
       person_id: null,
       place_id: null,

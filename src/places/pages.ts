@@ -58,6 +58,7 @@ function workLinks(place: PlaceContext) {
     { href: `${base}/families`, text: 'Families', hint: 'The multi-agency record and what the cohort costs', permission: 'family.cohort' },
     { href: `${base}/indicators`, text: 'Outcomes', hint: 'Indicators against their targets', permission: 'outcomes.read' },
     { href: `${base}/cba`, text: 'Business cases', hint: 'Cost-benefit analysis: who invests, who benefits, and the unit cost database', permission: 'cba.read' },
+    { href: `${base}/pb`, text: 'Participatory budgeting', hint: 'Residents propose and vote on what the neighbourhood pot pays for', permission: 'pb.read' },
   ];
   return links.filter((l) => allows(place.roles, l.permission));
 }

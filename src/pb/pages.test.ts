@@ -1,0 +1,348 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { inPlace } from '../core/db.ts';
+import { engineName } from '../../test/db.ts';
+import {
+  makePartner,
+  makePerson,
+  makePlace,
+  signInAs,
+  startTestApp,
+  type SignedIn,
+  type TestApp,
+} from '../../test/support.ts';
+import { balancedTransaction } from '../ledger/domain.ts';
+import { createAccount, postTransactions } from '../ledger/store.ts';
+
+const system = { personId: null };
+
+describe(`participatory budgeting pages and API on ${engineName}`, () => {
+  let t: TestApp;
+  let admin: SignedIn;
+  let resident: SignedIn;
+  let neighbour: SignedIn;
+  let observer: SignedIn;
+
+  before(async () => {
+    t = await startTestApp();
+    const place = await makePlace(t.db, 'white-city', 'neighbourhood');
+    const council = await makePartner(t.db, place, 'Hammersmith & Fulham Council');
+    await inPlace(t.db, place, async (tx) => {
+      await createAccount(
+        tx,
+        place,
+        { code: 'POT', name: 'Pooled budget', kind: 'pot', partner_id: null, service: null },
+        system,
+      );
+      await createAccount(
+        tx,
+        place,
+        {
+          code: 'C-LBHF',
+          name: 'Council contribution',
+          kind: 'contribution',
+          partner_id: council,
+          service: null,
+        },
+        system,
+      );
+      await postTransactions(
+        tx,
+        place,
+        [
+          balancedTransaction({
+            key: 'fund',
+            date: '2026-01-02',
+            memo: '',
+            postings: [
+              { account: 'POT', amount_pence: 20_000_00 },
+              { account: 'C-LBHF', amount_pence: -20_000_00 },
+            ],
+          }),
+        ],
+        { actor: system },
+      );
+    });
+    admin = await signInAs(t.db, await makePerson(t.db, 'admin@wc.test', [[place, 'admin']]));
+    resident = await signInAs(t.db, await makePerson(t.db, 'resident@wc.test', [[place, 'resident']]));
+    neighbour = await signInAs(t.db, await makePerson(t.db, 'neighbour@wc.test', [[place, 'resident']]));
+    observer = await signInAs(t.db, await makePerson(t.db, 'observer@wc.test', [[place, 'observer']]));
+  });
+  after(() => t.close());
+
+  const form = (url: string, who: SignedIn, fields: Record<string, string | string[]>) =>
+    t.app.inject({
+      method: 'POST',
+      url: `/places/white-city${url}`,
+      headers: who.read,
+      payload: { _csrf: who.csrfToken, ...fields },
+    });
+  const page = (url: string, who: SignedIn) =>
+    t.app.inject({ method: 'GET', url: `/places/white-city${url}`, headers: who.read });
+  const api = (method: 'GET' | 'POST', url: string, who: SignedIn, payload?: object) =>
+    t.app.inject({
+      method,
+      url: `/api/v1/places/white-city${url}`,
+      headers: method === 'GET' ? who.read : who.write,
+      ...(payload ? { payload } : {}),
+    });
+
+  const processForm = {
+    title: 'White City decides 2026',
+    year: '2026',
+    budget: '10,000.00',
+    proposals_from: '2026-01-05',
+    review_from: '2026-02-01',
+    voting_from: '2026-03-01',
+    results_from: '2026-03-29',
+    delivery_from: '2026-04-06',
+    ballot_kind: 'approval_max',
+    ballot_limit: '2',
+    rule: 'mes',
+    utility: 'cost',
+    postcodes: 'W12 7, W12 0',
+    min_age: '16',
+    voters: 'accounts',
+  };
+
+  it('refuses a budget larger than the pot on the form, against the budget field, keeping what was typed', async () => {
+    const res = await form('/pb', admin, { ...processForm, budget: '25,000.00', review_from: '2025-12-01' });
+    assert.equal(res.statusCode, 400);
+    assert.match(res.body, /There is a problem/);
+    assert.match(res.body, /href="#review_from"/);
+    const again = await form('/pb', admin, { ...processForm, budget: '25,000.00' });
+    assert.equal(again.statusCode, 400);
+    assert.match(again.body, /The budget is more than the £20,000.00 available in the neighbourhood pot/);
+    assert.match(again.body, /value="White City decides 2026"/);
+  });
+
+  it('runs a process through the pages: propose, moderate and review, vote, paper ballot, count, publish, results', async () => {
+    const opened = await form('/pb', admin, processForm);
+    assert.equal(opened.statusCode, 303, opened.body);
+    const url = opened.headers.location as string;
+    const id = url.split('/').at(-1)!;
+    assert.equal(url, `/places/white-city/pb/${id}`);
+    assert.equal((await form('/pb', resident, processForm)).statusCode, 403);
+
+    // A resident proposes; an empty cost is reported against its field.
+    const bad = await form(`/pb/${id}/propose`, resident, {
+      title: 'Benches',
+      description: 'Six benches',
+      cost: '',
+      category: 'Green spaces',
+      location: 'Wormholt Park',
+    });
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.body, /href="#cost"/);
+    for (const [title, cost] of [
+      ['Benches', '3,000'],
+      ['Play area', '6,000'],
+      ['Bulb planting', '2,000'],
+    ] as const) {
+      const res = await form(`/pb/${id}/propose`, resident, {
+        title,
+        description: `${title} for the estate`,
+        cost,
+        category: 'Green spaces',
+        location: 'Wormholt Park',
+        group_name: 'Friends of Wormholt Park',
+      });
+      assert.equal(res.statusCode, 303, res.body);
+    }
+    const { proposals } = (await api('GET', `/pb/processes/${id}`, admin)).json() as {
+      proposals: { id: number; title: string }[];
+    };
+    const idOf = (title: string) => String(proposals.find((p) => p.title === title)!.id);
+    // Until it is published, another resident does not see a proposal.
+    assert.doesNotMatch((await page(`/pb/${id}`, neighbour)).body, /Bulb planting/);
+
+    for (const title of ['Benches', 'Play area', 'Bulb planting']) {
+      assert.equal(
+        (
+          await form(`/pb/${id}/proposals/${idOf(title)}/moderation`, admin, {
+            moderation: 'published',
+            note: '',
+          })
+        ).statusCode,
+        303,
+      );
+    }
+    const hideWithoutReason = await form(`/pb/${id}/proposals/${idOf('Bulb planting')}/moderation`, admin, {
+      moderation: 'hidden',
+      note: '',
+    });
+    assert.equal(hideWithoutReason.statusCode, 400);
+    assert.match(hideWithoutReason.body, /Enter why the proposal is hidden/);
+    assert.equal((await form(`/pb/${id}/phase`, admin, { phase: 'review' })).statusCode, 303);
+    const review = (title: string, fields: Record<string, string>) =>
+      form(`/pb/${id}/proposals/${idOf(title)}/review`, admin, {
+        reason: 'Feasible on council land',
+        council_cost: '',
+        cost_note: '',
+        ...fields,
+      });
+    assert.equal((await review('Benches', { review: 'eligible' })).statusCode, 303);
+    const noNote = await review('Play area', { review: 'eligible', council_cost: '5,000' });
+    assert.equal(noNote.statusCode, 400);
+    assert.match(noNote.body, /href="#cost_note"/);
+    assert.equal(
+      (
+        await review('Play area', {
+          review: 'eligible',
+          council_cost: '5,000',
+          cost_note: 'Our framework contract is cheaper',
+        })
+      ).statusCode,
+      303,
+    );
+    assert.equal(
+      (await review('Bulb planting', { review: 'ineligible', reason: 'The park is relandscaped next year' }))
+        .statusCode,
+      303,
+    );
+    const process = await page(`/pb/${id}`, neighbour);
+    assert.match(
+      process.body,
+      /£5,000.00 \(the council’s estimate, proposed at £6,000.00: Our framework contract is cheaper\)/,
+    );
+    assert.match(process.body, /Not eligible. The park is relandscaped next year/);
+
+    const codes = await form(`/pb/${id}/access-codes`, admin, { count: '2' });
+    assert.equal(codes.statusCode, 200);
+    const printed = [...codes.body.matchAll(/<strong class="pb-code">([A-Z2-9-]+)<\/strong>/g)].map(
+      (m) => m[1]!,
+    );
+    assert.equal(printed.length, 2);
+
+    assert.equal((await form(`/pb/${id}/phase`, admin, { phase: 'voting' })).statusCode, 303);
+    const ballot = await page(`/pb/${id}/vote`, resident);
+    assert.equal(ballot.statusCode, 200);
+    assert.match(ballot.body, /type="checkbox"/);
+    assert.doesNotMatch(ballot.body, /Bulb planting/);
+    assert.equal((await page(`/pb/${id}/vote`, observer)).statusCode, 403);
+    const outside = await form(`/pb/${id}/vote`, resident, {
+      projects: [idOf('Benches')],
+      postcode: 'SW1A 1AA',
+      of_age: 'yes',
+    });
+    assert.equal(outside.statusCode, 400);
+    assert.match(outside.body, /href="#postcode"/);
+    assert.match(outside.body, /value="SW1A 1AA"/);
+    assert.equal(
+      (
+        await form(`/pb/${id}/vote`, resident, {
+          projects: [idOf('Play area')],
+          postcode: 'W12 7PQ',
+          of_age: 'yes',
+        })
+      ).statusCode,
+      303,
+    );
+    // A revote replaces the first.
+    assert.equal(
+      (
+        await form(`/pb/${id}/vote`, resident, {
+          projects: [idOf('Benches'), idOf('Play area')],
+          postcode: 'W12 7PQ',
+          of_age: 'yes',
+        })
+      ).statusCode,
+      303,
+    );
+    assert.equal(
+      (
+        await form(`/pb/${id}/vote`, neighbour, {
+          projects: [idOf('Benches')],
+          postcode: 'W12 0AB',
+          of_age: 'yes',
+        })
+      ).statusCode,
+      303,
+    );
+    const paper = await form(`/pb/${id}/paper-ballot`, admin, {
+      code: printed[0]!,
+      projects: [idOf('Play area')],
+      postcode: 'W12 7AA',
+      of_age: 'yes',
+    });
+    assert.equal(paper.statusCode, 303, paper.body);
+    assert.equal(
+      (
+        await form(`/pb/${id}/paper-ballot`, resident, {
+          code: printed[1]!,
+          projects: [idOf('Play area')],
+          postcode: 'W12 7AA',
+          of_age: 'yes',
+        })
+      ).statusCode,
+      403,
+    );
+    // Before the close only the number of ballots is public.
+    const during = await page(`/pb/${id}`, observer);
+    assert.match(during.body, /<strong>3<\/strong> ballots cast, 1 on paper/);
+    assert.equal((await api('GET', `/pb/processes/${id}/results`, observer)).statusCode, 404);
+
+    assert.equal((await form(`/pb/${id}/phase`, admin, { phase: 'results' })).statusCode, 303);
+    assert.equal((await form(`/pb/${id}/count`, admin, {})).statusCode, 303);
+    assert.equal(
+      (await page(`/pb/${id}/results`, observer)).statusCode,
+      404,
+      'not public before it is published',
+    );
+    const check = await page(`/pb/${id}/publish`, admin);
+    assert.match(check.body, /Commitments publishing raises in the ledger/);
+    assert.equal((await form(`/pb/${id}/publish`, admin, {})).statusCode, 303);
+
+    // Votes: benches 2 (resident, neighbour), play area 2 (resident, paper). Equal shares: £10,000 over 3
+    // voters is £3,333.33⅓ each. Benches (£3,000) cost £1,500 each of its 2 supporters, the play area
+    // (£5,000) £2,500 each: benches first; then the play area's supporters have £1,833.33⅓ and £3,333.33⅓,
+    // enough for £5,000 between them, so it is funded too: £8,000 spent.
+    const results = await page(`/pb/${id}/results`, observer);
+    assert.equal(results.statusCode, 200);
+    assert.match(results.body, /£8,000.00 on 2 projects/);
+    assert.match(
+      results.body,
+      /<ol class="govuk-list govuk-list--number" data-testid="winners">\s*<li>Benches – £3,000.00<\/li><li>Play area – £5,000.00<\/li>/,
+    );
+    assert.match(results.body, /<svg/);
+    assert.match(results.body, /Data for: Votes for each project \(3 ballots\)/);
+    assert.match(results.body, /Funded in round 1 of equal shares: 2 supporters paid £1,500.00 each/);
+    const ledger = (await api('GET', '/ledger/balances', admin)).json() as {
+      account: string;
+      balance_pence: number;
+    }[];
+    assert.equal(ledger.find((b) => b.account === 'POT')!.balance_pence, 12_000_00);
+
+    assert.equal((await form(`/pb/${id}/phase`, admin, { phase: 'delivery' })).statusCode, 303);
+    assert.equal(
+      (
+        await form(`/pb/${id}/funded/${idOf('Benches')}`, admin, {
+          status: 'in_progress',
+          spent: '1,000',
+          note: 'Benches ordered',
+        })
+      ).statusCode,
+      303,
+    );
+    // £3,000 committed to the benches, £1,000 spent: £2,500 more is refused against the spend field.
+    const over = await form(`/pb/${id}/funded/${idOf('Benches')}`, admin, {
+      status: 'completed',
+      spent: '2,500',
+      note: 'Final invoice',
+    });
+    assert.equal(over.statusCode, 400);
+    assert.match(over.body, new RegExp(`href="#spent-${idOf('Benches')}"`));
+    assert.match(over.body, /Enter at most £2,000.00, what is still outstanding/);
+    assert.match(over.body, /Final invoice<\/textarea>/);
+    const delivery = await page(`/pb/${id}/results`, resident);
+    assert.match(delivery.body, /In progress, spent £1,000.00. Benches ordered/);
+    const file = await page(`/pb/${id}/export.pb`, observer);
+    assert.match(file.body, /^META\n/);
+    assert.match(file.body, /\nvote_type;approval\n/);
+  });
+
+  it('links to participatory budgeting from the place overview', async () => {
+    const overview = await page('', resident);
+    assert.match(overview.body, /href="\/places\/white-city\/pb"/);
+  });
+});

@@ -1,0 +1,120 @@
+import type { Generated } from 'kysely';
+import type {
+  BallotKind,
+  BallotChannel,
+  DeliveryStatus,
+  Moderation,
+  Phase,
+  Review,
+  VoterMode,
+} from './domain.ts';
+import type { Completion, RuleName, Utility } from './rules.ts';
+
+export interface PbProcessesTable {
+  place_id: number;
+  id: Generated<number>;
+  year: number;
+  title: string;
+  budget_pence: number;
+  phase: Generated<Phase>;
+  proposals_from: string;
+  review_from: string;
+  voting_from: string;
+  results_from: string;
+  delivery_from: string;
+  ballot_kind: BallotKind;
+  ballot_limit: number;
+  rule: RuleName;
+  utility: Generated<Utility>;
+  completion: Generated<Completion>;
+  tie_order: Generated<string>;
+  postcodes: string[];
+  min_age: number;
+  voters: VoterMode;
+  created_by: number | null;
+  created_at: Generated<Date>;
+}
+
+export interface PbProposalsTable {
+  place_id: number;
+  process_id: number;
+  id: Generated<number>;
+  title: string;
+  description: string;
+  cost_pence: number;
+  category: string;
+  location: string;
+  group_name: string | null;
+  proposed_by: number | null;
+  proposed_at: Generated<Date>;
+  moderation: Generated<Moderation>;
+  moderation_note: Generated<string>;
+  review: Generated<Review>;
+  review_reason: Generated<string>;
+  council_cost_pence: number | null;
+  cost_note: Generated<string>;
+}
+
+export interface PbAccessCodesTable {
+  place_id: number;
+  process_id: number;
+  code_hash: string;
+  batch: number;
+  created_at: Generated<Date>;
+}
+
+export interface PbBallotsTable {
+  place_id: number;
+  process_id: number;
+  voter: string;
+  channel: BallotChannel;
+  projects: number[];
+  points: number[] | null;
+  postcode: Generated<string>;
+  entered_by: number | null;
+  cast_at: Generated<Date>;
+}
+
+export interface PbCountsTable {
+  place_id: number;
+  process_id: number;
+  rule: RuleName;
+  budget_pence: number;
+  spent_pence: number;
+  ballots: number;
+  result: string;
+  counted_by: number | null;
+  counted_at: Generated<Date>;
+  published_by: number | null;
+  published_at: Date | null;
+}
+
+export interface PbFundedTable {
+  place_id: number;
+  process_id: number;
+  proposal_id: number;
+  position: number;
+  amount_pence: number;
+  commitment_id: number;
+}
+
+export interface PbDeliveryUpdatesTable {
+  place_id: number;
+  proposal_id: number;
+  id: Generated<number>;
+  status: DeliveryStatus;
+  spent_pence: Generated<number>;
+  note: Generated<string>;
+  recorded_by: number | null;
+  recorded_at: Generated<Date>;
+}
+
+export interface PbTables {
+  pb_processes: PbProcessesTable;
+  pb_proposals: PbProposalsTable;
+  pb_access_codes: PbAccessCodesTable;
+  pb_ballots: PbBallotsTable;
+  pb_counts: PbCountsTable;
+  pb_funded: PbFundedTable;
+  pb_delivery_updates: PbDeliveryUpdatesTable;
+}

@@ -42,18 +42,46 @@ async function getJson<T>(base: string, path: string, headers: Record<string, st
   return (await res.json()) as T;
 }
 
+const PB_PLACE = 'ilfracombe';
+
 /**
- * PB ballot casts join the mix once a ballot route exists (it does not on main yet): return the
- * requests here, e.g. a resident casting a ballot with a fresh idempotency key each time.
+ * A resident casting (and, every time after the first, replacing) a ballot in the demo
+ * neighbourhood's open participatory budget: up to three of its eligible proposals.
  */
-async function ballotCasts(): Promise<Mixed[]> {
-  return [];
+async function ballotCasts(base: string, db: TestDatabase): Promise<Mixed[]> {
+  const resident = await sessionHeaders(db, 'resident@placebudget.example');
+  const read = { cookie: resident.cookie! };
+  const processes = await getJson<{ id: number; phase: string }[]>(
+    base,
+    `/api/v1/places/${PB_PLACE}/pb/processes`,
+    read,
+  );
+  const open = processes.find((p) => p.phase === 'voting');
+  if (!open) throw new Error(`the demo has no ${PB_PLACE} process open for voting`);
+  const { proposals } = await getJson<{ proposals: { id: number; review: string }[] }>(
+    base,
+    `/api/v1/places/${PB_PLACE}/pb/processes/${open.id}`,
+    read,
+  );
+  const projects = proposals.filter((p) => p.review === 'eligible').map((p) => String(p.id));
+  if (projects.length === 0) throw new Error('the open process has no eligible proposal to vote for');
+  let cast = 0;
+  const ballot = () =>
+    JSON.stringify({ projects: [projects[cast++ % projects.length]!], postcode: 'EX34 8AB', of_age: true });
+  return [
+    {
+      method: 'POST',
+      path: `/api/v1/places/${PB_PLACE}/pb/processes/${open.id}/ballots`,
+      headers: resident,
+      body: ballot,
+    },
+  ];
 }
 
 /**
  * The mixed workload a place sees: members reading dashboards and the place, finance posting
  * balanced journal transactions (each with its own idempotency key), key workers reading family
- * records (each read audited), and, when they exist, PB ballot casts.
+ * records (each read audited), and residents casting PB ballots.
  */
 async function workload(base: string, db: TestDatabase): Promise<Mixed[]> {
   const admin = await sessionHeaders(db, 'admin@placebudget.example');
@@ -95,14 +123,12 @@ async function workload(base: string, db: TestDatabase): Promise<Mixed[]> {
     { method: 'GET', path: `/places/${PLACE}/dashboard`, headers: read(admin) },
     { method: 'GET', path: `/api/v1/places/${PLACE}`, headers: read(admin) },
     { method: 'POST', path: `/api/v1/places/${PLACE}/ledger/transactions`, headers: finance, body: post },
-    ...families
-      .slice(0, 3)
-      .map((f): Mixed => ({
-        method: 'GET',
-        path: `/api/v1/places/${PLACE}/families/${f.id}`,
-        headers: read(keyWorker),
-      })),
-    ...(await ballotCasts()),
+    ...families.slice(0, 3).map((f): Mixed => ({
+      method: 'GET',
+      path: `/api/v1/places/${PLACE}/families/${f.id}`,
+      headers: read(keyWorker),
+    })),
+    ...(await ballotCasts(base, db)),
   ];
 }
 

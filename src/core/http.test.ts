@@ -1,14 +1,25 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { engineName } from '../../test/db.ts';
-import { makePerson, makePlace, signInAs, startTestApp, type SignedIn, type TestApp } from '../../test/support.ts';
+import { toErrorBody } from './http.ts';
+import {
+  makePerson,
+  makePlace,
+  signInAs,
+  startTestApp,
+  type SignedIn,
+  type TestApp,
+} from '../../test/support.ts';
 
 describe(`the HTTP shell on ${engineName}`, () => {
   let t: TestApp;
   let admin: SignedIn;
   before(async () => {
     t = await startTestApp();
-    admin = await signInAs(t.db, await makePerson(t.db, 'admin@essex.test', [[await makePlace(t.db, 'essex'), 'admin']]));
+    admin = await signInAs(
+      t.db,
+      await makePerson(t.db, 'admin@essex.test', [[await makePlace(t.db, 'essex'), 'admin']]),
+    );
   });
   after(() => t.close());
 
@@ -76,5 +87,17 @@ describe(`the HTTP shell on ${engineName}`, () => {
     assert.equal(css.statusCode, 200);
     assert.match(String(css.headers['content-type']), /text\/css/);
     assert.equal((await t.app.inject({ method: 'GET', url: '/govuk/package.json' })).statusCode, 404);
+  });
+});
+
+describe('how database failures reach the client', () => {
+  it('tells the loser of a race (unique key, serialisation, deadlock) to try again with 409, and a lost database 503', () => {
+    for (const code of ['23505', '40001', '40P01']) {
+      const { status, body } = toErrorBody(Object.assign(new Error('clash'), { code }));
+      assert.equal(status, 409, code);
+      assert.match(body.message, /nothing was saved\. Try again/);
+    }
+    assert.equal(toErrorBody(Object.assign(new Error('gone'), { code: '57P01' })).status, 503);
+    assert.equal(toErrorBody(new Error('a bug')).status, 500);
   });
 });

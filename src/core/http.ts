@@ -195,7 +195,7 @@ interface ErrorBody {
   fields?: FieldErrors;
 }
 
-function toErrorBody(err: unknown): { status: number; body: ErrorBody } {
+export function toErrorBody(err: unknown): { status: number; body: ErrorBody } {
   if (err instanceof AppError) {
     return {
       status: httpStatusOf[err.code],
@@ -233,6 +233,15 @@ function toErrorBody(err: unknown): { status: number; body: ErrorBody } {
       },
     };
   }
+  if (concurrentClash(err)) {
+    return {
+      status: 409,
+      body: {
+        error: 'conflict',
+        message: 'Someone else changed this at the same moment, so nothing was saved. Try again',
+      },
+    };
+  }
   if (lostDatabase(err)) {
     return {
       status: 503,
@@ -240,6 +249,14 @@ function toErrorBody(err: unknown): { status: number; body: ErrorBody } {
     };
   }
   return { status: 500, body: { error: 'internal', message: 'Something went wrong. Try again later' } };
+}
+
+/**
+ * Two requests raced for the same row (a unique key, a serialisation failure or a deadlock): the
+ * losing transaction rolled back whole, so the client is told to try again, not that it failed.
+ */
+function concurrentClash(err: unknown): boolean {
+  return ['23505', '40001', '40P01'].includes((err as { code?: string }).code ?? '');
 }
 
 /** PostgreSQL shut down, restarted or dropped the connection: the request can simply be tried again. */

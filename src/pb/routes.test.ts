@@ -229,6 +229,37 @@ describe(`participatory budgeting API on ${engineName}`, () => {
     );
   });
 
+  it('keeps one ballot per voter when the same resident votes ten times at once: each is taken, the last stands', async () => {
+    const { id, ids } = await openVoting(2031, {
+      ballot_kind: 'cumulative',
+      ballot_limit: 10,
+      rule: 'greedy',
+    });
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        api('POST', `/pb/processes/${id}/ballots`, residents[0]!, {
+          projects: [ids[i % ids.length]!],
+          points: [10],
+          postcode: 'E14 0AB',
+          of_age: true,
+        }),
+      ),
+    );
+    assert.deepEqual(
+      responses.map((r) => r.statusCode),
+      Array(10).fill(201),
+    );
+    assert.equal(
+      responses.filter((r) => r.json().replaced === false).length,
+      1,
+      'exactly one was the first vote',
+    );
+    assert.deepEqual((await api('GET', `/pb/processes/${id}`, observer)).json().ballots, {
+      total: 1,
+      paper: 0,
+    });
+  });
+
   it('breaks a tie by the order the process set, instead of by cost', async () => {
     const { id, ids } = await openVoting(
       2029,

@@ -527,38 +527,25 @@ export async function castBallot(
     postcode: formatPostcode(input.postcode),
     entered_by: input.channel === 'paper' ? actor.personId : null,
   };
-  const earlier = await tx
-    .selectFrom('pb_ballots')
-    .select('voter')
-    .where('place_id', '=', placeId)
-    .where('process_id', '=', processId)
-    .where('voter', '=', voter)
-    .forUpdate()
-    .executeTakeFirst();
-  if (earlier) {
-    await tx
-      .updateTable('pb_ballots')
-      .set({ ...values, cast_at: new Date() })
-      .where('place_id', '=', placeId)
-      .where('process_id', '=', processId)
-      .where('voter', '=', voter)
-      .execute();
-  } else {
-    // A concurrent first vote of the same voter hits the primary key and is refused rather than counted twice.
-    await tx
-      .insertInto('pb_ballots')
-      .values({ place_id: placeId, process_id: processId, voter, ...values })
-      .execute();
-  }
+  // One statement, so two concurrent votes of the same voter cannot both insert: the later one replaces.
+  const { replaced } = await tx
+    .insertInto('pb_ballots')
+    .values({ place_id: placeId, process_id: processId, voter, ...values })
+    .onConflict((oc) =>
+      oc.columns(['place_id', 'process_id', 'voter']).doUpdateSet({ ...values, cast_at: new Date() }),
+    )
+    // xmax is set only on a row version that replaced another: true for a revote.
+    .returning(sql<boolean>`xmax <> 0`.as('replaced'))
+    .executeTakeFirstOrThrow();
   // The audit says that someone voted, and how, never for what.
   await appendAudit(tx, {
     person_id: actor.personId,
     place_id: placeId,
     action: 'pb.ballot.cast',
     subject: `pb_process:${processId}`,
-    detail: { channel: input.channel, replaced: Boolean(earlier) },
+    detail: { channel: input.channel, replaced },
   });
-  return { replaced: Boolean(earlier) };
+  return { replaced };
 }
 
 /** Before the close, only this is public: how many ballots there are, on paper and online. */

@@ -8,6 +8,8 @@ import { AUDIT_CHAIN_LOCK } from '../src/audit/store.ts';
 import { SESSION_COOKIE } from '../src/auth/domain.ts';
 import { createSession } from '../src/auth/store.ts';
 import { inPlace, type Database } from '../src/core/db.ts';
+import { accessCodeHash, voterOfCode } from '../src/pb/domain.ts';
+import { listProcesses } from '../src/pb/store.ts';
 import { seedDemo } from '../src/places/demo.ts';
 import { REPO_ROOT, runCli } from './cli.ts';
 import { engineName, openTestDatabase, type TestDatabase } from './db.ts';
@@ -76,7 +78,7 @@ async function count(db: Database, placeId: number, query: string): Promise<numb
   );
 }
 
-describe(`kill -9 in the middle of an import and a year close, on ${engineName}`, () => {
+describe(`kill -9 in the middle of an import, a year close and ballot casting, on ${engineName}`, () => {
   let db: TestDatabase;
   let essex: number;
   let warwickshire: number;
@@ -185,6 +187,63 @@ describe(`kill -9 in the middle of an import and a year close, on ${engineName}`
     assert.equal(closedAfterClose, 1);
     assert.ok(afterClose > before, 'the close posted the risk share');
     assert.equal(trial, 0);
+    auditVerifies();
+  });
+
+  it('keeps every ballot it accepted, and no half-cast ballot, when the process casting them is killed', async () => {
+    const ilfracombe = await look(
+      async (d) =>
+        (
+          await d.kysely
+            .selectFrom('places')
+            .select('id')
+            .where('slug', '=', 'ilfracombe')
+            .executeTakeFirstOrThrow()
+        ).id,
+    );
+    const ballots = (d: Database) =>
+      inPlace(d, ilfracombe, async (tx) => {
+        const open = (await listProcesses(tx, ilfracombe)).find((p) => p.phase === 'voting')!;
+        const rows = await tx
+          .selectFrom('pb_ballots')
+          .select('voter')
+          .where('process_id', '=', open.id)
+          .execute();
+        return { processId: open.id, voters: new Set(rows.map((r) => r.voter)) };
+      });
+    const before = await look(ballots);
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(REPO_ROOT, 'test/cast-ballots-child.ts'), 'ilfracombe', '200'],
+      { cwd: REPO_ROOT, env: { ...process.env, ...db.env }, stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    const accepted: string[] = [];
+    let pending = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      const lines = (pending + chunk.toString('utf8')).split('\n');
+      pending = lines.pop()!;
+      accepted.push(...lines);
+    });
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    for (let i = 0; i < 600 && accepted.length < 3 && child.exitCode === null; i++) await sleep(100);
+    await sleep(Math.random() * 300);
+    child.kill('SIGKILL');
+    await exited;
+    assert.ok(accepted.length >= 3, 'the child had cast ballots before it was killed');
+    assert.ok(accepted.length < 200, 'the child was killed before it finished');
+
+    const after = await look(ballots);
+    const added = [...after.voters].filter((v) => !before.voters.has(v));
+    for (const code of accepted)
+      assert.ok(
+        after.voters.has(voterOfCode(accessCodeHash(after.processId, code))),
+        'an accepted ballot is kept',
+      );
+    // The ballot in flight at the kill either committed before its code was printed, or left nothing.
+    assert.ok(
+      added.length === accepted.length || added.length === accepted.length + 1,
+      `${added.length} ballots for ${accepted.length} accepted`,
+    );
     auditVerifies();
   });
 });

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFLATORS } from '../cba/reference.ts';
 import { assert, Invalid } from '../core/errors.ts';
 import { pence } from '../core/money.ts';
 import { isAgencyType, uplift, type UnitCost } from './domain.ts';
@@ -12,8 +13,8 @@ export interface EventType {
 
 /**
  * Where the families module gets what an event costs. The cost-benefit module's unit cost
- * database will implement this over its store (lookup by code in a chosen price base); until it
- * is merged, `fileCatalogue` reads the cited figures in data/event-unit-costs.json.
+ * database could implement this over its store; today `fileCatalogue` reads the cited event costs
+ * in data/event-unit-costs.json and uplifts them with the GDP deflators it is given.
  */
 export interface UnitCostCatalogue {
   eventTypes(): Promise<EventType[]>;
@@ -26,27 +27,53 @@ export interface UnitCostCatalogue {
 
 interface CatalogueFile {
   deflators: Record<string, number>;
-  events: { code: string; label: string; pence: number; price_base_year: number; agency: string; source: string }[];
+  events: {
+    code: string;
+    label: string;
+    pence: number;
+    price_base_year: number;
+    agency: string;
+    source: string;
+  }[];
 }
 
 const DATA_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'data/event-unit-costs.json');
 
 /** Reads and checks the shipped data file once; a malformed file is a bug, so it fails loudly. */
-export function fileCatalogue(file = DATA_FILE, deflatorOverride?: Record<string, number>): UnitCostCatalogue {
+export function fileCatalogue(
+  file = DATA_FILE,
+  deflatorOverride?: Record<string, number>,
+): UnitCostCatalogue {
   const data = JSON.parse(fs.readFileSync(file, 'utf8')) as CatalogueFile;
   const deflators = deflatorOverride ?? data.deflators;
   const byCode = new Map<string, UnitCost>();
   for (const e of data.events) {
-    assert(/^[a-z_]{2,40}$/.test(e.code) && !byCode.has(e.code), `event type code ${e.code} is well formed and unique`);
+    assert(
+      /^[a-z_]{2,40}$/.test(e.code) && !byCode.has(e.code),
+      `event type code ${e.code} is well formed and unique`,
+    );
     assert(isAgencyType(e.agency), `event type ${e.code} names a known agency type`);
     assert(e.source.length > 10, `event type ${e.code} cites its source`);
-    byCode.set(e.code, { code: e.code, label: e.label, pence: pence(e.pence), priceBaseYear: e.price_base_year, agency: e.agency, source: e.source });
+    byCode.set(e.code, {
+      code: e.code,
+      label: e.label,
+      pence: pence(e.pence),
+      priceBaseYear: e.price_base_year,
+      agency: e.agency,
+      source: e.source,
+    });
   }
-  const types = [...byCode.values()].map(({ code, label }) => ({ code, label })).sort((a, b) => a.label.localeCompare(b.label));
+  const types = [...byCode.values()]
+    .map(({ code, label }) => ({ code, label }))
+    .sort((a, b) => a.label.localeCompare(b.label));
 
   function index(year: number): number {
     const value = deflators[String(year)];
-    if (!value) throw new Invalid(`There is no GDP deflator for ${year}/${String((year + 1) % 100).padStart(2, '0')} to uplift unit costs with`, { price_base: 'Choose "as published" or a year the deflator series covers' });
+    if (!value)
+      throw new Invalid(
+        `There is no GDP deflator for ${year}/${String((year + 1) % 100).padStart(2, '0')} to uplift unit costs with`,
+        { price_base: 'Choose "as published" or a year the deflator series covers' },
+      );
     return value;
   }
 
@@ -58,12 +85,17 @@ export function fileCatalogue(file = DATA_FILE, deflatorOverride?: Record<string
       const out = new Map<string, UnitCost>();
       for (const code of new Set(codes)) {
         const unit = byCode.get(code);
-        if (!unit) throw new Invalid(`Unknown event type "${code}"`, { event_type: `Unknown event type "${code}"` });
+        if (!unit)
+          throw new Invalid(`Unknown event type "${code}"`, { event_type: `Unknown event type "${code}"` });
         out.set(
           code,
           priceBaseYear === null || priceBaseYear === unit.priceBaseYear
             ? unit
-            : { ...unit, pence: uplift(unit.pence, index(unit.priceBaseYear), index(priceBaseYear)), priceBaseYear },
+            : {
+                ...unit,
+                pence: uplift(unit.pence, index(unit.priceBaseYear), index(priceBaseYear)),
+                priceBaseYear,
+              },
         );
       }
       return out;
@@ -71,5 +103,8 @@ export function fileCatalogue(file = DATA_FILE, deflatorOverride?: Record<string
   };
 }
 
-/** The catalogue the app, CLI and demo use; swap this one line for the cba store after merge. */
-export const defaultCatalogue: UnitCostCatalogue = fileCatalogue();
+/**
+ * The catalogue the app, CLI and demo use: the cited event costs, uplifted between price bases
+ * with the cost-benefit module's HM Treasury GDP deflators, so both modules price a year alike.
+ */
+export const defaultCatalogue: UnitCostCatalogue = fileCatalogue(DATA_FILE, Object.fromEntries(DEFLATORS));

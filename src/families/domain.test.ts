@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Invalid } from '../core/errors.ts';
-import { fileCatalogue } from './catalogue.ts';
+import { defaultCatalogue, fileCatalogue } from './catalogue.ts';
 import {
   accessBasis,
   addMonths,
@@ -19,8 +19,16 @@ import {
   type UnitCost,
 } from './domain.ts';
 
-const unit = (code: string, p: number, agency: UnitCost['agency']): [string, UnitCost] => [code, { code, label: code, pence: p, priceBaseYear: 2013, agency, source: 'test' }];
-const costs = new Map([unit('police_callout', 50000, 'police'), unit('arrest', 59300, 'police'), unit('ae_attendance', 10900, 'health'), unit('eviction', 668000, 'housing')]);
+const unit = (code: string, p: number, agency: UnitCost['agency']): [string, UnitCost] => [
+  code,
+  { code, label: code, pence: p, priceBaseYear: 2013, agency, source: 'test' },
+];
+const costs = new Map([
+  unit('police_callout', 50000, 'police'),
+  unit('arrest', 59300, 'police'),
+  unit('ae_attendance', 10900, 'health'),
+  unit('eviction', 668000, 'housing'),
+]);
 
 describe('the access rule', () => {
   const agreement = (over: Partial<AgreementTerms> = {}): AgreementTerms => ({
@@ -36,23 +44,63 @@ describe('the access rule', () => {
   const today = '2013-06-01';
 
   it('lets a key worker of a party read with consent given, and not once it is withdrawn', () => {
-    assert.deepEqual(accessBasis(worker, [agreement()], [{ id: 1, purpose: 'case_work', state: 'given' }], 'case_work', today), { agreementId: 1, basis: 'consent' });
-    assert.equal(accessBasis(worker, [agreement()], [{ id: 1, purpose: 'case_work', state: 'given' }, { id: 2, purpose: 'case_work', state: 'withdrawn' }], 'case_work', today), null);
+    assert.deepEqual(
+      accessBasis(
+        worker,
+        [agreement()],
+        [{ id: 1, purpose: 'case_work', state: 'given' }],
+        'case_work',
+        today,
+      ),
+      { agreementId: 1, basis: 'consent' },
+    );
+    assert.equal(
+      accessBasis(
+        worker,
+        [agreement()],
+        [
+          { id: 1, purpose: 'case_work', state: 'given' },
+          { id: 2, purpose: 'case_work', state: 'withdrawn' },
+        ],
+        'case_work',
+        today,
+      ),
+      null,
+    );
     assert.equal(accessBasis(worker, [agreement()], [], 'case_work', today), null);
   });
 
   it('lets the legal basis stand in for consent when the agreement does not rest on consent', () => {
-    assert.deepEqual(accessBasis(worker, [agreement({ legal_basis: 'public_task' })], [], 'case_work', today), { agreementId: 1, basis: 'public_task' });
+    assert.deepEqual(
+      accessBasis(worker, [agreement({ legal_basis: 'public_task' })], [], 'case_work', today),
+      { agreementId: 1, basis: 'public_task' },
+    );
   });
 
   it('refuses a partner not party, another purpose, an agreement not in force, and non-professional roles', () => {
     const given = [{ id: 1, purpose: 'case_work', state: 'given' as const }];
-    assert.equal(accessBasis({ roles: ['key_worker'], partnerIds: [11] }, [agreement()], given, 'case_work', today), null);
-    assert.equal(accessBasis(worker, [agreement({ purposes: ['evaluation'] })], given, 'case_work', today), null);
-    assert.equal(accessBasis(worker, [agreement({ ends_on: '2013-05-31' })], given, 'case_work', today), null);
-    assert.equal(accessBasis(worker, [agreement({ starts_on: '2013-06-02' })], given, 'case_work', today), null);
+    assert.equal(
+      accessBasis({ roles: ['key_worker'], partnerIds: [11] }, [agreement()], given, 'case_work', today),
+      null,
+    );
+    assert.equal(
+      accessBasis(worker, [agreement({ purposes: ['evaluation'] })], given, 'case_work', today),
+      null,
+    );
+    assert.equal(
+      accessBasis(worker, [agreement({ ends_on: '2013-05-31' })], given, 'case_work', today),
+      null,
+    );
+    assert.equal(
+      accessBasis(worker, [agreement({ starts_on: '2013-06-02' })], given, 'case_work', today),
+      null,
+    );
     for (const role of ['admin', 'finance', 'analyst', 'observer', 'resident'] as const) {
-      assert.equal(accessBasis({ roles: [role], partnerIds: [10] }, [agreement()], given, 'case_work', today), null, role);
+      assert.equal(
+        accessBasis({ roles: [role], partnerIds: [10] }, [agreement()], given, 'case_work', today),
+        null,
+        role,
+      );
     }
   });
 });
@@ -115,10 +163,21 @@ describe('costing', () => {
     await assert.rejects(catalogue.unitCosts(['no_such_event'], null), Invalid);
   });
 
+  it('prices events in a chosen year with the HM Treasury GDP deflators the cost-benefit module ships', async () => {
+    // Police call-out £500.00 in 2002/03 prices; deflator 56.911 (2002) → 100 (2024):
+    // 50000 × 100 / 56.911 = 87856.47… → 87856 pence.
+    const police = (await defaultCatalogue.unitCosts(['police_callout'], 2024)).get('police_callout')!;
+    assert.deepEqual([police.pence, police.priceBaseYear], [87856, 2024]);
+    await assert.rejects(defaultCatalogue.unitCosts(['police_callout'], 1980), Invalid);
+  });
+
   it('cites a source and price base for every event type shipped', async () => {
     const catalogue = fileCatalogue();
     const types = await catalogue.eventTypes();
-    const map = await catalogue.unitCosts(types.map((t) => t.code), null);
+    const map = await catalogue.unitCosts(
+      types.map((t) => t.code),
+      null,
+    );
     for (const u of map.values()) {
       assert.ok(u.source.length > 30, u.code);
       assert.ok(u.priceBaseYear >= 2000 && u.priceBaseYear <= 2015, u.code);
@@ -134,19 +193,32 @@ describe('dates', () => {
   });
 
   it('reads the date formats agencies export, day first', () => {
-    for (const input of ['1985-03-07', '07/03/1985', '7/3/1985', '07-03-1985', '07.03.1985', '7 Mar 1985', '7 march 1985', ' 07 MAR 1985 ']) {
+    for (const input of [
+      '1985-03-07',
+      '07/03/1985',
+      '7/3/1985',
+      '07-03-1985',
+      '07.03.1985',
+      '7 Mar 1985',
+      '7 march 1985',
+      ' 07 MAR 1985 ',
+    ]) {
       assert.equal(parseUkDate(input), '1985-03-07', input);
     }
-    for (const input of ['31/02/1985', '1985/03/07', 'March 7 1985', '', '7 Marc 1985']) assert.equal(parseUkDate(input), null, input);
+    for (const input of ['31/02/1985', '1985/03/07', 'March 7 1985', '', '7 Marc 1985'])
+      assert.equal(parseUkDate(input), null, input);
   });
 
   it('round-trips every real date through the UK format', () => {
     fc.assert(
-      fc.property(fc.date({ min: new Date('1900-01-01'), max: new Date('2100-12-31'), noInvalidDate: true }), (d) => {
-        const iso = d.toISOString().slice(0, 10);
-        const [y, m, day] = iso.split('-');
-        assert.equal(parseUkDate(`${day}/${m}/${y}`), iso);
-      }),
+      fc.property(
+        fc.date({ min: new Date('1900-01-01'), max: new Date('2100-12-31'), noInvalidDate: true }),
+        (d) => {
+          const iso = d.toISOString().slice(0, 10);
+          const [y, m, day] = iso.split('-');
+          assert.equal(parseUkDate(`${day}/${m}/${y}`), iso);
+        },
+      ),
     );
   });
 });
@@ -155,8 +227,30 @@ describe('CSV import of events', () => {
   const known = new Set(['police_callout', 'arrest']);
   const refs = new Set(['FAM-1']);
   it('accepts good lines and names every bad line with its number', () => {
-    const good = validateEventRows([{ family_reference: 'fam-1', event_type: 'arrest', occurred_on: '01/04/2013', quantity: '2', note: '' }], known, refs, '2014-01-01');
-    assert.deepEqual(good, [{ line: 2, family_reference: 'FAM-1', event_type: 'arrest', occurred_on: '2013-04-01', quantity: 2, note: '' }]);
+    const good = validateEventRows(
+      [
+        {
+          family_reference: 'fam-1',
+          event_type: 'arrest',
+          occurred_on: '01/04/2013',
+          quantity: '2',
+          note: '',
+        },
+      ],
+      known,
+      refs,
+      '2014-01-01',
+    );
+    assert.deepEqual(good, [
+      {
+        line: 2,
+        family_reference: 'FAM-1',
+        event_type: 'arrest',
+        occurred_on: '2013-04-01',
+        quantity: 2,
+        note: '',
+      },
+    ]);
     assert.throws(
       () =>
         validateEventRows(
@@ -183,17 +277,37 @@ describe('CSV import of events', () => {
 describe('data matching', () => {
   const key = { keyId: 'k1', secret: 'x'.repeat(32) };
   it('matches the same person whatever the case, spacing or date format', () => {
-    assert.equal(personKey(key, '  JANE   o’Brien-Smith ', '1985-03-07'), personKey(key, 'jane obriensmith', '1985-03-07'));
+    assert.equal(
+      personKey(key, '  JANE   o’Brien-Smith ', '1985-03-07'),
+      personKey(key, 'jane obriensmith', '1985-03-07'),
+    );
     assert.equal(householdKey(key, 'Jane Smith', 'se1 7pb'), householdKey(key, 'JOHN SMITH', 'SE17PB'));
-    const [a] = hashMatchRows([{ name: 'Jane Smith', date_of_birth: '07/03/1985', postcode: 'se1 7pb', criteria: 'crime_asb' }], key);
-    const [b] = hashMatchRows([{ name: 'jane  SMITH', date_of_birth: '7 Mar 1985', postcode: 'SE17PB', criteria: 'health; worklessness' }], key);
+    const [a] = hashMatchRows(
+      [{ name: 'Jane Smith', date_of_birth: '07/03/1985', postcode: 'se1 7pb', criteria: 'crime_asb' }],
+      key,
+    );
+    const [b] = hashMatchRows(
+      [
+        {
+          name: 'jane  SMITH',
+          date_of_birth: '7 Mar 1985',
+          postcode: 'SE17PB',
+          criteria: 'health; worklessness',
+        },
+      ],
+      key,
+    );
     assert.equal(a!.person_key, b!.person_key);
     assert.match(a!.person_key, /^[0-9a-f]{64}$/);
-    assert.notEqual(personKey({ keyId: 'k2', secret: 'y'.repeat(32) }, 'Jane Smith', '1985-03-07'), a!.person_key);
+    assert.notEqual(
+      personKey({ keyId: 'k2', secret: 'y'.repeat(32) }, 'Jane Smith', '1985-03-07'),
+      a!.person_key,
+    );
   });
 
   it('proposes households meeting the rule across lists', () => {
-    const rows = (criteria: string, name: string, postcode: string) => hashMatchRows([{ name, date_of_birth: '1980-01-01', postcode, criteria }], key)[0]!;
+    const rows = (criteria: string, name: string, postcode: string) =>
+      hashMatchRows([{ name, date_of_birth: '1980-01-01', postcode, criteria }], key)[0]!;
     const entries = [
       { ...rows('crime_asb', 'Jane Smith', 'SE1 7PB'), list_id: 1 },
       { ...rows('school_attendance', 'Tom Smith', 'SE1 7PB'), list_id: 2 },
@@ -207,9 +321,13 @@ describe('data matching', () => {
   });
 
   it('names each unreadable line of a list', () => {
-    assert.throws(() => hashMatchRows([{ name: '', date_of_birth: '99/99/1999', postcode: 'nope', criteria: 'magic' }], key), (err: Invalid) => {
-      assert.match(err.fields!['line 2']!, /name.*date of birth.*postcode.*unknown criteria magic/);
-      return true;
-    });
+    assert.throws(
+      () =>
+        hashMatchRows([{ name: '', date_of_birth: '99/99/1999', postcode: 'nope', criteria: 'magic' }], key),
+      (err: Invalid) => {
+        assert.match(err.fields!['line 2']!, /name.*date of birth.*postcode.*unknown criteria magic/);
+        return true;
+      },
+    );
   });
 });

@@ -61,6 +61,7 @@ test('an admin maps a service and imports a spend file', async (t) => {
   await t.test(
     'uploads a spend file, sees what was found and the rejected lines, imports the readable rows',
     async () => {
+      await page.waitForLoadState('load');
       await page.getByRole('link', { name: 'import a spend file' }).click();
       await assertAccessible(page, 'import: upload');
       await page.getByLabel('Spend file').setInputFiles(LAMBETH);

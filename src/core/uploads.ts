@@ -16,8 +16,8 @@ interface FileForms {
  * body becomes a plain object of the text fields and the file as `keep` makes it, so `_csrf`
  * arrives like any other form field.
  */
-export async function acceptFileForms(scope: FastifyInstance, { fileSize, tooLarge, keep }: FileForms) {
-  await scope.register(multipart, {
+export function acceptFileForms(scope: FastifyInstance, { fileSize, tooLarge, keep }: FileForms) {
+  return scope.register(multipart, {
     attachFieldsToBody: 'keyValues',
     limits: { fileSize, files: 1, fields: 10 },
     // Not thrown mid-file: the parser skips the rest of the file, so the browser finishes sending before the answer.

@@ -27,10 +27,11 @@ test('an admin maps a service and imports a spend file', async (t) => {
   await t.test(
     'reaches the service map from the place overview and adds a service with its cost',
     async () => {
-      // Each page finishes loading (its favicon too) before the next click, or the load shows as aborted.
-      await page.waitForLoadState('load');
+      // Each page finishes loading (its favicon too) before the next click, or the load shows as aborted:
+      // the favicon comes after the load event, so wait for the network to go quiet on the new page.
+      await page.waitForLoadState('networkidle');
       await page.getByRole('link', { name: 'Essex', exact: true }).click();
-      await page.waitForLoadState('load');
+      await page.waitForURL('**/places/essex', { waitUntil: 'networkidle' });
       await page.getByRole('link', { name: 'Service map' }).click();
       await page.getByRole('heading', { name: 'Service map', level: 1 }).waitFor();
       await assertAccessible(page, 'service map (demo)');
@@ -61,6 +62,7 @@ test('an admin maps a service and imports a spend file', async (t) => {
   await t.test(
     'uploads a spend file, sees what was found and the rejected lines, imports the readable rows',
     async () => {
+      await page.waitForLoadState('networkidle');
       await page.getByRole('link', { name: 'import a spend file' }).click();
       await assertAccessible(page, 'import: upload');
       await page.getByLabel('Spend file').setInputFiles(LAMBETH);

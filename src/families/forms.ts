@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import multipart from '@fastify/multipart';
 import { allows } from '../auth/domain.ts';
 import { formPage, type FormBody } from '../core/forms.ts';
 import { Invalid, NotFound, type FieldErrors } from '../core/errors.ts';
 import { formatPounds, parsePounds } from '../core/money.ts';
+import { acceptFileForms } from '../core/uploads.ts';
 import { ledgerPotIncome } from '../ledger/pot-income.ts';
 import { AGENCY_LABELS } from '../places/domain.ts';
 import { inRequestPlace, need, placeScoped, type PlaceContext } from '../places/scope.ts';
@@ -663,13 +663,11 @@ function uploadForms(s: FastifyInstance) {
 export async function familyFormPages(app: FastifyInstance) {
   await app.register(placeScoped('/places/:slug', familyForms));
   await app.register(async (uploads) => {
-    await uploads.register(multipart, {
-      attachFieldsToBody: 'keyValues',
-      limits: { fileSize: MAX_CSV_BYTES, files: 1, fields: 10 },
+    await acceptFileForms(uploads, {
+      fileSize: MAX_CSV_BYTES,
+      tooLarge: 'The file is larger than 10 MB',
       // The file as text, so the CSRF check and the rest of the app see a string like any other field.
-      async onFile(part) {
-        (part as unknown as { value: string }).value = (await part.toBuffer()).toString('utf8');
-      },
+      keep: (bytes) => bytes.toString('utf8'),
     });
     await uploads.register(placeScoped('/places/:slug', uploadForms));
   });

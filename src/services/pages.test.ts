@@ -13,16 +13,15 @@ import {
   type SignedIn,
   type TestApp,
 } from '../../test/support.ts';
-import { parseMultipart } from './upload.ts';
+import { inPlace } from '../core/db.ts';
+import { findUpload } from './spend-store.ts';
+import { UPLOAD_LIMIT } from './upload.ts';
 
 const LAMBETH = 'lambeth_2012-06-payments.csv';
 const LAMBETH_BYTES = fs.readFileSync(path.resolve(REPO_ROOT, '../shared/data/spend', LAMBETH));
 
 /** A browser's multipart/form-data body: text fields, then the file. */
-export function multipart(
-  fields: Record<string, string>,
-  file: { field: string; name: string; bytes: Buffer },
-) {
+function multipart(fields: Record<string, string>, file: { field: string; name: string; bytes: Buffer }) {
   const boundary = '----placebudgetTestBoundary7MA4YWxkTrZu0gW';
   const parts = [
     ...Object.entries(fields).map(([name, value]) =>
@@ -37,25 +36,11 @@ export function multipart(
   return { payload: Buffer.concat(parts), contentType: `multipart/form-data; boundary=${boundary}` };
 }
 
-describe('reading a multipart form', () => {
-  test('gives the text fields and the file’s exact bytes', () => {
-    const bytes = Buffer.from([0xef, 0xbb, 0xbf, 0x0d, 0x0a, 0x2d, 0x2d, 0xa3, 0x00]);
-    const { payload, contentType } = multipart(
-      { _csrf: 'token', partner_id: '7' },
-      { field: 'file', name: 'C:\\Users\\me\\spend.csv', bytes },
-    );
-    const body = parseMultipart(payload, contentType);
-    assert.deepEqual(body.fields, { _csrf: 'token', partner_id: '7' });
-    assert.equal(body._csrf, 'token');
-    assert.equal(body.files.file!.name, 'spend.csv');
-    assert.deepEqual(Buffer.from(body.files.file!.bytes), bytes);
-  });
-});
-
 describe(`the service map and import wizard pages (${engineName})`, () => {
   let t: TestApp;
   let admin: SignedIn;
   let resident: SignedIn;
+  let placeId: number;
   let council: number;
   const page = (rest: string) => `/places/lambeth${rest}`;
   const form = (who: SignedIn, values: Record<string, string | string[]>) => {
@@ -69,7 +54,7 @@ describe(`the service map and import wizard pages (${engineName})`, () => {
 
   before(async () => {
     t = await startTestApp();
-    const placeId = await makePlace(t.db, 'lambeth');
+    placeId = await makePlace(t.db, 'lambeth');
     council = await makePartner(t.db, placeId, 'London Borough of Lambeth');
     admin = await signInAs(
       t.db,
@@ -150,17 +135,50 @@ describe(`the service map and import wizard pages (${engineName})`, () => {
     assert.match(map.body, /Data for: Annual cost of services by funding partner and outcome area/);
   });
 
-  test('the wizard: upload, preview with rejected lines by number, correct the mapping, import the readable rows, result', async () => {
-    const { payload, contentType } = multipart(
-      { _csrf: admin.csrfToken, partner_id: String(council), profile: '' },
-      { field: 'file', name: LAMBETH, bytes: LAMBETH_BYTES },
-    );
-    const uploaded = await t.app.inject({
+  const upload = (who: SignedIn, fields: Record<string, string>, name: string, bytes: Buffer) => {
+    const { payload, contentType } = multipart(fields, { field: 'file', name, bytes });
+    return t.app.inject({
       method: 'POST',
       url: page('/spend/uploads'),
-      headers: { ...admin.read, 'content-type': contentType },
+      headers: { ...who.read, 'content-type': contentType },
       payload,
     });
+  };
+
+  test('an uploaded file is kept byte for byte under its own name, for the import to detect its encoding', async () => {
+    const bytes = Buffer.from([0xef, 0xbb, 0xbf, 0x0d, 0x0a, 0x2d, 0x2d, 0xa3, 0x00]);
+    const uploaded = await upload(admin, { _csrf: admin.csrfToken }, 'C:\\Users\\me\\spend.csv', bytes);
+    assert.equal(uploaded.statusCode, 303, uploaded.body);
+    const uploadId = Number(/\/spend\/uploads\/(\d+)/.exec(uploaded.headers.location!)![1]);
+    const kept = await inPlace(t.db, placeId, (tx) => findUpload(tx, placeId, uploadId));
+    assert.equal(kept.file_name, 'spend.csv');
+    assert.deepEqual(Buffer.from(kept.content), bytes);
+  });
+
+  test('an upload without the form’s CSRF token, without a file or over the limit is refused', async () => {
+    const csv = Buffer.from('Date,Amount\r\n01/04/2025,1.00\r\n');
+    assert.equal((await upload(admin, {}, 'spend.csv', csv)).statusCode, 403);
+    assert.equal((await upload(admin, { _csrf: 'not-the-token' }, 'spend.csv', csv)).statusCode, 403);
+    const empty = await upload(admin, { _csrf: admin.csrfToken }, '', Buffer.alloc(0));
+    assert.equal(empty.statusCode, 400);
+    assert.match(empty.body, /Choose a CSV spending file/);
+    const huge = await upload(
+      admin,
+      { _csrf: admin.csrfToken },
+      'huge.csv',
+      Buffer.alloc(UPLOAD_LIMIT + 1, 0x41),
+    );
+    assert.equal(huge.statusCode, 400);
+    assert.match(huge.body, /The file is larger than 64 MB/);
+  });
+
+  test('the wizard: upload, preview with rejected lines by number, correct the mapping, import the readable rows, result', async () => {
+    const uploaded = await upload(
+      admin,
+      { _csrf: admin.csrfToken, partner_id: String(council), profile: '' },
+      LAMBETH,
+      LAMBETH_BYTES,
+    );
     assert.equal(uploaded.statusCode, 303, uploaded.body);
     const previewUrl = uploaded.headers.location!;
     const preview = await t.app.inject({ url: previewUrl, headers: admin.read });
@@ -210,8 +228,8 @@ describe(`the service map and import wizard pages (${engineName})`, () => {
     assert.match(result.body, /data-testid="excluded-table"/);
     // The upload is gone once imported; the mapping was saved for next time.
     assert.equal((await t.app.inject({ url: previewUrl, headers: admin.read })).statusCode, 404);
-    const upload = await t.app.inject({ url: page('/spend/import'), headers: admin.read });
-    assert.match(upload.body, /<option value="Lambeth">Lambeth<\/option>/);
+    const importPage = await t.app.inject({ url: page('/spend/import'), headers: admin.read });
+    assert.match(importPage.body, /<option value="Lambeth">Lambeth<\/option>/);
   });
 
   test('the rules page lists unclassified spend and adds a rule from it', async () => {

@@ -46,11 +46,13 @@ import {
   updateService,
   type ServiceView,
 } from './store.ts';
-import { acceptUploads, type MultipartBody } from './upload.ts';
+import { acceptSpendForms, UploadedFile } from './upload.ts';
 
 type Form = Record<string, string | string[] | undefined>;
 const one = (value: string | string[] | undefined) =>
   Array.isArray(value) ? (value[0] ?? '') : (value ?? '');
+/** A text field of the upload form; a file or anything else sent under its name counts as blank. */
+const textOf = (value: unknown) => (typeof value === 'string' ? value : '');
 const idOf = (value: string) => (/^\d{1,15}$/.test(value) ? Number(value) : 0);
 
 /** How long the wizard waits for an import before showing its progress page instead of the result. */
@@ -88,7 +90,7 @@ function can(place: PlaceContext) {
 export async function servicePages(app: FastifyInstance) {
   await app.register(
     placeScoped('/places/:slug', (scoped) => {
-      acceptUploads(scoped);
+      acceptSpendForms(scoped);
 
       // -----------------------------------------------------------------------------------------
       // The service map
@@ -479,9 +481,9 @@ export async function servicePages(app: FastifyInstance) {
 
       scoped.post('/spend/uploads', { schema: { hide: true } }, async (request, reply) => {
         const place = need(request, 'spend.import');
-        const body = request.body as MultipartBody | undefined;
-        const file = body?.files?.file;
-        if (!file || file.bytes.length === 0)
+        const body = (request.body ?? {}) as Record<string, unknown>;
+        const file = body.file;
+        if (!(file instanceof UploadedFile) || file.bytes.length === 0)
           return uploadPage(reply, place, 400, { file: 'Choose a CSV spending file' });
         try {
           const uploadId = await inRequestPlace(request, place, (tx) =>
@@ -491,12 +493,13 @@ export async function servicePages(app: FastifyInstance) {
               {
                 fileName: file.name,
                 content: file.bytes,
-                partnerId: idOf(body!.fields.partner_id ?? '') || null,
+                partnerId: idOf(textOf(body.partner_id)) || null,
               },
               place.person.id,
             ),
           );
-          const profile = body!.fields.profile ? `?profile=${encodeURIComponent(body!.fields.profile)}` : '';
+          const profileName = textOf(body.profile);
+          const profile = profileName ? `?profile=${encodeURIComponent(profileName)}` : '';
           return reply.redirect(`/places/${place.slug}/spend/uploads/${uploadId}${profile}`, 303);
         } catch (err) {
           if (!(err instanceof Invalid)) throw err;

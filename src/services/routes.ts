@@ -28,7 +28,7 @@ import {
   unclassifiedSpend,
   updateService,
 } from './store.ts';
-import { acceptUploads, UploadedFile } from './upload.ts';
+import { acceptCsvBodies, UploadedFile } from './upload.ts';
 
 const id = { type: 'integer', minimum: 1 } as const;
 const slugParam = {
@@ -140,7 +140,7 @@ async function importFromRequest(
 export async function serviceRoutes(app: FastifyInstance) {
   await app.register(
     placeScoped('/api/v1/places/:slug', (scoped) => {
-      acceptUploads(scoped);
+      acceptCsvBodies(scoped);
       const tags = ['services'];
 
       scoped.get(

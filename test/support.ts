@@ -3,6 +3,9 @@ import { buildApp } from '../src/app.ts';
 import { SESSION_COOKIE } from '../src/auth/domain.ts';
 import { createSession } from '../src/auth/store.ts';
 import { loadConfig } from '../src/core/config.ts';
+import { inPlace } from '../src/core/db.ts';
+import { balancedTransaction } from '../src/ledger/domain.ts';
+import { createAccount, postTransactions } from '../src/ledger/store.ts';
 import type { PlaceKind, Role } from '../src/places/domain.ts';
 import { openTestDatabase, type TestDatabase } from './db.ts';
 
@@ -26,7 +29,12 @@ export async function startTestApp(): Promise<TestApp> {
   };
 }
 
-export async function makePlace(db: TestDatabase, slug: string, kind: PlaceKind = 'whole_place', parentId: number | null = null) {
+export async function makePlace(
+  db: TestDatabase,
+  slug: string,
+  kind: PlaceKind = 'whole_place',
+  parentId: number | null = null,
+) {
   const row = await db.kysely
     .insertInto('places')
     .values({ slug, name: slug.replace(/-/g, ' '), kind, parent_id: parentId })
@@ -35,8 +43,17 @@ export async function makePlace(db: TestDatabase, slug: string, kind: PlaceKind 
   return row.id;
 }
 
-export async function makePartner(db: TestDatabase, placeId: number, name: string, agency_type: 'council' | 'police' | 'health' = 'council') {
-  const row = await db.kysely.insertInto('partners').values({ place_id: placeId, name, agency_type }).returning('id').executeTakeFirstOrThrow();
+export async function makePartner(
+  db: TestDatabase,
+  placeId: number,
+  name: string,
+  agency_type: 'council' | 'police' | 'health' = 'council',
+) {
+  const row = await db.kysely
+    .insertInto('partners')
+    .values({ place_id: placeId, name, agency_type })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   return row.id;
 }
 
@@ -48,7 +65,10 @@ export async function makePerson(db: TestDatabase, email: string, roles: [number
     .returning('id')
     .executeTakeFirstOrThrow();
   for (const [place_id, role, partner_id] of roles) {
-    await db.kysely.insertInto('memberships').values({ place_id, person_id: person.id, role, partner_id: partner_id ?? null }).execute();
+    await db.kysely
+      .insertInto('memberships')
+      .values({ place_id, person_id: person.id, role, partner_id: partner_id ?? null })
+      .execute();
   }
   return person.id;
 }
@@ -65,4 +85,50 @@ export async function signInAs(db: TestDatabase, personId: number): Promise<Sign
   const { token, csrfToken } = await createSession(db, personId, 1);
   const cookie = `${SESSION_COOKIE}=${token}`;
   return { read: { cookie }, write: { cookie, 'x-csrf-token': csrfToken }, csrfToken };
+}
+
+/**
+ * A neighbourhood whose ledger pot holds `potPence`, paid in by its council: the money a
+ * participatory budget may spend.
+ */
+export async function makeFundedNeighbourhood(
+  db: TestDatabase,
+  slug: string,
+  council: string,
+  potPence: number,
+) {
+  const placeId = await makePlace(db, slug, 'neighbourhood');
+  const councilId = await makePartner(db, placeId, council);
+  const system = { personId: null };
+  await inPlace(db, placeId, async (tx) => {
+    await createAccount(
+      tx,
+      placeId,
+      { code: 'POT', name: 'Pooled budget', kind: 'pot', partner_id: null, service: null },
+      system,
+    );
+    await createAccount(
+      tx,
+      placeId,
+      {
+        code: 'C-COUNCIL',
+        name: 'Council contribution',
+        kind: 'contribution',
+        partner_id: councilId,
+        service: null,
+      },
+      system,
+    );
+    const postings = [
+      { account: 'POT', amount_pence: potPence },
+      { account: 'C-COUNCIL', amount_pence: -potPence },
+    ];
+    await postTransactions(
+      tx,
+      placeId,
+      [balancedTransaction({ key: 'fund', date: '2026-01-02', memo: '', postings })],
+      { actor: system },
+    );
+  });
+  return placeId;
 }

@@ -11,7 +11,11 @@ describe('commitments from a result', () => {
       profileOf({
         budget: 10,
         voteType: 'approval',
-        projects: [{ id: '1', cost: 6 }, { id: '2', cost: 4 }, { id: '3', cost: 5 }],
+        projects: [
+          { id: '1', cost: 6 },
+          { id: '2', cost: 4 },
+          { id: '3', cost: 5 },
+        ],
         ballots: [{ projects: ['1', '2'] }, { projects: ['1'] }, { projects: ['2', '3'] }],
       }),
       { rule: 'greedy' },
@@ -21,6 +25,9 @@ describe('commitments from a result', () => {
       { projectId: '2', amount: 4, memo: 'White City 2026: winner 1 of 2 (greedy)' },
       { projectId: '1', amount: 6, memo: 'White City 2026: winner 2 of 2 (greedy)' },
     ]);
-    assert.equal(commitments.reduce((s, c) => s + c.amount, 0), result.spent);
+    assert.equal(
+      commitments.reduce((s, c) => s + c.amount, 0),
+      result.spent,
+    );
   });
 });

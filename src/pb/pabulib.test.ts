@@ -70,7 +70,10 @@ describe('Pabulib files', () => {
       const again = parsePabulib(writePabulib(first.file));
       assert.deepEqual(again, first);
       for (const rule of ['greedy', 'mes', 'phragmen'] as const) {
-        assert.deepEqual(count(profileOf(again.election), { rule }).winners, count(profileOf(first.election), { rule }).winners);
+        assert.deepEqual(
+          count(profileOf(again.election), { rule }).winners,
+          count(profileOf(first.election), { rule }).winners,
+        );
       }
     }
   });
@@ -79,14 +82,24 @@ describe('Pabulib files', () => {
     const { election } = parsePabulib(CUMULATIVE);
     const exported = parsePabulib(writePabulib(pabulibOf(election, [['description', 'Test; export']])));
     assert.deepEqual(exported.election.ballots, election.ballots);
-    assert.deepEqual(exported.election.projects.map((p) => [p.id, p.cost]), [['a', 3], ['b', 4], ['c', 4]]);
+    assert.deepEqual(
+      exported.election.projects.map((p) => [p.id, p.cost]),
+      [
+        ['a', 3],
+        ['b', 4],
+        ['c', 4],
+      ],
+    );
     assert.equal(exported.file.meta.find(([k]) => k === 'description')![1], 'Test; export');
   });
 
   it('refuses malformed files with the line number and the reason', () => {
     const cases: [string, RegExp][] = [
       [SMALL.replace('2;4;2;Street lights', '2;four;2;Street lights'), /line 9: cost must be a whole number/],
-      [SMALL.replace('v3;19;1,3', 'v3;19;1,7'), /line 15: voter v3 votes for project 7, which is not in PROJECTS/],
+      [
+        SMALL.replace('v3;19;1,3', 'v3;19;1,7'),
+        /line 15: voter v3 votes for project 7, which is not in PROJECTS/,
+      ],
       [SMALL.replace('v4;70;2,3', 'v4;70'), /line 16: expected 3 fields/],
       [SMALL.replace('budget;10\n', ''), /line \d+: META has no budget/],
       [SMALL.replace('vote_type;approval', 'vote_type;knapsack'), /line 5: vote_type must be one of/],

@@ -1,20 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { inPlace } from '../core/db.ts';
 import { engineName } from '../../test/db.ts';
 import {
-  makePartner,
+  makeFundedNeighbourhood,
   makePerson,
-  makePlace,
   signInAs,
   startTestApp,
   type SignedIn,
   type TestApp,
 } from '../../test/support.ts';
-import { balancedTransaction } from '../ledger/domain.ts';
-import { createAccount, postTransactions } from '../ledger/store.ts';
-
-const system = { personId: null };
 
 describe(`participatory budgeting pages and API on ${engineName}`, () => {
   let t: TestApp;
@@ -25,44 +19,12 @@ describe(`participatory budgeting pages and API on ${engineName}`, () => {
 
   before(async () => {
     t = await startTestApp();
-    const place = await makePlace(t.db, 'white-city', 'neighbourhood');
-    const council = await makePartner(t.db, place, 'Hammersmith & Fulham Council');
-    await inPlace(t.db, place, async (tx) => {
-      await createAccount(
-        tx,
-        place,
-        { code: 'POT', name: 'Pooled budget', kind: 'pot', partner_id: null, service: null },
-        system,
-      );
-      await createAccount(
-        tx,
-        place,
-        {
-          code: 'C-LBHF',
-          name: 'Council contribution',
-          kind: 'contribution',
-          partner_id: council,
-          service: null,
-        },
-        system,
-      );
-      await postTransactions(
-        tx,
-        place,
-        [
-          balancedTransaction({
-            key: 'fund',
-            date: '2026-01-02',
-            memo: '',
-            postings: [
-              { account: 'POT', amount_pence: 20_000_00 },
-              { account: 'C-LBHF', amount_pence: -20_000_00 },
-            ],
-          }),
-        ],
-        { actor: system },
-      );
-    });
+    const place = await makeFundedNeighbourhood(
+      t.db,
+      'white-city',
+      'Hammersmith & Fulham Council',
+      20_000_00,
+    );
     admin = await signInAs(t.db, await makePerson(t.db, 'admin@wc.test', [[place, 'admin']]));
     resident = await signInAs(t.db, await makePerson(t.db, 'resident@wc.test', [[place, 'resident']]));
     neighbour = await signInAs(t.db, await makePerson(t.db, 'neighbour@wc.test', [[place, 'resident']]));

@@ -30,7 +30,9 @@ describe('exact fractions', () => {
   });
 
   it('subtraction undoes addition and comparison agrees with the difference', () => {
-    const rat = fc.tuple(fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n }), fc.bigInt({ min: 1n, max: 10n ** 9n })).map(([n, d]) => Rational.of(n, d));
+    const rat = fc
+      .tuple(fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n }), fc.bigInt({ min: 1n, max: 10n ** 9n }))
+      .map(([n, d]) => Rational.of(n, d));
     fc.assert(
       fc.property(rat, rat, (a, b) => {
         assert.equal(a.add(b).sub(b).cmp(a), 0);

@@ -1,20 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { inPlace } from '../core/db.ts';
 import { engineName } from '../../test/db.ts';
 import {
-  makePartner,
+  makeFundedNeighbourhood,
   makePerson,
-  makePlace,
   signInAs,
   startTestApp,
   type SignedIn,
   type TestApp,
 } from '../../test/support.ts';
-import { balancedTransaction } from '../ledger/domain.ts';
-import { createAccount, postTransactions } from '../ledger/store.ts';
-
-const system = { personId: null };
 
 describe(`participatory budgeting API on ${engineName}`, () => {
   let t: TestApp;
@@ -24,44 +18,7 @@ describe(`participatory budgeting API on ${engineName}`, () => {
 
   before(async () => {
     t = await startTestApp();
-    const place = await makePlace(t.db, 'poplar', 'neighbourhood');
-    const council = await makePartner(t.db, place, 'Tower Hamlets Council');
-    await inPlace(t.db, place, async (tx) => {
-      await createAccount(
-        tx,
-        place,
-        { code: 'POT', name: 'Pooled budget', kind: 'pot', partner_id: null, service: null },
-        system,
-      );
-      await createAccount(
-        tx,
-        place,
-        {
-          code: 'C-LBTH',
-          name: 'Council contribution',
-          kind: 'contribution',
-          partner_id: council,
-          service: null,
-        },
-        system,
-      );
-      await postTransactions(
-        tx,
-        place,
-        [
-          balancedTransaction({
-            key: 'fund',
-            date: '2026-01-02',
-            memo: '',
-            postings: [
-              { account: 'POT', amount_pence: 50_000_00 },
-              { account: 'C-LBTH', amount_pence: -50_000_00 },
-            ],
-          }),
-        ],
-        { actor: system },
-      );
-    });
+    const place = await makeFundedNeighbourhood(t.db, 'poplar', 'Tower Hamlets Council', 50_000_00);
     admin = await signInAs(t.db, await makePerson(t.db, 'admin@poplar.test', [[place, 'admin']]));
     residents = [];
     for (const name of ['ada', 'ben', 'cy'])

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { inPlace } from '../core/db.ts';
 import { AppError } from '../core/errors.ts';
 import { engineName, openTestDatabase, type TestDatabase } from '../../test/db.ts';
-import { makePartner, makePerson, makePlace } from '../../test/support.ts';
+import { makeFundedNeighbourhood, makePerson, makePlace } from '../../test/support.ts';
 import { balancedTransaction } from '../ledger/domain.ts';
 import { createAccount, listBalances, listCommitments, postTransactions } from '../ledger/store.ts';
 import type { ProcessSettings } from './domain.ts';
@@ -54,47 +54,8 @@ export const SETTINGS: ProcessSettings = {
 
 let placeCount = 0;
 /** A neighbourhood whose ledger pot holds `potPence`. */
-async function neighbourhood(db: TestDatabase, potPence: number) {
-  const placeId = await makePlace(db, `pb-${++placeCount}`, 'neighbourhood');
-  const council = await makePartner(db, placeId, 'Council');
-  await inPlace(db, placeId, async (tx) => {
-    await createAccount(
-      tx,
-      placeId,
-      { code: 'POT', name: 'Pot', kind: 'pot', partner_id: null, service: null },
-      system,
-    );
-    await createAccount(
-      tx,
-      placeId,
-      {
-        code: 'C-COUNCIL',
-        name: 'Council contribution',
-        kind: 'contribution',
-        partner_id: council,
-        service: null,
-      },
-      system,
-    );
-    await postTransactions(
-      tx,
-      placeId,
-      [
-        balancedTransaction({
-          key: 'fund',
-          date: '2026-01-02',
-          memo: '',
-          postings: [
-            { account: 'POT', amount_pence: potPence },
-            { account: 'C-COUNCIL', amount_pence: -potPence },
-          ],
-        }),
-      ],
-      { actor: system },
-    );
-  });
-  return placeId;
-}
+const neighbourhood = (db: TestDatabase, potPence: number) =>
+  makeFundedNeighbourhood(db, `pb-${++placeCount}`, 'Council', potPence);
 
 const proposal = (title: string, cost_pence: number) =>
   validateProposal({

@@ -84,6 +84,50 @@ async function saveCase(
   }
 }
 
+type ChangeRequest = FastifyRequest<{ Params: { slug: string; id: string; n?: string }; Body: Body }>;
+
+/** One change to a business case's section, posted from its page. */
+interface CaseChange {
+  template: string;
+  /** The form's fields in page order, after the revision every form carries. */
+  order: string[];
+  /** What the page shows again when the change is refused. */
+  context(
+    request: ChangeRequest,
+    place: PlaceContext,
+    row: BusinessCaseRow,
+    body: Body,
+  ): Record<string, unknown> | Promise<Record<string, unknown>>;
+  /** The case as changed; throws Invalid to show the form again with its errors. */
+  change(request: ChangeRequest, row: BusinessCaseRow, body: Body): BusinessCase;
+  /** Where to go once saved, after the case's own address: "/costs". */
+  next: string;
+}
+
+/**
+ * Every section's POST works alike: analysts only, the case as it is now, the change saved as a new
+ * revision (refused if someone saved first), or the page again with the error summary.
+ */
+function postCaseChange(scoped: FastifyInstance, path: string, spec: CaseChange) {
+  scoped.post<{ Params: { slug: string; id: string; n?: string }; Body: Body }>(
+    path,
+    { schema: { hide: true } },
+    async (request, reply) => {
+      const place = need(request, 'cba.edit');
+      const row = await loadCase(request, place, caseId(request.params.id));
+      const body = request.body ?? {};
+      const shown = await formOr(
+        reply,
+        spec.template,
+        await spec.context(request, place, row, body),
+        ['revision', ...spec.order],
+        () => saveCase(request, place, row.id, body, spec.change(request, row, body)),
+      );
+      return shown ?? reply.redirect(`${caseUrl(place, row.id)}${spec.next}`, 303);
+    },
+  );
+}
+
 const priceYearItems = (selected: string | undefined) =>
   [...DEFLATORS.keys()]
     .sort((a, b) => b - a)
@@ -290,23 +334,13 @@ export async function cbaPages(app: FastifyInstance) {
         },
       );
 
-      scoped.post<CaseParams & { Body: Body }>(
-        '/cba/business-cases/:id/settings',
-        { schema: { hide: true } },
-        async (request, reply) => {
-          const place = need(request, 'cba.edit');
-          const row = await loadCase(request, place, caseId(request.params.id));
-          const body = request.body ?? {};
-          const shown = await formOr(
-            reply,
-            'cba/views/settings.njk',
-            settingsContext(place, row, body),
-            ['revision', ...SETTINGS_ORDER],
-            () => saveCase(request, place, row.id, body, applySettings(row.model, body)),
-          );
-          return shown ?? reply.redirect(caseUrl(place, row.id), 303);
-        },
-      );
+      postCaseChange(scoped, '/cba/business-cases/:id/settings', {
+        template: 'cba/views/settings.njk',
+        order: SETTINGS_ORDER,
+        context: (_request, place, row, body) => settingsContext(place, row, body),
+        change: (_request, row, body) => applySettings(row.model, body),
+        next: '',
+      });
 
       // ---- Costs
       const costsContext = (place: PlaceContext, row: BusinessCaseRow, values: Body) => ({
@@ -327,42 +361,22 @@ export async function cbaPages(app: FastifyInstance) {
         },
       );
 
-      scoped.post<CaseParams & { Body: Body }>(
-        '/cba/business-cases/:id/costs',
-        { schema: { hide: true } },
-        async (request, reply) => {
-          const place = need(request, 'cba.edit');
-          const row = await loadCase(request, place, caseId(request.params.id));
-          const body = request.body ?? {};
-          const shown = await formOr(
-            reply,
-            'cba/views/costs.njk',
-            costsContext(place, row, body),
-            ['revision', ...COST_ORDER],
-            () => saveCase(request, place, row.id, body, addCost(row.model, body)),
-          );
-          return shown ?? reply.redirect(`${caseUrl(place, row.id)}/costs`, 303);
-        },
-      );
+      postCaseChange(scoped, '/cba/business-cases/:id/costs', {
+        template: 'cba/views/costs.njk',
+        order: COST_ORDER,
+        context: (_request, place, row, body) => costsContext(place, row, body),
+        change: (_request, row, body) => addCost(row.model, body),
+        next: '/costs',
+      });
 
-      scoped.post<LineParams>(
-        '/cba/business-cases/:id/costs/:n/remove',
-        { schema: { hide: true } },
-        async (request, reply) => {
-          const place = need(request, 'cba.edit');
-          const row = await loadCase(request, place, caseId(request.params.id));
-          const n = lineNumber(request.params.n, row.model.costs.length);
-          const body = request.body ?? {};
-          const shown = await formOr(
-            reply,
-            'cba/views/costs.njk',
-            costsContext(place, row, {}),
-            ['revision'],
-            () => saveCase(request, place, row.id, body, removeLine(row.model, 'costs', n)),
-          );
-          return shown ?? reply.redirect(`${caseUrl(place, row.id)}/costs`, 303);
-        },
-      );
+      postCaseChange(scoped, '/cba/business-cases/:id/costs/:n/remove', {
+        template: 'cba/views/costs.njk',
+        order: [],
+        context: (_request, place, row) => costsContext(place, row, {}),
+        change: (request, row) =>
+          removeLine(row.model, 'costs', lineNumber(request.params.n!, row.model.costs.length)),
+        next: '/costs',
+      });
 
       // ---- Benefit lines
       scoped.get<CaseParams>(
@@ -395,44 +409,35 @@ export async function cbaPages(app: FastifyInstance) {
         },
       );
 
-      scoped.post<LineParams>(
-        '/cba/business-cases/:id/benefits/:n',
-        { schema: { hide: true } },
-        async (request, reply) => {
-          const place = need(request, 'cba.edit');
-          const row = await loadCase(request, place, caseId(request.params.id));
-          const n = lineNumber(request.params.n, row.model.benefits.length + 1);
-          const body = request.body ?? {};
-          const context = await benefitContext(request, place, row, n, body);
-          const shown = await formOr(
-            reply,
-            'cba/views/benefit.njk',
-            context,
-            ['revision', ...BENEFIT_ORDER],
-            () => saveCase(request, place, row.id, body, saveBenefit(row.model, n - 1, body)),
-          );
-          return shown ?? reply.redirect(`${caseUrl(place, row.id)}/benefits`, 303);
-        },
-      );
+      postCaseChange(scoped, '/cba/business-cases/:id/benefits/:n', {
+        template: 'cba/views/benefit.njk',
+        order: BENEFIT_ORDER,
+        context: (request, place, row, body) =>
+          benefitContext(
+            request,
+            place,
+            row,
+            lineNumber(request.params.n!, row.model.benefits.length + 1),
+            body,
+          ),
+        change: (request, row, body) =>
+          saveBenefit(row.model, lineNumber(request.params.n!, row.model.benefits.length + 1) - 1, body),
+        next: '/benefits',
+      });
 
-      scoped.post<LineParams>(
-        '/cba/business-cases/:id/benefits/:n/remove',
-        { schema: { hide: true } },
-        async (request, reply) => {
-          const place = need(request, 'cba.edit');
-          const row = await loadCase(request, place, caseId(request.params.id));
-          const n = lineNumber(request.params.n, row.model.benefits.length);
-          const body = request.body ?? {};
-          const shown = await formOr(
-            reply,
-            'cba/views/benefits.njk',
-            { title: `Benefit lines – ${row.title}`, place, row, values: { revision: String(row.revision) } },
-            ['revision'],
-            () => saveCase(request, place, row.id, body, removeLine(row.model, 'benefits', n)),
-          );
-          return shown ?? reply.redirect(`${caseUrl(place, row.id)}/benefits`, 303);
-        },
-      );
+      postCaseChange(scoped, '/cba/business-cases/:id/benefits/:n/remove', {
+        template: 'cba/views/benefits.njk',
+        order: [],
+        context: (_request, place, row) => ({
+          title: `Benefit lines – ${row.title}`,
+          place,
+          row,
+          values: { revision: String(row.revision) },
+        }),
+        change: (request, row) =>
+          removeLine(row.model, 'benefits', lineNumber(request.params.n!, row.model.benefits.length)),
+        next: '/benefits',
+      });
 
       // ---- Results
       scoped.get<CaseParams>(

@@ -151,6 +151,39 @@ describe(`the services API (${engineName})`, () => {
     assert.equal(other.statusCode, 400);
   });
 
+  test('imports the real Open Referral UK directory over the API, all or nothing, and again without duplicates', async () => {
+    const file = fs.readFileSync(
+      path.join(DATA, 'services/north-lincolnshire_oruk-v1-services_2024-12-18.json'),
+      'utf8',
+    );
+    const send = (who: SignedIn, payload: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: url('/services/import'),
+        headers: { ...who.write, 'content-type': 'application/json' },
+        payload,
+      });
+    const before = (await t.app.inject({ url: url('/services'), headers: admin.read })).json().length;
+    assert.equal((await send(observer, file)).statusCode, 403);
+    const broken = await send(
+      admin,
+      JSON.stringify([
+        { id: 'a', name: 'Fine' },
+        { id: '', name: 'No id' },
+      ]),
+    );
+    assert.equal(broken.statusCode, 400);
+    assert.match(broken.json().message, /1 services cannot be imported, so none were: service 2: no id/);
+    const first = await send(admin, file);
+    assert.equal(first.statusCode, 200, first.body);
+    assert.deepEqual(first.json(), { added: 738, updated: 0 });
+    assert.deepEqual((await send(admin, file)).json(), { added: 0, updated: 738 });
+    assert.equal(
+      (await t.app.inject({ url: url('/services'), headers: admin.read })).json().length,
+      before + 738,
+    );
+  });
+
   test('previews a spend file, imports it once, and classifies it', async () => {
     const csv = { ...finance.write, 'content-type': 'text/csv' };
     const query = `?file_name=p-card.csv&partner_id=${council}`;

@@ -18,6 +18,7 @@ import {
   addService,
   exportServices,
   findService,
+  importOruk,
   listOverlaps,
   listRules,
   listServices,
@@ -194,6 +195,27 @@ export async function serviceRoutes(app: FastifyInstance) {
             .type(`${type}; charset=utf-8`)
             .header('content-disposition', `attachment; filename="${place.slug}-${file}"`)
             .send(text);
+        },
+      );
+
+      scoped.post<{ Body: unknown }>(
+        '/services/import',
+        {
+          // A council's whole service directory is a few MB of JSON (North Lincolnshire's 738 services: 1.8 MB).
+          bodyLimit: 16 * 1024 * 1024,
+          schema: {
+            tags,
+            summary:
+              'Import an Open Referral UK service list (v1 list or page, or v3 services) into the map; all or nothing, a service already imported (same id) is updated',
+            params: slugParam,
+            body: { type: ['array', 'object'] },
+          },
+        },
+        async (request) => {
+          const place = need(request, 'services.manage');
+          return inRequestPlace(request, place, (tx) =>
+            importOruk(tx, place.id, request.body, place.person.id),
+          );
         },
       );
 

@@ -28,12 +28,60 @@ const open = (file: string) => () => fs.createReadStream(path.join(SPEND, file))
  * one is VARIOUS.
  */
 const FILES = [
-  { file: 'devon-cc_DCCSpendingOver500_201710.csv', rows: 7393, rejected: [], total: 5004968046, encoding: 'utf-8-bom', header: 1, excluded: 0 },
-  { file: 'devon-cc_DCCSpendingOver500_202603.csv', rows: 3545, rejected: [], total: 5749290067, encoding: 'utf-8-bom', header: 1, excluded: 1 },
-  { file: 'oxford-city_expenditure-over-500-jan-mar-2015.csv', rows: 3864, rejected: [], total: 1388057457, encoding: 'utf-8', header: 1, excluded: 0 },
-  { file: 'warwickshire-cc_all-december-2010.csv', rows: 5277, rejected: [4795], total: 2855160311, encoding: 'windows-1252', header: 3, excluded: 2 },
-  { file: 'warwickshire-cc_p-card-december-2021.csv', rows: 663, rejected: [], total: 5960065, encoding: 'windows-1252', header: 2, excluded: 0 },
-  { file: 'lambeth_2012-06-payments.csv', rows: 2516, rejected: [19, 20, 21], total: 3977594053, encoding: 'utf-8', header: 10, excluded: 639 + 6 },
+  {
+    file: 'devon-cc_DCCSpendingOver500_201710.csv',
+    rows: 7393,
+    rejected: [],
+    total: 5004968046,
+    encoding: 'utf-8-bom',
+    header: 1,
+    excluded: 0,
+  },
+  {
+    file: 'devon-cc_DCCSpendingOver500_202603.csv',
+    rows: 3545,
+    rejected: [],
+    total: 5749290067,
+    encoding: 'utf-8-bom',
+    header: 1,
+    excluded: 1,
+  },
+  {
+    file: 'oxford-city_expenditure-over-500-jan-mar-2015.csv',
+    rows: 3864,
+    rejected: [],
+    total: 1388057457,
+    encoding: 'utf-8',
+    header: 1,
+    excluded: 0,
+  },
+  {
+    file: 'warwickshire-cc_all-december-2010.csv',
+    rows: 5277,
+    rejected: [4795],
+    total: 2855160311,
+    encoding: 'windows-1252',
+    header: 3,
+    excluded: 2,
+  },
+  {
+    file: 'warwickshire-cc_p-card-december-2021.csv',
+    rows: 663,
+    rejected: [],
+    total: 5960065,
+    encoding: 'windows-1252',
+    header: 2,
+    excluded: 0,
+  },
+  {
+    file: 'lambeth_2012-06-payments.csv',
+    rows: 2516,
+    rejected: [19, 20, 21],
+    total: 3977594053,
+    encoding: 'utf-8',
+    header: 10,
+    excluded: 639 + 6,
+  },
 ] as const;
 
 describe(`importing the six real spend files (${engineName})`, () => {
@@ -48,7 +96,12 @@ describe(`importing the six real spend files (${engineName})`, () => {
 
   for (const expected of FILES) {
     test(`${expected.file}: ${expected.rows} rows, ${expected.total} pence`, async () => {
-      const result = await importSpend(db, placeId, { fileName: expected.file, open: open(expected.file), rejects: 'record' }, null);
+      const result = await importSpend(
+        db,
+        placeId,
+        { fileName: expected.file, open: open(expected.file), rejects: 'record' },
+        null,
+      );
       assert.equal(result.facts.encoding, expected.encoding);
       assert.equal(result.layout.headerLine, expected.header);
       assert.equal(result.rows, expected.rows);
@@ -58,7 +111,12 @@ describe(`importing the six real spend files (${engineName})`, () => {
       assert.deepEqual(rejected.slice(0, 3), expected.rejected);
       assert.equal(result.excluded.length, expected.excluded);
       const stored = await inPlace(db, placeId, (tx) =>
-        tx.selectFrom('spend_lines').select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.sum<string>('amount_pence').as('sum')]).where('place_id', '=', placeId).where('import_id', '=', result.importId!).executeTakeFirstOrThrow(),
+        tx
+          .selectFrom('spend_lines')
+          .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.sum<string>('amount_pence').as('sum')])
+          .where('place_id', '=', placeId)
+          .where('import_id', '=', result.importId!)
+          .executeTakeFirstOrThrow(),
       );
       assert.equal(Number(stored.n), expected.rows);
       assert.equal(Number(stored.sum), expected.total);
@@ -67,29 +125,66 @@ describe(`importing the six real spend files (${engineName})`, () => {
 
   test('keeps every line’s source: Devon 2017 line 3 is the 7,956.42 artefact; Lambeth’s run-together line 19 is kept with its reason and text', async () => {
     const line = await inPlace(db, placeId, (tx) =>
-      tx.selectFrom('spend_lines').innerJoin('spend_imports', (j) => j.onRef('spend_imports.id', '=', 'spend_lines.import_id').onRef('spend_imports.place_id', '=', 'spend_lines.place_id'))
-        .select(['amount_pence', 'supplier', 'paid_on', 'spend_imports.partner_id']).where('file_name', '=', FILES[0].file).where('line', '=', 3).executeTakeFirstOrThrow(),
+      tx
+        .selectFrom('spend_lines')
+        .innerJoin('spend_imports', (j) =>
+          j
+            .onRef('spend_imports.id', '=', 'spend_lines.import_id')
+            .onRef('spend_imports.place_id', '=', 'spend_lines.place_id'),
+        )
+        .select(['amount_pence', 'supplier', 'paid_on', 'spend_imports.partner_id'])
+        .where('file_name', '=', FILES[0].file)
+        .where('line', '=', 3)
+        .executeTakeFirstOrThrow(),
     );
     // 7956.420000000001 → 795,642p; the body column "Devon County Council" names the partner.
-    assert.deepEqual({ ...line, partner_id: line.partner_id !== null }, { amount_pence: 795642, supplier: 'DATASHARP UK LTD', paid_on: '2017-10-02', partner_id: true });
-    const reject = await inPlace(db, placeId, (tx) => tx.selectFrom('spend_exclusions').select(['kind', 'reason', 'raw']).where('line', '=', 19).where('kind', '=', 'unreadable').executeTakeFirstOrThrow());
+    assert.deepEqual(
+      { ...line, partner_id: line.partner_id !== null },
+      { amount_pence: 795642, supplier: 'DATASHARP UK LTD', paid_on: '2017-10-02', partner_id: true },
+    );
+    const reject = await inPlace(db, placeId, (tx) =>
+      tx
+        .selectFrom('spend_exclusions')
+        .select(['kind', 'reason', 'raw'])
+        .where('line', '=', 19)
+        .where('kind', '=', 'unreadable')
+        .executeTakeFirstOrThrow(),
+    );
     assert.match(reject.reason, /25\/06\/2012900" has the amount run into it/);
     assert.match(reject.raw, /A A GuestHouses/);
   });
 
   test('importing the same file twice adds nothing', async () => {
-    const again = await importSpend(db, placeId, { fileName: 'renamed.csv', open: open(FILES[4].file), rejects: 'record' }, null);
+    const again = await importSpend(
+      db,
+      placeId,
+      { fileName: 'renamed.csv', open: open(FILES[4].file), rejects: 'record' },
+      null,
+    );
     assert.equal(again.alreadyImported, true);
     assert.equal(again.added, 0);
     assert.equal(again.rows, 663);
-    const count = await inPlace(db, placeId, (tx) => tx.selectFrom('spend_imports').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow());
+    const count = await inPlace(db, placeId, (tx) =>
+      tx
+        .selectFrom('spend_imports')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow(),
+    );
     assert.equal(Number(count.n), 6);
   });
 
   test('refusing rejects leaves nothing behind (one transaction)', async () => {
     const other = await makePlace(db, 'lambeth');
-    await assert.rejects(importSpend(db, other, { fileName: 'l.csv', open: open(FILES[5].file), rejects: 'refuse' }, null), /639 lines could not be read, so nothing was imported/);
-    const left = await inPlace(db, other, (tx) => tx.selectFrom('spend_lines').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow());
+    await assert.rejects(
+      importSpend(db, other, { fileName: 'l.csv', open: open(FILES[5].file), rejects: 'refuse' }, null),
+      /639 lines could not be read, so nothing was imported/,
+    );
+    const left = await inPlace(db, other, (tx) =>
+      tx
+        .selectFrom('spend_lines')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow(),
+    );
     assert.equal(Number(left.n), 0);
   });
 
@@ -108,13 +203,46 @@ describe(`importing the six real spend files (${engineName})`, () => {
         { line: 5282, reason: 'blank row' },
       ],
     });
-    const missing = runCli(['spend', 'import', '--place', 'lambeth', file, '--profile', 'nope', '--json'], db.env);
+    const missing = runCli(
+      ['spend', 'import', '--place', 'lambeth', file, '--profile', 'nope', '--json'],
+      db.env,
+    );
     assert.equal(missing.status, 2);
     assert.match(missing.stderr, /no mapping profile called "nope"/);
     db = await db.reopen();
-    const lines = await inPlace(db, (await db.kysely.selectFrom('places').select('id').where('slug', '=', 'lambeth').executeTakeFirstOrThrow()).id, (tx) =>
-      tx.selectFrom('spend_lines').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    const lines = await inPlace(
+      db,
+      (
+        await db.kysely
+          .selectFrom('places')
+          .select('id')
+          .where('slug', '=', 'lambeth')
+          .executeTakeFirstOrThrow()
+      ).id,
+      (tx) =>
+        tx
+          .selectFrom('spend_lines')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow(),
     );
     assert.equal(Number(lines.n), 0);
+  });
+
+  test('placebudget services import reads an Open Referral UK file into the map, and export writes it back', async () => {
+    await db.close();
+    const file = path.resolve(SPEND, '../services/north-lincolnshire_oruk-v1-services_2024-12-18.json');
+    const imported = runCli(['services', 'import', '--place', 'lambeth', file, '--json'], db.env);
+    assert.equal(imported.status, 0, imported.stderr);
+    assert.deepEqual(JSON.parse(imported.stdout), { added: 738, updated: 0 });
+    const notJson = runCli(
+      ['services', 'import', '--place', 'lambeth', path.join(SPEND, FILES[3].file)],
+      db.env,
+    );
+    assert.equal(notJson.status, 2);
+    assert.match(notJson.stderr, /is not readable JSON/);
+    const exported = runCli(['services', 'export', '--place', 'lambeth', '--format', 'oruk'], db.env);
+    assert.equal(exported.status, 0, exported.stderr);
+    assert.equal(JSON.parse(exported.stdout).length, 738);
+    db = await db.reopen();
   });
 });

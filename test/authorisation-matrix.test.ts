@@ -55,14 +55,13 @@ describe(`authorisation matrix on ${engineName}`, () => {
   it('answers every actor exactly as the row says', async () => {
     const wrong: string[] = [];
     const routes = reachableRoutes(t.app).filter((r) => matrix.has(routeKey(r)));
-    // A few routes at a time: PostgreSQL serves them in parallel, PGlite queues them.
-    for (let i = 0; i < routes.length; i += 4) {
-      await Promise.all(
-        routes
-          .slice(i, i + 4)
-          .map(async (route) => wrong.push(...(await check(route, matrix.get(routeKey(route))!)))),
-      );
-    }
+    const run = async (route: RouteEntry) =>
+      wrong.push(...(await check(route, matrix.get(routeKey(route))!)));
+    // Reads a few routes at a time (PostgreSQL serves them in parallel, PGlite queues them); then the
+    // changes one route at a time, so no DELETE removes what another route's actors are reading.
+    const reads = routes.filter((r) => r.method === 'GET');
+    for (let i = 0; i < reads.length; i += 4) await Promise.all(reads.slice(i, i + 4).map(run));
+    for (const route of routes.filter((r) => r.method !== 'GET')) await run(route);
     assert.deepEqual(wrong.sort(), []);
   });
 

@@ -54,8 +54,20 @@ export function barChart(input: {
       grid: { left: 8, right: 24, top: input.series.length > 1 ? 36 : 12, bottom: 8, containLabel: true },
       legend: input.series.length > 1 ? { top: 0, textStyle: TEXT } : { show: false },
       // Values are whole numbers (counts, pence): no axis ticks at 0.2 of a partner.
-      xAxis: { type: 'value', minInterval: 1, axisLabel: { ...TEXT, formatter: (v: number) => axisFormat(v) } },
-      yAxis: { type: 'category', data: input.categories, inverse: true, axisLabel: TEXT },
+      // Few value ticks and category names cut at a third of the width, so long names (proposals,
+      // services) cannot squeeze the bars into a sliver; the table beside the chart has them whole.
+      xAxis: {
+        type: 'value',
+        minInterval: 1,
+        splitNumber: 4,
+        axisLabel: { ...TEXT, formatter: (v: number) => axisFormat(v) },
+      },
+      yAxis: {
+        type: 'category',
+        data: input.categories,
+        inverse: true,
+        axisLabel: { ...TEXT, width: 200, overflow: 'truncate' },
+      },
       series: input.series.map((s) => ({
         type: 'bar',
         name: s.name,
@@ -63,7 +75,7 @@ export function barChart(input: {
         ...(input.stacked ? { stack: 'total' } : {}),
       })),
     },
-    { width: 480, height },
+    { width: 600, height },
   );
   return {
     caption: input.caption,

@@ -172,7 +172,12 @@ function watchForPageErrors(page: Page) {
   page.on('response', (response) => {
     if (response.status() >= 400 && !response.request().isNavigationRequest()) problems.push(`${response.status()} for ${response.url()}`);
   });
-  page.on('requestfailed', (request) => problems.push(`failed to load ${request.url()}: ${request.failure()?.errorText}`));
+  // ERR_ABORTED is Chromium cancelling a load because the test moved on (the favicon, most often):
+  // the server did not fail it. Any other failure, and every 4xx/5xx above, is a problem.
+  page.on('requestfailed', (request) => {
+    const reason = request.failure()?.errorText ?? '';
+    if (reason !== 'net::ERR_ABORTED') problems.push(`failed to load ${request.url()}: ${reason}`);
+  });
 }
 
 /** What went wrong in the page's own scripts so far (script errors, CSP violations, failed loads). */

@@ -9,6 +9,7 @@ import { formatPounds } from '../core/money.ts';
 import { findPlaceBySlug } from '../places/store.ts';
 import { exportServices, importOruk, type ExportFormat } from './store.ts';
 import { importSpend } from './spend-store.ts';
+import { readOrukFile } from './upload.ts';
 
 export function serviceCommands(program: Command) {
   const spend = program.command('spend').description('spend: councils’ published “spending over £500” files');
@@ -129,12 +130,13 @@ export function serviceCommands(program: Command) {
     .option('--json', 'print {"added": n, "updated": n}')
     .description('add services to the place’s map from Open Referral UK; all or nothing, the same id updates')
     .action(async (file: string, options: { place: string; json?: boolean }) => {
-      let document: unknown;
+      let bytes: Buffer;
       try {
-        document = JSON.parse(fs.readFileSync(file, 'utf8'));
+        bytes = fs.readFileSync(file);
       } catch (err) {
-        throw new Invalid(`${file} is not readable JSON: ${(err as Error).message}`);
+        throw new Invalid(`${file} cannot be read: ${(err as Error).message}`);
       }
+      const document = readOrukFile(bytes, file);
       const result = await withDatabase(async (db) => {
         const place = await findPlaceBySlug(db, options.place);
         if (!place) throw new Invalid(`No place with slug ${options.place}`);

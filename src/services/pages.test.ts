@@ -15,10 +15,14 @@ import {
 } from '../../test/support.ts';
 import { inPlace } from '../core/db.ts';
 import { findUpload } from './spend-store.ts';
-import { UPLOAD_LIMIT } from './upload.ts';
+import { ORUK_LIMIT, UPLOAD_LIMIT } from './upload.ts';
 
 const LAMBETH = 'lambeth_2012-06-payments.csv';
 const LAMBETH_BYTES = fs.readFileSync(path.resolve(REPO_ROOT, '../shared/data/spend', LAMBETH));
+/** North Lincolnshire's whole service directory from its Open Referral UK v1 API: 738 services. */
+const NORTH_LINCS_ORUK = fs.readFileSync(
+  path.resolve(REPO_ROOT, '../shared/data/services/north-lincolnshire_oruk-v1-services_2024-12-18.json'),
+);
 
 /** A browser's multipart/form-data body: text fields, then the file. */
 function multipart(fields: Record<string, string>, file: { field: string; name: string; bytes: Buffer }) {
@@ -40,6 +44,7 @@ describe(`the service map and import wizard pages (${engineName})`, () => {
   let t: TestApp;
   let admin: SignedIn;
   let resident: SignedIn;
+  let observer: SignedIn;
   let placeId: number;
   let council: number;
   const page = (rest: string) => `/places/lambeth${rest}`;
@@ -64,6 +69,7 @@ describe(`the service map and import wizard pages (${engineName})`, () => {
       ]),
     );
     resident = await signInAs(t.db, await makePerson(t.db, 'resident@example.org', [[placeId, 'resident']]));
+    observer = await signInAs(t.db, await makePerson(t.db, 'observer@example.org', [[placeId, 'observer']]));
   });
   after(() => t.close());
 
@@ -260,5 +266,119 @@ describe(`the service map and import wizard pages (${engineName})`, () => {
       (await t.app.inject({ url: page('/services/overlaps'), headers: admin.read })).statusCode,
       200,
     );
+  });
+
+  // Last: the 738 services it adds would change which service the tests above find first.
+  test('imports a council’s Open Referral UK directory from the upload page, all or nothing, and again without duplicates', async () => {
+    const importOruk = (who: SignedIn, name: string, bytes: Buffer, fields = { _csrf: who.csrfToken }) => {
+      const { payload, contentType } = multipart(fields, { field: 'file', name, bytes });
+      return t.app.inject({
+        method: 'POST',
+        url: page('/services/import'),
+        headers: { ...who.read, 'content-type': contentType },
+        payload,
+      });
+    };
+    const count = async () =>
+      (await t.app.inject({ url: '/api/v1/places/lambeth/services', headers: admin.read })).json().length;
+    const before = await count();
+
+    // The service map links to it for those who manage services, beside the ORUK export.
+    const map = await t.app.inject({ url: page('/services'), headers: admin.read });
+    assert.match(map.body, /href="\/places\/lambeth\/services\/import"/);
+    assert.match(map.body, /Open Referral UK feed/);
+    const form = await t.app.inject({ url: page('/services/import'), headers: admin.read });
+    assert.equal(form.statusCode, 200);
+    assert.match(form.body, /enctype="multipart\/form-data"/);
+    assert.match(form.body, /href="\/api\/v1\/places\/lambeth\/services\/export\?format=oruk"/);
+    assert.doesNotMatch(form.body, /govuk-notification-banner/);
+
+    // Readers who may not manage services see no link and are refused; so are residents.
+    const observerMap = await t.app.inject({ url: page('/services'), headers: observer.read });
+    assert.equal(observerMap.statusCode, 200);
+    assert.doesNotMatch(observerMap.body, /services\/import/);
+    assert.equal(
+      (await t.app.inject({ url: page('/services/import'), headers: observer.read })).statusCode,
+      403,
+    );
+    assert.equal((await importOruk(observer, 'services.json', NORTH_LINCS_ORUK)).statusCode, 403);
+    assert.equal(
+      (await t.app.inject({ url: page('/services/import'), headers: resident.read })).statusCode,
+      403,
+    );
+    assert.equal((await importOruk(resident, 'services.json', NORTH_LINCS_ORUK)).statusCode, 403);
+    assert.equal(
+      (await importOruk(admin, 'services.json', NORTH_LINCS_ORUK, { _csrf: 'not-the-token' })).statusCode,
+      403,
+    );
+    assert.equal(await count(), before);
+
+    // Refused files: the error summary says why, linked to the file field, and nothing is imported.
+    const refused = async (name: string, bytes: Buffer, message: RegExp) => {
+      const response = await importOruk(admin, name, bytes);
+      assert.equal(response.statusCode, 400, response.body);
+      assert.match(response.body, /There is a problem/);
+      assert.match(response.body, /<a href="#file">/);
+      assert.match(response.body, /class="govuk-error-message"/);
+      assert.match(response.body, message);
+      assert.equal(await count(), before);
+    };
+    await refused(
+      'broken.json',
+      Buffer.from(
+        JSON.stringify([
+          { id: 'a', name: 'Fine' },
+          { id: '', name: 'No id' },
+          { id: 'a', name: 'Again' },
+        ]),
+      ),
+      /2 services cannot be imported, so none were: service 2: no id; the id a appears twice/,
+    );
+    await refused(
+      'typo.json',
+      Buffer.from('[\n  {"id": "a", "name": "Fine"},\n  {"id": "b" "name": "Broken"}\n]\n'),
+      /typo\.json is not readable JSON: line 3, column 14: Expected &#39;,&#39; or &#39;}&#39; after property value/,
+    );
+    await refused(
+      'half.json',
+      NORTH_LINCS_ORUK.subarray(0, 100_000),
+      /half\.json is not readable JSON: line 1486, column 416: Unterminated string/,
+    );
+    await refused(
+      'page.json',
+      Buffer.from('{"services": []}'),
+      /This is not an Open Referral UK service list: expected an array of services\. Choose an ORUK services JSON file/,
+    );
+    await refused(
+      'latin1.json',
+      Buffer.from('[{"id": "a", "name": "Caf\xe9"}]', 'latin1'),
+      /is not UTF-8 text/,
+    );
+    await refused(
+      'nul.json',
+      Buffer.from('[{"id": "a", "name": "A\\u0000"}]'),
+      /a character that cannot be stored \(a NUL or a broken Unicode character\) at \[0\]\.name/,
+    );
+    await refused('', Buffer.alloc(0), /Choose an Open Referral UK JSON file/);
+    const huge = await importOruk(admin, 'huge.json', Buffer.alloc(ORUK_LIMIT + 1, 0x20));
+    assert.equal(huge.statusCode, 400);
+    assert.match(huge.body, /The file is larger than 16 MB/);
+    assert.equal(await count(), before);
+
+    // The real directory: all 738 added, then the same file again updates them, with no duplicates.
+    const first = await importOruk(admin, 'north-lincolnshire.json', NORTH_LINCS_ORUK);
+    assert.equal(first.statusCode, 303, first.body);
+    assert.equal(first.headers.location, '/places/lambeth/services/import?added=738&updated=0');
+    const done = await t.app.inject({ url: first.headers.location!, headers: admin.read });
+    assert.equal(done.statusCode, 200);
+    assert.match(done.body, /govuk-notification-banner--success/);
+    assert.match(done.body, /data-testid="oruk-imported">738 services added and 0 updated</);
+    assert.match(done.body, /href="\/places\/lambeth\/services">Back to the service map</);
+    assert.equal(await count(), before + 738);
+    const again = await importOruk(admin, 'north-lincolnshire.json', NORTH_LINCS_ORUK);
+    assert.equal(again.headers.location, '/places/lambeth/services/import?added=0&updated=738');
+    const doneAgain = await t.app.inject({ url: again.headers.location!, headers: admin.read });
+    assert.match(doneAgain.body, />0 services added and 738 updated</);
+    assert.equal(await count(), before + 738);
   });
 });

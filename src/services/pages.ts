@@ -36,6 +36,7 @@ import {
   addRule,
   addService,
   findService,
+  importOruk,
   listOverlaps,
   listRules,
   listServices,
@@ -46,7 +47,7 @@ import {
   updateService,
   type ServiceView,
 } from './store.ts';
-import { acceptSpendForms, UploadedFile } from './upload.ts';
+import { acceptOrukForms, acceptSpendForms, readOrukFile, UploadedFile } from './upload.ts';
 
 type Form = Record<string, string | string[] | undefined>;
 const one = (value: string | string[] | undefined) =>
@@ -652,6 +653,76 @@ export async function servicePages(app: FastifyInstance) {
       );
     }),
   );
+
+  // ORUK files come to a scope of their own, where multipart takes the API's 16 MB, not the spend files' 64 MB.
+  await app.register(async (uploads) => {
+    await acceptOrukForms(uploads);
+    await uploads.register(placeScoped('/places/:slug', orukImportPage));
+  });
+}
+
+const ORUK_TEMPLATE = 'services/views/oruk-import.njk';
+
+/**
+ * Import a council's Open Referral UK directory into the map, as the API does: all or nothing,
+ * and a service imported before (the same ORUK id) is updated, not added again.
+ */
+function orukImportPage(scoped: FastifyInstance) {
+  const context = (place: PlaceContext, done: { added: number; updated: number } | null = null) => ({
+    title: `Import services from Open Referral UK – ${place.name}`,
+    place,
+    done,
+  });
+
+  scoped.get('/services/import', { schema: { hide: true } }, async (request, reply) => {
+    const place = need(request, 'services.manage');
+    const query = request.query as Form;
+    const count = (value: string | string[] | undefined) =>
+      /^\d{1,9}$/.test(one(value)) ? Number(one(value)) : null;
+    const added = count(query.added);
+    const updated = count(query.updated);
+    return reply.page(
+      ORUK_TEMPLATE,
+      context(place, added !== null && updated !== null ? { added, updated } : null),
+    );
+  });
+
+  scoped.post('/services/import', { schema: { hide: true } }, async (request, reply) => {
+    const place = need(request, 'services.manage');
+    const file = ((request.body ?? {}) as Record<string, unknown>).file;
+    let result = { added: 0, updated: 0 };
+    const shown = await formOr(reply, ORUK_TEMPLATE, context(place), ['file'], async () => {
+      try {
+        if (!(file instanceof UploadedFile) || file.bytes.length === 0)
+          throw new Invalid('Choose an Open Referral UK JSON file', {
+            file: 'Choose an Open Referral UK JSON file',
+          });
+        const document = readOrukFile(file.bytes, file.name);
+        result = await inRequestPlace(request, place, (tx) =>
+          importOruk(tx, place.id, document, place.person.id),
+        );
+      } catch (err) {
+        throw err instanceof Invalid ? asFileProblem(err) : err;
+      }
+    });
+    return (
+      shown ??
+      reply.redirect(
+        `/places/${place.slug}/services/import?added=${result.added}&updated=${result.updated}`,
+        303,
+      )
+    );
+  });
+}
+
+/**
+ * The whole of a refusal against the file field: importOruk's message counts the services refused
+ * and names the first few problems, where its field names only the first.
+ */
+function asFileProblem(err: Invalid): Invalid {
+  const field = err.fields?.file;
+  const text = field && !err.message.includes(field) ? `${err.message}. ${field}` : err.message;
+  return new Invalid(err.message, { ...err.fields, file: text });
 }
 
 /** Board decisions of the place, newest first, for the review decision's select. */

@@ -29,7 +29,7 @@ import {
   unclassifiedSpend,
   updateService,
 } from './store.ts';
-import { acceptCsvBodies, UploadedFile } from './upload.ts';
+import { acceptCsvBodies, ORUK_LIMIT, UploadedFile } from './upload.ts';
 
 const id = { type: 'integer', minimum: 1 } as const;
 const slugParam = {
@@ -202,7 +202,7 @@ export async function serviceRoutes(app: FastifyInstance) {
         '/services/import',
         {
           // A council's whole service directory is a few MB of JSON (North Lincolnshire's 738 services: 1.8 MB).
-          bodyLimit: 16 * 1024 * 1024,
+          bodyLimit: ORUK_LIMIT,
           schema: {
             tags,
             summary:

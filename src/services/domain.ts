@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { Invalid, type FieldErrors } from '../core/errors.ts';
 import { pence, type Pence } from '../core/money.ts';
 import type { SpendRow } from './spend-parse.ts';
@@ -92,7 +92,7 @@ export function rowKeyer(publisher: string) {
   const seen = new Map<string, number>();
   return (row: SpendRow): string => {
     const content = [publisher, row.body, row.paidOn, row.amountPence, row.supplier, row.transactionId, row.expenseArea, row.expenseType, row.accountCode].join('\u001f');
-    const digest = createHash('sha256').update(content).digest('base64url').slice(0, 24);
+    const digest = hash('sha256', content, 'base64url').slice(0, 24);
     const occurrence = (seen.get(digest) ?? 0) + 1;
     seen.set(digest, occurrence);
     return `${digest}:${occurrence}`;

@@ -6,7 +6,9 @@ import { inPlace } from '../core/db.ts';
 import { engineName, openTestDatabase, type TestDatabase } from '../../test/db.ts';
 import { REPO_ROOT, runCli } from '../../test/cli.ts';
 import { makePartner, makePlace } from '../../test/support.ts';
-import { importSpend } from './spend-store.ts';
+import { bytesSource, importSpend } from './spend-store.ts';
+
+const utf8 = (text: string) => new TextEncoder().encode(text);
 
 const SPEND = path.resolve(REPO_ROOT, '../shared/data/spend');
 const open = (file: string) => () => fs.createReadStream(path.join(SPEND, file));
@@ -171,6 +173,35 @@ describe(`importing the six real spend files (${engineName})`, () => {
         .executeTakeFirstOrThrow(),
     );
     assert.equal(Number(count.n), 6);
+  });
+
+  test('a later file that repeats payments adds only the new ones, and counts a payment made twice twice', async () => {
+    const other = await makePlace(db, 'overlap');
+    const header = 'Date,Amount,Supplier,Transaction Number\n';
+    const monthly = header + '01/04/2025,10.00,A Ltd,1\n02/04/2025,20.00,B Ltd,2\n02/04/2025,20.00,B Ltd,2\n';
+    // The quarter repeats all three April lines (the same payment twice is two payments) and adds one.
+    const quarterly = monthly + '01/05/2025,30.00,C Ltd,3\n';
+    const first = await importSpend(db, other, { fileName: 'april.csv', open: bytesSource(utf8(monthly)), rejects: 'refuse' }, null);
+    assert.equal(first.added, 3);
+    const second = await importSpend(db, other, { fileName: 'q1.csv', open: bytesSource(utf8(quarterly)), rejects: 'refuse' }, null);
+    assert.deepEqual([second.rows, second.added, second.totalPence], [4, 1, 8000]);
+    const stored = await inPlace(db, other, (tx) =>
+      tx.selectFrom('spend_lines').select((eb) => eb.fn.sum<string>('amount_pence').as('sum')).executeTakeFirstOrThrow(),
+    );
+    // 1000 + 2000 + 2000 + 3000: each payment once.
+    assert.equal(Number(stored.sum), 8000);
+  });
+
+  test('the database keeps every line tied to its import: no line without one, no import deleted under its lines', async () => {
+    const lineWithoutImport = inPlace(db, placeId, (tx) =>
+      tx
+        .insertInto('spend_lines')
+        .values({ place_id: placeId, import_id: 999_999, line: 2, row_key: 'orphan:1', paid_on: '2025-04-01', amount_pence: 100, supplier: 'X', transaction_id: '', body: '', expense_area: '', expense_type: '', account_code: '' })
+        .execute(),
+    );
+    await assert.rejects(lineWithoutImport, /names an import that does not exist/);
+    const deleteImport = inPlace(db, placeId, (tx) => tx.deleteFrom('spend_imports').where('place_id', '=', placeId).execute());
+    await assert.rejects(deleteImport, /this import has spend lines/);
   });
 
   test('refusing rejects leaves nothing behind (one transaction)', async () => {

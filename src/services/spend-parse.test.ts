@@ -99,6 +99,39 @@ describe('files', () => {
   });
 });
 
+describe('line numbers', () => {
+  test('a quoted field across lines moves the numbering on; CRLF, LF and CR files number alike', async () => {
+    for (const eol of ['\r\n', '\n', '\r']) {
+      const file = ['Date,Amount,Supplier', '01/04/2025,1.00,"A', 'B"', '02/04/2025,x,C', '03/04/2025,2.00,D', ''].join(eol);
+      const s = await summariseSpend(chunks(utf8(file), 5), { encoding: 'utf-8' });
+      assert.equal(s.rows, 2, JSON.stringify(eol));
+      assert.deepEqual(
+        s.excluded.map((e) => [e.line, e.reason]),
+        [[4, 'amount "x" is not an amount of money']],
+      );
+    }
+  });
+  test('a quote never closed is reported where it opens, with the lines it swallowed', async () => {
+    const file = 'Date,Amount,Supplier\n01/04/2025,1.00,A\n02/04/2025,2.00,"B\n03/04/2025,3.00,C\n';
+    const s = await summarise(file);
+    assert.equal(s.rows, 1);
+    assert.deepEqual(
+      s.excluded.map((e) => [e.line, e.kind, e.reason]),
+      [[3, 'unreadable', 'not readable as CSV: Quoted field unterminated (lines 3 to 4)']],
+    );
+  });
+  test('past 64 KiB an unclosed quote is given up on: one exclusion covers the lines to the end', async () => {
+    const tail = Array.from({ length: 3000 }, (_, i) => `04/04/2025,${i}.00,Supplier with a long name ${i}`).join('\n');
+    const file = `Date,Amount,Supplier\n01/04/2025,1.00,A\n02/04/2025,2.00,"B\n${tail}\n`;
+    const s = await summariseSpend(chunks(utf8(file), 4096), { encoding: 'utf-8' });
+    assert.equal(s.rows, 1);
+    assert.equal(s.excluded.length, 1);
+    // The quote opens on line 3; 3,000 lines follow it, the last ending in a line break.
+    assert.equal(s.excluded[0]!.line, 3);
+    assert.match(s.excluded[0]!.reason, /not closed within 65,536 characters, so lines 3 to 3003 could not be read/);
+  });
+});
+
 describe('arbitrary input (fuzz)', () => {
   const header = 'Date,Amount,Supplier\n';
   test('arbitrary bytes never crash the parser: it reads the file or refuses it with Invalid', async () => {

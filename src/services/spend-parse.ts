@@ -5,9 +5,8 @@
  * line-numbered exclusions out, one chunk at a time, so a file of any size streams through.
  */
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
-import { CsvError, parse } from 'csv-parse';
 import iconv from 'iconv-lite';
+import Papa from 'papaparse';
 import { Invalid } from '../core/errors.ts';
 import { formatPounds, pence, type Pence } from '../core/money.ts';
 
@@ -201,10 +200,16 @@ function fullYear(text: string): number {
   return text.length === 2 ? 2000 + Number(text) : Number(text);
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function daysIn(year: number, month: number): number {
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!;
+}
+
 function validDate(year: number, month: number, day: number): string | null {
   if (year < 1990 || year > 2100 || month < 1 || month > 12 || day < 1) return null;
-  const days = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  if (day > days) return null;
+  if (day > daysIn(year, month)) return null;
   return `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
 }
 
@@ -213,7 +218,8 @@ function validDate(year: number, month: number, day: number): string | null {
 
 /** PostgreSQL text cannot hold NUL; a field that long is not a spend line. */
 function cleanCell(cell: string): string {
-  const trimmed = cell.replace(/^[\s\u00a0]+|[\s\u00a0]+$/g, '');
+  // trim() removes exactly the white space of \s, the non-breaking space among it.
+  const trimmed = cell.trim();
   return trimmed.includes('\u0000') ? trimmed.replaceAll('\u0000', '\uFFFD') : trimmed;
 }
 
@@ -223,25 +229,42 @@ function rawOf(cells: string[]): string {
 
 const TOTAL_WORD = /^(grand\s+)?(sub\s*)?totals?\b/i;
 
-/** Turns one record into a row or the reason it is left out. `sumSoFar` lets a totals row be checked. */
+function cellOf(cells: string[], layout: Layout, role: ColumnRole): string {
+  const index = layout.columns[role];
+  return index === undefined ? '' : cleanCell(cells[index] ?? '');
+}
+
+/**
+ * Turns one record into a row or the reason it is left out. `sumSoFar` lets a totals row be checked.
+ * Runs once per line of files of a million lines, so the readable case is checked first and the
+ * reasons are worked out only for lines that are left out.
+ */
 export function readRecord(cells: string[], line: number, layout: Layout, sumSoFar: number): SpendRow | Exclusion {
-  const raw = () => rawOf(cells);
-  if (cells.every(isBlankCell)) return { line, kind: 'blank', reason: 'blank row', raw: raw() };
-  const cell = (role: ColumnRole) => {
-    const index = layout.columns[role];
-    return index === undefined ? '' : cleanCell(cells[index] ?? '');
-  };
-  const dateText = cell('date');
-  const amountText = cell('amount');
+  if (cells.every(isBlankCell)) return { line, kind: 'blank', reason: 'blank row', raw: rawOf(cells) };
+  const dateText = cellOf(cells, layout, 'date');
+  const amountText = cellOf(cells, layout, 'amount');
   const amount = parseAmount(amountText);
   const paidOn = parseDate(dateText);
+  if (paidOn !== null && amount !== null && cells.length >= layout.headers.length && !hasOverlongField(cells)) {
+    return {
+      line,
+      paidOn,
+      amountPence: amount,
+      supplier: cellOf(cells, layout, 'supplier'),
+      transactionId: cellOf(cells, layout, 'transaction_id'),
+      body: cellOf(cells, layout, 'body'),
+      expenseArea: cellOf(cells, layout, 'expense_area'),
+      expenseType: cellOf(cells, layout, 'expense_type'),
+      accountCode: cellOf(cells, layout, 'account_code'),
+    };
+  }
   // A totals row has no date of its own ("TOTAL PRODUCE FOOD SERVICE" is a supplier, not a total).
   const totalsWord = cells.slice(0, 3).some((c) => TOTAL_WORD.test(cleanCell(c)));
-  const onlyAnAmount = amount !== null && dateText === '' && cell('supplier') === '';
+  const onlyAnAmount = amount !== null && dateText === '' && cellOf(cells, layout, 'supplier') === '';
   if (paidOn === null && (totalsWord || onlyAnAmount)) {
     const stated = amount === null ? 'no readable amount' : formatPounds(amount);
     const check = amount === sumSoFar ? 'which equals the sum of the rows above' : `the rows above add up to ${formatPounds(sumSoFar)}`;
-    return { line, kind: 'totals', reason: `totals row (${stated}; ${check})`, raw: raw() };
+    return { line, kind: 'totals', reason: `totals row (${stated}; ${check})`, raw: rawOf(cells) };
   }
   const problems: string[] = [];
   if (paidOn === null) {
@@ -252,21 +275,13 @@ export function readRecord(cells: string[], line: number, layout: Layout, sumSoF
   }
   if (amount === null) problems.push(amountText === '' ? 'no amount' : `amount "${amountText.slice(0, 40)}" is not an amount of money`);
   if (cells.length < layout.headers.length) problems.push(`the line has ${cells.length} fields where the header has ${layout.headers.length}`);
-  if (cells.some((c) => c.length > MAX_FIELD_CHARS)) problems.push(`a field is longer than ${MAX_FIELD_CHARS} characters`);
-  if (paidOn === null || amount === null || problems.length) {
-    return { line, kind: 'unreadable', reason: problems.join('; '), raw: raw() };
-  }
-  return {
-    line,
-    paidOn,
-    amountPence: amount,
-    supplier: cell('supplier'),
-    transactionId: cell('transaction_id'),
-    body: cell('body'),
-    expenseArea: cell('expense_area'),
-    expenseType: cell('expense_type'),
-    accountCode: cell('account_code'),
-  };
+  if (hasOverlongField(cells)) problems.push(`a field is longer than ${MAX_FIELD_CHARS} characters`);
+  return { line, kind: 'unreadable', reason: problems.join('; '), raw: rawOf(cells) };
+}
+
+function hasOverlongField(cells: string[]): boolean {
+  for (const cell of cells) if (cell.length > MAX_FIELD_CHARS) return true;
+  return false;
 }
 
 export function isExclusion(value: SpendRow | Exclusion): value is Exclusion {
@@ -334,16 +349,116 @@ async function* decoded(source: AsyncIterable<Uint8Array>, encoding: Encoding): 
 // ---------------------------------------------------------------------------------------------
 // The stream
 
+/** One CSV record, the file line it ends on, and why it could not be read as CSV, if it could not. */
 interface CsvRecord {
-  record: string[];
-  info: { lines: number };
+  cells: string[];
+  line: number;
+  error?: string;
+}
+
+/**
+ * The line break a file uses, from its first one: `\r\n` (most council exports), `\n` or `\r`.
+ * Undecided (null) while the text seen so far has none, or ends on a `\r` that may be half of `\r\n`.
+ */
+function lineBreakOf(text: string, final: boolean): '\r\n' | '\n' | '\r' | null {
+  const n = text.indexOf('\n');
+  const r = text.indexOf('\r');
+  if (r >= 0 && (n < 0 || r < n)) {
+    if (r === text.length - 1 && !final) return null;
+    return text[r + 1] === '\n' ? '\r\n' : '\r';
+  }
+  if (n >= 0) return '\n';
+  return final ? '\n' : null;
+}
+
+function countOf(text: string, lineBreak: string): number {
+  const mark = lineBreak === '\r' ? '\r' : '\n';
+  let count = 0;
+  for (let i = text.indexOf(mark); i >= 0; i = text.indexOf(mark, i + 1)) count++;
+  return count;
+}
+
+/**
+ * Splits decoded text into CSV records with papaparse's core parser, a chunk at a time: the
+ * unfinished last record of a chunk is carried into the next, as papaparse's own streamer does.
+ * A record's line is the previous record's plus one plus the line breaks inside its quoted fields.
+ * A quote that is never closed would carry the rest of the file: after MAX_RECORD_CHARS the
+ * record is given up and the lines from it to the end are reported as one unreadable stretch.
+ */
+async function* csvRecords(text: AsyncIterable<string>): AsyncGenerator<CsvRecord[]> {
+  let parser: Papa.Parser | null = null;
+  let lineBreak: '\r\n' | '\n' | '\r' = '\n';
+  let carried = '';
+  let base = 0;
+  let line = 0;
+  let runaway: { line: number; lines: number } | null = null;
+
+  const recordsOf = (input: string, final: boolean): CsvRecord[] => {
+    const result = parser!.parse(input, base, !final) as Papa.ParseResult<string[]>;
+    const consumed = result.meta.cursor - base;
+    const errors = new Map<number, string>();
+    for (const e of result.errors) if (e.row !== undefined && !errors.has(e.row)) errors.set(e.row, e.message);
+    // When every consumed line break ends a record, no field spans lines and lines simply count up.
+    const spans = final || countOf(input.slice(0, consumed), lineBreak) !== result.data.length;
+    const records = result.data.map((cells, i): CsvRecord => {
+      const start = line + 1;
+      line = start + (spans ? cells.reduce((n, cell) => n + countOf(cell, lineBreak), 0) : 0);
+      const error = errors.get(i);
+      if (error === undefined) return { cells, line };
+      // A broken record is reported where it starts, which is where someone would look for the fault;
+      // a record swallowed to the end of the file ends on its last line with text, not after its break.
+      const end = /[\r\n]$/.test(cells.at(-1) ?? '') ? line - 1 : line;
+      return { cells, line: start, error: end > start ? `${error} (lines ${start} to ${end})` : error };
+    });
+    carried = input.slice(consumed);
+    base = result.meta.cursor;
+    return records;
+  };
+
+  let endsWithBreak = false;
+  for await (const chunk of text) {
+    endsWithBreak = chunk.endsWith(lineBreak);
+    if (runaway) {
+      runaway.lines += countOf(chunk, lineBreak);
+      continue;
+    }
+    const input = carried + chunk;
+    if (!parser) {
+      const found = lineBreakOf(input, false);
+      if (!found) {
+        carried = input;
+        continue;
+      }
+      lineBreak = found;
+      parser = new Papa.Parser({ delimiter: ',', newline: found });
+    }
+    const records = recordsOf(input, false);
+    if (records.length) yield records;
+    if (carried.length > MAX_RECORD_CHARS) {
+      runaway = { line: line + 1, lines: countOf(carried, lineBreak) };
+      carried = '';
+    }
+  }
+  if (runaway) {
+    const last = runaway.line + runaway.lines - (endsWithBreak ? 1 : 0);
+    const reason = `not readable as CSV: a quoted field opened on line ${runaway.line} is not closed within ${MAX_RECORD_CHARS.toLocaleString('en-GB')} characters, so lines ${runaway.line} to ${last} could not be read`;
+    yield [{ cells: [], line: runaway.line, error: reason }];
+    return;
+  }
+  if (!parser) {
+    lineBreak = lineBreakOf(carried, true)!;
+    parser = new Papa.Parser({ delimiter: ',', newline: lineBreak });
+  }
+  const records = recordsOf(carried, true);
+  if (records.length) yield records;
 }
 
 /** Finds the header among the first records; returns null while it may still come. */
 function findLayout(pending: CsvRecord[], encoding: Encoding, profile: MappingProfile | undefined, final: boolean): { layout: Layout; consumed: number } | null {
-  const headerAt = pending.findIndex((r) => {
-    const matched = detectColumns(r.record, profile);
-    return rolesMatched(r.record, profile) >= 3 && (matched.date !== undefined || matched.amount !== undefined);
+  const headerAt = pending.slice(0, HEADER_SEARCH_RECORDS).findIndex((r) => {
+    if (r.error !== undefined) return false;
+    const matched = detectColumns(r.cells, profile);
+    return Object.keys(matched).length >= 3 && (matched.date !== undefined || matched.amount !== undefined);
   });
   if (headerAt < 0) {
     if (!final && pending.length < HEADER_SEARCH_RECORDS) return null;
@@ -353,10 +468,10 @@ function findLayout(pending: CsvRecord[], encoding: Encoding, profile: MappingPr
   }
   const next = pending[headerAt + 1];
   if (!next && !final) return null;
-  let headers = pending[headerAt]!.record.map((h) => cleanCell(h));
+  let headers = pending[headerAt]!.cells.map((h) => cleanCell(h));
   let consumed = headerAt + 1;
-  if (next && isHeaderContinuation(next.record)) {
-    const merged = headers.map((h, i) => [h, cleanCell(next.record[i] ?? '')].filter(Boolean).join(' '));
+  if (next && next.error === undefined && isHeaderContinuation(next.cells)) {
+    const merged = headers.map((h, i) => [h, cleanCell(next.cells[i] ?? '')].filter(Boolean).join(' '));
     // Only a row that completes the header's names is part of it ("Net" + "Amount").
     if (rolesMatched(merged, profile) > rolesMatched(headers, profile)) {
       headers = merged;
@@ -368,7 +483,7 @@ function findLayout(pending: CsvRecord[], encoding: Encoding, profile: MappingPr
   if (missing.length) {
     throw new Invalid(`The file has no column for ${missing.map((r) => ROLE_LABELS[r].toLowerCase()).join(', ')}; its columns are: ${headers.join(', ')}`, Object.fromEntries(missing.map((r) => [r, `Choose the column that holds the ${ROLE_LABELS[r].toLowerCase()}`])));
   }
-  return { layout: { encoding, headerLine: pending[consumed - 1]!.info.lines, headers, columns }, consumed };
+  return { layout: { encoding, headerLine: pending[consumed - 1]!.line, headers, columns }, consumed };
 }
 
 /**
@@ -380,65 +495,40 @@ export async function* parseSpend(
   source: AsyncIterable<Uint8Array>,
   options: { encoding: Encoding; profile?: MappingProfile },
 ): AsyncGenerator<ParsedBatch> {
-  const skipped: Exclusion[] = [];
-  const parser = parse({
-    relax_column_count: true,
-    relax_quotes: true,
-    skip_empty_lines: false,
-    info: true,
-    skip_records_with_error: true,
-    max_record_size: MAX_RECORD_CHARS,
-    on_skip: (err) => {
-      skipped.push({ line: Number((err as { lines?: number } | undefined)?.lines ?? 0), kind: 'unreadable', reason: `not readable as CSV: ${err?.message ?? 'malformed'}`, raw: '' });
-      return undefined;
-    },
-  });
-  const records = Readable.from(decoded(source, options.encoding)).pipe(parser);
   let layout: Layout | null = null;
   const pending: CsvRecord[] = [];
-  let batch: ParsedBatch | null = null;
   let sum = 0;
-  const take = (r: CsvRecord) => {
-    const read = readRecord(r.record, r.info.lines, layout!, sum);
-    if (isExclusion(read)) batch!.excluded.push(read);
-    else {
-      sum += read.amountPence;
-      batch!.rows.push(read);
+  const read = (records: CsvRecord[], batch: ParsedBatch) => {
+    for (const r of records) {
+      const result = r.error === undefined ? readRecord(r.cells, r.line, batch.layout, sum) : unreadableCsv(r);
+      if (isExclusion(result)) batch.excluded.push(result);
+      else {
+        sum += result.amountPence;
+        batch.rows.push(result);
+      }
     }
+    return batch;
   };
-  const BATCH = 2000;
-  try {
-    for await (const r of records as AsyncIterable<CsvRecord>) {
-      if (!layout) {
-        pending.push(r);
-        const found = findLayout(pending, options.encoding, options.profile, false);
-        if (!found) continue;
-        layout = found.layout;
-        batch = { layout, rows: [], excluded: [] };
-        for (const p of pending.slice(found.consumed)) take(p);
-        pending.length = 0;
-        continue;
-      }
-      if (skipped.length) batch!.excluded.push(...skipped.splice(0));
-      take(r);
-      if (batch!.rows.length + batch!.excluded.length >= BATCH) {
-        yield batch!;
-        batch = { layout, rows: [], excluded: [] };
-      }
+  for await (const records of csvRecords(decoded(source, options.encoding))) {
+    if (!layout) {
+      pending.push(...records);
+      const found = findLayout(pending, options.encoding, options.profile, false);
+      if (!found) continue;
+      layout = found.layout;
+      yield read(pending.splice(0).slice(found.consumed), { layout, rows: [], excluded: [] });
+      continue;
     }
-  } catch (err) {
-    if (!(err instanceof CsvError)) throw err;
-    // An unclosed quote swallows the rest of the file: report where it started to go wrong.
-    skipped.push({ line: (err as CsvError & { lines?: number }).lines ?? 0, kind: 'unreadable', reason: `not readable as CSV: ${err.message}`, raw: '' });
+    yield read(records, { layout, rows: [], excluded: [] });
   }
   if (!layout) {
     const found = findLayout(pending, options.encoding, options.profile, true)!;
-    layout = found.layout;
-    batch = { layout, rows: [], excluded: [] };
-    for (const p of pending.slice(found.consumed)) take(p);
+    yield read(pending.slice(found.consumed), { layout: found.layout, rows: [], excluded: [] });
   }
-  batch!.excluded.push(...skipped.splice(0));
-  yield batch!;
+}
+
+function unreadableCsv(record: CsvRecord): Exclusion {
+  const reason = record.error!.startsWith('not readable') ? record.error! : `not readable as CSV: ${record.error}`;
+  return { line: record.line, kind: 'unreadable', reason, raw: rawOf(record.cells) };
 }
 
 export interface SpendSummary {

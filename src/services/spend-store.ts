@@ -49,7 +49,8 @@ export interface SpendImportResult {
 }
 
 /** Rows go to the database this many at a time: one statement with one array per column. */
-const INSERT_BATCH = 5000;
+const INSERT_BATCH = 20_000;
+const UNIQUE_VIOLATION = '23505';
 
 export async function findProfile(tx: Tx, placeId: number, name: string) {
   return tx
@@ -176,7 +177,7 @@ export async function importSpend(
     const flush = async () => {
       await writing;
       if (!pendingRows.length) return;
-      writing = insertLines(tx, placeId, importId, pendingRows.splice(0), keyOf).then((n) => {
+      writing = insertLines(db, tx, placeId, importId, pendingRows.splice(0), keyOf).then((n) => {
         added += n;
       });
       // Awaited at the next flush; this only keeps a failure from going unhandled if parsing fails first.
@@ -203,6 +204,7 @@ export async function importSpend(
           .returning('id')
           .executeTakeFirstOrThrow();
         importId = created.id;
+        await createStaging(tx);
       }
       for (const row of batch.rows) total += row.amountPence;
       rows += batch.rows.length;
@@ -275,26 +277,72 @@ async function partnerByBody(tx: Tx, placeId: number, body: string | undefined):
   return found?.id ?? null;
 }
 
+/** Each batch is copied here first: COPY cannot write to spend_lines itself, which has row-level security. */
+const STAGING = 'spend_lines_incoming';
+const STAGED_COLUMNS = ['line', 'row_key', 'paid_on', 'amount_pence', 'supplier', 'transaction_id', 'body', 'expense_area', 'expense_type', 'account_code'] as const;
+
+async function createStaging(tx: Tx) {
+  await sql`create temporary table ${sql.table(STAGING)} (
+      line integer not null, row_key text not null, paid_on date not null, amount_pence bigint not null,
+      supplier text not null, transaction_id text not null, body text not null, expense_area text not null,
+      expense_type text not null, account_code text not null
+    ) on commit drop`.execute(tx);
+}
+
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/** A field in COPY's text format: the backslash, tab and line breaks escaped. */
+function copyField(text: string): string {
+  return /[\\\t\n\r]/.test(text) ? text.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!) : text;
+}
+
+function copyText(rows: SpendRow[], keyOf: (row: SpendRow) => string): string {
+  const lines = rows.map(
+    (r) =>
+      `${r.line}\t${keyOf(r)}\t${r.paidOn}\t${r.amountPence}\t${copyField(r.supplier)}\t${copyField(r.transactionId)}\t${copyField(r.body)}\t${copyField(r.expenseArea)}\t${copyField(r.expenseType)}\t${copyField(r.accountCode)}\n`,
+  );
+  return lines.join('');
+}
+
 /**
- * One INSERT per batch with one array per column (`unnest`), so a batch is one round trip and
- * one parameter list no matter how many rows; rows already brought in by another file are skipped.
+ * Copies a batch into the staging table and inserts it from there. A row already brought in by
+ * another file is skipped: most batches have none, so each is first inserted as it is, under a
+ * savepoint, and only a batch the unique row key refuses is inserted again without the rows
+ * already there.
  */
 async function insertLines(
+  db: Database,
   tx: Tx,
   placeId: number,
   importId: number,
   rows: SpendRow[],
   keyOf: (row: SpendRow) => string,
 ): Promise<number> {
-  const result = await sql`
+  await db.copyInto(tx, STAGING, STAGED_COLUMNS, copyText(rows, keyOf));
+  const insert = (onlyNew: boolean) => sql`
     insert into spend_lines (place_id, import_id, line, row_key, paid_on, amount_pence, supplier, transaction_id, body, expense_area, expense_type, account_code)
-    select ${placeId}::bigint, ${importId}::bigint, * from unnest(
-      ${rows.map((r) => r.line)}::integer[], ${rows.map(keyOf)}::text[], ${rows.map((r) => r.paidOn)}::date[],
-      ${rows.map((r) => String(r.amountPence))}::bigint[], ${rows.map((r) => r.supplier)}::text[], ${rows.map((r) => r.transactionId)}::text[],
-      ${rows.map((r) => r.body)}::text[], ${rows.map((r) => r.expenseArea)}::text[], ${rows.map((r) => r.expenseType)}::text[],
-      ${rows.map((r) => r.accountCode)}::text[])
-    on conflict (place_id, row_key) do nothing`.execute(tx);
-  return Number(result.numAffectedRows ?? 0);
+    select ${placeId}::bigint, ${importId}::bigint, batch.* from ${sql.table(STAGING)} batch
+    ${
+      onlyNew
+        ? // LATERAL … LIMIT 1 probes the row key index once per row; a NOT EXISTS would let the
+          // planner hash the place's whole spend for every batch.
+          sql`left join lateral (select true as found from spend_lines l
+               where l.place_id = ${placeId}::bigint and l.row_key = batch.row_key limit 1) there on true
+              where there.found is null`
+        : sql``
+    }`;
+  let added: number;
+  await sql`savepoint spend_lines_batch`.execute(tx);
+  try {
+    added = Number((await insert(false).execute(tx)).numAffectedRows ?? 0);
+  } catch (err) {
+    if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
+    await sql`rollback to savepoint spend_lines_batch`.execute(tx);
+    added = Number((await insert(true).execute(tx)).numAffectedRows ?? 0);
+  }
+  await sql`release savepoint spend_lines_batch`.execute(tx);
+  await sql`truncate ${sql.table(STAGING)}`.execute(tx);
+  return added;
 }
 
 async function insertExclusions(tx: Tx, placeId: number, importId: number, excluded: Exclusion[]) {

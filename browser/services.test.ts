@@ -13,6 +13,10 @@ import { DESKTOP, problemsIn, seriousAxeViolations, signIn, useProduct } from '.
 
 const product = useProduct();
 const LAMBETH = path.resolve(REPO_ROOT, '../shared/data/spend/lambeth_2012-06-payments.csv');
+const NORTH_LINCOLNSHIRE = path.resolve(
+  REPO_ROOT,
+  '../shared/data/services/north-lincolnshire_oruk-v1-services_2024-12-18.json',
+);
 
 async function assertAccessible(page: Page, name: string) {
   assert.deepEqual(await seriousAxeViolations(page), [], `axe on ${name}`);
@@ -75,6 +79,31 @@ test('an admin maps a service and imports a spend file', async (t) => {
       await page.getByRole('heading', { name: 'Spend imported' }).waitFor({ timeout: 60_000 });
       assert.ok((await page.getByTestId('excluded-table').locator('tbody tr').count()) > 600);
       await assertAccessible(page, 'import: result');
+    },
+  );
+
+  await t.test(
+    'imports an Open Referral UK directory: a broken file is refused, the real one lands',
+    async () => {
+      await page.goto('/places/essex/services', { waitUntil: 'networkidle' });
+      await page.getByTestId('oruk-import-link').click();
+      await page.getByRole('heading', { name: 'Import services from Open Referral UK' }).waitFor();
+      await assertAccessible(page, 'ORUK import');
+      await page.getByLabel('Open Referral UK services file').setInputFiles({
+        name: 'broken.json',
+        mimeType: 'application/json',
+        buffer: Buffer.from('{"services": [{"id": '),
+      });
+      await page.getByTestId('import-oruk').click();
+      await page.getByRole('heading', { name: 'There is a problem' }).waitFor();
+      await assertAccessible(page, 'ORUK import (errors)');
+      await page.getByLabel('Open Referral UK services file').setInputFiles(NORTH_LINCOLNSHIRE);
+      await page.getByTestId('import-oruk').click();
+      assert.match(
+        (await page.getByTestId('oruk-imported').textContent()) ?? '',
+        /738 services added and 0 updated/,
+      );
+      await assertAccessible(page, 'ORUK import (done)');
     },
   );
 });

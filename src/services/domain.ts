@@ -42,7 +42,11 @@ export interface NewService {
 }
 
 const text = (value: unknown) => (typeof value === 'string' ? value.trim() : '');
-const ids = (value: unknown): number[] => [value ?? []].flat().map(Number).filter((n) => Number.isSafeInteger(n) && n > 0);
+const ids = (value: unknown): number[] =>
+  [value ?? []]
+    .flat()
+    .map(Number)
+    .filter((n) => Number.isSafeInteger(n) && n > 0);
 
 /** Checks a service from a form or the API; messages say what to do, as the GOV.UK pattern asks. */
 export function validateNewService(input: Record<string, unknown>): NewService {
@@ -60,7 +64,8 @@ export function validateNewService(input: Record<string, unknown>): NewService {
   if (review !== null && !REVIEW_DECISIONS.includes(review)) errors.review = 'Select a review decision';
   const decision = text(String(input.decision_id ?? ''));
   const decision_id = decision ? Number(decision) : null;
-  if (decision_id !== null && !(Number.isSafeInteger(decision_id) && decision_id > 0)) errors.decision_id = 'Select a board decision';
+  if (decision_id !== null && !(Number.isSafeInteger(decision_id) && decision_id > 0))
+    errors.decision_id = 'Select a board decision';
   if (Object.keys(errors).length) throw new Invalid('There is a problem with the service', errors);
   return {
     name,
@@ -91,7 +96,17 @@ export function financialYearOf(isoDate: string): number {
 export function rowKeyer(publisher: string) {
   const seen = new Map<string, number>();
   return (row: SpendRow): string => {
-    const content = [publisher, row.body, row.paidOn, row.amountPence, row.supplier, row.transactionId, row.expenseArea, row.expenseType, row.accountCode].join('\u001f');
+    const content = [
+      publisher,
+      row.body,
+      row.paidOn,
+      row.amountPence,
+      row.supplier,
+      row.transactionId,
+      row.expenseArea,
+      row.expenseType,
+      row.accountCode,
+    ].join('\u001f');
     const digest = hash('sha256', content, 'base64url').slice(0, 24);
     const occurrence = (seen.get(digest) ?? 0) + 1;
     seen.set(digest, occurrence);

@@ -181,12 +181,25 @@ describe(`importing the six real spend files (${engineName})`, () => {
     const monthly = header + '01/04/2025,10.00,A Ltd,1\n02/04/2025,20.00,B Ltd,2\n02/04/2025,20.00,B Ltd,2\n';
     // The quarter repeats all three April lines (the same payment twice is two payments) and adds one.
     const quarterly = monthly + '01/05/2025,30.00,C Ltd,3\n';
-    const first = await importSpend(db, other, { fileName: 'april.csv', open: bytesSource(utf8(monthly)), rejects: 'refuse' }, null);
+    const first = await importSpend(
+      db,
+      other,
+      { fileName: 'april.csv', open: bytesSource(utf8(monthly)), rejects: 'refuse' },
+      null,
+    );
     assert.equal(first.added, 3);
-    const second = await importSpend(db, other, { fileName: 'q1.csv', open: bytesSource(utf8(quarterly)), rejects: 'refuse' }, null);
+    const second = await importSpend(
+      db,
+      other,
+      { fileName: 'q1.csv', open: bytesSource(utf8(quarterly)), rejects: 'refuse' },
+      null,
+    );
     assert.deepEqual([second.rows, second.added, second.totalPence], [4, 1, 8000]);
     const stored = await inPlace(db, other, (tx) =>
-      tx.selectFrom('spend_lines').select((eb) => eb.fn.sum<string>('amount_pence').as('sum')).executeTakeFirstOrThrow(),
+      tx
+        .selectFrom('spend_lines')
+        .select((eb) => eb.fn.sum<string>('amount_pence').as('sum'))
+        .executeTakeFirstOrThrow(),
     );
     // 1000 + 2000 + 2000 + 3000: each payment once.
     assert.equal(Number(stored.sum), 8000);
@@ -196,11 +209,26 @@ describe(`importing the six real spend files (${engineName})`, () => {
     const lineWithoutImport = inPlace(db, placeId, (tx) =>
       tx
         .insertInto('spend_lines')
-        .values({ place_id: placeId, import_id: 999_999, line: 2, row_key: 'orphan:1', paid_on: '2025-04-01', amount_pence: 100, supplier: 'X', transaction_id: '', body: '', expense_area: '', expense_type: '', account_code: '' })
+        .values({
+          place_id: placeId,
+          import_id: 999_999,
+          line: 2,
+          row_key: 'orphan:1',
+          paid_on: '2025-04-01',
+          amount_pence: 100,
+          supplier: 'X',
+          transaction_id: '',
+          body: '',
+          expense_area: '',
+          expense_type: '',
+          account_code: '',
+        })
         .execute(),
     );
     await assert.rejects(lineWithoutImport, /names an import that does not exist/);
-    const deleteImport = inPlace(db, placeId, (tx) => tx.deleteFrom('spend_imports').where('place_id', '=', placeId).execute());
+    const deleteImport = inPlace(db, placeId, (tx) =>
+      tx.deleteFrom('spend_imports').where('place_id', '=', placeId).execute(),
+    );
     await assert.rejects(deleteImport, /this import has spend lines/);
   });
 

@@ -14,7 +14,16 @@ export const ENCODINGS = ['utf-8', 'utf-8-bom', 'windows-1252'] as const;
 export type Encoding = (typeof ENCODINGS)[number];
 
 /** What each column means to us; a file has to have at least the first three. */
-export const COLUMN_ROLES = ['date', 'amount', 'supplier', 'transaction_id', 'body', 'expense_area', 'expense_type', 'account_code'] as const;
+export const COLUMN_ROLES = [
+  'date',
+  'amount',
+  'supplier',
+  'transaction_id',
+  'body',
+  'expense_area',
+  'expense_type',
+  'account_code',
+] as const;
 export type ColumnRole = (typeof COLUMN_ROLES)[number];
 export const REQUIRED_ROLES: readonly ColumnRole[] = ['date', 'amount', 'supplier'];
 
@@ -34,14 +43,87 @@ export const ROLE_LABELS: Record<ColumnRole, string> = {
  * `normaliseHeader`, so case, spacing and punctuation do not matter (" Amount ", "Name of  Body").
  */
 const HEADER_NAMES: Record<ColumnRole, string[]> = {
-  date: ['payment date', 'paid date', 'date paid', 'transaction date', 'invoice creation date', 'invoice date', 'date', 'posting date', 'effective date'],
-  amount: ['amount', 'net amount', 'nett amount', 'invoice nett amount', 'amount paid', 'total amount', 'value', 'amount excluding vat', 'amount excl vat', 'transaction amount'],
-  supplier: ['supplier name', 'supplier', 'payee name', 'payee', 'merchant name', 'merchant', 'beneficiary', 'vendor name', 'vendor', 'creditor name'],
-  transaction_id: ['transaction number', 'transaction id', 'transaction no', 'trans no', 'transaction reference', 'internal reference number', 'payment reference', 'reference', 'invoice number', 'transaction'],
+  date: [
+    'payment date',
+    'paid date',
+    'date paid',
+    'transaction date',
+    'invoice creation date',
+    'invoice date',
+    'date',
+    'posting date',
+    'effective date',
+  ],
+  amount: [
+    'amount',
+    'net amount',
+    'nett amount',
+    'invoice nett amount',
+    'amount paid',
+    'total amount',
+    'value',
+    'amount excluding vat',
+    'amount excl vat',
+    'transaction amount',
+  ],
+  supplier: [
+    'supplier name',
+    'supplier',
+    'payee name',
+    'payee',
+    'merchant name',
+    'merchant',
+    'beneficiary',
+    'vendor name',
+    'vendor',
+    'creditor name',
+  ],
+  transaction_id: [
+    'transaction number',
+    'transaction id',
+    'transaction no',
+    'trans no',
+    'transaction reference',
+    'internal reference number',
+    'payment reference',
+    'reference',
+    'invoice number',
+    'transaction',
+  ],
   body: ['name of body', 'body name', 'organisation name', 'organisation', 'body', 'client', 'council'],
-  expense_area: ['expense area', 'service area', 'spend area', 'service', 'department', 'directorate', 'service division', 'organisational unit', 'organisatonal unit'],
-  expense_type: ['expense type', 'expenditure category', 'expenditure catergory', 'account description', 'subj description', 'expense description', 'expenditure type', 'purpose of expenditure', 'expenditure unit', 'description', 'merchant category'],
-  account_code: ['expense code', 'account code', 'expenditure code', 'cost code', 'subjective code', 'ledger code', 'nominal code'],
+  expense_area: [
+    'expense area',
+    'service area',
+    'spend area',
+    'service',
+    'department',
+    'directorate',
+    'service division',
+    'organisational unit',
+    'organisatonal unit',
+  ],
+  expense_type: [
+    'expense type',
+    'expenditure category',
+    'expenditure catergory',
+    'account description',
+    'subj description',
+    'expense description',
+    'expenditure type',
+    'purpose of expenditure',
+    'expenditure unit',
+    'description',
+    'merchant category',
+  ],
+  account_code: [
+    'expense code',
+    'account code',
+    'expenditure code',
+    'cost code',
+    'subjective code',
+    'ledger code',
+    'nominal code',
+  ],
 };
 
 /** A publisher's layout as a person confirmed it: which header names hold which role. */
@@ -100,7 +182,10 @@ export function normaliseHeader(text: string): string {
 }
 
 /** Matches each role to a column by its header name; a profile's names win over the built-in ones. */
-export function detectColumns(headers: string[], profile?: MappingProfile): Partial<Record<ColumnRole, number>> {
+export function detectColumns(
+  headers: string[],
+  profile?: MappingProfile,
+): Partial<Record<ColumnRole, number>> {
   const names = headers.map(normaliseHeader);
   const taken = new Set<number>();
   const columns: Partial<Record<ColumnRole, number>> = {};
@@ -239,13 +324,23 @@ function cellOf(cells: string[], layout: Layout, role: ColumnRole): string {
  * Runs once per line of files of a million lines, so the readable case is checked first and the
  * reasons are worked out only for lines that are left out.
  */
-export function readRecord(cells: string[], line: number, layout: Layout, sumSoFar: number): SpendRow | Exclusion {
+export function readRecord(
+  cells: string[],
+  line: number,
+  layout: Layout,
+  sumSoFar: number,
+): SpendRow | Exclusion {
   if (cells.every(isBlankCell)) return { line, kind: 'blank', reason: 'blank row', raw: rawOf(cells) };
   const dateText = cellOf(cells, layout, 'date');
   const amountText = cellOf(cells, layout, 'amount');
   const amount = parseAmount(amountText);
   const paidOn = parseDate(dateText);
-  if (paidOn !== null && amount !== null && cells.length >= layout.headers.length && !hasOverlongField(cells)) {
+  if (
+    paidOn !== null &&
+    amount !== null &&
+    cells.length >= layout.headers.length &&
+    !hasOverlongField(cells)
+  ) {
     return {
       line,
       paidOn,
@@ -263,18 +358,27 @@ export function readRecord(cells: string[], line: number, layout: Layout, sumSoF
   const onlyAnAmount = amount !== null && dateText === '' && cellOf(cells, layout, 'supplier') === '';
   if (paidOn === null && (totalsWord || onlyAnAmount)) {
     const stated = amount === null ? 'no readable amount' : formatPounds(amount);
-    const check = amount === sumSoFar ? 'which equals the sum of the rows above' : `the rows above add up to ${formatPounds(sumSoFar)}`;
+    const check =
+      amount === sumSoFar
+        ? 'which equals the sum of the rows above'
+        : `the rows above add up to ${formatPounds(sumSoFar)}`;
     return { line, kind: 'totals', reason: `totals row (${stated}; ${check})`, raw: rawOf(cells) };
   }
   const problems: string[] = [];
   if (paidOn === null) {
     if (dateText === '') problems.push('no date');
-    else if (/^\d{1,2}\/\d{1,2}\/\d{4}\d/.test(dateText)) problems.push(`date "${dateText}" has the amount run into it (a missing comma)`);
-    else if (/^various$/i.test(dateText)) problems.push('date is "VARIOUS": an aggregate of several payments, not one payment');
+    else if (/^\d{1,2}\/\d{1,2}\/\d{4}\d/.test(dateText))
+      problems.push(`date "${dateText}" has the amount run into it (a missing comma)`);
+    else if (/^various$/i.test(dateText))
+      problems.push('date is "VARIOUS": an aggregate of several payments, not one payment');
     else problems.push(`date "${dateText.slice(0, 40)}" is not a date`);
   }
-  if (amount === null) problems.push(amountText === '' ? 'no amount' : `amount "${amountText.slice(0, 40)}" is not an amount of money`);
-  if (cells.length < layout.headers.length) problems.push(`the line has ${cells.length} fields where the header has ${layout.headers.length}`);
+  if (amount === null)
+    problems.push(
+      amountText === '' ? 'no amount' : `amount "${amountText.slice(0, 40)}" is not an amount of money`,
+    );
+  if (cells.length < layout.headers.length)
+    problems.push(`the line has ${cells.length} fields where the header has ${layout.headers.length}`);
   if (hasOverlongField(cells)) problems.push(`a field is longer than ${MAX_FIELD_CHARS} characters`);
   return { line, kind: 'unreadable', reason: problems.join('; '), raw: rawOf(cells) };
 }
@@ -332,7 +436,12 @@ export async function examineFile(source: AsyncIterable<Uint8Array>): Promise<Fi
     }
   }
   const bom = first !== null && first[0] === 0xef && first[1] === 0xbb && first[2] === 0xbf;
-  return { sha256: hash.digest('hex'), bytes, encoding: valid ? (bom ? 'utf-8-bom' : 'utf-8') : 'windows-1252', lines: lines + 1 };
+  return {
+    sha256: hash.digest('hex'),
+    bytes,
+    encoding: valid ? (bom ? 'utf-8-bom' : 'utf-8') : 'windows-1252',
+    lines: lines + 1,
+  };
 }
 
 async function* decoded(source: AsyncIterable<Uint8Array>, encoding: Encoding): AsyncGenerator<string> {
@@ -397,7 +506,8 @@ async function* csvRecords(text: AsyncIterable<string>): AsyncGenerator<CsvRecor
     const result = parser!.parse(input, base, !final) as Papa.ParseResult<string[]>;
     const consumed = result.meta.cursor - base;
     const errors = new Map<number, string>();
-    for (const e of result.errors) if (e.row !== undefined && !errors.has(e.row)) errors.set(e.row, e.message);
+    for (const e of result.errors)
+      if (e.row !== undefined && !errors.has(e.row)) errors.set(e.row, e.message);
     // When every consumed line break ends a record, no field spans lines and lines simply count up.
     const spans = final || countOf(input.slice(0, consumed), lineBreak) !== result.data.length;
     const records = result.data.map((cells, i): CsvRecord => {
@@ -454,7 +564,12 @@ async function* csvRecords(text: AsyncIterable<string>): AsyncGenerator<CsvRecor
 }
 
 /** Finds the header among the first records; returns null while it may still come. */
-function findLayout(pending: CsvRecord[], encoding: Encoding, profile: MappingProfile | undefined, final: boolean): { layout: Layout; consumed: number } | null {
+function findLayout(
+  pending: CsvRecord[],
+  encoding: Encoding,
+  profile: MappingProfile | undefined,
+  final: boolean,
+): { layout: Layout; consumed: number } | null {
   const headerAt = pending.slice(0, HEADER_SEARCH_RECORDS).findIndex((r) => {
     if (r.error !== undefined) return false;
     const matched = detectColumns(r.cells, profile);
@@ -462,9 +577,12 @@ function findLayout(pending: CsvRecord[], encoding: Encoding, profile: MappingPr
   });
   if (headerAt < 0) {
     if (!final && pending.length < HEADER_SEARCH_RECORDS) return null;
-    throw new Invalid('Could not find the header row: none of the first lines names the date, amount and supplier columns', {
-      mapping: 'Check this is a spending CSV file, or choose the columns by hand',
-    });
+    throw new Invalid(
+      'Could not find the header row: none of the first lines names the date, amount and supplier columns',
+      {
+        mapping: 'Check this is a spending CSV file, or choose the columns by hand',
+      },
+    );
   }
   const next = pending[headerAt + 1];
   if (!next && !final) return null;
@@ -481,9 +599,24 @@ function findLayout(pending: CsvRecord[], encoding: Encoding, profile: MappingPr
   const columns = detectColumns(headers, profile);
   const missing = REQUIRED_ROLES.filter((role) => columns[role] === undefined);
   if (missing.length) {
-    throw new Invalid(`The file has no column for ${missing.map((r) => ROLE_LABELS[r].toLowerCase()).join(', ')}; its columns are: ${headers.join(', ')}`, Object.fromEntries(missing.map((r) => [r, `Choose the column that holds the ${ROLE_LABELS[r].toLowerCase()}`])));
+    throw new Invalid(
+      `The file has no column for ${missing.map((r) => ROLE_LABELS[r].toLowerCase()).join(', ')}; its columns are: ${headers.join(', ')}`,
+      Object.fromEntries(
+        missing.map((r) => [r, `Choose the column that holds the ${ROLE_LABELS[r].toLowerCase()}`]),
+      ),
+    );
   }
   return { layout: { encoding, headerLine: pending[consumed - 1]!.line, headers, columns }, consumed };
+}
+
+/** At most this much text is parsed at once, so whoever consumes the batches gets the event loop back often. */
+const PARSE_SLICE_CHARS = 64 * 1024;
+
+async function* slices(text: AsyncIterable<string>): AsyncGenerator<string> {
+  for await (const chunk of text) {
+    for (let at = 0; at < chunk.length; at += PARSE_SLICE_CHARS)
+      yield chunk.slice(at, at + PARSE_SLICE_CHARS);
+  }
 }
 
 /**
@@ -500,7 +633,8 @@ export async function* parseSpend(
   let sum = 0;
   const read = (records: CsvRecord[], batch: ParsedBatch) => {
     for (const r of records) {
-      const result = r.error === undefined ? readRecord(r.cells, r.line, batch.layout, sum) : unreadableCsv(r);
+      const result =
+        r.error === undefined ? readRecord(r.cells, r.line, batch.layout, sum) : unreadableCsv(r);
       if (isExclusion(result)) batch.excluded.push(result);
       else {
         sum += result.amountPence;
@@ -509,7 +643,7 @@ export async function* parseSpend(
     }
     return batch;
   };
-  for await (const records of csvRecords(decoded(source, options.encoding))) {
+  for await (const records of csvRecords(slices(decoded(source, options.encoding)))) {
     if (!layout) {
       pending.push(...records);
       const found = findLayout(pending, options.encoding, options.profile, false);
@@ -527,7 +661,9 @@ export async function* parseSpend(
 }
 
 function unreadableCsv(record: CsvRecord): Exclusion {
-  const reason = record.error!.startsWith('not readable') ? record.error! : `not readable as CSV: ${record.error}`;
+  const reason = record.error!.startsWith('not readable')
+    ? record.error!
+    : `not readable as CSV: ${record.error}`;
   return { line: record.line, kind: 'unreadable', reason, raw: rawOf(record.cells) };
 }
 
@@ -559,5 +695,11 @@ export async function summariseSpend(
     excluded.push(...batch.excluded);
   }
   excluded.sort((a, b) => a.line - b.line);
-  return { layout: layout!, rows, rejected: excluded.filter((e) => e.kind === 'unreadable').length, totalPence: pence(total), excluded };
+  return {
+    layout: layout!,
+    rows,
+    rejected: excluded.filter((e) => e.kind === 'unreadable').length,
+    totalPence: pence(total),
+    excluded,
+  };
 }

@@ -141,15 +141,24 @@ describe(`the service map and import wizard pages (${engineName})`, () => {
     assert.match(map.body, /Data for: Annual cost of services by funding partner and outcome area/);
   });
 
-  const upload = (who: SignedIn, fields: Record<string, string>, name: string, bytes: Buffer) => {
+  /** Posts a form with one file, as a browser would, to one of this place's pages. */
+  const postFile = (
+    to: string,
+    who: SignedIn,
+    fields: Record<string, string>,
+    name: string,
+    bytes: Buffer,
+  ) => {
     const { payload, contentType } = multipart(fields, { field: 'file', name, bytes });
     return t.app.inject({
       method: 'POST',
-      url: page('/spend/uploads'),
+      url: page(to),
       headers: { ...who.read, 'content-type': contentType },
       payload,
     });
   };
+  const upload = (who: SignedIn, fields: Record<string, string>, name: string, bytes: Buffer) =>
+    postFile('/spend/uploads', who, fields, name, bytes);
 
   test('an uploaded file is kept byte for byte under its own name, for the import to detect its encoding', async () => {
     const bytes = Buffer.from([0xef, 0xbb, 0xbf, 0x0d, 0x0a, 0x2d, 0x2d, 0xa3, 0x00]);
@@ -270,15 +279,8 @@ describe(`the service map and import wizard pages (${engineName})`, () => {
 
   // Last: the 738 services it adds would change which service the tests above find first.
   test('imports a council’s Open Referral UK directory from the upload page, all or nothing, and again without duplicates', async () => {
-    const importOruk = (who: SignedIn, name: string, bytes: Buffer, fields = { _csrf: who.csrfToken }) => {
-      const { payload, contentType } = multipart(fields, { field: 'file', name, bytes });
-      return t.app.inject({
-        method: 'POST',
-        url: page('/services/import'),
-        headers: { ...who.read, 'content-type': contentType },
-        payload,
-      });
-    };
+    const importOruk = (who: SignedIn, name: string, bytes: Buffer, fields = { _csrf: who.csrfToken }) =>
+      postFile('/services/import', who, fields, name, bytes);
     const count = async () =>
       (await t.app.inject({ url: '/api/v1/places/lambeth/services', headers: admin.read })).json().length;
     const before = await count();

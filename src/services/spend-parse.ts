@@ -653,6 +653,9 @@ export async function* parseSpend(
       continue;
     }
     yield read(records, { layout, rows: [], excluded: [] });
+    // Parsing is synchronous work: between slices, I/O gets its turn, so a server answers other
+    // requests during a large preview, and an import's database replies are not held up.
+    await new Promise((resolve) => setImmediate(resolve));
   }
   if (!layout) {
     const found = findLayout(pending, options.encoding, options.profile, true)!;

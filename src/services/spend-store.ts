@@ -220,9 +220,6 @@ export async function importSpend(
       pendingRows += batch.rows.length;
       excluded.push(...batch.excluded);
       if (pendingRows >= INSERT_BATCH) await flush();
-      // Parsing a chunk is synchronous work that would hold up the database's replies to the
-      // batch being written; letting I/O run between chunks keeps both sides busy.
-      await new Promise((resolve) => setImmediate(resolve));
       const last = batch.rows.at(-1)?.line ?? batch.excluded.at(-1)?.line;
       if (last !== undefined) request.onProgress?.(last, facts);
     }
@@ -304,12 +301,12 @@ const STAGED_COLUMNS = [
   'account_code',
 ] as const;
 
+const stagedColumns = sql.join(STAGED_COLUMNS.map((column) => sql.ref(column)));
+
+/** The staging table takes its columns' types from spend_lines; spend_lines checks the rest on insert. */
 async function createStaging(tx: Tx) {
-  await sql`create temporary table ${sql.table(STAGING)} (
-      line integer not null, row_key text not null, paid_on date not null, amount_pence bigint not null,
-      supplier text not null, transaction_id text not null, body text not null, expense_area text not null,
-      expense_type text not null, account_code text not null
-    ) on commit drop`.execute(tx);
+  await sql`create temporary table ${sql.table(STAGING)} on commit drop
+    as select ${stagedColumns} from spend_lines with no data`.execute(tx);
 }
 
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
@@ -342,8 +339,8 @@ async function insertLines(
 ): Promise<number> {
   await db.copyInto(tx, STAGING, STAGED_COLUMNS, rows);
   const insert = (onlyNew: boolean) => sql`
-    insert into spend_lines (place_id, import_id, line, row_key, paid_on, amount_pence, supplier, transaction_id, body, expense_area, expense_type, account_code)
-    select ${placeId}::bigint, ${importId}::bigint, batch.* from ${sql.table(STAGING)} batch
+    insert into spend_lines (place_id, import_id, ${stagedColumns})
+    select ${placeId}::bigint, ${importId}::bigint, ${stagedColumns} from ${sql.table(STAGING)} batch
     ${
       onlyNew
         ? // LATERAL … LIMIT 1 probes the row key index once per row; a NOT EXISTS would let the

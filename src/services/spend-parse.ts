@@ -551,7 +551,7 @@ async function* csvRecords(text: AsyncIterable<string>): AsyncGenerator<CsvRecor
   }
   if (runaway) {
     const last = runaway.line + runaway.lines - (endsWithBreak ? 1 : 0);
-    const reason = `not readable as CSV: a quoted field opened on line ${runaway.line} is not closed within ${MAX_RECORD_CHARS.toLocaleString('en-GB')} characters, so lines ${runaway.line} to ${last} could not be read`;
+    const reason = `a quoted field opened on line ${runaway.line} is not closed within ${MAX_RECORD_CHARS.toLocaleString('en-GB')} characters, so lines ${runaway.line} to ${last} could not be read`;
     yield [{ cells: [], line: runaway.line, error: reason }];
     return;
   }
@@ -620,7 +620,7 @@ async function* slices(text: AsyncIterable<string>): AsyncGenerator<string> {
 }
 
 /**
- * Streams a spend file: each yielded batch holds the rows and exclusions of one chunk of input,
+ * Streams a spend file: each yielded batch holds the rows and exclusions of one slice of input,
  * in line order. Throws `Invalid` when the file cannot be mapped at all (no header, or no column
  * for a required role), before any row is yielded.
  */
@@ -664,10 +664,12 @@ export async function* parseSpend(
 }
 
 function unreadableCsv(record: CsvRecord): Exclusion {
-  const reason = record.error!.startsWith('not readable')
-    ? record.error!
-    : `not readable as CSV: ${record.error}`;
-  return { line: record.line, kind: 'unreadable', reason, raw: rawOf(record.cells) };
+  return {
+    line: record.line,
+    kind: 'unreadable',
+    reason: `not readable as CSV: ${record.error}`,
+    raw: rawOf(record.cells),
+  };
 }
 
 export interface SpendSummary {

@@ -303,6 +303,175 @@ describe(`participatory budgeting pages and API on ${engineName}`, () => {
     assert.match(file.body, /\nvote_type;approval\n/);
   });
 
+  it('sets the tie-break order on a form before voting, and the count follows it', async () => {
+    const opened = await form('/pb', admin, {
+      ...processForm,
+      title: 'White City decides 2027',
+      year: '2027',
+      budget: '1,000.00',
+      proposals_from: '2027-01-05',
+      review_from: '2027-02-01',
+      voting_from: '2027-03-01',
+      results_from: '2027-03-29',
+      delivery_from: '2027-04-06',
+      rule: 'greedy',
+    });
+    assert.equal(opened.statusCode, 303, opened.body);
+    const id = (opened.headers.location as string).split('/').at(-1)!;
+    for (const title of ['Litter picks', 'Bird boxes', 'Mural']) {
+      const res = await form(`/pb/${id}/propose`, resident, {
+        title,
+        description: `${title} for the estate`,
+        cost: '1,000',
+        category: 'Green spaces',
+        location: 'Wormholt Park',
+      });
+      assert.equal(res.statusCode, 303, res.body);
+    }
+    const proposals = () =>
+      api('GET', `/pb/processes/${id}`, admin).then(
+        (res) => res.json() as { process: { tie_order: string }; proposals: { id: number; title: string }[] },
+      );
+    const { proposals: listed } = await proposals();
+    const idOf = (title: string) => String(listed.find((p) => p.title === title)!.id);
+    const [litter, birds, mural] = [idOf('Litter picks'), idOf('Bird boxes'), idOf('Mural')];
+    const tieUrl = `/pb/${id}/tie-break`;
+    const position = (body: string, proposal: string) =>
+      new RegExp(`id="position-${proposal}" name="position-${proposal}"[^>]* value="([^"]*)"`).exec(
+        body,
+      )?.[1];
+
+    // Staff find the form from the counting rule; residents neither see the link nor may use it.
+    const processPage = await page(`/pb/${id}`, admin);
+    assert.match(processPage.body, new RegExp(`href="/places/white-city/pb/${id}/tie-break"`));
+    assert.doesNotMatch((await page(`/pb/${id}`, resident)).body, /tie-break"/);
+    assert.equal((await page(tieUrl, resident)).statusCode, 403);
+    assert.equal((await form(tieUrl, resident, { [`position-${birds}`]: '1' })).statusCode, 403);
+
+    const blank = await page(tieUrl, admin);
+    assert.equal(blank.statusCode, 200);
+    assert.match(blank.body, /the count prefers the one listed first/);
+    for (const p of [litter, birds, mural]) assert.equal(position(blank.body, p), '');
+    assert.match(blank.body, /govuk-input--width-2/);
+
+    // Each problem names its proposal and links to its input; nothing is saved.
+    const twice = await form(tieUrl, admin, {
+      [`position-${litter}`]: '1',
+      [`position-${birds}`]: '1',
+      [`position-${mural}`]: '',
+    });
+    assert.equal(twice.statusCode, 400);
+    assert.match(twice.body, /There is a problem/);
+    assert.match(
+      twice.body,
+      new RegExp(`href="#position-${birds}">Bird boxes has position 1, as Litter picks does`),
+    );
+    assert.equal(position(twice.body, birds), '1', 'what was typed is kept');
+    const outOfRange = await form(tieUrl, admin, {
+      [`position-${litter}`]: '4',
+      [`position-${birds}`]: '0',
+      [`position-${mural}`]: '1.5',
+    });
+    assert.equal(outOfRange.statusCode, 400);
+    for (const [p, title] of [
+      [litter, 'Litter picks'],
+      [birds, 'Bird boxes'],
+      [mural, 'Mural'],
+    ])
+      assert.match(
+        outOfRange.body,
+        new RegExp(`href="#position-${p}">Enter a tie-break position for ${title} from 1 to 3`),
+      );
+    assert.equal((await proposals()).process.tie_order, '');
+
+    // Saved: the mural first, then the bird boxes; the litter picks follow by the default.
+    const saved = await form(tieUrl, admin, {
+      [`position-${litter}`]: '',
+      [`position-${birds}`]: '3',
+      [`position-${mural}`]: '1',
+    });
+    assert.equal(saved.statusCode, 303, saved.body);
+    assert.equal(saved.headers.location, `/places/white-city/pb/${id}?tie-order=saved`);
+    assert.equal((await proposals()).process.tie_order, `${mural},${birds}`);
+    const banner = await page(`/pb/${id}?tie-order=saved`, admin);
+    assert.match(banner.body, /Tie-break order saved/);
+    assert.match(banner.body, /Ties follow the order the process set/);
+    const again = await page(tieUrl, admin);
+    assert.deepEqual(
+      [litter, birds, mural].map((p) => position(again.body, p)),
+      ['', '2', '1'],
+    );
+
+    // The default order clears it; then the bird boxes alone come first.
+    assert.equal((await form(tieUrl, admin, { default: '1' })).statusCode, 303);
+    assert.equal((await proposals()).process.tie_order, '');
+    assert.match((await page(`/pb/${id}`, admin)).body, /Ties go to the project that costs less/);
+    assert.equal((await form(tieUrl, admin, { [`position-${birds}`]: '1' })).statusCode, 303);
+
+    // Once voting opens the order is fixed: the page says why, and the form is refused.
+    for (const title of ['Litter picks', 'Bird boxes', 'Mural'])
+      assert.equal(
+        (
+          await form(`/pb/${id}/proposals/${idOf(title)}/moderation`, admin, {
+            moderation: 'published',
+            note: '',
+          })
+        ).statusCode,
+        303,
+      );
+    assert.equal((await form(`/pb/${id}/phase`, admin, { phase: 'review' })).statusCode, 303);
+    assert.equal((await page(tieUrl, admin)).statusCode, 200, 'still open in review');
+    for (const title of ['Litter picks', 'Bird boxes', 'Mural'])
+      assert.equal(
+        (
+          await form(`/pb/${id}/proposals/${idOf(title)}/review`, admin, {
+            review: 'eligible',
+            reason: 'Feasible',
+            council_cost: '',
+            cost_note: '',
+          })
+        ).statusCode,
+        303,
+      );
+    assert.equal((await form(`/pb/${id}/phase`, admin, { phase: 'voting' })).statusCode, 303);
+    const closed = await page(tieUrl, admin);
+    assert.equal(closed.statusCode, 200);
+    assert.match(closed.body, /You cannot change the tie-break in the voting phase/);
+    assert.doesNotMatch(closed.body, /name="position-/);
+    assert.doesNotMatch((await page(`/pb/${id}`, admin)).body, /tie-break"/);
+    const refused = await form(tieUrl, admin, { [`position-${litter}`]: '1' });
+    assert.equal(refused.statusCode, 409);
+    assert.match(refused.body, /You cannot change the tie-break in the voting phase/);
+    assert.equal((await form(tieUrl, admin, { default: '1' })).statusCode, 409);
+    assert.equal((await proposals()).process.tie_order, birds);
+
+    // All three tie on one vote at £1,000 for a £1,000 budget. By the default the litter picks (the
+    // earliest proposal) would win; the bird boxes, first in the order, do.
+    assert.equal(
+      (
+        await form(`/pb/${id}/vote`, neighbour, {
+          projects: [litter, birds],
+          postcode: 'W12 0AB',
+          of_age: 'yes',
+        })
+      ).statusCode,
+      303,
+    );
+    assert.equal(
+      (await form(`/pb/${id}/vote`, resident, { projects: [mural], postcode: 'W12 7PQ', of_age: 'yes' }))
+        .statusCode,
+      303,
+    );
+    assert.equal((await form(`/pb/${id}/phase`, admin, { phase: 'results' })).statusCode, 303);
+    assert.equal((await form(`/pb/${id}/count`, admin, {})).statusCode, 303);
+    const results = await page(`/pb/${id}/results`, admin);
+    assert.match(
+      results.body,
+      /<ol class="govuk-list govuk-list--number" data-testid="winners">\s*<li>Bird boxes – £1,000.00<\/li>\s*<\/ol>/,
+    );
+    assert.match((await page(tieUrl, admin)).body, /You cannot change the tie-break in the results phase/);
+  });
+
   it('links to participatory budgeting from the place overview', async () => {
     const overview = await page('', resident);
     assert.match(overview.body, /href="\/places\/white-city\/pb"/);

@@ -5,7 +5,7 @@ import { barChart } from '../core/chart.ts';
 import { Conflict, Invalid, NotFound, type FieldErrors } from '../core/errors.ts';
 import { formatPounds, parsePounds, type Pence } from '../core/money.ts';
 import { errorList, fieldMessages } from '../core/web.ts';
-import { formOr } from '../core/forms.ts';
+import { formOr, formPage } from '../core/forms.ts';
 import { inPlace, inSystem } from '../core/db.ts';
 import { inRequestPlace, need, placeScoped, type PlaceContext } from '../places/scope.ts';
 import {
@@ -16,6 +16,7 @@ import {
   DELIVERY_STATUSES,
   describeBallot,
   nextPhase,
+  parseTieOrder,
   PHASE_HINTS,
   PHASE_LABELS,
   PHASES,
@@ -49,8 +50,10 @@ import {
   publishResults,
   recordDelivery,
   reviewProposal,
+  setTieOrder,
   storedCount,
   submitProposal,
+  tieOrderRefusal,
   validateProposal,
   type ProcessRow,
   type ProposalInput,
@@ -125,7 +128,43 @@ function can(place: PlaceContext, process: ProcessRow) {
     manage: allows(place.roles, 'pb.manage'),
     propose: allows(place.roles, 'pb.propose') && process.phase === 'proposals',
     vote: allows(place.roles, 'pb.vote') && process.phase === 'voting',
+    tieBreak: allows(place.roles, 'pb.manage') && !tieOrderRefusal(process),
   };
+}
+
+// ---- The process's own tie-break ---------------------------------------------------------------
+
+const positionField = (proposal: ProposalRow) => `position-${proposal.id}`;
+
+/**
+ * The tie-break form's positions as an order of proposal ids, most preferred first; a blank
+ * position leaves the proposal to the default order. Each problem is told against its proposal.
+ */
+function tieOrderFromForm(proposals: ProposalRow[], body: Body): number[] {
+  const fields: FieldErrors = {};
+  const taken = new Map<number, ProposalRow>();
+  const placed: { id: number; position: number }[] = [];
+  for (const proposal of proposals) {
+    const name = positionField(proposal);
+    const value = text(body, name);
+    if (value === '') continue;
+    const position = /^\d{1,6}$/.test(value) ? Number(value) : NaN;
+    if (!(position >= 1 && position <= proposals.length)) {
+      fields[name] =
+        `Enter a tie-break position for ${proposal.title} from 1 to ${proposals.length}, or leave it blank`;
+      continue;
+    }
+    const first = taken.get(position);
+    if (first) {
+      fields[name] =
+        `${proposal.title} has position ${position}, as ${first.title} does: use each position once`;
+      continue;
+    }
+    taken.set(position, proposal);
+    placed.push({ id: proposal.id, position });
+  }
+  if (Object.keys(fields).length) throw new Invalid('There is a problem with the tie-break order', fields);
+  return placed.sort((a, b) => a.position - b.position).map((p) => p.id);
 }
 
 // ---- Opening a process -------------------------------------------------------------------------
@@ -762,6 +801,53 @@ export async function pbPages(app: FastifyInstance) {
           });
         },
       );
+
+      formPage<Params>(scoped, {
+        path: '/pb/:id/tie-break',
+        template: 'pb/views/tie-break.njk',
+        // The fields are named after the proposals; their problems are listed in the page's order.
+        order: [],
+        async context(request, values) {
+          const place = need(request, 'pb.manage');
+          const processId = idFrom(request.params.id);
+          const data = await inRequestPlace(request, place, async (tx) => ({
+            process: await findProcess(tx, place.id, processId),
+            proposals: await listProposals(tx, place.id, processId),
+          }));
+          const current = parseTieOrder(data.process.tie_order);
+          // A fresh form shows the order set now; a submitted one what was typed.
+          const fresh = request.method === 'GET';
+          return {
+            title: `Tie-break order – ${data.process.title}`,
+            place,
+            process: data.process,
+            refusal: tieOrderRefusal(data.process),
+            rows: data.proposals.map((p) => {
+              const at = current.indexOf(String(p.id));
+              return {
+                name: positionField(p),
+                title: p.title,
+                cost: costOf(p),
+                value: fresh ? (at >= 0 ? String(at + 1) : '') : text(values, positionField(p)),
+              };
+            }),
+          };
+        },
+        async submit(request, body) {
+          const place = need(request, 'pb.manage');
+          const processId = idFrom(request.params.id);
+          await inRequestPlace(request, place, async (tx) => {
+            // Outside its phases the form is refused as the API refuses it, whatever was typed.
+            const refusal = tieOrderRefusal(await findProcess(tx, place.id, processId));
+            if (refusal) throw new Conflict(refusal);
+            const order = text(body, 'default')
+              ? []
+              : tieOrderFromForm(await listProposals(tx, place.id, processId), body);
+            await setTieOrder(tx, place.id, processId, order, actor(place));
+          });
+          return processUrl(place, processId, '?tie-order=saved');
+        },
+      });
 
       scoped.post<{ Params: Params }>('/pb/:id/count', { schema: { hide: true } }, async (request, reply) => {
         const place = need(request, 'pb.manage');

@@ -140,10 +140,24 @@ export async function findProcess(
   return row;
 }
 
-function requirePhase(process: ProcessRow, phases: Phase[], doing: string) {
-  if (!phases.includes(process.phase)) {
-    throw new Conflict(`You cannot ${doing} in the ${PHASE_LABELS[process.phase].toLowerCase()} phase`);
-  }
+/** Why something cannot be done in the process's phase, or null when it can. */
+function phaseRefusal(process: Pick<ProcessRow, 'phase'>, phases: readonly Phase[], doing: string) {
+  return phases.includes(process.phase)
+    ? null
+    : `You cannot ${doing} in the ${PHASE_LABELS[process.phase].toLowerCase()} phase`;
+}
+
+function requirePhase(process: ProcessRow, phases: readonly Phase[], doing: string) {
+  const refusal = phaseRefusal(process, phases, doing);
+  if (refusal) throw new Conflict(refusal);
+}
+
+/** The process's own tie-break may change until voting opens. */
+const TIE_ORDER_PHASES: readonly Phase[] = ['proposals', 'review'];
+
+/** Why the tie-break cannot change now (the words setTieOrder refuses with), or null when it can. */
+export function tieOrderRefusal(process: Pick<ProcessRow, 'phase'>): string | null {
+  return phaseRefusal(process, TIE_ORDER_PHASES, 'change the tie-break');
 }
 
 /** Staff move a process to its next phase; results lead to delivery only once they are published. */
@@ -196,7 +210,8 @@ export async function setTieOrder(
   actor: Actor,
 ): Promise<ProcessRow> {
   const process = await findProcess(tx, placeId, processId, true);
-  requirePhase(process, ['proposals', 'review'], 'change the tie-break');
+  const refusal = tieOrderRefusal(process);
+  if (refusal) throw new Conflict(refusal);
   const known = new Set((await listProposals(tx, placeId, processId)).map((p) => p.id));
   if (new Set(order).size !== order.length || !order.every((id) => known.has(id)))
     throw new Invalid('The tie-break lists proposals of this process, each once', {

@@ -41,6 +41,16 @@ describe(`participatory budgeting pages and API on ${engineName}`, () => {
     });
   const page = (url: string, who: SignedIn) =>
     t.app.inject({ method: 'GET', url: `/places/white-city${url}`, headers: who.read });
+  /** Staff publish proposals through the moderation form; each is answered with a redirect. */
+  const publish = async (processId: number | string, proposalIds: string[]) => {
+    for (const proposalId of proposalIds) {
+      const published = await form(`/pb/${processId}/proposals/${proposalId}/moderation`, admin, {
+        moderation: 'published',
+        note: '',
+      });
+      assert.equal(published.statusCode, 303);
+    }
+  };
   const api = (method: 'GET' | 'POST', url: string, who: SignedIn, payload?: object) =>
     t.app.inject({
       method,
@@ -118,17 +128,7 @@ describe(`participatory budgeting pages and API on ${engineName}`, () => {
     // Until it is published, another resident does not see a proposal.
     assert.doesNotMatch((await page(`/pb/${id}`, neighbour)).body, /Bulb planting/);
 
-    for (const title of ['Benches', 'Play area', 'Bulb planting']) {
-      assert.equal(
-        (
-          await form(`/pb/${id}/proposals/${idOf(title)}/moderation`, admin, {
-            moderation: 'published',
-            note: '',
-          })
-        ).statusCode,
-        303,
-      );
-    }
+    await publish(id, ['Benches', 'Play area', 'Bulb planting'].map(idOf));
     const hideWithoutReason = await form(`/pb/${id}/proposals/${idOf('Bulb planting')}/moderation`, admin, {
       moderation: 'hidden',
       note: '',
@@ -409,16 +409,7 @@ describe(`participatory budgeting pages and API on ${engineName}`, () => {
     assert.equal((await form(tieUrl, admin, { [`position-${birds}`]: '1' })).statusCode, 303);
 
     // Once voting opens the order is fixed: the page says why, and the form is refused.
-    for (const title of ['Litter picks', 'Bird boxes', 'Mural'])
-      assert.equal(
-        (
-          await form(`/pb/${id}/proposals/${idOf(title)}/moderation`, admin, {
-            moderation: 'published',
-            note: '',
-          })
-        ).statusCode,
-        303,
-      );
+    await publish(id, ['Litter picks', 'Bird boxes', 'Mural'].map(idOf));
     assert.equal((await form(`/pb/${id}/phase`, admin, { phase: 'review' })).statusCode, 303);
     assert.equal((await page(tieUrl, admin)).statusCode, 200, 'still open in review');
     for (const title of ['Litter picks', 'Bird boxes', 'Mural'])

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { allows } from '../auth/domain.ts';
 import { barChart } from '../core/chart.ts';
 import type { Tx } from '../core/db.ts';
@@ -118,6 +118,12 @@ export async function servicePages(app: FastifyInstance) {
         const decisions = await listDecisions(tx, place.id);
         return { partners, decisions };
       };
+      /** A service and the choices its form offers, read in one transaction. */
+      const serviceWithForm = (request: FastifyRequest, place: PlaceContext, serviceId: number) =>
+        inRequestPlace(request, place, async (tx) => ({
+          service: await findService(tx, place.id, serviceId),
+          options: await serviceForm(place, tx),
+        }));
       const formContext = (
         place: PlaceContext,
         options: Awaited<ReturnType<typeof serviceForm>>,
@@ -220,10 +226,7 @@ export async function servicePages(app: FastifyInstance) {
         { schema: { hide: true } },
         async (request, reply) => {
           const place = need(request, 'services.read');
-          const data = await inRequestPlace(request, place, async (tx) => ({
-            service: await findService(tx, place.id, idOf(request.params.id)),
-            options: await serviceForm(place, tx),
-          }));
+          const data = await serviceWithForm(request, place, idOf(request.params.id));
           return reply.page('services/views/service.njk', {
             ...formContext(place, data.options, valuesOf(data.service), data.service),
             saved: (request.query as { saved?: string }).saved === '1',
@@ -237,10 +240,7 @@ export async function servicePages(app: FastifyInstance) {
         async (request, reply) => {
           const place = need(request, 'services.manage');
           const serviceId = idOf(request.params.id);
-          const data = await inRequestPlace(request, place, async (tx) => ({
-            service: await findService(tx, place.id, serviceId),
-            options: await serviceForm(place, tx),
-          }));
+          const data = await serviceWithForm(request, place, serviceId);
           const shown = await formOr(
             reply,
             'services/views/service.njk',
@@ -261,10 +261,7 @@ export async function servicePages(app: FastifyInstance) {
         async (request, reply) => {
           const place = need(request, 'services.manage');
           const serviceId = idOf(request.params.id);
-          const data = await inRequestPlace(request, place, async (tx) => ({
-            service: await findService(tx, place.id, serviceId),
-            options: await serviceForm(place, tx),
-          }));
+          const data = await serviceWithForm(request, place, serviceId);
           const body = request.body;
           const context = {
             ...formContext(place, data.options, { ...valuesOf(data.service), ...body }, data.service),

@@ -182,20 +182,36 @@ export async function advancePhase(
       .executeTakeFirst();
     if (!stored?.published_at) throw new Conflict('Publish the results before delivery starts');
   }
+  return changeProcess(tx, placeId, process, { phase: to }, actor, 'pb.process.phase', {
+    from: process.phase,
+    to,
+  });
+}
+
+/** Changes a process's own settings and audits the change, in the caller's transaction. */
+async function changeProcess(
+  tx: Tx,
+  placeId: number,
+  process: ProcessRow,
+  changes: { phase?: Phase; tie_order?: string },
+  actor: Actor,
+  action: string,
+  detail: Record<string, unknown>,
+): Promise<ProcessRow> {
   await tx
     .updateTable('pb_processes')
-    .set({ phase: to })
+    .set(changes)
     .where('place_id', '=', placeId)
-    .where('id', '=', processId)
+    .where('id', '=', process.id)
     .execute();
   await appendAudit(tx, {
     person_id: actor.personId,
     place_id: placeId,
-    action: 'pb.process.phase',
-    subject: `pb_process:${processId}`,
-    detail: { from: process.phase, to },
+    action,
+    subject: `pb_process:${process.id}`,
+    detail,
   });
-  return { ...process, phase: to };
+  return { ...process, ...changes };
 }
 
 /**
@@ -217,21 +233,9 @@ export async function setTieOrder(
     throw new Invalid('The tie-break lists proposals of this process, each once', {
       order: 'List proposals of this process, each once',
     });
-  const tieOrder = order.join(',');
-  await tx
-    .updateTable('pb_processes')
-    .set({ tie_order: tieOrder })
-    .where('place_id', '=', placeId)
-    .where('id', '=', processId)
-    .execute();
-  await appendAudit(tx, {
-    person_id: actor.personId,
-    place_id: placeId,
-    action: 'pb.process.tie_order',
-    subject: `pb_process:${processId}`,
-    detail: { order },
+  return changeProcess(tx, placeId, process, { tie_order: order.join(',') }, actor, 'pb.process.tie_order', {
+    order,
   });
-  return { ...process, tie_order: tieOrder };
 }
 
 // ---- Proposals ---------------------------------------------------------------------------------

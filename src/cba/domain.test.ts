@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import {
@@ -13,11 +12,9 @@ import {
   type BusinessCase,
 } from './domain.ts';
 import { nationalUnitCost, optimismBiasFor, upliftFactor } from './reference.ts';
+import { workedExample } from './examples/index.ts';
 
-const example = () =>
-  parseBusinessCase(
-    JSON.parse(fs.readFileSync(new URL('./examples/key-worker-500-families.json', import.meta.url), 'utf8')),
-  );
+const example = () => parseBusinessCase(workedExample());
 const pounds = (p: number) => Math.round(p / 100);
 
 describe('the worked example of src/cba/README.md, "Worked example: key-worker support for 500 families"', () => {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { engineName } from '../../test/db.ts';
 import {
@@ -14,10 +13,9 @@ import {
 import { parseBusinessCase, runModel } from './domain.ts';
 import { compareForecast } from './forecast.ts';
 import { nationalUnitCost } from './reference.ts';
+import { workedExample } from './examples/index.ts';
 
-const example = JSON.parse(
-  fs.readFileSync(new URL('./examples/key-worker-500-families.json', import.meta.url), 'utf8'),
-);
+const example = workedExample();
 
 test('forecast and realised falls are valued at the line’s own unit cost (hand-computed)', () => {
   const model = parseBusinessCase(example);

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { engineName } from '../../test/db.ts';
 import {
@@ -12,10 +11,9 @@ import {
   type TestApp,
 } from '../../test/support.ts';
 import { agreementPostings } from './investment.ts';
+import { workedExample } from './examples/index.ts';
 
-const example = JSON.parse(
-  fs.readFileSync(new URL('./examples/key-worker-500-families.json', import.meta.url), 'utf8'),
-);
+const example = workedExample();
 
 test('an agreement posts as balanced, netted postings between contribution accounts and reinvestment', () => {
   const postings = agreementPostings(

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { engineName } from '../../test/db.ts';
 import {
@@ -10,10 +9,9 @@ import {
   type SignedIn,
   type TestApp,
 } from '../../test/support.ts';
+import { workedExample } from './examples/index.ts';
 
-const example = JSON.parse(
-  fs.readFileSync(new URL('./examples/key-worker-500-families.json', import.meta.url), 'utf8'),
-);
+const example = workedExample();
 
 describe(`cost-benefit API (${engineName})`, () => {
   let t: TestApp;

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { engineName } from '../../test/db.ts';
 import {
@@ -10,6 +9,7 @@ import {
   type SignedIn,
   type TestApp,
 } from '../../test/support.ts';
+import { workedExample } from '../cba/examples/index.ts';
 
 describe(`indicators API and pages on ${engineName}`, () => {
   let t: TestApp;
@@ -99,7 +99,7 @@ describe(`indicators API and pages on ${engineName}`, () => {
   });
 
   it('links the indicator to a business case of this place by id, once, named after it by default', async () => {
-    const example = JSON.parse(readFileSync('src/cba/examples/key-worker-500-families.json', 'utf8'));
+    const example = workedExample();
     const caseId = (
       await post('/api/v1/places/west-london-tri-borough/cba/business-cases', analyst, example)
     ).json().id;

@@ -5,18 +5,14 @@
  * every page.
  */
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { REPO_ROOT } from '../test/cli.ts';
+import { SPEND_FIXTURES, SYNTHETIC_FIXTURES } from '../test/fixtures.ts';
 import { DESKTOP, problemsIn, seriousAxeViolations, signIn, useProduct } from './support.ts';
 
 const product = useProduct();
-const LAMBETH = path.resolve(REPO_ROOT, '../shared/data/spend/lambeth_2012-06-payments.csv');
-const NORTH_LINCOLNSHIRE = path.resolve(
-  REPO_ROOT,
-  '../shared/data/services/north-lincolnshire_oruk-v1-services_2024-12-18.json',
-);
+const LAMBETH = SPEND_FIXTURES.lambeth2012;
+const DIRECTORY = SYNTHETIC_FIXTURES.serviceDirectory;
 
 async function assertAccessible(page: Page, name: string) {
   assert.deepEqual(await seriousAxeViolations(page), [], `axe on ${name}`);
@@ -97,7 +93,7 @@ test('an admin maps a service and imports a spend file', async (t) => {
       await page.getByTestId('import-oruk').click();
       await page.getByRole('heading', { name: 'There is a problem' }).waitFor();
       await assertAccessible(page, 'ORUK import (errors)');
-      await page.getByLabel('Open Referral UK services file').setInputFiles(NORTH_LINCOLNSHIRE);
+      await page.getByLabel('Open Referral UK services file').setInputFiles(DIRECTORY);
       await page.getByTestId('import-oruk').click();
       assert.match(
         (await page.getByTestId('oruk-imported').textContent()) ?? '',

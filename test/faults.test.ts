@@ -12,11 +12,12 @@ import { accessCodeHash, voterOfCode } from '../src/pb/domain.ts';
 import { listProcesses } from '../src/pb/store.ts';
 import { seedDemo } from '../src/places/demo.ts';
 import { REPO_ROOT, runCli } from './cli.ts';
+import { SYNTHETIC_FIXTURES } from './fixtures.ts';
 import { engineName, openTestDatabase, type TestDatabase } from './db.ts';
 import { makePartner, makePlace, startTestApp, type TestApp } from './support.ts';
 
-const SPEND_FILE = path.resolve(REPO_ROOT, '../shared/data/spend/warwickshire-cc_p-card-december-2021.csv');
-const SPEND_ROWS = 663;
+const SPEND_FILE = SYNTHETIC_FIXTURES.purchaseCards2021;
+const SPEND_ROWS = 300;
 const onPostgres = Boolean(process.env.DATABASE_URL);
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

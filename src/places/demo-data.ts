@@ -1,7 +1,7 @@
 import type { AgencyType, PlaceKind, Role } from './domain.ts';
 
 /**
- * The 2012 Community Budget pilots as the public record (../shared/seeds/) describes them. Partner
+ * The 2012 Community Budget pilots as the public record describes them. Partner
  * names are the agencies that served each area at the time, chosen to be plausible, not quoted.
  */
 export interface DemoPlace {

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { engineName } from '../../test/db.ts';
-import { REPO_ROOT } from '../../test/cli.ts';
+import { SPEND_FIXTURES, SYNTHETIC_FIXTURES } from '../../test/fixtures.ts';
 import {
   makePartner,
   makePerson,
@@ -17,11 +17,11 @@ import { inPlace } from '../core/db.ts';
 import { findUpload } from './spend-store.ts';
 import { ORUK_LIMIT, UPLOAD_LIMIT } from './upload.ts';
 
-const LAMBETH = 'lambeth_2012-06-payments.csv';
-const LAMBETH_BYTES = fs.readFileSync(path.resolve(REPO_ROOT, '../shared/data/spend', LAMBETH));
-/** North Lincolnshire's whole service directory from its Open Referral UK v1 API: 738 services. */
-const NORTH_LINCS_ORUK = fs.readFileSync(
-  path.resolve(REPO_ROOT, '../shared/data/services/north-lincolnshire_oruk-v1-services_2024-12-18.json'),
+const LAMBETH = path.basename(SPEND_FIXTURES.lambeth2012);
+const LAMBETH_BYTES = fs.readFileSync(SPEND_FIXTURES.lambeth2012);
+/** A whole service directory as an Open Referral UK v1 API lists it: 738 services. */
+const DIRECTORY_ORUK = fs.readFileSync(
+  SYNTHETIC_FIXTURES.serviceDirectory,
 );
 
 /** A browser's multipart/form-data body: text fields, then the file. */
@@ -303,14 +303,14 @@ describe(`the service map and import wizard pages (${engineName})`, () => {
       (await t.app.inject({ url: page('/services/import'), headers: observer.read })).statusCode,
       403,
     );
-    assert.equal((await importOruk(observer, 'services.json', NORTH_LINCS_ORUK)).statusCode, 403);
+    assert.equal((await importOruk(observer, 'services.json', DIRECTORY_ORUK)).statusCode, 403);
     assert.equal(
       (await t.app.inject({ url: page('/services/import'), headers: resident.read })).statusCode,
       403,
     );
-    assert.equal((await importOruk(resident, 'services.json', NORTH_LINCS_ORUK)).statusCode, 403);
+    assert.equal((await importOruk(resident, 'services.json', DIRECTORY_ORUK)).statusCode, 403);
     assert.equal(
-      (await importOruk(admin, 'services.json', NORTH_LINCS_ORUK, { _csrf: 'not-the-token' })).statusCode,
+      (await importOruk(admin, 'services.json', DIRECTORY_ORUK, { _csrf: 'not-the-token' })).statusCode,
       403,
     );
     assert.equal(await count(), before);
@@ -343,8 +343,8 @@ describe(`the service map and import wizard pages (${engineName})`, () => {
     );
     await refused(
       'half.json',
-      NORTH_LINCS_ORUK.subarray(0, 100_000),
-      /half\.json is not readable JSON: line 1486, column 416: Unterminated string/,
+      DIRECTORY_ORUK.subarray(0, 100_000),
+      /half\.json is not readable JSON: line 2764, column 29: Unterminated string/,
     );
     await refused(
       'page.json',
@@ -367,8 +367,8 @@ describe(`the service map and import wizard pages (${engineName})`, () => {
     assert.match(huge.body, /The file is larger than 16 MB/);
     assert.equal(await count(), before);
 
-    // The real directory: all 738 added, then the same file again updates them, with no duplicates.
-    const first = await importOruk(admin, 'north-lincolnshire.json', NORTH_LINCS_ORUK);
+    // The whole directory: all 738 added, then the same file again updates them, with no duplicates.
+    const first = await importOruk(admin, 'directory.json', DIRECTORY_ORUK);
     assert.equal(first.statusCode, 303, first.body);
     assert.equal(first.headers.location, '/places/lambeth/services/import?added=738&updated=0');
     const done = await t.app.inject({ url: first.headers.location!, headers: admin.read });
@@ -377,7 +377,7 @@ describe(`the service map and import wizard pages (${engineName})`, () => {
     assert.match(done.body, /data-testid="oruk-imported">738 services added and 0 updated</);
     assert.match(done.body, /href="\/places\/lambeth\/services">Back to the service map</);
     assert.equal(await count(), before + 738);
-    const again = await importOruk(admin, 'north-lincolnshire.json', NORTH_LINCS_ORUK);
+    const again = await importOruk(admin, 'directory.json', DIRECTORY_ORUK);
     assert.equal(again.headers.location, '/places/lambeth/services/import?added=0&updated=738');
     const doneAgain = await t.app.inject({ url: again.headers.location!, headers: admin.read });
     assert.match(doneAgain.body, />0 services added and 738 updated</);

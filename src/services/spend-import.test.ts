@@ -4,14 +4,14 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { inPlace } from '../core/db.ts';
 import { engineName, openTestDatabase, type TestDatabase } from '../../test/db.ts';
-import { REPO_ROOT, runCli } from '../../test/cli.ts';
+import { runCli } from '../../test/cli.ts';
+import { SPEND_FIXTURES, SYNTHETIC_FIXTURES } from '../../test/fixtures.ts';
 import { makePartner, makePlace } from '../../test/support.ts';
 import { bytesSource, importSpend } from './spend-store.ts';
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
 
-const SPEND = path.resolve(REPO_ROOT, '../shared/data/spend');
-const open = (file: string) => () => fs.createReadStream(path.join(SPEND, file));
+const open = (file: string) => () => fs.createReadStream(file);
 
 /*
  * The expected figures were computed independently of this code, with Python's csv module and
@@ -22,16 +22,16 @@ const open = (file: string) => () => fs.createReadStream(path.join(SPEND, file))
  *   devon-cc_DCCSpendingOver500_201710.csv rows 7393 rejected 0 total_pence 5004968046
  *   devon-cc_DCCSpendingOver500_202603.csv rows 3545 rejected 0 total_pence 5749290067
  *   oxford-city_expenditure-over-500-jan-mar-2015.csv rows 3864 rejected 0 total_pence 1388057457
- *   warwickshire-cc_all-december-2010.csv rows 5277 rejected 1 total_pence 2855160311 first rejects [4795]
- *   warwickshire-cc_p-card-december-2021.csv rows 663 rejected 0 total_pence 5960065
+ *   example-county_all-payments-december-2010.csv rows 1199 rejected 1 total_pence 1335556648 first rejects [1000]
+ *   example-county_p-card-december-2021.csv rows 300 rejected 0 total_pence 16774269
  *   lambeth_2012-06-payments.csv rows 2516 rejected 639 total_pence 3977594053 first rejects [19, 20, 21]
  * They agree with the README: Devon 2026's totals row says 57,492,900.67 (= 5749290067p), Lambeth
- * has 2,516 well-formed lines and 638 + 1 run-together ones, Warwickshire 5,278 data lines of which
- * one is VARIOUS.
+ * has 2,516 well-formed lines and 638 + 1 run-together ones, the synthetic county file 1,200 data
+ * lines of which one is VARIOUS (test/fixtures/README.md says where each file comes from).
  */
 const FILES = [
   {
-    file: 'devon-cc_DCCSpendingOver500_201710.csv',
+    file: SPEND_FIXTURES.devon2017,
     rows: 7393,
     rejected: [],
     total: 5004968046,
@@ -40,7 +40,7 @@ const FILES = [
     excluded: 0,
   },
   {
-    file: 'devon-cc_DCCSpendingOver500_202603.csv',
+    file: SPEND_FIXTURES.devon2026,
     rows: 3545,
     rejected: [],
     total: 5749290067,
@@ -49,7 +49,7 @@ const FILES = [
     excluded: 1,
   },
   {
-    file: 'oxford-city_expenditure-over-500-jan-mar-2015.csv',
+    file: SPEND_FIXTURES.oxford2015,
     rows: 3864,
     rejected: [],
     total: 1388057457,
@@ -58,25 +58,25 @@ const FILES = [
     excluded: 0,
   },
   {
-    file: 'warwickshire-cc_all-december-2010.csv',
-    rows: 5277,
-    rejected: [4795],
-    total: 2855160311,
+    file: SYNTHETIC_FIXTURES.countyPayments2010,
+    rows: 1199,
+    rejected: [1000],
+    total: 1335556648,
     encoding: 'windows-1252',
     header: 3,
     excluded: 2,
   },
   {
-    file: 'warwickshire-cc_p-card-december-2021.csv',
-    rows: 663,
+    file: SYNTHETIC_FIXTURES.purchaseCards2021,
+    rows: 300,
     rejected: [],
-    total: 5960065,
+    total: 16774269,
     encoding: 'windows-1252',
     header: 2,
     excluded: 0,
   },
   {
-    file: 'lambeth_2012-06-payments.csv',
+    file: SPEND_FIXTURES.lambeth2012,
     rows: 2516,
     rejected: [19, 20, 21],
     total: 3977594053,
@@ -97,11 +97,12 @@ describe(`importing the six real spend files (${engineName})`, () => {
   after(() => db.drop());
 
   for (const expected of FILES) {
-    test(`${expected.file}: ${expected.rows} rows, ${expected.total} pence`, async () => {
+    const name = path.basename(expected.file);
+    test(`${name}: ${expected.rows} rows, ${expected.total} pence`, async () => {
       const result = await importSpend(
         db,
         placeId,
-        { fileName: expected.file, open: open(expected.file), rejects: 'record' },
+        { fileName: name, open: open(expected.file), rejects: 'record' },
         null,
       );
       assert.equal(result.facts.encoding, expected.encoding);
@@ -135,7 +136,7 @@ describe(`importing the six real spend files (${engineName})`, () => {
             .onRef('spend_imports.place_id', '=', 'spend_lines.place_id'),
         )
         .select(['amount_pence', 'supplier', 'paid_on', 'spend_imports.partner_id'])
-        .where('file_name', '=', FILES[0].file)
+        .where('file_name', '=', path.basename(FILES[0].file))
         .where('line', '=', 3)
         .executeTakeFirstOrThrow(),
     );
@@ -165,7 +166,7 @@ describe(`importing the six real spend files (${engineName})`, () => {
     );
     assert.equal(again.alreadyImported, true);
     assert.equal(again.added, 0);
-    assert.equal(again.rows, 663);
+    assert.equal(again.rows, 300);
     const count = await inPlace(db, placeId, (tx) =>
       tx
         .selectFrom('spend_imports')
@@ -249,17 +250,17 @@ describe(`importing the six real spend files (${engineName})`, () => {
 
   test('placebudget spend import --json prints the summary; --dry-run imports nothing', async () => {
     await db.close();
-    const file = path.join(SPEND, FILES[3].file);
+    const file = FILES[3].file;
     const dry = runCli(['spend', 'import', '--place', 'lambeth', file, '--dry-run', '--json'], db.env);
     assert.equal(dry.status, 0, dry.stderr);
-    // 5,277 rows; line 4795 is VARIOUS; line 5282 is the empty trailing row.
+    // 1,199 rows; line 1000 is VARIOUS; line 1204 is the empty trailing row.
     assert.deepEqual(JSON.parse(dry.stdout), {
-      rows: 5277,
+      rows: 1199,
       rejected: 1,
-      total_pence: 2855160311,
+      total_pence: 1335556648,
       excluded: [
-        { line: 4795, reason: 'date is "VARIOUS": an aggregate of several payments, not one payment' },
-        { line: 5282, reason: 'blank row' },
+        { line: 1000, reason: 'date is "VARIOUS": an aggregate of several payments, not one payment' },
+        { line: 1204, reason: 'blank row' },
       ],
     });
     const missing = runCli(
@@ -289,12 +290,12 @@ describe(`importing the six real spend files (${engineName})`, () => {
 
   test('placebudget services import reads an Open Referral UK file into the map, and export writes it back', async () => {
     await db.close();
-    const file = path.resolve(SPEND, '../services/north-lincolnshire_oruk-v1-services_2024-12-18.json');
+    const file = SYNTHETIC_FIXTURES.serviceDirectory;
     const imported = runCli(['services', 'import', '--place', 'lambeth', file, '--json'], db.env);
     assert.equal(imported.status, 0, imported.stderr);
     assert.deepEqual(JSON.parse(imported.stdout), { added: 738, updated: 0 });
     const notJson = runCli(
-      ['services', 'import', '--place', 'lambeth', path.join(SPEND, FILES[3].file)],
+      ['services', 'import', '--place', 'lambeth', FILES[3].file],
       db.env,
     );
     assert.equal(notJson.status, 2);

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Ajv } from 'ajv';
 import { inPlace } from '../core/db.ts';
 import { engineName, openTestDatabase, type TestDatabase } from '../../test/db.ts';
-import { REPO_ROOT } from '../../test/cli.ts';
+import { STANDARDS_FIXTURES, SYNTHETIC_FIXTURES } from '../../test/fixtures.ts';
 import { makePartner, makePerson, makePlace } from '../../test/support.ts';
 import { validateNewService } from './domain.ts';
 import { importSpend } from './spend-store.ts';
@@ -22,7 +21,6 @@ import {
   unclassifiedSpend,
 } from './store.ts';
 
-const DATA = path.resolve(REPO_ROOT, '../shared/data');
 
 describe(`the service map (${engineName})`, () => {
   let db: TestDatabase;
@@ -39,13 +37,8 @@ describe(`the service map (${engineName})`, () => {
   });
   after(() => db.drop());
 
-  test('imports the real 738-service Open Referral UK file once, and again without duplicates', async () => {
-    const document = JSON.parse(
-      fs.readFileSync(
-        path.join(DATA, 'services/north-lincolnshire_oruk-v1-services_2024-12-18.json'),
-        'utf8',
-      ),
-    );
+  test('imports a 738-service Open Referral UK list once, and again without duplicates', async () => {
+    const document = JSON.parse(fs.readFileSync(SYNTHETIC_FIXTURES.serviceDirectory, 'utf8'));
     const other = await makePlace(db, 'north-lincolnshire');
     const first = await inPlace(db, other, (tx) => importOruk(tx, other, document, null));
     assert.deepEqual(first, { added: 738, updated: 0 });
@@ -54,8 +47,8 @@ describe(`the service map (${engineName})`, () => {
     const services = await inPlace(db, other, (tx) => listServices(tx, other));
     assert.equal(services.length, 738);
     // The first item's description is HTML in the file ("Drug &amp; Alcohol"): the map keeps text.
-    const wawy = services.find((s) => s.oruk_id === '738f94e0-aa6c-6a5c-2395-7b64421ba2a5')!;
-    assert.match(wawy.description, /^Struggling with Drug & Alcohol Addiction\?/);
+    const recovery = services.find((s) => s.oruk_id === 'bca5bd0b-2840-4caa-b8ab-89f7e36f5066')!;
+    assert.match(recovery.description, /^Struggling with Drug & Alcohol Addiction\?/);
   });
 
   test('finds overlapping services of different partners with their combined cost', async () => {
@@ -97,7 +90,7 @@ describe(`the service map (${engineName})`, () => {
 
   test('exports Open Referral UK that validates against the UK profile service schema, and CSV', async () => {
     const schema = JSON.parse(
-      fs.readFileSync(path.join(DATA, 'standards/oruk-uk-profile-service.schema.json'), 'utf8'),
+      fs.readFileSync(STANDARDS_FIXTURES.orukServiceSchema, 'utf8'),
     );
     const ajv = new Ajv({ strict: false, validateFormats: false });
     const validate = ajv.compile(schema);
@@ -112,7 +105,7 @@ describe(`the service map (${engineName})`, () => {
   });
 
   test('classifies spend by rules into spend by service by partner by month, with the rest unclassified', async () => {
-    const file = path.join(DATA, 'spend/warwickshire-cc_p-card-december-2021.csv');
+    const file = SYNTHETIC_FIXTURES.purchaseCards2021;
     await importSpend(
       db,
       placeId,
@@ -135,14 +128,14 @@ describe(`the service map (${engineName})`, () => {
     /*
      * Computed with: iconv -f cp1252 -t utf-8 p-card.csv | python3 -c "import csv,sys,decimal as d; r=list(csv.reader(sys.stdin))[2:];
      *   print(sum(d.Decimal(x[2].replace('£','').replace(',',''))*100 for x in r if x[3]=='People'), sum(1 for x in r if x[3]=='People'))"
-     *   → 2052453 pence over 292 lines in "People"; the whole file is 5960065 pence (see spend-import.test.ts).
+     *   → 6825699 pence over 129 lines in "People"; the whole file is 16774269 pence (see spend-import.test.ts).
      */
     const people = byService.filter((r) => r.service_id === service.id);
     assert.deepEqual(
       people.map((r) => [r.month, r.partner_name, Number(r.lines), Number(r.amount_pence)]),
-      [['2021-12', 'Devon County Council', 292, 2052453]],
+      [['2021-12', 'Devon County Council', 129, 6825699]],
     );
     const rest = unclassified.reduce((sum, r) => sum + Number(r.amount_pence), 0);
-    assert.equal(rest, 5960065 - 2052453);
+    assert.equal(rest, 16774269 - 6825699);
   });
 });

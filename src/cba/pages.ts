@@ -35,7 +35,7 @@ import {
   OPTIMISM_BIAS_GRADES,
   OPTIMISM_BIAS_SOURCE,
   VALUE_TYPES,
-} from './reference.ts';
+} from '../reference/figures.ts';
 import {
   createBusinessCase,
   getBusinessCase,

@@ -6,7 +6,7 @@ import { cohortLinkInput, forecastSection } from './cohort-pages.ts';
 import { parseBusinessCase } from './domain.ts';
 import { postInvestment } from './investment.ts';
 import { resultsCsv, resultsWorkbook } from './export.ts';
-import { hasDeflator, LATEST_PRICE_YEAR } from './reference.ts';
+import { hasDeflator, LATEST_PRICE_YEAR } from '../reference/figures.ts';
 import {
   approveInvestment,
   createBusinessCase,

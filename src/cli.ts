@@ -9,6 +9,7 @@ import { ledgerCommands } from './ledger/cli.ts';
 import { cbaCommands } from './cba/cli.ts';
 import { familyCommands } from './families/cli.ts';
 import { networkCommands } from './network/cli.ts';
+import { demoCommands } from './demo/cli.ts';
 import { placeCommands } from './places/cli.ts';
 import { pbCommands } from './pb/cli.ts';
 import { serviceCommands } from './services/cli.ts';
@@ -51,6 +52,7 @@ export function buildCli(): Command {
       const result = await restore(loadConfig(), options.in);
       console.log(`Restored ${options.in}.${result.keptAs ? ` The previous database is kept in ${result.keptAs}.` : ''}`);
     });
+  demoCommands(program);
   placeCommands(program);
   auditCommands(program);
   ledgerCommands(program);

@@ -3,9 +3,10 @@ import { inPlace, type Tx } from '../core/db.ts';
 import { Forbidden, NotFound } from '../core/errors.ts';
 import { allows, type Permission } from '../auth/domain.ts';
 import { requirePerson } from '../auth/plugin.ts';
-import { membershipBySlug } from '../auth/store.ts';
 import type { SessionPerson } from '../auth/store.ts';
-import type { PlaceKind, Role } from './domain.ts';
+import type { Role } from '../auth/domain.ts';
+import type { PlaceKind } from './domain.ts';
+import { membershipBySlug } from './membership.ts';
 
 /** The place a request is about, and what the signed-in person may do there. */
 export interface PlaceContext {

@@ -11,6 +11,7 @@ import {
   type InvestmentAgreement,
   type UnitCostLookup,
 } from './domain.ts';
+import { decisionOfPlace } from '../places/public.ts';
 
 /** A unit cost as a place sees it: the version in force, and its value in the asked price year. */
 export interface EffectiveUnitCost extends UnitCost {
@@ -353,12 +354,7 @@ export async function approveInvestment(
 ) {
   const agreement = await getAgreement(tx, placeId, caseId, agreementId);
   if (agreement.decision_id !== null) throw new Conflict('This agreement is already approved');
-  const decision = await tx
-    .selectFrom('decisions')
-    .select(['id', 'agreed_at'])
-    .where('place_id', '=', placeId)
-    .where('id', '=', decisionId)
-    .executeTakeFirst();
+  const decision = await decisionOfPlace(tx, placeId, decisionId);
   if (!decision)
     throw new Invalid('Select a board decision of this place', {
       decision_id: 'Select a board decision of this place',

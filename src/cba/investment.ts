@@ -7,7 +7,7 @@ import type { Tx } from '../core/db.ts';
 import { Conflict, Invalid, type FieldErrors } from '../core/errors.ts';
 import type { Pence } from '../core/money.ts';
 import { balancedTransaction } from '../ledger/domain.ts';
-import { listAccounts, postTransactions } from '../ledger/store.ts';
+import { listAccounts, postTransactions } from '../ledger/public.ts';
 import type { InvestmentAgreement } from './domain.ts';
 import type { AgreementPosting, InvestmentAgreementPoster } from './ports.ts';
 import { getAgreement, recordPosting } from './store.ts';

@@ -1,7 +1,7 @@
 import type { Tx } from '../core/db.ts';
 import { Conflict, Invalid, NotFound } from '../core/errors.ts';
 import { roundHalfAwayFromZero, type Pence } from '../core/money.ts';
-import { appendAudit } from '../audit/store.ts';
+import { appendAudit } from '../audit/public.ts';
 import { costInPriceYear, NATIONAL_UNIT_COSTS, type UnitCost } from '../reference/figures.ts';
 import type { LocalUnitCostInput } from './unit-costs.ts';
 import {

@@ -1,6 +1,6 @@
 import { inSystem, type Database } from '../core/db.ts';
-import { appendAudit } from '../audit/store.ts';
-import { hashPassword } from '../auth/password.ts';
+import { appendAudit } from '../audit/public.ts';
+import { hashPassword } from '../auth/public.ts';
 import { assert } from '../core/errors.ts';
 import { seedOutcomesDemo } from '../outcomes/demo.ts';
 import { signOffState } from '../places/domain.ts';

@@ -7,7 +7,7 @@ import { acceptFileForms } from '../core/uploads.ts';
 import { ledgerPotIncome } from '../ledger/pot-income.ts';
 import { AGENCY_LABELS } from '../places/domain.ts';
 import { inRequestPlace, need, placeScoped, type PlaceContext } from '../places/scope.ts';
-import { listPartners } from '../places/store.ts';
+import { listPartners } from '../places/public.ts';
 import { defaultCatalogue } from './catalogue.ts';
 import { MAX_CSV_BYTES } from './csv.ts';
 import {

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { inSystem, type Database, type Tx } from '../core/db.ts';
 import { Invalid, NotFound } from '../core/errors.ts';
 import { pence, type Pence } from '../core/money.ts';
-import { appendAudit } from '../audit/store.ts';
+import { appendAudit } from '../audit/public.ts';
 import type { AgencyType } from '../places/domain.ts';
 import type { UnitCostCatalogue } from './catalogue.ts';
 import {

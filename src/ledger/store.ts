@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Tx } from '../core/db.ts';
 import { Conflict, Invalid, NotFound, type FieldErrors } from '../core/errors.ts';
 import { pence, type Pence } from '../core/money.ts';
-import { appendAudit } from '../audit/store.ts';
+import { appendAudit } from '../audit/public.ts';
 import { financialYearBounds, financialYearLabel, financialYearOf } from '../places/domain.ts';
 import {
   balancedTransaction,

@@ -4,7 +4,7 @@ import { listBusinessCases, runBusinessCase } from '../cba/store.ts';
 import { defaultCatalogue } from '../families/catalogue.ts';
 import { addMonths, todayIso } from '../families/domain.ts';
 import { cohort } from '../families/store.ts';
-import { listBudgets } from '../ledger/store.ts';
+import { listBudgets } from '../ledger/public.ts';
 import { budgetReport } from '../ledger/reports.ts';
 import type { FamilyFigures, Figure, PlaceFigures, PlaceRef } from './figures.ts';
 

@@ -1,7 +1,7 @@
 import { inPlace, inSystem, type Database, type Tx } from '../core/db.ts';
 import { NotFound } from '../core/errors.ts';
-import { appendAudit } from '../audit/store.ts';
-import { indicatorProgress } from '../outcomes/store.ts';
+import { appendAudit } from '../audit/public.ts';
+import { indicatorProgress } from '../outcomes/public.ts';
 import type { NewPracticeNote } from './domain.ts';
 import { readPlaceFigures, type PlaceFigures } from './figures.ts';
 import type { PlaceInput } from './publish.ts';

@@ -1,7 +1,7 @@
 import type { Tx } from '../core/db.ts';
 import { Conflict } from '../core/errors.ts';
 import { pence, type Pence } from '../core/money.ts';
-import { createAccounts, raiseCommitment, type Actor } from '../ledger/store.ts';
+import { createAccounts, raiseCommitment, type Actor } from '../ledger/public.ts';
 import type { PotFunds } from './funds.ts';
 
 /** The ledger accounts PB holds its winners' money in and spends it from, opened on first use. */

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { requirePerson } from '../auth/plugin.ts';
 import { allows, type Permission, ROLE_LABELS, ROLES, type Role } from '../auth/domain.ts';
-import { listPlaceAudit } from '../audit/store.ts';
+import { listPlaceAudit } from '../audit/public.ts';
 import { barChart } from '../core/chart.ts';
 import { Invalid, NotFound } from '../core/errors.ts';
 import { formOr } from '../core/forms.ts';

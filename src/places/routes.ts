@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { requirePerson } from '../auth/plugin.ts';
-import { listPlaceAudit } from '../audit/store.ts';
+import { listPlaceAudit } from '../audit/public.ts';
 import type { FastifyRequest } from 'fastify';
 import { ROLES, type Role } from '../auth/domain.ts';
 import { AGENCY_TYPES, SIGN_OFF_RULES, validateNewDecision, validateNewMember, validateNewPartner } from './domain.ts';

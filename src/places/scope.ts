@@ -3,7 +3,7 @@ import { inPlace, type Tx } from '../core/db.ts';
 import { Forbidden, NotFound } from '../core/errors.ts';
 import { allows, type Permission } from '../auth/domain.ts';
 import { requirePerson } from '../auth/plugin.ts';
-import type { SessionPerson } from '../auth/store.ts';
+import type { SessionPerson } from '../auth/public.ts';
 import type { Role } from '../auth/domain.ts';
 import type { PlaceKind } from './domain.ts';
 import { membershipBySlug } from './membership.ts';

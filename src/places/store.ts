@@ -1,7 +1,7 @@
 import type { Database, Tx } from '../core/db.ts';
 import { Invalid, NotFound } from '../core/errors.ts';
-import { appendAudit } from '../audit/store.ts';
-import { createInvitation } from '../auth/store.ts';
+import { appendAudit } from '../audit/public.ts';
+import { createInvitation } from '../auth/public.ts';
 import type { Role } from '../auth/domain.ts';
 import { signOffState, type AgencyType, type NewDecision, type NewMember, type NewPartner, type PlaceKind, type SignOffRule } from './domain.ts';
 import type { Place } from './tables.ts';

@@ -6,7 +6,7 @@ import { withDatabase } from '../core/command.ts';
 import { inPlace } from '../core/db.ts';
 import { Invalid } from '../core/errors.ts';
 import { formatPounds } from '../core/money.ts';
-import { findPlaceBySlug } from '../places/store.ts';
+import { findPlaceBySlug } from '../places/public.ts';
 import { exportServices, importOruk, type ExportFormat } from './store.ts';
 import { importSpend } from './spend-store.ts';
 import { readOrukFile } from './upload.ts';

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { appendAudit } from '../audit/store.ts';
+import { appendAudit } from '../audit/public.ts';
 import { inPlace, type Database, type Tx } from '../core/db.ts';
 import { assert, Invalid, NotFound } from '../core/errors.ts';
 import { pence, type Pence } from '../core/money.ts';

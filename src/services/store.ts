@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
-import { appendAudit } from '../audit/store.ts';
+import { appendAudit } from '../audit/public.ts';
 import type { Tx } from '../core/db.ts';
 import { Invalid, NotFound } from '../core/errors.ts';
 import { pence, type Pence } from '../core/money.ts';

@@ -7,9 +7,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-export type ImportEdge = { from: string; to: string; file: string; specifier: string };
+export type ImportEdge = { from: string; to: string; file: string; specifier: string; typeOnly: boolean };
 
-const IMPORT = /(?:^|[\s;])(?:import|export)\s+(?:type\s+)?(?:[^'"]*?\sfrom\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+const IMPORT = /(?:^|[\s;])(?:import|export)\s+(type\s+)?(?:[^'"]*?\sfrom\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+
+/**
+ * The one sanctioned edge from core into the capabilities: core/schema.ts assembles the database's
+ * type from each capability's table declarations (`<capability>/tables.ts`, types only, erased at
+ * run time). It is left out of the graph; test/capability-graph.test.ts checks that tables.ts files
+ * stay declarations that import nothing from another capability.
+ */
+export function isSchemaAssembly(edge: Pick<ImportEdge, 'file' | 'specifier' | 'typeOnly'>): boolean {
+  return edge.file === path.join('core', 'schema.ts') && edge.typeOnly && edge.specifier.endsWith('/tables.ts');
+}
 
 function sourceFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -22,7 +32,7 @@ function sourceFiles(dir: string): string[] {
 /** The folder under src/ a file belongs to; files directly in src/ are the root (`.`). */
 function folderOf(srcDir: string, file: string): string {
   const rel = path.relative(srcDir, file).split(path.sep);
-  return rel.length > 1 ? rel[0] : '.';
+  return rel.length > 1 ? rel[0]! : '.';
 }
 
 /** Every import from one folder under src/ into another (tests excluded: they may reach across). */
@@ -32,12 +42,13 @@ export function importEdges(srcDir: string): ImportEdge[] {
     const from = folderOf(srcDir, file);
     const text = fs.readFileSync(file, 'utf8');
     for (const match of text.matchAll(IMPORT)) {
-      const specifier = match[1] ?? match[2];
+      const specifier = match[2] ?? match[3] ?? '';
       if (!specifier.startsWith('.')) continue;
       const target = path.resolve(path.dirname(file), specifier);
       if (!target.startsWith(srcDir + path.sep)) continue;
       const to = folderOf(srcDir, target);
-      if (to !== from) edges.push({ from, to, file: path.relative(srcDir, file), specifier });
+      const edge = { from, to, file: path.relative(srcDir, file), specifier, typeOnly: Boolean(match[1]) };
+      if (to !== from && !isSchemaAssembly(edge)) edges.push(edge);
     }
   }
   return edges;
@@ -101,6 +112,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   console.log(`${found.length} cycles (strongly connected groups of folders):`);
   for (const group of found) console.log(`  ${group.join(', ')}`);
   // Two-folder cycles, the pairs that import each other directly.
-  const mutual = pairs.filter((p) => { const [a, b] = p.split(' -> '); return a < b && pairs.includes(`${b} -> ${a}`); });
+  const mutual = pairs.filter((p) => {
+    const [a = '', b = ''] = p.split(' -> ');
+    return a < b && pairs.includes(`${b} -> ${a}`);
+  });
   console.log(`${mutual.length} pairs importing each other: ${mutual.map((p) => p.replace(' -> ', ' <-> ')).join('; ')}`);
 }

@@ -13,8 +13,10 @@ import { demoCommands } from './demo/cli.ts';
 import { placeCommands } from './places/cli.ts';
 import { pbCommands } from './pb/cli.ts';
 import { serviceCommands } from './services/cli.ts';
+import { buildWiring } from './wiring/index.ts';
 
 export function buildCli(): Command {
+  const wiring = buildWiring();
   const program = new Command('placebudget')
     .description('Community Budgets: pooled budgets, family costs, cost-benefit analysis and participatory budgeting')
     .showHelpAfterError();
@@ -60,7 +62,7 @@ export function buildCli(): Command {
   serviceCommands(program);
   cbaCommands(program);
   familyCommands(program);
-  networkCommands(program);
+  networkCommands(program, wiring.network.figures);
   return program;
 }
 

@@ -10,6 +10,7 @@ import { seedFamiliesDemo } from '../families/demo.ts';
 import { seedServicesDemo } from '../services/demo.ts';
 import { seedCbaDemo } from '../cba/demo.ts';
 import { seedPbDemo } from '../pb/demo.ts';
+import { buildWiring } from '../wiring/index.ts';
 
 export interface SeedResult {
   seeded: boolean;
@@ -94,7 +95,7 @@ export async function seedDemo(db: Database): Promise<SeedResult> {
     await seedOutcomesDemo(tx, placeIds, admin);
     await seedServicesDemo(tx, placeIds, admin);
     await seedCbaDemo(tx, placeIds, admin);
-    await seedPbDemo(tx, placeIds, admin);
+    await seedPbDemo(tx, placeIds, admin, buildWiring().pb);
     await appendAudit(tx, {
       person_id: null,
       place_id: null,

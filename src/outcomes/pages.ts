@@ -14,7 +14,6 @@ import {
   validateLink,
   validateNewIndicator,
   type IndicatorShape,
-  type Status,
 } from './domain.ts';
 import {
   addLink,

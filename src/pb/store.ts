@@ -34,7 +34,7 @@ import {
   type Project,
 } from './election.ts';
 import { assertBudgetAvailable, commitmentsFor, type PotFunds } from './funds.ts';
-import { PB_ACCOUNTS } from './pot.ts';
+import { PB_ACCOUNTS } from './domain.ts';
 import { Rational } from './rational.ts';
 import { pabulibOf, parsePabulib, writePabulib } from './pabulib.ts';
 import { compareIds, count, describeReason, RULES, type CountResult, type Reason } from './rules.ts';

@@ -4,7 +4,7 @@ import { buildApp } from '../src/app.ts';
 import { createSession } from '../src/auth/store.ts';
 import { SESSION_COOKIE } from '../src/auth/domain.ts';
 import { loadConfig } from '../src/core/config.ts';
-import { seedDemo } from '../src/places/demo.ts';
+import { seedDemo } from '../src/demo/seed.ts';
 import { openTestDatabase } from '../test/db.ts';
 import { result, type Benchmark } from './types.ts';
 

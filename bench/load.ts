@@ -6,7 +6,7 @@ import { SESSION_COOKIE } from '../src/auth/domain.ts';
 import { createSession } from '../src/auth/store.ts';
 import { loadConfig } from '../src/core/config.ts';
 import { inSystem } from '../src/core/db.ts';
-import { seedDemo } from '../src/places/demo.ts';
+import { seedDemo } from '../src/demo/seed.ts';
 import { openTestDatabase, type TestDatabase } from '../test/db.ts';
 import { result, type Benchmark } from './types.ts';
 

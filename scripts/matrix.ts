@@ -4,7 +4,7 @@
  * Check each against what the route should need before pasting it in: the test proves the table,
  * so a wrong row would bless a wrong route.
  */
-import { ROLES, type Role } from '../src/places/domain.ts';
+import { ROLES, type Role } from '../src/auth/domain.ts';
 import {
   makeCast,
   permissionsGrantedTo,

@@ -11,7 +11,6 @@ import { familyPages } from './families/pages.ts';
 import { familyRoutes } from './families/routes.ts';
 import { familyFormPages } from './families/forms.ts';
 import { networkPages } from './network/pages.ts';
-import { livePlaceFigures as placeFigures } from './network/live-figures.ts';
 import { networkRoutes } from './network/routes.ts';
 import { outcomePages } from './outcomes/pages.ts';
 import { outcomeRoutes } from './outcomes/routes.ts';
@@ -21,9 +20,17 @@ import { servicePages } from './services/pages.ts';
 import { serviceRoutes } from './services/routes.ts';
 import { pbPages } from './pb/pages.ts';
 import { pbRoutes } from './pb/routes.ts';
+import { buildWiring, type Wiring } from './wiring/index.ts';
 
-/** The whole product as one Fastify app: each capability adds its API routes and its pages. */
-export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logger'] = false): Promise<FastifyInstance> {
+/**
+ * The whole product as one Fastify app: each capability adds its API routes and its pages, and
+ * those that need another capability are given its adapter from src/wiring/.
+ */
+export async function buildApp(
+  deps: AppDeps,
+  logger: FastifyServerOptions['logger'] = false,
+  wiring: Wiring = buildWiring(),
+): Promise<FastifyInstance> {
   const app = await createHttpShell(deps, logger);
   registerSessions(app);
   app.decorateRequest('place', null);
@@ -33,19 +40,19 @@ export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logg
   await app.register(placePages);
   await app.register(ledgerRoutes);
   await app.register(ledgerPages);
-  await app.register(cbaRoutes);
-  await app.register(cbaPages);
-  await app.register(familyRoutes);
+  await app.register(cbaRoutes, wiring.cba);
+  await app.register(cbaPages, wiring.cba);
+  await app.register(familyRoutes, wiring.families);
   await app.register(familyPages);
-  await app.register(familyFormPages);
+  await app.register(familyFormPages, wiring.families);
   await app.register(outcomeRoutes);
   await app.register(outcomePages);
   await app.register(serviceRoutes);
   await app.register(servicePages);
-  await app.register(pbRoutes);
-  await app.register(pbPages);
-  await app.register(networkRoutes(placeFigures));
-  await app.register(networkPages(placeFigures));
+  await app.register(pbRoutes, wiring.pb);
+  await app.register(pbPages, wiring.pb);
+  await app.register(networkRoutes(wiring.network.figures));
+  await app.register(networkPages(wiring.network.figures));
   await app.ready();
   return app;
 }

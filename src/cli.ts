@@ -9,11 +9,14 @@ import { ledgerCommands } from './ledger/cli.ts';
 import { cbaCommands } from './cba/cli.ts';
 import { familyCommands } from './families/cli.ts';
 import { networkCommands } from './network/cli.ts';
+import { demoCommands } from './demo/cli.ts';
 import { placeCommands } from './places/cli.ts';
 import { pbCommands } from './pb/cli.ts';
 import { serviceCommands } from './services/cli.ts';
+import { buildWiring } from './wiring/index.ts';
 
 export function buildCli(): Command {
+  const wiring = buildWiring();
   const program = new Command('placebudget')
     .description('Community Budgets: pooled budgets, family costs, cost-benefit analysis and participatory budgeting')
     .showHelpAfterError();
@@ -51,6 +54,7 @@ export function buildCli(): Command {
       const result = await restore(loadConfig(), options.in);
       console.log(`Restored ${options.in}.${result.keptAs ? ` The previous database is kept in ${result.keptAs}.` : ''}`);
     });
+  demoCommands(program);
   placeCommands(program);
   auditCommands(program);
   ledgerCommands(program);
@@ -58,7 +62,7 @@ export function buildCli(): Command {
   serviceCommands(program);
   cbaCommands(program);
   familyCommands(program);
-  networkCommands(program);
+  networkCommands(program, wiring.network.figures);
   return program;
 }
 

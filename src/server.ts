@@ -2,7 +2,7 @@ import { buildApp } from './app.ts';
 import { loadConfig } from './core/config.ts';
 import { openDatabase } from './core/db.ts';
 import { migrate } from './core/migrate.ts';
-import { seedDemo } from './places/demo.ts';
+import { seedDemo } from './demo/seed.ts';
 
 /**
  * `npm start`: open the database (PGlite in ./data unless DATABASE_URL is set), bring the schema

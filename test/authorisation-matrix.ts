@@ -10,8 +10,7 @@ import { Ajv } from 'ajv';
 import addFormatsPlugin from 'ajv-formats';
 import type { FastifyInstance } from 'fastify';
 import type { RouteEntry } from '../src/core/http.ts';
-import { allows, PERMISSIONS, type Permission } from '../src/auth/domain.ts';
-import { ROLES, type Role } from '../src/places/domain.ts';
+import { allows, PERMISSIONS, type Permission, ROLES, type Role } from '../src/auth/domain.ts';
 import type { TestDatabase } from './db.ts';
 import { makePartner, makePerson, makePlace, signInAs } from './support.ts';
 

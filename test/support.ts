@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/app.ts';
-import { SESSION_COOKIE } from '../src/auth/domain.ts';
+import { SESSION_COOKIE, type Role } from '../src/auth/domain.ts';
 import { createSession } from '../src/auth/store.ts';
 import { loadConfig } from '../src/core/config.ts';
 import { inPlace } from '../src/core/db.ts';
 import { balancedTransaction } from '../src/ledger/domain.ts';
 import { createAccount, postTransactions } from '../src/ledger/store.ts';
-import type { PlaceKind, Role } from '../src/places/domain.ts';
+import type { PlaceKind } from '../src/places/domain.ts';
 import { openTestDatabase, type TestDatabase } from './db.ts';
 
 export interface TestApp {

@@ -1,4 +1,19 @@
-import type { Role } from '../places/domain.ts';
+/** The roles a person can hold in a place (memberships, kept by src/places/, grant them). */
+export const ROLES = ['admin', 'finance', 'partner_rep', 'key_worker', 'analyst', 'resident', 'observer'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Roles that act for a partner agency, so adding one needs the partner too. */
+export const PARTNER_ROLES: readonly Role[] = ['partner_rep', 'key_worker'];
+
+export const ROLE_LABELS: Record<Role, string> = {
+  admin: 'Administrator – manages partners, people and the board’s record',
+  finance: 'Finance – posts to the pooled budget',
+  partner_rep: 'Partner representative – signs off for their agency and sees its statement',
+  key_worker: 'Key worker – works with families for their agency',
+  analyst: 'Analyst – builds business cases and reads the figures',
+  resident: 'Resident – proposes and votes in participatory budgeting',
+  observer: 'Observer – reads the place’s record',
+};
 
 /** What a person may do in a place, by role. Reading the place itself needs only membership. */
 export const PERMISSIONS = {

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { appendAudit } from '../audit/store.ts';
+import { appendAudit } from '../audit/public.ts';
 import { inSystem } from '../core/db.ts';
 import { Invalid } from '../core/errors.ts';
 import { hashPassword, validateNewPassword } from './password.ts';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Invalid, type FieldErrors } from '../core/errors.ts';
-import { appendAudit } from '../audit/store.ts';
+import { appendAudit } from '../audit/public.ts';
 import { inSystem } from '../core/db.ts';
 import { clearSessionCookie, requirePerson, setSessionCookie } from './plugin.ts';
 import { checkCredentials, createSession, revokeSession, type SessionPerson } from './store.ts';

@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Database, Tx } from '../core/db.ts';
-import type { PlaceKind, Role } from '../places/domain.ts';
 import { DUMMY_HASH, verifyPassword } from './password.ts';
 
 export interface SessionPerson {
@@ -113,37 +112,4 @@ export async function acceptInvitation(db: Database, token: string, passwordHash
     await tx.updateTable('sessions').set({ revoked_at: new Date() }).where('person_id', '=', spent.person_id).where('revoked_at', 'is', null).execute();
     return spent.person_id;
   });
-}
-
-export interface PlaceMembership {
-  id: number;
-  slug: string;
-  name: string;
-  kind: PlaceKind;
-  roles: Role[];
-  partnerIds: number[];
-}
-
-/**
- * The place and the person's roles in it, in one query; undefined when the place does not exist
- * or the person is not a member, which callers must answer identically (404).
- */
-export async function membershipBySlug(db: Database, personId: number, slug: string): Promise<PlaceMembership | undefined> {
-  const rows = await db.kysely
-    .selectFrom('places')
-    .innerJoin('memberships', 'memberships.place_id', 'places.id')
-    .select(['places.id', 'places.slug', 'places.name', 'places.kind', 'memberships.role', 'memberships.partner_id'])
-    .where('places.slug', '=', slug)
-    .where('memberships.person_id', '=', personId)
-    .execute();
-  const first = rows[0];
-  if (!first) return undefined;
-  return {
-    id: first.id,
-    slug: first.slug,
-    name: first.name,
-    kind: first.kind,
-    roles: rows.map((r) => r.role),
-    partnerIds: [...new Set(rows.flatMap((r) => (r.partner_id === null ? [] : [r.partner_id])))],
-  };
 }

@@ -6,12 +6,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { allows } from '../auth/domain.ts';
 import { Invalid } from '../core/errors.ts';
 import { isIsoDate } from '../ledger/domain.ts';
-import { listAccounts, type AccountRow } from '../ledger/store.ts';
+import { listAccounts, type AccountRow } from '../ledger/public.ts';
 import { formOr } from '../core/forms.ts';
 import { inRequestPlace, need, type PlaceContext } from '../places/scope.ts';
-import { listDecisions, listPartners, type PartnerRow } from '../places/store.ts';
+import { listDecisions, listPartners, type PartnerRow } from '../places/public.ts';
 import type { Body } from './forms.ts';
 import { agreementPartners, postInvestment } from './investment.ts';
+import type { CbaPorts } from './ports.ts';
 import { approveInvestment, getAgreement, getBusinessCase, proposeInvestment } from './store.ts';
 import { caseId, caseUrl, type CaseParams } from './web.ts';
 
@@ -93,7 +94,7 @@ function asFormFields(err: Invalid, partners: string[]): Invalid {
   return new Invalid(err.message, Object.fromEntries(fields));
 }
 
-export function agreementPages(scoped: FastifyInstance) {
+export function agreementPages(scoped: FastifyInstance, ports: CbaPorts) {
   const agreementUrl = (place: PlaceContext, id: number, aid: number) =>
     `${caseUrl(place, id)}/agreements/${aid}`;
 
@@ -167,7 +168,7 @@ export function agreementPages(scoped: FastifyInstance) {
         };
         try {
           await inRequestPlace(request, place, (tx) =>
-            postInvestment(tx, place.id, place.person.id, id, aid, choice),
+            postInvestment(tx, place.id, place.person.id, id, aid, choice, ports.agreementPoster),
           );
         } catch (err) {
           throw err instanceof Invalid ? asFormFields(err, partners) : err;

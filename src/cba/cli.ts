@@ -4,9 +4,9 @@ import { withDatabase } from '../core/command.ts';
 import { inPlace } from '../core/db.ts';
 import { Invalid } from '../core/errors.ts';
 import { formatPounds } from '../core/money.ts';
-import { findPlaceBySlug } from '../places/store.ts';
+import { findPlaceBySlug } from '../places/public.ts';
 import { parseBusinessCase, runModel, type ModelResults } from './domain.ts';
-import { hasDeflator, LATEST_PRICE_YEAR, nationalUnitCost } from './reference.ts';
+import { hasDeflator, LATEST_PRICE_YEAR, nationalUnitCost } from '../reference/figures.ts';
 import { listNationalUnitCosts, listUnitCosts } from './store.ts';
 
 const MAX_MODEL_BYTES = 2_000_000;

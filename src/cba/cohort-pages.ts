@@ -7,7 +7,7 @@ import { inRequestPlace, need, type PlaceContext } from '../places/scope.ts';
 import type { BusinessCase, ModelResults } from './domain.ts';
 import { compareForecast } from './forecast.ts';
 import type { Body } from './forms.ts';
-import { familiesRealisedSource } from './realised.ts';
+import type { RealisedOutcomesSource } from './ports.ts';
 import { getBusinessCase, getCohortLink, linkCohort, type BusinessCaseRow } from './store.ts';
 import { caseId, caseUrl, type CaseParams } from './web.ts';
 
@@ -20,11 +20,12 @@ export async function forecastSection(
   caseId: number,
   model: BusinessCase,
   results: ModelResults,
+  realisedOutcomes: RealisedOutcomesSource,
 ) {
   return inRequestPlace(request, place, async (tx) => {
     const link = await getCohortLink(tx, place.id, caseId);
     if (!link) return null;
-    const realised = await familiesRealisedSource.realisedEvents(tx, {
+    const realised = await realisedOutcomes.realisedEvents(tx, {
       placeId: place.id,
       takenOnFrom: link.taken_on_from,
       takenOnTo: link.taken_on_to,

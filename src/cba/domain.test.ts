@@ -11,7 +11,7 @@ import {
   runModel,
   type BusinessCase,
 } from './domain.ts';
-import { nationalUnitCost, optimismBiasFor, upliftFactor } from './reference.ts';
+import { nationalUnitCost, optimismBiasFor, upliftFactor } from '../reference/figures.ts';
 import { workedExample } from './examples/index.ts';
 
 const example = () => parseBusinessCase(workedExample());

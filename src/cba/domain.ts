@@ -15,7 +15,7 @@ import {
   VALUE_TYPES,
   type UnitCost,
   type ValueType,
-} from './reference.ts';
+} from '../reference/figures.ts';
 
 export const GREEN_BOOK_DISCOUNT_RATE = 0.035;
 export const MAX_YEARS = 30;

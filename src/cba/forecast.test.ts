@@ -12,7 +12,7 @@ import {
 } from '../../test/support.ts';
 import { parseBusinessCase, runModel } from './domain.ts';
 import { compareForecast } from './forecast.ts';
-import { nationalUnitCost } from './reference.ts';
+import { nationalUnitCost } from '../reference/figures.ts';
 import { workedExample } from './examples/index.ts';
 
 const example = workedExample();

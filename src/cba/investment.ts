@@ -4,10 +4,8 @@
  * agreements are), and posted through the ledger as one transaction carrying that decision.
  */
 import type { Tx } from '../core/db.ts';
-import { Conflict, Invalid, type FieldErrors } from '../core/errors.ts';
+import { Conflict } from '../core/errors.ts';
 import type { Pence } from '../core/money.ts';
-import { balancedTransaction } from '../ledger/domain.ts';
-import { listAccounts, postTransactions } from '../ledger/store.ts';
 import type { InvestmentAgreement } from './domain.ts';
 import type { AgreementPosting, InvestmentAgreementPoster } from './ports.ts';
 import { getAgreement, recordPosting } from './store.ts';
@@ -47,49 +45,6 @@ export function agreementPostings(
     .map(([account, amount_pence]) => ({ account, amount_pence }));
 }
 
-/** The ledger's side of ports.ts, over src/ledger/store.ts. */
-const ledgerAgreementPoster: InvestmentAgreementPoster = {
-  async postAgreement(tx, input) {
-    const accounts = await listAccounts(tx, input.placeId);
-    const kindOf = new Map(accounts.map((a) => [a.code, a.kind]));
-    const fields: FieldErrors = {};
-    for (const partner of agreementPartners(input.agreement)) {
-      const code = input.contributionAccounts[partner];
-      if (!code || kindOf.get(code) !== 'contribution')
-        fields[`account:${partner}`] = `Select ${partner}'s contribution account`;
-    }
-    if (
-      Object.keys(input.agreement.to_reinvestment_pence).length &&
-      kindOf.get(input.reinvestmentAccount) !== 'reinvestment'
-    ) {
-      fields.reinvestment_account = 'Select the savings reinvestment account';
-    }
-    if (Object.keys(fields).length)
-      throw new Invalid('Choose the ledger accounts the agreement moves money between', fields);
-    const postings = agreementPostings(
-      input.agreement,
-      input.contributionAccounts,
-      input.reinvestmentAccount,
-    );
-    if (!postings.length) throw new Invalid('The agreement moves no money', {});
-    const [posted] = await postTransactions(
-      tx,
-      input.placeId,
-      [
-        balancedTransaction({
-          key: `cba-agreement-${input.agreementId}`,
-          date: input.date,
-          memo: `Investment agreement ${input.agreementId} of business case ${input.businessCaseId}`,
-          postings,
-          decision_id: input.decisionId,
-        }),
-      ],
-      { actor: { personId: input.personId } },
-    );
-    return { transactionId: posted!.id };
-  },
-};
-
 /** Posts an approved agreement through the ledger (once: its key makes a repeat a no-op). */
 export async function postInvestment(
   tx: Tx,
@@ -98,7 +53,7 @@ export async function postInvestment(
   caseId: number,
   agreementId: number,
   choice: Pick<AgreementPosting, 'date' | 'contributionAccounts' | 'reinvestmentAccount'>,
-  poster: InvestmentAgreementPoster = ledgerAgreementPoster,
+  poster: InvestmentAgreementPoster,
 ) {
   const row = await getAgreement(tx, placeId, caseId, agreementId);
   if (row.decision_id === null)

@@ -35,7 +35,7 @@ import {
   OPTIMISM_BIAS_GRADES,
   OPTIMISM_BIAS_SOURCE,
   VALUE_TYPES,
-} from './reference.ts';
+} from '../reference/figures.ts';
 import {
   createBusinessCase,
   getBusinessCase,
@@ -50,6 +50,7 @@ import {
 } from './store.ts';
 import { validateLocalUnitCost } from './unit-costs.ts';
 import { agreementPages } from './agreement-pages.ts';
+import type { CbaPorts } from './ports.ts';
 import { cohortPages, forecastSection } from './cohort-pages.ts';
 
 import { caseId, casesUrl, caseUrl, type CaseParams } from './web.ts';
@@ -241,7 +242,7 @@ function sensitivityTable(r: ModelResults) {
   }));
 }
 
-export async function cbaPages(app: FastifyInstance) {
+export async function cbaPages(app: FastifyInstance, ports: CbaPorts) {
   await app.register(
     placeScoped('/places/:slug', (scoped) => {
       scoped.get('/cba', { schema: { hide: true } }, async (request, reply) => {
@@ -469,13 +470,13 @@ export async function cbaPages(app: FastifyInstance) {
             sensitivity: results && sensitivityTable(results),
             changes: SENSITIVITY_CHANGES,
             agreements,
-            forecast: results && (await forecastSection(request, place, id, row.model, results)),
+            forecast: results && (await forecastSection(request, place, id, row.model, results, ports.realisedOutcomes)),
             canEdit: allows(place.roles, 'cba.edit'),
           });
         },
       );
 
-      agreementPages(scoped);
+      agreementPages(scoped, ports);
       cohortPages(scoped);
 
       // ---- The unit cost database

@@ -1,8 +1,8 @@
 /**
  * What the cost-benefit capability needs from modules built elsewhere, as small explicit
- * interfaces: the ledger posts an approved investment agreement (src/cba/investment.ts
- * implements it over src/ledger/store.ts), and the families module reports what its costed
- * events show for a cohort.
+ * interfaces: the ledger posts an approved investment agreement, and the families module reports
+ * what its costed events show for a cohort. src/wiring/ implements both and src/app.ts passes
+ * them to the cba plugins as `CbaPorts`.
  */
 import type { Tx } from '../core/db.ts';
 import type { InvestmentAgreement } from './domain.ts';
@@ -34,4 +34,10 @@ export interface RealisedOutcomesSource {
     tx: Tx,
     input: { placeId: number; takenOnFrom: string; takenOnTo: string; today: string },
   ): Promise<{ families: number; tooRecent: number; events: RealisedEvents[] }>;
+}
+
+/** What the cba plugins are given by src/app.ts (built in src/wiring/). */
+export interface CbaPorts {
+  agreementPoster: InvestmentAgreementPoster;
+  realisedOutcomes: RealisedOutcomesSource;
 }

@@ -5,8 +5,9 @@ import { inRequestPlace, need, placeScoped } from '../places/scope.ts';
 import { cohortLinkInput, forecastSection } from './cohort-pages.ts';
 import { parseBusinessCase } from './domain.ts';
 import { postInvestment } from './investment.ts';
+import type { CbaPorts } from './ports.ts';
 import { resultsCsv, resultsWorkbook } from './export.ts';
-import { hasDeflator, LATEST_PRICE_YEAR } from './reference.ts';
+import { hasDeflator, LATEST_PRICE_YEAR } from '../reference/figures.ts';
 import {
   approveInvestment,
   createBusinessCase,
@@ -42,7 +43,7 @@ function priceYearOf(query: { price_year?: number }): number {
 }
 
 /** The cost-benefit API: the place's unit cost database and its business cases with results. */
-export const cbaRoutes = placeScoped('/api/v1/places/:slug', (app: FastifyInstance) => {
+export const cbaRoutes = placeScoped('/api/v1/places/:slug', (app: FastifyInstance, ports: CbaPorts) => {
   app.get<{ Querystring: { price_year?: number } }>(
     '/cba/unit-costs',
     {
@@ -293,7 +294,7 @@ export const cbaRoutes = placeScoped('/api/v1/places/:slug', (app: FastifyInstan
           date,
           contributionAccounts: contribution_accounts,
           reinvestmentAccount: reinvestment_account ?? '',
-        }),
+        }, ports.agreementPoster),
       );
     },
   );
@@ -342,7 +343,7 @@ export const cbaRoutes = placeScoped('/api/v1/places/:slug', (app: FastifyInstan
       const run = await inRequestPlace(request, place, (tx) =>
         runBusinessCase(tx, place.id, request.params.id),
       );
-      const forecast = await forecastSection(request, place, request.params.id, run.case.model, run.results);
+      const forecast = await forecastSection(request, place, request.params.id, run.case.model, run.results, ports.realisedOutcomes);
       if (!forecast) throw new NotFound('No families are linked to this business case');
       return forecast;
     },

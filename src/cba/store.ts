@@ -1,8 +1,8 @@
 import type { Tx } from '../core/db.ts';
 import { Conflict, Invalid, NotFound } from '../core/errors.ts';
 import { roundHalfAwayFromZero, type Pence } from '../core/money.ts';
-import { appendAudit } from '../audit/store.ts';
-import { costInPriceYear, NATIONAL_UNIT_COSTS, type UnitCost } from './reference.ts';
+import { appendAudit } from '../audit/public.ts';
+import { costInPriceYear, NATIONAL_UNIT_COSTS, type UnitCost } from '../reference/figures.ts';
 import type { LocalUnitCostInput } from './unit-costs.ts';
 import {
   parseBusinessCase,
@@ -11,6 +11,7 @@ import {
   type InvestmentAgreement,
   type UnitCostLookup,
 } from './domain.ts';
+import { decisionOfPlace } from '../places/public.ts';
 
 /** A unit cost as a place sees it: the version in force, and its value in the asked price year. */
 export interface EffectiveUnitCost extends UnitCost {
@@ -353,12 +354,7 @@ export async function approveInvestment(
 ) {
   const agreement = await getAgreement(tx, placeId, caseId, agreementId);
   if (agreement.decision_id !== null) throw new Conflict('This agreement is already approved');
-  const decision = await tx
-    .selectFrom('decisions')
-    .select(['id', 'agreed_at'])
-    .where('place_id', '=', placeId)
-    .where('id', '=', decisionId)
-    .executeTakeFirst();
+  const decision = await decisionOfPlace(tx, placeId, decisionId);
   if (!decision)
     throw new Invalid('Select a board decision of this place', {
       decision_id: 'Select a board decision of this place',

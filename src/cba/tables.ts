@@ -1,6 +1,6 @@
 import type { Generated, JSONColumnType } from 'kysely';
 import type { InvestmentAgreement } from './domain.ts';
-import type { ValueType } from './reference.ts';
+import type { ValueType } from '../reference/figures.ts';
 
 export interface CbaLocalUnitCostsTable {
   place_id: number;

@@ -7,7 +7,7 @@ import {
   LATEST_PRICE_YEAR,
   VALUE_TYPES,
   type ValueType,
-} from './reference.ts';
+} from '../reference/figures.ts';
 import type { CbaLocalUnitCostsTable } from './tables.ts';
 
 /** The columns a person supplies; the store adds the version and who recorded it. */

@@ -7,7 +7,7 @@ import { sql } from 'kysely';
 import { engineName, openTestDatabase, type TestDatabase } from '../../test/db.ts';
 import { runCli } from '../../test/cli.ts';
 import { verifyAuditChain } from '../audit/store.ts';
-import { seedDemo } from '../places/demo.ts';
+import { seedDemo } from '../demo/seed.ts';
 import type { Database } from './db.ts';
 
 /** What must survive a round trip: every table's row count and the audit chain's head. */

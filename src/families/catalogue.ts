@@ -1,9 +1,6 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { DEFLATORS } from '../cba/reference.ts';
 import { assert, Invalid } from '../core/errors.ts';
 import { pence } from '../core/money.ts';
+import { DEFLATORS, readReference, referenceFile } from '../reference/figures.ts';
 import { isAgencyType, uplift, type UnitCost } from './domain.ts';
 
 export interface EventType {
@@ -14,7 +11,7 @@ export interface EventType {
 /**
  * Where the families module gets what an event costs. The cost-benefit module's unit cost
  * database could implement this over its store; today `fileCatalogue` reads the cited event costs
- * in data/event-unit-costs.json and uplifts them with the GDP deflators it is given.
+ * in src/reference/data/event-unit-costs.json and uplifts them with the GDP deflators it is given.
  */
 export interface UnitCostCatalogue {
   eventTypes(): Promise<EventType[]>;
@@ -37,14 +34,14 @@ interface CatalogueFile {
   }[];
 }
 
-const DATA_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'data/event-unit-costs.json');
+const DATA_FILE = referenceFile('event-unit-costs.json');
 
 /** Reads and checks the shipped data file once; a malformed file is a bug, so it fails loudly. */
 export function fileCatalogue(
   file = DATA_FILE,
   deflatorOverride?: Record<string, number>,
 ): UnitCostCatalogue {
-  const data = JSON.parse(fs.readFileSync(file, 'utf8')) as CatalogueFile;
+  const data = readReference<CatalogueFile>(file);
   const deflators = deflatorOverride ?? data.deflators;
   const byCode = new Map<string, UnitCost>();
   for (const e of data.events) {

@@ -3,7 +3,7 @@ import { withDatabase } from '../core/command.ts';
 import { inPlace } from '../core/db.ts';
 import { Invalid } from '../core/errors.ts';
 import { formatPounds } from '../core/money.ts';
-import { findPlaceBySlug } from '../places/store.ts';
+import { findPlaceBySlug } from '../places/public.ts';
 import { defaultCatalogue } from './catalogue.ts';
 import { addMonths, todayIso } from './domain.ts';
 import { rotateMatchingSecret } from './matching.ts';

@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { assert, Invalid, type FieldErrors } from '../core/errors.ts';
 import { pence, type Pence } from '../core/money.ts';
-import { AGENCY_TYPES, type AgencyType, type Role } from '../places/domain.ts';
+import type { Role } from '../auth/domain.ts';
+import { AGENCY_TYPES, type AgencyType } from '../places/domain.ts';
 
 /** Why a professional reads a family's record: a data-sharing agreement names the purposes it covers. */
 export const PURPOSES = ['case_work', 'data_matching', 'evaluation'] as const;

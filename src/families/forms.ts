@@ -4,10 +4,10 @@ import { formPage, type FormBody } from '../core/forms.ts';
 import { Invalid, NotFound, type FieldErrors } from '../core/errors.ts';
 import { formatPounds, parsePounds } from '../core/money.ts';
 import { acceptFileForms } from '../core/uploads.ts';
-import { ledgerPotIncome } from '../ledger/pot-income.ts';
+import type { FamilyPorts } from './income.ts';
 import { AGENCY_LABELS } from '../places/domain.ts';
 import { inRequestPlace, need, placeScoped, type PlaceContext } from '../places/scope.ts';
-import { listPartners } from '../places/store.ts';
+import { listPartners } from '../places/public.ts';
 import { defaultCatalogue } from './catalogue.ts';
 import { MAX_CSV_BYTES } from './csv.ts';
 import {
@@ -167,7 +167,7 @@ function uploadedText(body: FormBody): string {
 }
 
 /** Every families form, calling the same store functions with the same permissions as the JSON API. */
-function familyForms(s: FastifyInstance) {
+function familyForms(s: FastifyInstance, ports: FamilyPorts) {
   const today = todayIso;
 
   // ---- Open a family's record ----------------------------------------------------------------
@@ -493,7 +493,7 @@ function familyForms(s: FastifyInstance) {
       const claimId = idParam(request.params.claim, 'Claim');
       // A refusal (already decided, no pot to pay into) is about the decision as a whole: the summary gives its reason.
       await inRequestPlace(request, place, (tx) =>
-        decideClaim(tx, place.id, claimId, decision, actor(place), ledgerPotIncome),
+        decideClaim(tx, place.id, claimId, decision, actor(place), ports.potIncome),
       ).catch((err: unknown) => {
         throw err instanceof Invalid ? new Invalid(err.message, { decision: err.message }) : err;
       });
@@ -660,8 +660,8 @@ function uploadForms(s: FastifyInstance) {
   });
 }
 
-export async function familyFormPages(app: FastifyInstance) {
-  await app.register(placeScoped('/places/:slug', familyForms));
+export async function familyFormPages(app: FastifyInstance, ports: FamilyPorts) {
+  await app.register(placeScoped('/places/:slug', familyForms), ports);
   await app.register(async (uploads) => {
     await acceptFileForms(uploads, {
       fileSize: MAX_CSV_BYTES,

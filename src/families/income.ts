@@ -12,8 +12,13 @@ export interface ClaimIncome {
 /**
  * Posts an approved payment-by-results claim to the place's pot as income, in the caller's
  * transaction, and returns the ledger's reference for the posting (null when it was not posted).
- * The ledger implements it (src/ledger/pot-income.ts).
+ * The ledger implements it (src/wiring/pot-income.ts), passed in from src/app.ts.
  */
 export interface PotIncome {
   postClaim(tx: Tx, claim: ClaimIncome): Promise<string | null>;
+}
+
+/** What the families plugins are given by src/app.ts (built in src/wiring/). */
+export interface FamilyPorts {
+  potIncome: PotIncome;
 }

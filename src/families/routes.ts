@@ -20,7 +20,7 @@ import {
   validateProfessional,
   type Purpose,
 } from './domain.ts';
-import { ledgerPotIncome } from '../ledger/pot-income.ts';
+import type { FamilyPorts } from './income.ts';
 import { matchingKeyFor } from './matching.ts';
 import { importEventsCsv, partnerFor, uploadMatchCsv } from './service.ts';
 import {
@@ -73,7 +73,7 @@ export function viewerOf(place: PlaceContext): FamilyViewer {
 
 type Req<P = Record<string, never>, B = unknown, Q = Record<string, never>> = FastifyRequest<{ Params: { slug: string } & P; Body: B; Querystring: Q }>;
 
-export async function familyRoutes(app: FastifyInstance) {
+export async function familyRoutes(app: FastifyInstance, ports: FamilyPorts) {
   const catalogue = defaultCatalogue;
   const tags = ['families'];
   await app.register(
@@ -323,7 +323,7 @@ export async function familyRoutes(app: FastifyInstance) {
         { schema: { tags, summary: 'Approve (posting to the pot as income) or reject a claim', params: params('claim'), body: body({ decision: { type: 'string', enum: ['approved', 'rejected'] } }, ['decision']) } },
         async (request: Req<{ claim: number }, { decision: 'approved' | 'rejected' }>) => {
           const place = need(request, 'family.claims.decide');
-          return inRequestPlace(request, place, (tx) => decideClaim(tx, place.id, request.params.claim, request.body.decision, { personId: place.person.id }, ledgerPotIncome));
+          return inRequestPlace(request, place, (tx) => decideClaim(tx, place.id, request.params.claim, request.body.decision, { personId: place.person.id }, ports.potIncome));
         },
       );
     }),

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { inSystem, type Database, type Tx } from '../core/db.ts';
 import { Invalid, NotFound } from '../core/errors.ts';
 import { pence, type Pence } from '../core/money.ts';
-import { appendAudit } from '../audit/store.ts';
+import { appendAudit } from '../audit/public.ts';
 import type { AgencyType } from '../places/domain.ts';
 import type { UnitCostCatalogue } from './catalogue.ts';
 import {
@@ -32,6 +32,7 @@ import {
   type Viewer,
 } from './domain.ts';
 import type { PotIncome } from './income.ts';
+import { assertPartnersOfPlace as assertPartnersOf } from '../places/public.ts';
 
 export interface Actor {
   personId: number;
@@ -69,15 +70,7 @@ export async function listAgreements(tx: Tx, placeId: number): Promise<Agreement
 }
 
 async function assertPartnersOfPlace(tx: Tx, placeId: number, ids: readonly number[], field: string) {
-  if (!ids.length) return;
-  const found = await tx
-    .selectFrom('partners')
-    .select('id')
-    .where('place_id', '=', placeId)
-    .where('id', 'in', ids)
-    .execute();
-  if (found.length !== new Set(ids).size)
-    throw new Invalid('Select partners of this place', { [field]: 'Select partners of this place' });
+  await assertPartnersOf(tx, placeId, ids, 'Select partners of this place', { [field]: 'Select partners of this place' });
 }
 
 export async function createAgreement(

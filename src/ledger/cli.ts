@@ -4,7 +4,7 @@ import { withDatabase } from '../core/command.ts';
 import { inPlace, type Database } from '../core/db.ts';
 import { Invalid } from '../core/errors.ts';
 import { formatPounds } from '../core/money.ts';
-import { findPlaceBySlug } from '../places/store.ts';
+import { findPlaceBySlug } from '../places/public.ts';
 import { balancedBatch, CSV_HEADER, csvRows, hledgerEntry, isIsoDate } from './domain.ts';
 import { journal, listBalances, postTransactions } from './store.ts';
 

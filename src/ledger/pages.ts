@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { allows } from '../auth/domain.ts';
 import { financialYearLabel, financialYearOf } from '../places/domain.ts';
 import { inRequestPlace, need, placeScoped } from '../places/scope.ts';
-import { listPartners } from '../places/store.ts';
+import { listPartners } from '../places/public.ts';
 import { ACCOUNT_KIND_LABELS } from './domain.ts';
 import { ledgerForms } from './forms.ts';
 import { ledgerSetupForms } from './setup-forms.ts';

@@ -7,6 +7,7 @@ import { formatPounds } from '../core/money.ts';
 import { financialYearBounds } from '../places/domain.ts';
 import type { AccountKind, TransactionKind } from './domain.ts';
 import { listAgreements, type AgreementRow } from './store.ts';
+import { listPartners, partnerOfPlace } from '../places/public.ts';
 
 /** A year's net postings per account and kind of transaction: every report reads this one query. */
 interface YearNet {
@@ -78,7 +79,7 @@ export async function budgetReport(tx: Tx, placeId: number, year: number): Promi
     return { service, budget, actual, committed, forecast, variance: pence(budget - forecast) };
   });
   const agreements = await listAgreements(tx, placeId, year);
-  const partners = await tx.selectFrom('partners').select(['id', 'name']).where('place_id', '=', placeId).orderBy('name').execute();
+  const partners = await listPartners(tx, placeId);
   const totalActual = sum(nets.filter((n) => n.kind === 'spend'));
   const totalForecast = pence(totalActual + sum(nets.filter((n) => n.kind === 'commitment')));
   const contributedBy = (id: number) => pence(-sum(nets.filter((n) => n.partner_id === id && n.transaction_kind !== 'risk_share')));
@@ -124,7 +125,7 @@ export interface PartnerStatement {
 }
 
 export async function partnerStatement(tx: Tx, placeId: number, partnerId: number, year: number): Promise<PartnerStatement> {
-  const partner = await tx.selectFrom('partners').select(['id', 'name']).where('place_id', '=', placeId).where('id', '=', partnerId).executeTakeFirst();
+  const partner = await partnerOfPlace(tx, placeId, partnerId);
   if (!partner) throw new NotFound('No such partner in this place');
   const { start, end } = financialYearBounds(year);
   const lines = await tx

@@ -4,7 +4,7 @@ import { formPage } from '../core/forms.ts';
 import { Invalid, NotFound, type FieldErrors } from '../core/errors.ts';
 import { financialYearLabel, financialYearOf } from '../places/domain.ts';
 import { inRequestPlace, need, type PlaceContext } from '../places/scope.ts';
-import { listDecisions, listPartners } from '../places/store.ts';
+import { listDecisions, listPartners } from '../places/public.ts';
 import {
   ACCOUNT_KIND_LABELS,
   ACCOUNT_KINDS,

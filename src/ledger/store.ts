@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Tx } from '../core/db.ts';
 import { Conflict, Invalid, NotFound, type FieldErrors } from '../core/errors.ts';
 import { pence, type Pence } from '../core/money.ts';
-import { appendAudit } from '../audit/store.ts';
+import { appendAudit } from '../audit/public.ts';
 import { financialYearBounds, financialYearLabel, financialYearOf } from '../places/domain.ts';
 import {
   balancedTransaction,
@@ -19,6 +19,7 @@ import {
   type NewAgreement,
   type TransactionKind,
 } from './domain.ts';
+import { assertPartnersOfPlace, decisionOfPlace, decisionsOfPlace, partnersOfPlace } from '../places/public.ts';
 
 /** Who did it: a signed-in person, or null for the CLI and the demo seed. */
 export interface Actor {
@@ -61,10 +62,7 @@ export async function createAccounts(tx: Tx, placeId: number, inputs: NewAccount
   const repeated = codes.find((c, i) => codes.indexOf(c) !== i);
   if (clash || repeated) throw new Invalid('There is a problem with the account', { code: `This place already has an account ${clash?.code ?? repeated}` });
   const partnerIds = [...new Set(inputs.map((i) => i.partner_id).filter((id): id is number => id !== null))];
-  if (partnerIds.length) {
-    const found = await tx.selectFrom('partners').select('id').where('place_id', '=', placeId).where('id', 'in', partnerIds).execute();
-    if (found.length !== partnerIds.length) throw new Invalid('There is a problem with the account', { partner_id: 'Select a partner of this place' });
-  }
+  await assertPartnersOfPlace(tx, placeId, partnerIds, 'There is a problem with the account', { partner_id: 'Select a partner of this place' });
   const accounts = await tx
     .insertInto('ledger_accounts')
     .values(inputs.map((input) => ({ place_id: placeId, ...input })))
@@ -219,9 +217,7 @@ async function closedYears(tx: Tx, placeId: number): Promise<Set<number>> {
 
 async function decisionIds(tx: Tx, placeId: number, transactions: BalancedTransaction[]): Promise<Set<number>> {
   const wanted = [...new Set(transactions.map((t) => t.decision_id).filter((d): d is number => !!d))];
-  if (wanted.length === 0) return new Set();
-  const rows = await tx.selectFrom('decisions').select('id').where('place_id', '=', placeId).where('id', 'in', wanted).execute();
-  return new Set(rows.map((r) => r.id));
+  return decisionsOfPlace(tx, placeId, wanted);
 }
 
 async function postOne(tx: Tx, placeId: number, t: BalancedTransaction, options: PostOptions): Promise<PostedTransaction> {
@@ -660,10 +656,10 @@ export async function addAgreement(tx: Tx, placeId: number, input: NewAgreement,
   const budget = await tx.selectFrom('ledger_budgets').select('financial_year').where('place_id', '=', placeId).where('financial_year', '=', input.financial_year).executeTakeFirst();
   if (!budget) fields.financial_year = `Start the pooled budget for ${financialYearLabel(input.financial_year)} first`;
   const partnerIds = [input.partner_id, input.host_partner_id].filter((x): x is number => x !== null);
-  const partners = await tx.selectFrom('partners').select('id').where('place_id', '=', placeId).where('id', 'in', partnerIds).execute();
-  if (!partners.some((p) => p.id === input.partner_id)) fields.partner_id = 'Select a partner of this place';
-  if (input.host_partner_id && !partners.some((p) => p.id === input.host_partner_id)) fields.host_partner_id = 'Select a partner of this place';
-  const decision = await tx.selectFrom('decisions').select(['id', 'agreed_at']).where('place_id', '=', placeId).where('id', '=', input.decision_id).executeTakeFirst();
+  const partners = await partnersOfPlace(tx, placeId, partnerIds);
+  if (!partners.has(input.partner_id)) fields.partner_id = 'Select a partner of this place';
+  if (input.host_partner_id && !partners.has(input.host_partner_id)) fields.host_partner_id = 'Select a partner of this place';
+  const decision = await decisionOfPlace(tx, placeId, input.decision_id);
   if (!decision) fields.decision_id = 'Select a board decision of this place';
   else if (!decision.agreed_at) fields.decision_id = 'The decision has not been agreed by the board yet';
   const account = await tx.selectFrom('ledger_accounts').select(['id', 'kind', 'partner_id']).where('place_id', '=', placeId).where('code', '=', input.contribution_account).executeTakeFirst();
@@ -768,7 +764,7 @@ export async function closePeriod(tx: Tx, placeId: number, year: number, actor: 
 export async function reopenPeriod(tx: Tx, placeId: number, year: number, decisionId: number, actor: Actor) {
   const period = await lockPeriod(tx, placeId, year);
   if (!period.closed) throw new Conflict(`${financialYearLabel(year)} is not closed`);
-  const decision = await tx.selectFrom('decisions').select('agreed_at').where('place_id', '=', placeId).where('id', '=', decisionId).executeTakeFirst();
+  const decision = await decisionOfPlace(tx, placeId, decisionId);
   if (!decision) throw new Invalid('Select the board decision that re-opens the year', { decision_id: 'Select a board decision of this place' });
   if (!decision.agreed_at) throw new Invalid('The decision has not been agreed by the board yet', { decision_id: 'The decision has not been agreed by the board yet' });
   await tx.updateTable('ledger_periods').set({ closed: false }).where('place_id', '=', placeId).where('financial_year', '=', year).execute();

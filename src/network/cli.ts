@@ -4,13 +4,13 @@ import type { Command } from 'commander';
 import { withDatabase } from '../core/command.ts';
 import { Invalid } from '../core/errors.ts';
 import { ROLLUP_CSV, rollupCsv, rollupDataPackage } from './export.ts';
-import { livePlaceFigures as placeFigures } from './live-figures.ts';
+import type { PlaceFigures } from './figures.ts';
 import { MEASURES, publish, type Measure } from './publish.ts';
 import { loadPlaceInputs } from './store.ts';
 
 const measures = Object.keys(MEASURES) as Measure[];
 
-export function networkCommands(program: Command) {
+export function networkCommands(program: Command, placeFigures: PlaceFigures) {
   const network = program
     .command('network')
     .description('the learning network: published benchmarks and the national roll-up');

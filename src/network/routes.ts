@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { requirePerson } from '../auth/plugin.ts';
-import { listIndicators } from '../outcomes/store.ts';
+import { listIndicators } from '../outcomes/public.ts';
 import { STATUS_RULE } from '../outcomes/domain.ts';
 import { inRequestPlace, need, placeScoped } from '../places/scope.ts';
 import { validatePracticeNote } from './domain.ts';

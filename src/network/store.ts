@@ -1,10 +1,11 @@
 import { inPlace, inSystem, type Database, type Tx } from '../core/db.ts';
 import { NotFound } from '../core/errors.ts';
-import { appendAudit } from '../audit/store.ts';
-import { indicatorProgress } from '../outcomes/store.ts';
+import { appendAudit } from '../audit/public.ts';
+import { indicatorProgress } from '../outcomes/public.ts';
 import type { NewPracticeNote } from './domain.ts';
 import { readPlaceFigures, type PlaceFigures } from './figures.ts';
 import type { PlaceInput } from './publish.ts';
+import { countPartners } from '../places/public.ts';
 
 export interface Actor {
   personId: number;
@@ -24,11 +25,7 @@ export async function loadPlaceInputs(db: Database, figures: PlaceFigures): Prom
   for (const place of places) {
     inputs.push(
       await inPlace(db, place.id, async (tx) => {
-        const { n } = await tx
-          .selectFrom('partners')
-          .select((eb) => eb.fn.countAll<string>().as('n'))
-          .where('place_id', '=', place.id)
-          .executeTakeFirstOrThrow();
+        const n = await countPartners(tx, place.id);
         const sharing = await tx
           .selectFrom('benchmark_sharing')
           .select('shares')

@@ -14,7 +14,6 @@ import {
   validateLink,
   validateNewIndicator,
   type IndicatorShape,
-  type Status,
 } from './domain.ts';
 import {
   addLink,
@@ -24,16 +23,9 @@ import {
   recordActuals,
   type IndicatorDetail,
 } from './store.ts';
+import { formatValue, STATUS_TAG_CLASSES } from './public.ts';
 
-export const STATUS_TAG_CLASSES: Record<Status, string> = {
-  on_track: 'govuk-tag--green',
-  at_risk: 'govuk-tag--yellow',
-  off_track: 'govuk-tag--red',
-  no_data: 'govuk-tag--grey',
-};
-
-const figure = new Intl.NumberFormat('en-GB', { maximumFractionDigits: 2 });
-export const formatValue = (value: number) => figure.format(value);
+export { formatValue, STATUS_TAG_CLASSES };
 
 /** Expected and actual values per period, drawn as lines, with the same numbers in its table. */
 function trajectoryChart(indicator: IndicatorDetail): ChartFigure {

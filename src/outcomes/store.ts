@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Tx } from '../core/db.ts';
 import { Invalid, NotFound } from '../core/errors.ts';
-import { appendAudit } from '../audit/store.ts';
+import { appendAudit } from '../audit/public.ts';
 import {
   assess,
   trajectory,

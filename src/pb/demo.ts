@@ -1,7 +1,7 @@
 import type { Tx } from '../core/db.ts';
 import { seededRandom } from '../core/random.ts';
 import type { ProcessSettings } from './domain.ts';
-import { ledgerPotFunds } from './pot.ts';
+import type { PbPorts } from './funds.ts';
 import {
   advancePhase,
   castBallot,
@@ -246,11 +246,11 @@ async function runToVoting(
  * Ilfracombe's participatory budgets: 2012 counted with equal shares, published into the
  * ledger and in delivery; 2013 open for voting, so the demo resident can vote.
  */
-export async function seedPbDemo(tx: Tx, placeIds: Map<string, number>, adminId: number) {
+export async function seedPbDemo(tx: Tx, placeIds: Map<string, number>, adminId: number, ports: PbPorts) {
   const placeId = placeIds.get('ilfracombe');
   if (placeId === undefined) return;
   const staff = { personId: adminId };
-  const funds = ledgerPotFunds(staff, () => '2012-08-20');
+  const funds = ports.potFunds(staff, () => '2012-08-20');
 
   const first = await createProcess(
     tx,

@@ -6,6 +6,9 @@ import { isIsoDate } from '../ledger/domain.ts';
 import { BALLOT_KINDS, type BallotRules } from './election.ts';
 import { COMPLETIONS, RULES, UTILITIES, type Completion, type RuleName, type Utility } from './rules.ts';
 
+/** The ledger accounts PB holds its winners' money in and spends it from, opened on first use. */
+export const PB_ACCOUNTS = { commitment: 'PB-COMMIT', spend: 'PB-SPEND' } as const;
+
 export const PHASES = ['proposals', 'review', 'voting', 'results', 'delivery'] as const;
 export type Phase = (typeof PHASES)[number];
 

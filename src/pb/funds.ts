@@ -19,6 +19,14 @@ export interface PotFunds {
   commit(tx: Transaction<DB>, placeId: number, projectId: number, amount: Pence, memo: string): Promise<number>;
 }
 
+/**
+ * What the PB plugins are given by src/app.ts (built in src/wiring/): the pot, for the person
+ * acting (and, for the demo, a fixed today).
+ */
+export interface PbPorts {
+  potFunds(actor: { personId: number | null }, today?: () => string): PotFunds;
+}
+
 /** A process cannot be opened with a budget larger than the pot's available balance. */
 export async function assertBudgetAvailable(funds: PotFunds, tx: Transaction<DB>, placeId: number, budget: Pence): Promise<void> {
   const available = await funds.available(tx, placeId);

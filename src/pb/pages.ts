@@ -29,7 +29,7 @@ import {
   type ProcessSettings,
 } from './domain.ts';
 import { BALLOT_KINDS, type Ballot } from './election.ts';
-import { ledgerPotFunds } from './pot.ts';
+import type { PbPorts } from './funds.ts';
 import { visibleProposals } from './routes.ts';
 import { commitmentsFor } from './funds.ts';
 import {
@@ -422,7 +422,7 @@ function publicVote(app: FastifyInstance) {
   );
 }
 
-export async function pbPages(app: FastifyInstance) {
+export async function pbPages(app: FastifyInstance, ports: PbPorts) {
   publicVote(app);
   await app.register(
     placeScoped('/places/:slug', (scoped) => {
@@ -441,7 +441,7 @@ export async function pbPages(app: FastifyInstance) {
       scoped.get('/pb/new', { schema: { hide: true } }, async (request, reply) => {
         const place = need(request, 'pb.manage');
         const available = await inRequestPlace(request, place, (tx) =>
-          ledgerPotFunds(actor(place)).available(tx, place.id),
+          ports.potFunds(actor(place)).available(tx, place.id),
         );
         return reply.page('pb/views/process-new.njk', {
           ...processFormContext(place, { min_age: '16', year: String(new Date().getFullYear()) }),
@@ -452,7 +452,7 @@ export async function pbPages(app: FastifyInstance) {
       scoped.post<{ Body: Body }>('/pb', { schema: { hide: true } }, async (request, reply) => {
         const place = need(request, 'pb.manage');
         const body = request.body ?? {};
-        const funds = ledgerPotFunds(actor(place));
+        const funds = ports.potFunds(actor(place));
         const available = await inRequestPlace(request, place, (tx) => funds.available(tx, place.id));
         let created: ProcessRow | undefined;
         const shown = await formOr(
@@ -865,7 +865,7 @@ export async function pbPages(app: FastifyInstance) {
           const data = await inRequestPlace(request, place, async (tx) => ({
             process: await findProcess(tx, place.id, processId),
             result: await storedCount(tx, place.id, processId),
-            available: await ledgerPotFunds(actor(place)).available(tx, place.id),
+            available: await ports.potFunds(actor(place)).available(tx, place.id),
           }));
           if (!data.result || data.result.published_at)
             return reply.redirect(processUrl(place, processId, '/results'), 303);
@@ -890,7 +890,7 @@ export async function pbPages(app: FastifyInstance) {
           const place = need(request, 'pb.manage');
           const processId = idFrom(request.params.id);
           await inRequestPlace(request, place, (tx) =>
-            publishResults(tx, place.id, processId, ledgerPotFunds(actor(place)), actor(place)),
+            publishResults(tx, place.id, processId, ports.potFunds(actor(place)), actor(place)),
           );
           return reply.redirect(processUrl(place, processId, '/results'), 303);
         },

@@ -13,7 +13,7 @@ import {
   type ProcessSettings,
 } from './domain.ts';
 import { BALLOT_KINDS } from './election.ts';
-import { ledgerPotFunds } from './pot.ts';
+import type { PbPorts } from './funds.ts';
 import { COMPLETIONS, RULES, UTILITIES } from './rules.ts';
 import {
   advancePhase,
@@ -123,7 +123,7 @@ export function visibleProposals(place: PlaceContext, proposals: ProposalRow[]):
   return proposals.filter((p) => p.moderation === 'published' || p.proposed_by === place.person.id);
 }
 
-export async function pbRoutes(app: FastifyInstance) {
+export async function pbRoutes(app: FastifyInstance, ports: PbPorts) {
   await app.register(
     placeScoped('/api/v1/places/:slug', (scoped) => {
       scoped.get(
@@ -155,7 +155,7 @@ export async function pbRoutes(app: FastifyInstance) {
           const place = need(request, 'pb.manage');
           const settings = validateProcess({ utility: 'cost', completion: 'add1', ...request.body });
           const created = await inRequestPlace(request, place, (tx) =>
-            createProcess(tx, place.id, settings, ledgerPotFunds(actor(place)), actor(place)),
+            createProcess(tx, place.id, settings, ports.potFunds(actor(place)), actor(place)),
           );
           return reply.code(201).send(created);
         },
@@ -460,7 +460,7 @@ export async function pbRoutes(app: FastifyInstance) {
         async (request) => {
           const place = need(request, 'pb.manage');
           return inRequestPlace(request, place, (tx) =>
-            publishResults(tx, place.id, request.params.id, ledgerPotFunds(actor(place)), actor(place)),
+            publishResults(tx, place.id, request.params.id, ports.potFunds(actor(place)), actor(place)),
           );
         },
       );

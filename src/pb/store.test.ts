@@ -7,7 +7,7 @@ import { makeFundedNeighbourhood, makePerson, makePlace } from '../../test/suppo
 import { balancedTransaction } from '../ledger/domain.ts';
 import { createAccount, listBalances, listCommitments, postTransactions } from '../ledger/store.ts';
 import type { ProcessSettings } from './domain.ts';
-import { ledgerPotFunds } from './pot.ts';
+import { ledgerPotFunds } from '../wiring/pot-funds.ts';
 import {
   advancePhase,
   ballotCount,

@@ -2,9 +2,9 @@ import { sql } from 'kysely';
 import type { Tx } from '../core/db.ts';
 import { Conflict, Invalid, NotFound, type FieldErrors } from '../core/errors.ts';
 import { formatPounds, pence, type Pence } from '../core/money.ts';
-import { appendAudit } from '../audit/store.ts';
+import { appendAudit } from '../audit/public.ts';
 import { formatPostcode } from '../families/domain.ts';
-import { listCommitments, spendCommitment, type Actor } from '../ledger/store.ts';
+import { listCommitments, spendCommitment, type Actor } from '../ledger/public.ts';
 import {
   accessCodeHash,
   ballotRulesOf,
@@ -34,7 +34,7 @@ import {
   type Project,
 } from './election.ts';
 import { assertBudgetAvailable, commitmentsFor, type PotFunds } from './funds.ts';
-import { PB_ACCOUNTS } from './pot.ts';
+import { PB_ACCOUNTS } from './domain.ts';
 import { Rational } from './rational.ts';
 import { pabulibOf, parsePabulib, writePabulib } from './pabulib.ts';
 import { compareIds, count, describeReason, RULES, type CountResult, type Reason } from './rules.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { engineName, openTestDatabase, type TestDatabase } from '../../test/db.ts';
 import { runCli } from '../../test/cli.ts';
-import { DEMO_PLACES } from './demo-data.ts';
+import { DEMO_PLACES } from '../demo/data.ts';
 
 describe(`demo data and the places CLI on ${engineName}`, () => {
   let db: TestDatabase;

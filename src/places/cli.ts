@@ -2,25 +2,14 @@ import type { Command } from 'commander';
 import { withDatabase } from '../core/command.ts';
 import { inSystem } from '../core/db.ts';
 import { Invalid } from '../core/errors.ts';
-import { appendAudit } from '../audit/store.ts';
-import { hashPassword, validateNewPassword } from '../auth/password.ts';
-import { revokeAllSessions } from '../auth/store.ts';
-import { PLACE_KINDS, ROLES, type PlaceKind, type Role } from './domain.ts';
-import { seedDemo } from './demo.ts';
+import { appendAudit } from '../audit/public.ts';
+import { hashPassword, validateNewPassword } from '../auth/public.ts';
+import { revokeAllSessions } from '../auth/public.ts';
+import { ROLES, type Role } from '../auth/domain.ts';
+import { PLACE_KINDS, type PlaceKind } from './domain.ts';
 import { findPlaceBySlug, listPlaces } from './store.ts';
 
 export function placeCommands(program: Command) {
-  program
-    .command('seed')
-    .argument('<what>', 'what to load: demo')
-    .description('load the demo pilots (four whole places, ten neighbourhoods) into an empty database')
-    .action(async (what: string) => {
-      if (what !== 'demo') throw new Invalid(`Unknown seed "${what}": the only seed is "demo"`);
-      const result = await withDatabase(seedDemo);
-      console.log(result.seeded ? `Loaded ${result.places} demo places.` : `The database already has ${result.places} places; nothing loaded.`);
-      console.log(`Demo sign-in: ${result.login.email} / password: ${result.login.password}`);
-    });
-
   const places = program.command('places').description('places: whole-place and neighbourhood community budgets');
   places
     .command('list')

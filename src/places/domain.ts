@@ -1,4 +1,5 @@
 import { assert, Invalid, type FieldErrors } from '../core/errors.ts';
+import { PARTNER_ROLES, ROLES, type Role } from '../auth/domain.ts';
 
 export const PLACE_KINDS = ['whole_place', 'neighbourhood'] as const;
 export type PlaceKind = (typeof PLACE_KINDS)[number];
@@ -27,9 +28,6 @@ export const AGENCY_LABELS: Record<AgencyType, string> = {
   education: 'Education',
   voluntary: 'Voluntary and community',
 };
-
-export const ROLES = ['admin', 'finance', 'partner_rep', 'key_worker', 'analyst', 'resident', 'observer'] as const;
-export type Role = (typeof ROLES)[number];
 
 export const SIGN_OFF_RULES = ['all', 'majority', 'two_thirds'] as const;
 export type SignOffRule = (typeof SIGN_OFF_RULES)[number];
@@ -140,19 +138,6 @@ export function validateNewDecision(input: {
   if (Object.keys(fields).length) throw new Invalid('There is a problem with the decision', fields);
   return { title, description, sign_off_rule: rule as SignOffRule, signed_off_by: [...new Set(signed)] };
 }
-
-/** Roles that act for a partner agency, so adding one needs the partner too. */
-export const PARTNER_ROLES: readonly Role[] = ['partner_rep', 'key_worker'];
-
-export const ROLE_LABELS: Record<Role, string> = {
-  admin: 'Administrator – manages partners, people and the board’s record',
-  finance: 'Finance – posts to the pooled budget',
-  partner_rep: 'Partner representative – signs off for their agency and sees its statement',
-  key_worker: 'Key worker – works with families for their agency',
-  analyst: 'Analyst – builds business cases and reads the figures',
-  resident: 'Resident – proposes and votes in participatory budgeting',
-  observer: 'Observer – reads the place’s record',
-};
 
 export interface NewMember {
   email: string;

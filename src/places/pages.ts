@@ -1,22 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { requirePerson } from '../auth/plugin.ts';
-import { allows, type Permission } from '../auth/domain.ts';
-import { listPlaceAudit } from '../audit/store.ts';
+import { allows, type Permission, ROLE_LABELS, ROLES, type Role } from '../auth/domain.ts';
+import { listPlaceAudit } from '../audit/public.ts';
 import { barChart } from '../core/chart.ts';
 import { Invalid, NotFound } from '../core/errors.ts';
 import { formOr } from '../core/forms.ts';
-import {
-  AGENCY_LABELS,
-  AGENCY_TYPES,
-  ROLE_LABELS,
-  ROLES,
-  SIGN_OFF_RULE_LABELS,
-  SIGN_OFF_RULES,
-  validateNewDecision,
-  validateNewMember,
-  validateNewPartner,
-  type Role,
-} from './domain.ts';
+import { AGENCY_LABELS, AGENCY_TYPES, SIGN_OFF_RULE_LABELS, SIGN_OFF_RULES, validateNewDecision, validateNewMember, validateNewPartner } from './domain.ts';
 import { assertMaySignFor, invitationUrl } from './routes.ts';
 import { inRequestPlace, need, placeScoped, type PlaceContext } from './scope.ts';
 import {

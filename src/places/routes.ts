@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { requirePerson } from '../auth/plugin.ts';
-import { listPlaceAudit } from '../audit/store.ts';
+import { listPlaceAudit } from '../audit/public.ts';
 import type { FastifyRequest } from 'fastify';
-import { AGENCY_TYPES, ROLES, SIGN_OFF_RULES, validateNewDecision, validateNewMember, validateNewPartner, type Role } from './domain.ts';
+import { ROLES, type Role } from '../auth/domain.ts';
+import { AGENCY_TYPES, SIGN_OFF_RULES, validateNewDecision, validateNewMember, validateNewPartner } from './domain.ts';
 import { inRequestPlace, need, placeScoped } from './scope.ts';
 import {
   addMember,

@@ -3,9 +3,10 @@ import { inPlace, type Tx } from '../core/db.ts';
 import { Forbidden, NotFound } from '../core/errors.ts';
 import { allows, type Permission } from '../auth/domain.ts';
 import { requirePerson } from '../auth/plugin.ts';
-import { membershipBySlug } from '../auth/store.ts';
-import type { SessionPerson } from '../auth/store.ts';
-import type { PlaceKind, Role } from './domain.ts';
+import type { SessionPerson } from '../auth/public.ts';
+import type { Role } from '../auth/domain.ts';
+import type { PlaceKind } from './domain.ts';
+import { membershipBySlug } from './membership.ts';
 
 /** The place a request is about, and what the signed-in person may do there. */
 export interface PlaceContext {
@@ -39,17 +40,21 @@ async function resolvePlace(app: FastifyInstance, request: FastifyRequest): Prom
 
 /**
  * Registers routes under `/places/:slug` (pages) or `/api/v1/places/:slug` (API): each handler
- * finds `request.place` filled in and checked.
+ * finds `request.place` filled in and checked. The plugin's options (what src/app.ts passes in
+ * from src/wiring/) reach `routes` as its second argument.
  */
-export function placeScoped(prefix: '/places/:slug' | '/api/v1/places/:slug', routes: (app: FastifyInstance) => void) {
-  return async (parent: FastifyInstance) => {
+export function placeScoped<Options extends object = Record<never, never>>(
+  prefix: '/places/:slug' | '/api/v1/places/:slug',
+  routes: (app: FastifyInstance, options: Options) => void,
+) {
+  return async (parent: FastifyInstance, options: Options) => {
     await parent.register(
       async (app) => {
         // Before body validation, so another place's URL is a 404 whatever the body says.
         app.addHook('preValidation', async (request) => {
           request.place = await resolvePlace(app, request);
         });
-        routes(app);
+        routes(app, options);
       },
       { prefix },
     );

@@ -1,8 +1,9 @@
 import type { Database, Tx } from '../core/db.ts';
 import { Invalid, NotFound } from '../core/errors.ts';
-import { appendAudit } from '../audit/store.ts';
-import { createInvitation } from '../auth/store.ts';
-import { signOffState, type AgencyType, type NewDecision, type NewMember, type NewPartner, type PlaceKind, type Role, type SignOffRule } from './domain.ts';
+import { appendAudit } from '../audit/public.ts';
+import { createInvitation } from '../auth/public.ts';
+import type { Role } from '../auth/domain.ts';
+import { signOffState, type AgencyType, type NewDecision, type NewMember, type NewPartner, type PlaceKind, type SignOffRule } from './domain.ts';
 import type { Place } from './tables.ts';
 
 export interface PlaceSummary {

@@ -1,5 +1,6 @@
 import type { ColumnType, Generated, Selectable } from 'kysely';
-import type { AgencyType, PlaceKind, Role, SignOffRule } from './domain.ts';
+import type { Role } from '../auth/domain.ts';
+import type { AgencyType, PlaceKind, SignOffRule } from './domain.ts';
 
 export interface PlacesTable {
   id: Generated<number>;

@@ -6,10 +6,11 @@ import { withDatabase } from '../core/command.ts';
 import { inPlace } from '../core/db.ts';
 import { Invalid } from '../core/errors.ts';
 import { formatPounds } from '../core/money.ts';
-import { findPlaceBySlug } from '../places/store.ts';
+import { findPlaceBySlug } from '../places/public.ts';
 import { exportServices, importOruk, type ExportFormat } from './store.ts';
 import { importSpend } from './spend-store.ts';
 import { readOrukFile } from './upload.ts';
+import { partnerNamed } from '../places/public.ts';
 
 export function serviceCommands(program: Command) {
   const spend = program.command('spend').description('spend: councils’ published “spending over £500” files');
@@ -153,14 +154,7 @@ async function partnerIdByName(
   placeId: number,
   name: string,
 ): Promise<number> {
-  const row = await inPlace(db, placeId, (tx) =>
-    tx
-      .selectFrom('partners')
-      .select('id')
-      .where('place_id', '=', placeId)
-      .where('name', '=', name)
-      .executeTakeFirst(),
-  );
-  if (!row) throw new Invalid(`This place has no partner called ${name}`);
-  return row.id;
+  const id = await inPlace(db, placeId, (tx) => partnerNamed(tx, placeId, name));
+  if (id === undefined) throw new Invalid(`This place has no partner called ${name}`);
+  return id;
 }

@@ -7,7 +7,7 @@ import { formatPounds, formatPoundsShort, parsePounds, pence, type Pence } from 
 import { errorList, fieldMessages } from '../core/web.ts';
 import { formOr } from '../core/forms.ts';
 import { inRequestPlace, need, placeScoped, type PlaceContext } from '../places/scope.ts';
-import { listPartners } from '../places/store.ts';
+import { decisionChoices, listPartners } from '../places/public.ts';
 import {
   REVIEW_DECISIONS,
   REVIEW_LABELS,
@@ -724,10 +724,5 @@ function asFileProblem(err: Invalid): Invalid {
 
 /** Board decisions of the place, newest first, for the review decision's select. */
 async function listDecisions(tx: Tx, placeId: number) {
-  return tx
-    .selectFrom('decisions')
-    .select(['id', 'title'])
-    .where('place_id', '=', placeId)
-    .orderBy('id', 'desc')
-    .execute();
+  return decisionChoices(tx, placeId);
 }

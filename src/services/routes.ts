@@ -30,6 +30,7 @@ import {
   updateService,
 } from './store.ts';
 import { acceptCsvBodies, ORUK_LIMIT, UploadedFile } from './upload.ts';
+import { assertPartnersOfPlace } from '../places/public.ts';
 
 const id = { type: 'integer', minimum: 1 } as const;
 const slugParam = {
@@ -482,19 +483,10 @@ export async function serviceRoutes(app: FastifyInstance) {
           const place = need(request, 'spend.import');
           return inRequestPlace(request, place, async (tx) => {
             const partnerId = request.body.partner_id ?? null;
-            if (
-              partnerId !== null &&
-              !(await tx
-                .selectFrom('partners')
-                .select('id')
-                .where('place_id', '=', place.id)
-                .where('id', '=', partnerId)
-                .executeTakeFirst())
-            ) {
-              throw new Invalid('There is a problem with the profile', {
+            if (partnerId !== null)
+              await assertPartnersOfPlace(tx, place.id, [partnerId], 'There is a problem with the profile', {
                 partner_id: 'Select a partner of this place',
               });
-            }
             await saveProfile(
               tx,
               place.id,

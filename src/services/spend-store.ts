@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { appendAudit } from '../audit/store.ts';
+import { appendAudit } from '../audit/public.ts';
 import { inPlace, type Database, type Tx } from '../core/db.ts';
 import { assert, Invalid, NotFound } from '../core/errors.ts';
 import { pence, type Pence } from '../core/money.ts';
@@ -16,6 +16,7 @@ import {
   type MappingProfile,
   type SpendRow,
 } from './spend-parse.ts';
+import { assertPartnersOfPlace, partnerNamed } from '../places/public.ts';
 
 /** Opens the file afresh: the import reads it twice (fingerprint, then rows) without holding it. */
 export type SpendSource = () => AsyncIterable<Uint8Array>;
@@ -277,13 +278,7 @@ function columnNames(layout: Layout): Partial<Record<ColumnRole, string>> {
 /** The publisher is the partner whose name the file's body column gives ("Devon County Council"). */
 async function partnerByBody(tx: Tx, placeId: number, body: string | undefined): Promise<number | null> {
   if (!body) return null;
-  const found = await tx
-    .selectFrom('partners')
-    .select('id')
-    .where('place_id', '=', placeId)
-    .where((eb) => eb(eb.fn('lower', ['name']), '=', body.toLowerCase()))
-    .executeTakeFirst();
-  return found?.id ?? null;
+  return (await partnerNamed(tx, placeId, body, { ignoreCase: true })) ?? null;
 }
 
 /** Each batch is copied here first: COPY cannot write to spend_lines itself, which has row-level security. */
@@ -424,18 +419,10 @@ export async function saveUpload(
   input: { fileName: string; content: Uint8Array; partnerId: number | null },
   personId: number,
 ): Promise<number> {
-  if (input.partnerId !== null) {
-    const partner = await tx
-      .selectFrom('partners')
-      .select('id')
-      .where('place_id', '=', placeId)
-      .where('id', '=', input.partnerId)
-      .executeTakeFirst();
-    if (!partner)
-      throw new Invalid('There is a problem with the upload', {
-        partner_id: 'Select a partner of this place',
-      });
-  }
+  if (input.partnerId !== null)
+    await assertPartnersOfPlace(tx, placeId, [input.partnerId], 'There is a problem with the upload', {
+      partner_id: 'Select a partner of this place',
+    });
   const row = await tx
     .insertInto('spend_uploads')
     .values({

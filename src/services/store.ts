@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
-import { appendAudit } from '../audit/store.ts';
+import { appendAudit } from '../audit/public.ts';
 import type { Tx } from '../core/db.ts';
 import { Invalid, NotFound } from '../core/errors.ts';
 import { pence, type Pence } from '../core/money.ts';
@@ -13,6 +13,7 @@ import {
   type RuleField,
   type ServiceStatus,
 } from './domain.ts';
+import { assertPartnersOfPlace, decisionOfPlace, listPartners } from '../places/public.ts';
 
 export interface ServiceView {
   id: number;
@@ -109,15 +110,7 @@ export async function listServices(tx: Tx, placeId: number): Promise<ServiceView
 }
 
 async function assertPartners(tx: Tx, placeId: number, ids: number[], field: string) {
-  if (!ids.length) return;
-  const found = await tx
-    .selectFrom('partners')
-    .select('id')
-    .where('place_id', '=', placeId)
-    .where('id', 'in', ids)
-    .execute();
-  if (found.length !== new Set(ids).size)
-    throw new Invalid('There is a problem with the service', { [field]: 'Select partners of this place' });
+  await assertPartnersOfPlace(tx, placeId, ids, 'There is a problem with the service', { [field]: 'Select partners of this place' });
 }
 
 /** The partners and the board decision a service names must be this place's own. */
@@ -125,12 +118,7 @@ async function assertReferences(tx: Tx, placeId: number, input: NewService) {
   await assertPartners(tx, placeId, input.funded_by, 'funded_by');
   await assertPartners(tx, placeId, input.delivered_by, 'delivered_by');
   if (input.decision_id !== null) {
-    const decision = await tx
-      .selectFrom('decisions')
-      .select('id')
-      .where('place_id', '=', placeId)
-      .where('id', '=', input.decision_id)
-      .executeTakeFirst();
+    const decision = await decisionOfPlace(tx, placeId, input.decision_id);
     if (!decision)
       throw new Invalid('There is a problem with the service', {
         decision_id: 'Select a board decision of this place',
@@ -607,11 +595,7 @@ export async function importOruk(
     throw new Invalid(`At most ${MAX_ORUK_SERVICES} services can be imported at once`, {
       file: 'Split the file',
     });
-  const partners = await tx
-    .selectFrom('partners')
-    .select(['id', 'name'])
-    .where('place_id', '=', placeId)
-    .execute();
+  const partners = await listPartners(tx, placeId);
   const partnerByName = new Map(partners.map((p) => [p.name.toLowerCase(), p.id]));
   const problems: string[] = [];
   const rows = items.map((item, index) => {

@@ -1,15 +1,16 @@
 import { inSystem, type Database } from '../core/db.ts';
-import { appendAudit } from '../audit/store.ts';
-import { hashPassword } from '../auth/password.ts';
+import { appendAudit } from '../audit/public.ts';
+import { hashPassword } from '../auth/public.ts';
 import { assert } from '../core/errors.ts';
 import { seedOutcomesDemo } from '../outcomes/demo.ts';
-import { signOffState } from './domain.ts';
-import { DEMO_PASSWORD, DEMO_PEOPLE, DEMO_PLACES } from './demo-data.ts';
+import { signOffState } from '../places/domain.ts';
+import { DEMO_PASSWORD, DEMO_PEOPLE, DEMO_PLACES } from './data.ts';
 import { seedLedgerDemo } from '../ledger/demo.ts';
 import { seedFamiliesDemo } from '../families/demo.ts';
 import { seedServicesDemo } from '../services/demo.ts';
 import { seedCbaDemo } from '../cba/demo.ts';
 import { seedPbDemo } from '../pb/demo.ts';
+import { buildWiring } from '../wiring/index.ts';
 
 export interface SeedResult {
   seeded: boolean;
@@ -94,7 +95,7 @@ export async function seedDemo(db: Database): Promise<SeedResult> {
     await seedOutcomesDemo(tx, placeIds, admin);
     await seedServicesDemo(tx, placeIds, admin);
     await seedCbaDemo(tx, placeIds, admin);
-    await seedPbDemo(tx, placeIds, admin);
+    await seedPbDemo(tx, placeIds, admin, buildWiring().pb);
     await appendAudit(tx, {
       person_id: null,
       place_id: null,

@@ -1,4 +1,5 @@
-import type { AgencyType, PlaceKind, Role } from './domain.ts';
+import type { Role } from '../auth/domain.ts';
+import type { AgencyType, PlaceKind } from '../places/domain.ts';
 
 /**
  * The 2012 Community Budget pilots as the public record describes them. Partner

@@ -1,6 +1,8 @@
 /**
- * The published reference data the model stands on: the national unit cost database, HM Treasury
- * GDP deflators and the optimism bias table. Each figure's source is in its data file, not here.
+ * The published reference figures both the families module and cost-benefit analysis stand on:
+ * the national unit cost database, the event unit costs families are costed with, HM Treasury GDP
+ * deflators and the optimism bias table. Each figure's source is in its data file (data/), not
+ * here, and every file is read through `readReference`, the one loader.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -42,8 +44,14 @@ export interface OptimismBiasGrade {
 
 const DATA_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'data');
 
-function readData<T>(file: string): T {
-  return JSON.parse(fs.readFileSync(path.join(DATA_DIR, file), 'utf8')) as T;
+/** Where a reference data file is: `referenceFile('gdp-deflators.json')`. */
+export function referenceFile(file: string): string {
+  return path.join(DATA_DIR, file);
+}
+
+/** Reads a reference data file (JSON), or any other file of the same shape given by its path. */
+export function readReference<T>(file: string): T {
+  return JSON.parse(fs.readFileSync(path.isAbsolute(file) ? file : referenceFile(file), 'utf8')) as T;
 }
 
 export const CODE_PATTERN = /^[a-z][a-z0-9_]{1,59}$/;
@@ -61,15 +69,15 @@ function checkNational(entry: Omit<UnitCost, 'version' | 'place_id'>, edition: n
   return { ...entry, version: edition, place_id: null };
 }
 
-const unitCostFile = readData<{ edition: number; entries: Omit<UnitCost, 'version' | 'place_id'>[] }>(
+const unitCostFile = readReference<{ edition: number; entries: Omit<UnitCost, 'version' | 'place_id'>[] }>(
   'unit-costs.json',
 );
 export const NATIONAL_UNIT_COSTS: readonly UnitCost[] = unitCostFile.entries.map((e) =>
   checkNational(e, unitCostFile.edition),
 );
-export const EVENT_CODES: readonly EventCode[] = readData<{ codes: EventCode[] }>('event-codes.json').codes;
+export const EVENT_CODES: readonly EventCode[] = readReference<{ codes: EventCode[] }>('event-codes.json').codes;
 
-const deflatorFile = readData<{ source: string; reference_year: number; index: Record<string, number> }>(
+const deflatorFile = readReference<{ source: string; reference_year: number; index: Record<string, number> }>(
   'gdp-deflators.json',
 );
 export const DEFLATOR_SOURCE = deflatorFile.source;
@@ -79,7 +87,7 @@ export const DEFLATORS: ReadonlyMap<number, number> = new Map(
 export const LATEST_PRICE_YEAR = Math.max(...DEFLATORS.keys());
 export const EARLIEST_PRICE_YEAR = Math.min(...DEFLATORS.keys());
 
-const optimismFile = readData<{ source: string; grades: OptimismBiasGrade[] }>('optimism-bias.json');
+const optimismFile = readReference<{ source: string; grades: OptimismBiasGrade[] }>('optimism-bias.json');
 export const OPTIMISM_BIAS_SOURCE = optimismFile.source;
 export const OPTIMISM_BIAS_GRADES: readonly OptimismBiasGrade[] = optimismFile.grades;
 

@@ -2,10 +2,8 @@ import type { Tx } from '../core/db.ts';
 import { Conflict } from '../core/errors.ts';
 import { pence, type Pence } from '../core/money.ts';
 import { createAccounts, raiseCommitment, type Actor } from '../ledger/store.ts';
-import type { PotFunds } from './funds.ts';
-
-/** The ledger accounts PB holds its winners' money in and spends it from, opened on first use. */
-export const PB_ACCOUNTS = { commitment: 'PB-COMMIT', spend: 'PB-SPEND' } as const;
+import { PB_ACCOUNTS } from '../pb/domain.ts';
+import type { PotFunds } from '../pb/funds.ts';
 
 async function potAccount(tx: Tx, placeId: number): Promise<{ id: number; code: string } | undefined> {
   return tx
@@ -43,6 +41,7 @@ async function ensurePbAccounts(tx: Tx, placeId: number, actor: Actor): Promise<
 }
 
 /**
+ * Participatory budgeting meets the ledger (the ledger's side of src/pb/funds.ts).
  * The neighbourhood pot as the ledger keeps it: the available balance is the pot account's
  * balance (money neither allocated, committed nor spent), and a winner's money is a ledger
  * commitment from the pot, which the ledger refuses beyond that balance under a row lock.

@@ -1,12 +1,12 @@
 /**
- * The families module's side of ports.ts: what the costed events of the families a business case
- * is linked to show, read through the families module's public functions only.
+ * Cost-benefit analysis meets families: the families module's side of src/cba/ports.ts, what the
+ * costed events of the families a business case is linked to show.
  */
 import { defaultCatalogue } from '../families/catalogue.ts';
 import { addMonths } from '../families/domain.ts';
 import { cohort, timeline } from '../families/store.ts';
-import type { RealisedEvents } from './forecast.ts';
-import type { RealisedOutcomesSource } from './ports.ts';
+import type { RealisedEvents } from '../cba/forecast.ts';
+import type { RealisedOutcomesSource } from '../cba/ports.ts';
 
 /**
  * Families taken on in the window whose twelve months after are over by `today` count; those

@@ -6,7 +6,7 @@ import { addMonths, todayIso } from '../families/domain.ts';
 import { cohort } from '../families/store.ts';
 import { listBudgets } from '../ledger/store.ts';
 import { budgetReport } from '../ledger/reports.ts';
-import type { FamilyFigures, Figure, PlaceFigures, PlaceRef } from './figures.ts';
+import type { FamilyFigures, Figure, PlaceFigures, PlaceRef } from '../network/figures.ts';
 
 async function familyFigures(tx: Tx, place: PlaceRef): Promise<Figure<FamilyFigures>> {
   const today = todayIso();

@@ -1,10 +1,10 @@
 import { Invalid } from '../core/errors.ts';
 import type { PotIncome } from '../families/income.ts';
-import { balancedTransaction } from './domain.ts';
-import { listAccounts, postTransactions } from './store.ts';
+import { balancedTransaction } from '../ledger/domain.ts';
+import { listAccounts, postTransactions } from '../ledger/store.ts';
 
 /**
- * Payment-by-results money arriving in the pot: the pot is debited and the place's income account
+ * Families meet the ledger (the ledger's side of src/families/income.ts). Payment-by-results money arriving in the pot: the pot is debited and the place's income account
  * credited, keyed by the claim so approving it can never post twice.
  */
 export const ledgerPotIncome: PotIncome = {

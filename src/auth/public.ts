@@ -1,0 +1,6 @@
+/**
+ * What other capabilities may use of auth besides roles and permissions (domain.ts) and the
+ * signed-in person (plugin.ts): passwords, invitations and ending someone's sessions.
+ */
+export { hashPassword, validateNewPassword } from './password.ts';
+export { createInvitation, revokeAllSessions, type SessionPerson } from './store.ts';

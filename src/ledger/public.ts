@@ -1,0 +1,18 @@
+/**
+ * What other capabilities may use of the ledger: its accounts and balances, posting a balanced
+ * transaction, and commitments raised, spent and listed, each in the caller's transaction so the
+ * caller's change and the postings commit together. Anything else in store.ts is the ledger's own.
+ */
+export {
+  createAccounts,
+  listAccounts,
+  listBudgets,
+  listCommitments,
+  postTransactions,
+  raiseCommitment,
+  spendCommitment,
+  type AccountRow,
+  type Actor,
+  type CommitmentRow,
+} from './store.ts';
+export { budgetReport } from './reports.ts';

@@ -185,7 +185,7 @@ export async function familyRoutes(app: FastifyInstance) {
         async (request: Req<object, { partner_id?: number; csv: string }>, reply) => {
           const place = need(request, 'family.manage');
           const partnerId = partnerFor(place.roles, place.partnerIds, request.body.partner_id);
-          const imported = await inRequestPlace(request, place, (tx) => importEventsCsv(tx, place.id, partnerId, request.body.csv, catalogue, { personId: place.person.id }, todayIso()));
+          const imported = await inRequestPlace(request, place, (tx) => importEventsCsv(tx, place.id, partnerId, request.body.csv, catalogue, viewerOf(place), todayIso()));
           return reply.code(201).send({ imported });
         },
       );

@@ -764,13 +764,21 @@ export async function closePeriod(tx: Tx, placeId: number, year: number, actor: 
   };
 }
 
-/** Re-opens a closed year; only an agreed board decision can, and the decision is recorded. */
+/**
+ * Re-opens a closed year. Only an agreed board decision made to re-open this very year
+ * (kind `period_reopen`, naming the year) can, and each such decision re-opens it once (a unique
+ * index on the re-open events backs this). The decision is recorded.
+ */
 export async function reopenPeriod(tx: Tx, placeId: number, year: number, decisionId: number, actor: Actor) {
   const period = await lockPeriod(tx, placeId, year);
   if (!period.closed) throw new Conflict(`${financialYearLabel(year)} is not closed`);
-  const decision = await tx.selectFrom('decisions').select('agreed_at').where('place_id', '=', placeId).where('id', '=', decisionId).executeTakeFirst();
+  const decision = await tx.selectFrom('decisions').select(['agreed_at', 'kind', 'financial_year']).where('place_id', '=', placeId).where('id', '=', decisionId).executeTakeFirst();
   if (!decision) throw new Invalid('Select the board decision that re-opens the year', { decision_id: 'Select a board decision of this place' });
+  if (decision.kind !== 'period_reopen' || decision.financial_year !== year)
+    throw new Invalid(`The decision was not made to re-open ${financialYearLabel(year)}`, { decision_id: `Select a board decision to re-open ${financialYearLabel(year)}` });
   if (!decision.agreed_at) throw new Invalid('The decision has not been agreed by the board yet', { decision_id: 'The decision has not been agreed by the board yet' });
+  const used = await tx.selectFrom('ledger_period_events').select('id').where('place_id', '=', placeId).where('decision_id', '=', decisionId).where('action', '=', 'reopen').executeTakeFirst();
+  if (used) throw new Invalid('That decision has already re-opened the year once', { decision_id: 'A decision re-opens a year once: the board must decide again' });
   await tx.updateTable('ledger_periods').set({ closed: false }).where('place_id', '=', placeId).where('financial_year', '=', year).execute();
   await tx.insertInto('ledger_period_events').values({ place_id: placeId, financial_year: year, action: 'reopen', decision_id: decisionId, recorded_by: actor.personId }).execute();
   await appendAudit(tx, { person_id: actor.personId, place_id: placeId, action: 'ledger.period.reopen', subject: `ledger_period:${year}`, detail: { decision_id: decisionId } });

@@ -143,8 +143,12 @@ export async function placePages(app: FastifyInstance) {
           reply,
           'places/views/decision-new.njk',
           decisionFormContext(place, partners, body),
-          ['title', 'description', 'sign_off_rule', 'signed_off_by'],
-          () => inRequestPlace(request, place, (tx) => recordDecision(tx, place.id, validateNewDecision(body), { personId: place.person.id })),
+          ['title', 'description', 'financial_year', 'sign_off_rule', 'signed_off_by'],
+          () => {
+            const year = typeof body.financial_year === 'string' ? body.financial_year.trim() : '';
+            const input = validateNewDecision({ ...body, kind: year ? 'period_reopen' : 'general', financial_year: year });
+            return inRequestPlace(request, place, (tx) => recordDecision(tx, place.id, input, { personId: place.person.id }));
+          },
         );
         return shown ?? reply.redirect(`/places/${place.slug}?added=decision#decisions`, 303);
       });

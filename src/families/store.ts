@@ -961,6 +961,41 @@ export async function cohort(
   };
 }
 
+/**
+ * The cohort as a viewer may see it. The aggregates (cost by agency and year, before and after)
+ * are for every role that may read the cohort; the per-family rows (reference, date taken on,
+ * costs) are pseudonymised personal data, so they go only to a professional with an access basis
+ * for case work on that family, never for an erased family, and each such read is audited.
+ * `full` is the unfiltered cohort, for aggregate charts only: never send it to the viewer.
+ */
+export async function cohortFor(
+  tx: Tx,
+  placeId: number,
+  viewer: FamilyViewer,
+  catalogue: UnitCostCatalogue,
+  priceBase: number | null,
+  today: string,
+): Promise<{ view: Cohort; full: Cohort }> {
+  const full = await cohort(tx, placeId, catalogue, priceBase);
+  const readable = await accessibleReferences(tx, placeId, viewer, 'case_work', today);
+  const ids = new Set(readable.values());
+  const perFamily = full.perFamily.filter((f) => ids.has(f.family_id));
+  if (perFamily.length) {
+    await appendAudit(tx, {
+      person_id: viewer.personId,
+      place_id: placeId,
+      action: 'family.cohort.read',
+      subject: 'families',
+      detail: {
+        purpose: 'case_work',
+        families: perFamily.map((f) => f.family_id),
+        fields: ['reference', 'taken_on', 'before', 'after', 'professionals', 'agencies'],
+      },
+    });
+  }
+  return { view: { ...full, perFamily }, full };
+}
+
 /** The whole product's roll-up across places: cost by bearing agency and financial year, and family counts. */
 export async function productRollup(db: Database, catalogue: UnitCostCatalogue, priceBase: number | null) {
   return inSystem(db, async (tx) => {

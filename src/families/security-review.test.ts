@@ -56,7 +56,7 @@ describe(`security review 2026-12: families, dashboard and caching, on ${engineN
     await ok(api('POST', '/family-agreements', admin, { title: 'Troubled families', purposes: ['case_work'], data_categories: ['identity'], legal_basis: 'public_task', starts_on: '2012-01-01', party_ids: [council, police] }));
     kept = (await ok(api('POST', '/families', kw, { reference: 'REV-1', household_name: 'The Kept family', taken_on: daysAgo(400) }))).id!;
     erased = (await ok(api('POST', '/families', kw, { reference: 'REV-2', household_name: 'The Doe family', address: '1 Any Street', postcode: 'M5 4WT', taken_on: daysAgo(400), members: [{ name: 'Jane Doe', date_of_birth: '02/03/1985', relationship: 'mother' }] }))).id!;
-    const csv = ['family_reference,event_type,occurred_on,quantity,note', `REV-1,police_callout,${daysAgo(500)},2,`, `REV-2,police_callout,${daysAgo(450)},1,${SECRET}`, `REV-2,arrest,${daysAgo(100)},1,`].join('\n');
+    const csv = ['family_reference,event_type,occurred_on,quantity,note', `REV-1,police_callout,${daysAgo(500)},2,`, `REV-2,police_callout,${daysAgo(450)},1,"${SECRET}"`, `REV-2,arrest,${daysAgo(100)},1,`].join('\n');
     await ok(api('POST', '/family-events/import', kw, { csv }));
   });
   after(() => t.close());
@@ -74,7 +74,13 @@ describe(`security review 2026-12: families, dashboard and caching, on ${engineN
     // A single event by the same person is refused the same way: the bulk path follows the same rule.
     assert.equal((await api('POST', `/families/${kept}/events`, outsider, { event_type: 'police_callout', occurred_on: daysAgo(5) })).statusCode, 404);
     // The page form too.
-    const page = await t.app.inject({ method: 'POST', url: `/places/${slug}/families/import`, headers: { ...outsider.read, 'content-type': 'application/x-www-form-urlencoded' }, payload: `_csrf=${outsider.csrfToken}&csv=${encodeURIComponent(line('REV-1'))}` });
+    const boundary = 'review-boundary';
+    const payload = [
+      `--${boundary}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${outsider.csrfToken}\r\n`,
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="events.csv"\r\nContent-Type: text/csv\r\n\r\n${line('REV-1')}\r\n`,
+      `--${boundary}--\r\n`,
+    ].join('');
+    const page = await t.app.inject({ method: 'POST', url: `/places/${slug}/families/import`, headers: { ...outsider.read, 'content-type': `multipart/form-data; boundary=${boundary}` }, payload });
     assert.equal(page.statusCode, 400);
     assert.match(page.body, /No family with reference REV-1/);
     assert.equal(await eventsOf(), before);

@@ -143,12 +143,21 @@ describe(`security review 2026-12: the ledger findings, on ${engineName}`, () =>
     if (t.db.engine === 'postgres') {
       // As the review showed it: hold the audit chain's lock so both transactions queue at their
       // last step, the close first; before the fix the posting then committed after the close.
+      // Each step waits until the transactions before it are blocked, so the order holds under any load.
       outcomes = await t.db.kysely.connection().execute(async (holder) => {
+        const blocked = async (n: number) => {
+          for (let i = 0; i < 400; i++) {
+            const r = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(holder);
+            if (Number(r.rows[0]!.n) >= n) return;
+            await sleep(25);
+          }
+          throw new Error(`expected ${n} blocked transactions`);
+        };
         await sql`select pg_advisory_lock(${AUDIT_CHAIN_LOCK})`.execute(holder);
         const closing = close();
-        await sleep(400);
+        await blocked(1);
         const posting = post();
-        await sleep(400);
+        await blocked(2);
         await sql`select pg_advisory_unlock(${AUDIT_CHAIN_LOCK})`.execute(holder);
         return Promise.allSettled([closing, posting]);
       });

@@ -239,6 +239,9 @@ function decisionFormContext(place: PlaceContext, partners: PartnerRow[], values
     place,
     values,
     ruleItems: SIGN_OFF_RULES.map((value) => ({ value, text: SIGN_OFF_RULE_LABELS[value], checked: value === (values.sign_off_rule ?? 'all') })),
-    partnerItems: partners.map((p) => ({ value: String(p.id), text: p.name, hint: { text: AGENCY_LABELS[p.agency_type] }, checked: signed.has(String(p.id)) })),
+    // Only the partners this person represents: nobody signs for another partner (the store checks it too).
+    partnerItems: partners
+      .filter((p) => place.roles.includes('partner_rep') && place.partnerIds.includes(p.id))
+      .map((p) => ({ value: String(p.id), text: p.name, hint: { text: AGENCY_LABELS[p.agency_type] }, checked: signed.has(String(p.id)) })),
   };
 }

@@ -20,7 +20,7 @@ export const PERMISSIONS = {
   'place.read': ['admin', 'finance', 'partner_rep', 'key_worker', 'analyst', 'resident', 'observer'],
   'partner.manage': ['admin'],
   'decision.record': ['admin'],
-  'decision.sign_off': ['admin', 'partner_rep'],
+  'decision.sign_off': ['partner_rep'],
   'people.read': ['admin', 'finance', 'partner_rep', 'key_worker', 'analyst', 'observer'],
   'people.manage': ['admin'],
   'audit.read': ['admin'],

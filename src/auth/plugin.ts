@@ -19,6 +19,13 @@ export function registerSessions(app: FastifyInstance) {
     const token = request.cookies[SESSION_COOKIE];
     request.auth = token ? await findSession(app.deps.db, token) : null;
   });
+  // Nothing a signed-in person is shown (family records, statements, their own pages), and no
+  // export or CSV download for anyone, may be kept by a browser or a shared cache. Assets keep
+  // the cache header they set themselves.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (!reply.hasHeader('cache-control') && (request.auth || isDownload(reply))) reply.header('cache-control', 'no-store');
+    return payload;
+  });
   app.addHook('preHandler', async (request) => {
     if (!UNSAFE_METHODS.has(request.method) || !request.auth) return;
     if (request.routeOptions.config.csrf === false) return;
@@ -27,6 +34,13 @@ export function registerSessions(app: FastifyInstance) {
       throw new AppError('forbidden', 'This form has expired. Go back, refresh the page and try again');
     }
   });
+}
+
+/** An export: a file to save (an attachment) or any CSV, whoever asks for it. */
+function isDownload(reply: FastifyReply): boolean {
+  const disposition = String(reply.getHeader('content-disposition') ?? '');
+  const type = String(reply.getHeader('content-type') ?? '');
+  return /attachment/i.test(disposition) || /^text\/csv/i.test(type);
 }
 
 function sameToken(a: string, b: string): boolean {

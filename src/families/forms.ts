@@ -608,7 +608,7 @@ function uploadForms(s: FastifyInstance) {
       const csv = uploadedText(body);
       const imported = await asUpload(() =>
         inRequestPlace(request, place, (tx) =>
-          importEventsCsv(tx, place.id, partnerId, csv, defaultCatalogue, actor(place), todayIso()),
+          importEventsCsv(tx, place.id, partnerId, csv, defaultCatalogue, viewerOf(place), todayIso()),
         ),
       );
       return familiesUrl(place, `?imported=${imported}`);

@@ -7,7 +7,7 @@ import { inRequestPlace, need, placeScoped } from '../places/scope.ts';
 import { defaultCatalogue } from './catalogue.ts';
 import { CRITERION_LABELS, LEGAL_BASIS_LABELS, PURPOSE_LABELS, todayIso, type CostSummary } from './domain.ts';
 import { needFamilyReader, viewerOf } from './routes.ts';
-import { cohort, listAgreements, listFamilies, listGoals, readFamily, subjectAccessExport, timeline, type Cohort } from './store.ts';
+import { cohortFor, listAgreements, listFamilies, listGoals, readFamily, subjectAccessExport, timeline, type Cohort } from './store.ts';
 
 /** Cost by bearing agency, the twelve months before against the twelve after. */
 function beforeAfterChart(before: CostSummary, after: CostSummary, caption: string) {
@@ -61,14 +61,14 @@ export async function familyPages(app: FastifyInstance) {
 
       s.get('/families/cohort', { schema: { hide: true } }, async (request, reply) => {
         const place = need(request, 'family.cohort');
-        const c = await inRequestPlace(request, place, (tx) => cohort(tx, place.id, defaultCatalogue, null));
+        const { view: c, full } = await inRequestPlace(request, place, (tx) => cohortFor(tx, place.id, viewerOf(place), defaultCatalogue, null, todayIso()));
         return reply.page('families/views/cohort.njk', {
           title: `Family cohort costs – ${place.name}`,
           place,
           cohort: c,
           agencyLabels: AGENCY_LABELS,
           beforeAfter: c.families ? beforeAfterChart(c.before, c.after, 'Cost by agency, 12 months before and after families were taken on') : null,
-          distribution: c.families ? distributionChart(c) : null,
+          distribution: c.families ? distributionChart(full) : null,
           pounds: formatPounds,
         });
       });

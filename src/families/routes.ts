@@ -27,7 +27,7 @@ import {
   addGoal,
   addProfessional,
   closeFamily,
-  cohort,
+  cohortFor,
   createAgreement,
   createFamily,
   decideClaim,
@@ -185,7 +185,7 @@ export async function familyRoutes(app: FastifyInstance, ports: FamilyPorts) {
         async (request: Req<object, { partner_id?: number; csv: string }>, reply) => {
           const place = need(request, 'family.manage');
           const partnerId = partnerFor(place.roles, place.partnerIds, request.body.partner_id);
-          const imported = await inRequestPlace(request, place, (tx) => importEventsCsv(tx, place.id, partnerId, request.body.csv, catalogue, { personId: place.person.id }, todayIso()));
+          const imported = await inRequestPlace(request, place, (tx) => importEventsCsv(tx, place.id, partnerId, request.body.csv, catalogue, viewerOf(place), todayIso()));
           return reply.code(201).send({ imported });
         },
       );
@@ -196,9 +196,10 @@ export async function familyRoutes(app: FastifyInstance, ports: FamilyPorts) {
         return { erased: true };
       });
 
-      s.get('/family-cohort', { schema: { tags, summary: 'Cohort costs by agency and year, before/after (no personal data)', params: params(), querystring: priceBaseQuery } }, async (request: Req<object, unknown, { price_base?: number }>) => {
+      s.get('/family-cohort', { schema: { tags, summary: 'Cohort costs by agency and year, before/after; per-family rows only for families you may read for case work (audited), never erased ones', params: params(), querystring: priceBaseQuery } }, async (request: Req<object, unknown, { price_base?: number }>) => {
         const place = need(request, 'family.cohort');
-        return inRequestPlace(request, place, (tx) => cohort(tx, place.id, catalogue, request.query.price_base ?? null));
+        const { view } = await inRequestPlace(request, place, (tx) => cohortFor(tx, place.id, viewerOf(place), catalogue, request.query.price_base ?? null, todayIso()));
+        return view;
       });
 
       s.get('/family-agreements', { schema: { tags, summary: 'Data-sharing agreements between partners', params: params() } }, async (request) => {

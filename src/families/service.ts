@@ -3,14 +3,21 @@ import { Invalid } from '../core/errors.ts';
 import type { UnitCostCatalogue } from './catalogue.ts';
 import { readCsv } from './csv.ts';
 import { hashMatchRows, validateEventRows, type MatchingKey } from './domain.ts';
-import { familyReferences, saveImportedEvents, saveMatchList, type Actor } from './store.ts';
+import { accessibleReferences, saveImportedEvents, saveMatchList, type Actor, type FamilyViewer } from './store.ts';
 
-/** One agency's events CSV (family_reference, event_type, occurred_on, quantity, note): all lines or none. */
-export async function importEventsCsv(tx: Tx, placeId: number, partnerId: number, csv: string, catalogue: UnitCostCatalogue, actor: Actor, today: string): Promise<number> {
+/**
+ * One agency's events CSV (family_reference, event_type, occurred_on, quantity, note): all lines or
+ * none. Each line passes the same access rule as a single event (case work, for the importer's own
+ * agency); a family the importer may not act on is answered exactly as a reference that does not exist.
+ */
+export async function importEventsCsv(tx: Tx, placeId: number, partnerId: number, csv: string, catalogue: UnitCostCatalogue, viewer: FamilyViewer, today: string): Promise<number> {
+  if (!viewer.partnerIds.includes(partnerId))
+    throw new Invalid('You can import events only for the agency you work for', { partner_id: 'Select your own agency' });
   const records = readCsv(csv, ['family_reference', 'event_type', 'occurred_on']);
   const known = new Set((await catalogue.eventTypes()).map((t) => t.code));
-  const refs = await familyReferences(tx, placeId);
+  const refs = await accessibleReferences(tx, placeId, viewer, 'case_work', today);
   const rows = validateEventRows(records, known, new Set(refs.keys()), today);
+  const actor: Actor = { personId: viewer.personId };
   return saveImportedEvents(tx, placeId, partnerId, rows, refs, actor);
 }
 

@@ -345,10 +345,10 @@ export interface FamilyRecord {
   taken_on: string;
   lead_professional: string | null;
   lead_partner: string | null;
-  members: { id: number; name: string | null; date_of_birth: string | null; relationship: string }[];
+  members: { id: number; name: string | null; date_of_birth: string | null; relationship: string | null }[];
   professionals: {
     id: number;
-    name: string;
+    name: string | null;
     role: string;
     partner_id: number;
     partner_name: string;
@@ -596,7 +596,8 @@ export async function closeFamily(
     place_id: placeId,
     action: 'family.close',
     subject: `family:${familyId}`,
-    detail: { reason: reason.trim() },
+    // The reason is free text about the family: it stays in the erasable record, never in the audit log.
+    detail: { status: 'closed', reason_length: reason.trim().length },
   });
 }
 
@@ -649,14 +650,35 @@ export async function logEvent(
   return row.id;
 }
 
-export async function familyReferences(tx: Tx, placeId: number): Promise<Map<string, number>> {
+/**
+ * The references of the families this viewer may act on for a purpose now: the same access rule
+ * as a single read or write (`accessBasis`), applied to every family of the place at once. A
+ * family outside it is left out, so to the bulk import it looks exactly like one that does not exist.
+ */
+export async function accessibleReferences(
+  tx: Tx,
+  placeId: number,
+  viewer: Viewer,
+  purpose: Purpose,
+  today: string,
+): Promise<Map<string, number>> {
   const rows = await tx
     .selectFrom('families')
     .select(['id', 'reference'])
     .where('place_id', '=', placeId)
     .where('erased_at', 'is', null)
     .execute();
-  return new Map(rows.map((r) => [r.reference, r.id]));
+  const agreements = await listAgreements(tx, placeId);
+  const consents = await consentsOf(
+    tx,
+    placeId,
+    rows.map((r) => r.id),
+  );
+  return new Map(
+    rows
+      .filter((r) => accessBasis(viewer, agreements, consents.get(r.id) ?? [], purpose, today))
+      .map((r) => [r.reference, r.id]),
+  );
 }
 
 const INSERT_CHUNK = 2_000;
@@ -932,6 +954,41 @@ export async function cohort(
   };
 }
 
+/**
+ * The cohort as a viewer may see it. The aggregates (cost by agency and year, before and after)
+ * are for every role that may read the cohort; the per-family rows (reference, date taken on,
+ * costs) are pseudonymised personal data, so they go only to a professional with an access basis
+ * for case work on that family, never for an erased family, and each such read is audited.
+ * `full` is the unfiltered cohort, for aggregate charts only: never send it to the viewer.
+ */
+export async function cohortFor(
+  tx: Tx,
+  placeId: number,
+  viewer: FamilyViewer,
+  catalogue: UnitCostCatalogue,
+  priceBase: number | null,
+  today: string,
+): Promise<{ view: Cohort; full: Cohort }> {
+  const full = await cohort(tx, placeId, catalogue, priceBase);
+  const readable = await accessibleReferences(tx, placeId, viewer, 'case_work', today);
+  const ids = new Set(readable.values());
+  const perFamily = full.perFamily.filter((f) => ids.has(f.family_id));
+  if (perFamily.length) {
+    await appendAudit(tx, {
+      person_id: viewer.personId,
+      place_id: placeId,
+      action: 'family.cohort.read',
+      subject: 'families',
+      detail: {
+        purpose: 'case_work',
+        families: perFamily.map((f) => f.family_id),
+        fields: ['reference', 'taken_on', 'before', 'after', 'professionals', 'agencies'],
+      },
+    });
+  }
+  return { view: { ...full, perFamily }, full };
+}
+
 /** The whole product's roll-up across places: cost by bearing agency and financial year, and family counts. */
 export async function productRollup(db: Database, catalogue: UnitCostCatalogue, priceBase: number | null) {
   return inSystem(db, async (tx) => {
@@ -1007,8 +1064,18 @@ export async function subjectAccessExport(
 
 /**
  * Erasure keeps the costed events (so aggregate reports do not change) and removes what
- * identifies anyone: names, dates of birth, address, who gave consent, free-text notes.
+ * identifies anyone: every personal field of the families tables (ERASED_FIELDS).
  */
+export const ERASED_FIELDS = {
+  families: ['household_name', 'address', 'postcode', 'closure_reason'],
+  family_members: ['name', 'date_of_birth', 'relationship'],
+  family_professionals: ['name'],
+  family_consents: ['given_by'],
+  family_events: ['note'],
+  family_goals: ['description'],
+  family_claims: ['evidence'],
+} as const;
+
 export async function eraseFamily(tx: Tx, placeId: number, familyId: number, actor: Actor): Promise<void> {
   const family = await familyExists(tx, placeId, familyId);
   if (family.erased_at)
@@ -1016,19 +1083,31 @@ export async function eraseFamily(tx: Tx, placeId: number, familyId: number, act
   const now = new Date();
   await tx
     .updateTable('families')
-    .set({ household_name: null, address: null, postcode: null, erased_at: now })
+    .set({ household_name: null, address: null, postcode: null, closure_reason: null, erased_at: now })
     .where('place_id', '=', placeId)
     .where('id', '=', familyId)
     .execute();
   await tx
     .updateTable('family_members')
-    .set({ name: null, date_of_birth: null, erased_at: now })
+    .set({ name: null, date_of_birth: null, relationship: null, erased_at: now })
     .where('place_id', '=', placeId)
     .where('family_id', '=', familyId)
     .execute();
   await tx
     .updateTable('family_consents')
     .set({ given_by: null })
+    .where('place_id', '=', placeId)
+    .where('family_id', '=', familyId)
+    .execute();
+  await tx
+    .updateTable('family_professionals')
+    .set({ name: null })
+    .where('place_id', '=', placeId)
+    .where('family_id', '=', familyId)
+    .execute();
+  await tx
+    .updateTable('family_goals')
+    .set({ description: null })
     .where('place_id', '=', placeId)
     .where('family_id', '=', familyId)
     .execute();
@@ -1040,7 +1119,7 @@ export async function eraseFamily(tx: Tx, placeId: number, familyId: number, act
     .execute();
   await tx
     .updateTable('family_claims')
-    .set({ evidence: 'erased' })
+    .set({ evidence: null })
     .where('place_id', '=', placeId)
     .where('family_id', '=', familyId)
     .execute();

@@ -43,7 +43,8 @@ export interface FamilyMembersTable {
   family_id: number;
   name: string | null;
   date_of_birth: string | null;
-  relationship: string;
+  /** Null once the family is erased. */
+  relationship: string | null;
   erased_at: Date | null;
 }
 
@@ -52,7 +53,8 @@ export interface FamilyProfessionalsTable {
   id: Generated<number>;
   family_id: number;
   partner_id: number;
-  name: string;
+  /** Null once the family is erased. */
+  name: string | null;
   role: string;
 }
 
@@ -103,7 +105,8 @@ export interface FamilyGoalsTable {
   id: Generated<number>;
   family_id: number;
   outcome: Outcome;
-  description: string;
+  /** Null once the family is erased. */
+  description: string | null;
   status: Generated<'open' | 'met'>;
   met_on: string | null;
   created_by: number;
@@ -115,7 +118,8 @@ export interface FamilyClaimsTable {
   family_id: number;
   goal_id: number;
   amount: number;
-  evidence: string;
+  /** Null once the family is erased. */
+  evidence: string | null;
   status: Generated<'claimed' | 'approved' | 'rejected'>;
   claimed_by: number;
   claimed_at: Generated<Date>;

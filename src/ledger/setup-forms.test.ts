@@ -20,6 +20,7 @@ describe(`ledger set-up and correction forms on ${engineName}`, () => {
   let council: number;
   let agreed: number;
   let proposed: number;
+  let reopens: number;
 
   before(async () => {
     t = await startTestApp();
@@ -29,14 +30,15 @@ describe(`ledger set-up and correction forms on ${engineName}`, () => {
     const financeId = await makePerson(t.db, 'finance@essex.test', [[place, 'finance']]);
     finance = await signInAs(t.db, financeId);
     observer = await signInAs(t.db, await makePerson(t.db, 'observer@essex.test', [[place, 'observer']]));
-    const decision = (title: string, agreedAt: Date | null) =>
+    const decision = (title: string, agreedAt: Date | null, reopens: number | null = null) =>
       t.db.kysely
         .insertInto('decisions')
-        .values({ place_id: place, title, sign_off_rule: 'all', proposed_by: financeId, agreed_at: agreedAt })
+        .values({ place_id: place, title, sign_off_rule: 'all', proposed_by: financeId, agreed_at: agreedAt, kind: reopens ? 'period_reopen' : 'general', financial_year: reopens })
         .returning('id')
         .executeTakeFirstOrThrow();
     agreed = (await decision('Pool the PCSO budget', new Date('2026-03-20T12:00:00Z'))).id;
-    proposed = (await decision('Re-open 2025/26 for a late invoice', null)).id;
+    proposed = (await decision('Re-open 2025/26 for a late invoice', null, 2025)).id;
+    reopens = (await decision('Re-open 2025/26 for the PCSO invoice', new Date('2026-05-20T12:00:00Z'), 2025)).id;
   });
   after(() => t.close());
 
@@ -328,7 +330,7 @@ describe(`ledger set-up and correction forms on ${engineName}`, () => {
     assert.equal(notAgreed.statusCode, 400);
     assert.match(notAgreed.body, /The decision has not been agreed by the board yet/);
     assert.equal(
-      (await form('/ledger/periods/2025/reopen', finance, { decision_id: String(agreed) })).statusCode,
+      (await form('/ledger/periods/2025/reopen', finance, { decision_id: String(reopens) })).statusCode,
       303,
     );
     const period = (await api('/ledger/periods')).find(
@@ -339,10 +341,10 @@ describe(`ledger set-up and correction forms on ${engineName}`, () => {
       period.events.map((e: { action: string; decision_id: number | null }) => [e.action, e.decision_id]),
       [
         ['close', null],
-        ['reopen', agreed],
+        ['reopen', reopens],
       ],
     );
-    const open = await form('/ledger/periods/2025/reopen', finance, { decision_id: String(agreed) });
+    const open = await form('/ledger/periods/2025/reopen', finance, { decision_id: String(reopens) });
     assert.equal(open.statusCode, 400);
     assert.match(open.body, /2025\/26 is not closed/);
   });

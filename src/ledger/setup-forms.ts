@@ -54,7 +54,7 @@ async function partnersAndDecisions(request: FastifyRequest, place: PlaceContext
   return inRequestPlace(request, place, async (tx) => {
     const partners = await listPartners(tx, place.id);
     const decisions = (await listDecisions(tx, place.id, partners)).filter((d) => d.agreed_at !== null);
-    return { partners, decisions: decisions.map((d) => ({ id: d.id, name: d.title })) };
+    return { partners, decisions: decisions.map((d) => ({ id: d.id, name: d.title, kind: d.kind, financial_year: d.financial_year })) };
   });
 }
 
@@ -336,10 +336,12 @@ export function ledgerSetupForms(scoped: FastifyInstance) {
     async context(request, values: Body) {
       const place = need(request, 'ledger.post');
       const year = yearParam(request.params.year);
-      const { decisions } = await partnersAndDecisions(request, place);
-      const period = (await inRequestPlace(request, place, (tx) => listPeriods(tx, place.id))).find(
-        (p) => p.financial_year === year,
-      );
+      const { decisions: agreed } = await partnersAndDecisions(request, place);
+      const periods = await inRequestPlace(request, place, (tx) => listPeriods(tx, place.id));
+      const period = periods.find((p) => p.financial_year === year);
+      // Only agreed decisions made to re-open this year and not used yet can re-open it.
+      const used = new Set(periods.flatMap((p) => p.events.map((e) => e.decision_id)));
+      const decisions = agreed.filter((d) => d.kind === 'period_reopen' && d.financial_year === year && !used.has(d.id));
       return {
         title: `Re-open ${financialYearLabel(year)}`,
         place,

@@ -168,7 +168,8 @@ describe(`ledger store on ${engineName}`, () => {
     const { placeId, police, council } = await ledgerPlace(db);
     const admin = await makePerson(db, `admin-${placeId}@test`, [[placeId, 'admin']]);
     const decision = await db.kysely.insertInto('decisions').values({ place_id: placeId, title: 'Pool the budget', sign_off_rule: 'all', proposed_by: admin, agreed_at: new Date() }).returning('id').executeTakeFirstOrThrow();
-    const pending = await db.kysely.insertInto('decisions').values({ place_id: placeId, title: 'Not yet agreed', sign_off_rule: 'all', proposed_by: admin, agreed_at: null }).returning('id').executeTakeFirstOrThrow();
+    const pending = await db.kysely.insertInto('decisions').values({ place_id: placeId, title: 'Not yet agreed', kind: 'period_reopen', financial_year: 2012, sign_off_rule: 'all', proposed_by: admin, agreed_at: null }).returning('id').executeTakeFirstOrThrow();
+    const reopen = await db.kysely.insertInto('decisions').values({ place_id: placeId, title: 'Re-open 2012/13', kind: 'period_reopen', financial_year: 2012, sign_off_rule: 'all', proposed_by: admin, agreed_at: new Date() }).returning('id').executeTakeFirstOrThrow();
     await inPlace(db, placeId, async (tx) => {
       await setBudgetMode(tx, placeId, { financial_year: 2012, mode: 'pooled', effective_from: '2012-04-01', decision_id: decision.id, host_partner_id: council }, system);
       const agreement = { financial_year: 2012, funding_stream: 'Troubled families', form: 'cash' as const, ring_fence: null, host_partner_id: council, exit_terms: '', decision_id: decision.id };
@@ -200,7 +201,8 @@ describe(`ledger store on ${engineName}`, () => {
       /financial year 2012\/13 is closed/,
     );
     await assert.rejects(inPlace(db, placeId, (tx) => reopenPeriod(tx, placeId, 2012, pending.id, system)), /not been agreed/);
-    await inPlace(db, placeId, (tx) => reopenPeriod(tx, placeId, 2012, decision.id, system));
+    await assert.rejects(inPlace(db, placeId, (tx) => reopenPeriod(tx, placeId, 2012, decision.id, system)), /not made to re-open 2012\/13/);
+    await inPlace(db, placeId, (tx) => reopenPeriod(tx, placeId, 2012, reopen.id, system));
     await inPlace(db, placeId, (tx) => postTransactions(tx, placeId, [txn('late', '2013-03-01', [leg('POT', 1), leg('C-POLICE', -1)])], { actor: system }));
     await assertLedgerHolds(db, placeId);
   });

@@ -108,6 +108,9 @@ export interface PostedTransaction {
 /** Statements stay well under PostgreSQL's 65,535 parameters and each holds whole transactions. */
 const CHUNK_TRANSACTIONS = 500;
 
+/** £1 trillion: the most any account's balance may reach either way (see assertBalancesBounded). */
+export const MAX_BALANCE_PENCE = 100_000_000_000_000;
+
 /**
  * Posts balanced transactions in the caller's database transaction: all of them or none. Every
  * problem found before writing is reported by the transaction's index in `transactions`.
@@ -117,13 +120,17 @@ const CHUNK_TRANSACTIONS = 500;
 export async function postTransactions(tx: Tx, placeId: number, transactions: BalancedTransaction[], options: PostOptions): Promise<PostedTransaction[]> {
   const kind = options.kind ?? 'general';
   const accounts = await accountsByCode(tx, placeId);
-  const closed = await closedYears(tx, placeId);
+  const closed = await lockedClosedYears(tx, placeId, transactions);
   const decisions = await decisionIds(tx, placeId, transactions);
   const fields: FieldErrors = {};
   transactions.forEach((t, index) => {
     const problems: string[] = [];
     const unknown = [...new Set(t.postings.filter((p) => !accounts.has(p.account)).map((p) => p.account))];
     if (unknown.length) problems.push(`unknown account${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`);
+    // Commitment accounts move only with their commitments (raise, spend, release), or the
+    // sub-ledger of outstanding commitments would no longer match the account.
+    const committed = [...new Set(t.postings.filter((p) => kind === 'general' && accounts.get(p.account)?.kind === 'commitment').map((p) => p.account))];
+    if (committed.length) problems.push(`${committed.join(', ')} ${committed.length > 1 ? 'are commitment accounts' : 'is a commitment account'}: raise, spend or release a commitment instead of a journal`);
     if (closed.has(financialYearOf(t.date))) problems.push(`financial year ${financialYearLabel(financialYearOf(t.date))} is closed`);
     if (t.decision_id && !decisions.has(t.decision_id)) problems.push(`there is no board decision ${t.decision_id} in this place`);
     if (problems.length) fields[`[${index}]`] = problems.join('; ');
@@ -152,6 +159,8 @@ export async function postTransactions(tx: Tx, placeId: number, transactions: Ba
     throwIfAny(fields, 'transactions');
   }
   const posted = results.filter((r) => r.status === 'posted');
+  if (posted.length && (kind === 'general' || kind === 'reversal')) await assertPotsNotOverdrawn(tx, placeId, transactions, accounts);
+  if (posted.length) await assertBalancesBounded(tx, placeId, transactions, accounts);
   if (posted.length) {
     await appendAudit(tx, {
       person_id: options.actor.personId,
@@ -210,9 +219,73 @@ async function earlierWithKeys(tx: Tx, placeId: number, keys: string[]) {
   return new Map(rows.map((r) => [r.idempotency_key, r]));
 }
 
-async function closedYears(tx: Tx, placeId: number): Promise<Set<number>> {
-  const rows = await tx.selectFrom('ledger_periods').select('financial_year').where('place_id', '=', placeId).where('closed', '=', true).execute();
-  return new Set(rows.map((r) => r.financial_year));
+/**
+ * The closed years among those the transactions fall in, read under a share lock on each year's
+ * period row (made first if missing). A close holds the row FOR UPDATE, so a posting and the
+ * close of its year serialise: the posting waits for the close and then sees the year closed, or
+ * the close waits for the posting and then counts it.
+ */
+async function lockedClosedYears(tx: Tx, placeId: number, transactions: readonly BalancedTransaction[]): Promise<Set<number>> {
+  const years = [...new Set(transactions.map((t) => financialYearOf(t.date)))].sort((a, b) => a - b);
+  if (years.length === 0) return new Set();
+  await tx
+    .insertInto('ledger_periods')
+    .values(years.map((financial_year) => ({ place_id: placeId, financial_year })))
+    .onConflict((oc) => oc.doNothing())
+    .execute();
+  const rows = await tx
+    .selectFrom('ledger_periods')
+    .select(['financial_year', 'closed'])
+    .where('place_id', '=', placeId)
+    .where('financial_year', 'in', years)
+    .orderBy('financial_year')
+    .forShare()
+    .execute();
+  return new Set(rows.filter((r) => r.closed).map((r) => r.financial_year));
+}
+
+/**
+ * No account's balance may pass MAX_BALANCE_PENCE either way: far below 2^53, so every balance,
+ * and every total of up to ninety of them, stays exact as a JavaScript number on every page,
+ * report and export. The balances are compared in SQL, never read into a number first.
+ */
+async function assertBalancesBounded(tx: Tx, placeId: number, transactions: readonly BalancedTransaction[], accounts: Map<string, AccountRow>) {
+  const touched = [...new Set(transactions.flatMap((t) => t.postings.map((p) => accounts.get(p.account)?.id)).filter((id): id is number => id !== undefined))];
+  if (touched.length === 0) return;
+  const beyond = await tx
+    .selectFrom('ledger_balances as b')
+    .innerJoin('ledger_accounts as a', (j) => j.onRef('a.place_id', '=', 'b.place_id').onRef('a.id', '=', 'b.account_id'))
+    .select('a.code')
+    .where('b.place_id', '=', placeId)
+    .where('b.account_id', 'in', touched)
+    .where(sql<boolean>`abs(b.balance_pence) > ${MAX_BALANCE_PENCE}`)
+    .orderBy('a.code')
+    .execute();
+  if (beyond.length)
+    throw new Invalid(`This would take the balance of ${beyond.map((b) => b.code).join(', ')} past ${MAX_BALANCE_PENCE} pence either way, the most an account may hold`, {
+      transactions: 'An account’s balance may not pass £1,000,000,000,000 either way',
+    });
+}
+
+/**
+ * A journal (or a reversal) may not leave a pot it draws on below zero: the pot is what is left
+ * to commit and allocate, and the commitment rule (no overdraw) would otherwise be bypassed. The
+ * balance rows were just updated by this transaction's postings, so they are locked and current.
+ */
+async function assertPotsNotOverdrawn(tx: Tx, placeId: number, transactions: readonly BalancedTransaction[], accounts: Map<string, AccountRow>) {
+  const drawn = [...new Set(transactions.flatMap((t) => t.postings.filter((p) => p.amount_pence < 0 && accounts.get(p.account)?.kind === 'pot').map((p) => accounts.get(p.account)!.id)))];
+  if (drawn.length === 0) return;
+  const overdrawn = await tx
+    .selectFrom('ledger_balances as b')
+    .innerJoin('ledger_accounts as a', (j) => j.onRef('a.place_id', '=', 'b.place_id').onRef('a.id', '=', 'b.account_id'))
+    .select(['a.code', 'b.balance_pence'])
+    .where('b.place_id', '=', placeId)
+    .where('b.account_id', 'in', drawn)
+    .where('b.balance_pence', '<', 0)
+    .orderBy('a.code')
+    .execute();
+  if (overdrawn.length)
+    throw new Conflict(`This would overdraw ${overdrawn.map((o) => `${o.code} by ${-o.balance_pence} pence`).join(', ')}: a pot may not go below zero`);
 }
 
 async function decisionIds(tx: Tx, placeId: number, transactions: BalancedTransaction[]): Promise<Set<number>> {
@@ -760,13 +833,21 @@ export async function closePeriod(tx: Tx, placeId: number, year: number, actor: 
   };
 }
 
-/** Re-opens a closed year; only an agreed board decision can, and the decision is recorded. */
+/**
+ * Re-opens a closed year. Only an agreed board decision made to re-open this very year
+ * (kind `period_reopen`, naming the year) can, and each such decision re-opens it once (a unique
+ * index on the re-open events backs this). The decision is recorded.
+ */
 export async function reopenPeriod(tx: Tx, placeId: number, year: number, decisionId: number, actor: Actor) {
   const period = await lockPeriod(tx, placeId, year);
   if (!period.closed) throw new Conflict(`${financialYearLabel(year)} is not closed`);
   const decision = await decisionOfPlace(tx, placeId, decisionId);
   if (!decision) throw new Invalid('Select the board decision that re-opens the year', { decision_id: 'Select a board decision of this place' });
+  if (decision.kind !== 'period_reopen' || decision.financial_year !== year)
+    throw new Invalid(`The decision was not made to re-open ${financialYearLabel(year)}`, { decision_id: `Select a board decision to re-open ${financialYearLabel(year)}` });
   if (!decision.agreed_at) throw new Invalid('The decision has not been agreed by the board yet', { decision_id: 'The decision has not been agreed by the board yet' });
+  const used = await tx.selectFrom('ledger_period_events').select('id').where('place_id', '=', placeId).where('decision_id', '=', decisionId).where('action', '=', 'reopen').executeTakeFirst();
+  if (used) throw new Invalid('That decision has already re-opened the year once', { decision_id: 'A decision re-opens a year once: the board must decide again' });
   await tx.updateTable('ledger_periods').set({ closed: false }).where('place_id', '=', placeId).where('financial_year', '=', year).execute();
   await tx.insertInto('ledger_period_events').values({ place_id: placeId, financial_year: year, action: 'reopen', decision_id: decisionId, recorded_by: actor.personId }).execute();
   await appendAudit(tx, { person_id: actor.personId, place_id: placeId, action: 'ledger.period.reopen', subject: `ledger_period:${year}`, detail: { decision_id: decisionId } });

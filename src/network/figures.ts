@@ -1,5 +1,6 @@
 import type { Tx } from '../core/db.ts';
 import type { Pence } from '../core/money.ts';
+import { allows, type Role } from '../auth/domain.ts';
 
 /**
  * The figures the dashboard, the benchmarks and the national roll-up read from other
@@ -68,6 +69,18 @@ export async function readPlaceFigures(figures: PlaceFigures, tx: Tx, place: Pla
     families,
     savings: await figures.savings(tx, place, families),
   };
+}
+
+/**
+ * The money figures as a viewer may see them: each partner's pot, committed and spent only where
+ * the viewer may read that partner's statement (every partner with `ledger.read`; their own
+ * partner for a partner rep with `ledger.statement`; none for anyone else). The dashboard shows
+ * nothing the statements would refuse.
+ */
+export function moneyForViewer(money: Figure<MoneyFigures>, viewer: { roles: readonly Role[]; partnerIds: readonly number[] }): Figure<MoneyFigures> {
+  if (!money.available || allows([...viewer.roles], 'ledger.read')) return money;
+  const own = allows([...viewer.roles], 'ledger.statement') ? new Set(viewer.partnerIds) : new Set<number>();
+  return { ...money, value: { ...money.value, byPartner: money.value.byPartner.filter((p) => own.has(p.partnerId)) } };
 }
 
 /** Until the ledger, families and cost-benefit capabilities are wired in, each figure says so. */

@@ -11,6 +11,7 @@ import { inRequestPlace, need, placeScoped, type PlaceContext } from '../places/
 import { validatePracticeNote } from './domain.ts';
 import { ROLLUP_CSV } from './export.ts';
 import {
+  moneyForViewer,
   readPlaceFigures,
   type FamilyFigures,
   type Figure,
@@ -125,10 +126,10 @@ export function networkPages(figures: PlaceFigures) {
       placeScoped('/places/:slug', (scoped) => {
         scoped.get('/dashboard', { schema: { hide: true } }, async (request, reply) => {
           const place = need(request, 'dashboard.read');
-          const data = await inRequestPlace(request, place, async (tx) => ({
-            ...(await readPlaceFigures(figures, tx, place)),
-            indicators: await listIndicators(tx, place.id),
-          }));
+          const data = await inRequestPlace(request, place, async (tx) => {
+            const read = await readPlaceFigures(figures, tx, place);
+            return { ...read, money: moneyForViewer(read.money, place), indicators: await listIndicators(tx, place.id) };
+          });
           return reply.page('network/views/dashboard.njk', {
             title: `Dashboard – ${place.name}`,
             place,

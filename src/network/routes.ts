@@ -5,7 +5,7 @@ import { STATUS_RULE } from '../outcomes/domain.ts';
 import { inRequestPlace, need, placeScoped } from '../places/scope.ts';
 import { validatePracticeNote } from './domain.ts';
 import { ROLLUP_CSV, rollupCsv, rollupDataPackage } from './export.ts';
-import { readPlaceFigures, type PlaceFigures } from './figures.ts';
+import { moneyForViewer, readPlaceFigures, type PlaceFigures } from './figures.ts';
 import { MEASURES, publish, type Measure } from './publish.ts';
 import {
   listPracticeNotes,
@@ -192,11 +192,15 @@ export function networkRoutes(figures: PlaceFigures) {
           },
           async (request) => {
             const place = need(request, 'dashboard.read');
-            return inRequestPlace(request, place, async (tx) => ({
-              ...(await readPlaceFigures(figures, tx, place)),
-              status_rule: STATUS_RULE,
-              indicators: await listIndicators(tx, place.id),
-            }));
+            return inRequestPlace(request, place, async (tx) => {
+              const read = await readPlaceFigures(figures, tx, place);
+              return {
+                ...read,
+                money: moneyForViewer(read.money, place),
+                status_rule: STATUS_RULE,
+                indicators: await listIndicators(tx, place.id),
+              };
+            });
           },
         );
 

@@ -378,7 +378,7 @@ export async function moderateProposal(
     place_id: placeId,
     action: 'pb.proposal.moderate',
     subject: `pb_proposal:${proposalId}`,
-    detail: { moderation: input.moderation, note },
+    detail: { moderation: input.moderation, note_length: note.length },
   });
   return findProposal(tx, placeId, processId, proposalId);
 }
@@ -436,7 +436,7 @@ export async function reviewProposal(
     place_id: placeId,
     action: 'pb.proposal.review',
     subject: `pb_proposal:${proposalId}`,
-    detail: { ...input, reason, cost_note: costNote },
+    detail: { review: input.review, council_cost_pence: input.council_cost_pence, reason_length: reason.length, cost_note_length: costNote.length },
   });
   return findProposal(tx, placeId, processId, proposalId);
 }

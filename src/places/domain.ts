@@ -109,11 +109,17 @@ export function validateNewPartner(input: { name?: unknown; agency_type?: unknow
   return { name, agency_type: type as AgencyType };
 }
 
+/** `period_reopen`: the board re-opens one closed financial year (named by `financial_year`), once. */
+export const DECISION_KINDS = ['general', 'period_reopen'] as const;
+export type DecisionKind = (typeof DECISION_KINDS)[number];
+
 export interface NewDecision {
   title: string;
   description: string;
   sign_off_rule: SignOffRule;
   signed_off_by: number[];
+  kind?: DecisionKind;
+  financial_year?: number | null;
 }
 
 export function validateNewDecision(input: {
@@ -121,6 +127,8 @@ export function validateNewDecision(input: {
   description?: unknown;
   sign_off_rule?: unknown;
   signed_off_by?: unknown;
+  kind?: unknown;
+  financial_year?: unknown;
 }): NewDecision {
   const fields: FieldErrors = {};
   const title = typeof input.title === 'string' ? input.title.trim() : '';
@@ -135,8 +143,20 @@ export function validateNewDecision(input: {
   if (!signed.every((id) => Number.isSafeInteger(id) && id > 0)) {
     fields.signed_off_by = 'Select partners from the list';
   }
+  const kind = (input.kind === undefined || input.kind === '' ? 'general' : input.kind) as DecisionKind;
+  if (!DECISION_KINDS.includes(kind)) fields.kind = 'Select what the decision is for';
+  const rawYear = input.financial_year === undefined || input.financial_year === '' ? null : Number(input.financial_year);
+  if (kind === 'period_reopen' && (rawYear === null || !Number.isInteger(rawYear) || rawYear < 1990 || rawYear > 2100))
+    fields.financial_year = 'Enter the financial year the decision re-opens, like 2012 for 2012/13';
   if (Object.keys(fields).length) throw new Invalid('There is a problem with the decision', fields);
-  return { title, description, sign_off_rule: rule as SignOffRule, signed_off_by: [...new Set(signed)] };
+  return {
+    title,
+    description,
+    sign_off_rule: rule as SignOffRule,
+    signed_off_by: [...new Set(signed)],
+    kind,
+    financial_year: kind === 'period_reopen' ? rawYear : null,
+  };
 }
 
 export interface NewMember {

@@ -132,8 +132,12 @@ export async function placePages(app: FastifyInstance) {
           reply,
           'places/views/decision-new.njk',
           decisionFormContext(place, partners, body),
-          ['title', 'description', 'sign_off_rule', 'signed_off_by'],
-          () => inRequestPlace(request, place, (tx) => recordDecision(tx, place.id, validateNewDecision(body), { personId: place.person.id })),
+          ['title', 'description', 'financial_year', 'sign_off_rule', 'signed_off_by'],
+          () => {
+            const year = typeof body.financial_year === 'string' ? body.financial_year.trim() : '';
+            const input = validateNewDecision({ ...body, kind: year ? 'period_reopen' : 'general', financial_year: year });
+            return inRequestPlace(request, place, (tx) => recordDecision(tx, place.id, input, { personId: place.person.id }));
+          },
         );
         return shown ?? reply.redirect(`/places/${place.slug}?added=decision#decisions`, 303);
       });
@@ -224,6 +228,9 @@ function decisionFormContext(place: PlaceContext, partners: PartnerRow[], values
     place,
     values,
     ruleItems: SIGN_OFF_RULES.map((value) => ({ value, text: SIGN_OFF_RULE_LABELS[value], checked: value === (values.sign_off_rule ?? 'all') })),
-    partnerItems: partners.map((p) => ({ value: String(p.id), text: p.name, hint: { text: AGENCY_LABELS[p.agency_type] }, checked: signed.has(String(p.id)) })),
+    // Only the partners this person represents: nobody signs for another partner (the store checks it too).
+    partnerItems: partners
+      .filter((p) => place.roles.includes('partner_rep') && place.partnerIds.includes(p.id))
+      .map((p) => ({ value: String(p.id), text: p.name, hint: { text: AGENCY_LABELS[p.agency_type] }, checked: signed.has(String(p.id)) })),
   };
 }

@@ -54,8 +54,8 @@ export async function countPartners(tx: Tx, placeId: number): Promise<number> {
 }
 
 /** A board decision of the place, with when the board agreed it (null while sign-offs are outstanding). */
-export async function decisionOfPlace(tx: Tx, placeId: number, decisionId: number): Promise<{ id: number; title: string; agreed_at: Date | null } | undefined> {
-  return tx.selectFrom('decisions').select(['id', 'title', 'agreed_at']).where('place_id', '=', placeId).where('id', '=', decisionId).executeTakeFirst();
+export async function decisionOfPlace(tx: Tx, placeId: number, decisionId: number): Promise<{ id: number; title: string; agreed_at: Date | null; kind: string; financial_year: number | null } | undefined> {
+  return tx.selectFrom('decisions').select(['id', 'title', 'agreed_at', 'kind', 'financial_year']).where('place_id', '=', placeId).where('id', '=', decisionId).executeTakeFirst();
 }
 
 /** The ids among `ids` that are board decisions of the place. */

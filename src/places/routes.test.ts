@@ -57,12 +57,16 @@ describe(`places API and pages on ${engineName}`, () => {
     assert.equal(res.statusCode, 403);
   });
 
-  it('records a decision as agreed once a majority of partners have signed it off', async () => {
+  it('records a decision as agreed once a majority of partners have signed it off, each by its own representative', async () => {
     // 4 partners now (police, council, health, fire): a majority is floor(4/2)+1 = 3.
-    const created = await post('/api/v1/places/essex/decisions', admin, { title: 'Pool the PCSO budget', sign_off_rule: 'majority', signed_off_by: [council] });
+    // Security review 2026-12 (H4): an admin no longer signs for partners, so each representative signs.
+    const created = await post('/api/v1/places/essex/decisions', admin, { title: 'Pool the PCSO budget', sign_off_rule: 'majority' });
     assert.equal(created.statusCode, 201);
     const d = created.json();
-    assert.deepEqual([d.needed, d.given, d.met, d.agreed_at], [3, 1, false, null]);
+    assert.deepEqual([d.needed, d.given, d.met, d.agreed_at], [3, 0, false, null]);
+    const councilRep = await signInAs(t.db, await makePerson(t.db, 'rep@council.test', [[essex, 'partner_rep', council]]));
+    const first = await post(`/api/v1/places/essex/decisions/${d.id}/sign-offs`, councilRep, { partner_id: council });
+    assert.deepEqual([first.json().given, first.json().met], [1, false]);
 
     const second = await post(`/api/v1/places/essex/decisions/${d.id}/sign-offs`, policeRep, { partner_id: police });
     assert.equal(second.statusCode, 200);
@@ -70,7 +74,8 @@ describe(`places API and pages on ${engineName}`, () => {
 
     const partners = (await t.app.inject({ method: 'GET', url: '/api/v1/places/essex/partners', headers: admin.read })).json();
     const health = partners.find((p: { name: string }) => p.name === 'NHS Essex').id;
-    const third = await post(`/api/v1/places/essex/decisions/${d.id}/sign-offs`, admin, { partner_id: health });
+    const healthRep = await signInAs(t.db, await makePerson(t.db, 'rep@health.test', [[essex, 'partner_rep', health]]));
+    const third = await post(`/api/v1/places/essex/decisions/${d.id}/sign-offs`, healthRep, { partner_id: health });
     assert.deepEqual([third.json().given, third.json().met], [3, true]);
     assert.ok(third.json().agreed_at);
   });

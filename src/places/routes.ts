@@ -3,7 +3,7 @@ import { requirePerson } from '../auth/plugin.ts';
 import { listPlaceAudit } from '../audit/public.ts';
 import type { FastifyRequest } from 'fastify';
 import { ROLES, type Role } from '../auth/domain.ts';
-import { AGENCY_TYPES, SIGN_OFF_RULES, validateNewDecision, validateNewMember, validateNewPartner } from './domain.ts';
+import { AGENCY_TYPES, DECISION_KINDS, SIGN_OFF_RULES, validateNewDecision, validateNewMember, validateNewPartner } from './domain.ts';
 import { inRequestPlace, need, placeScoped } from './scope.ts';
 import {
   addMember,
@@ -47,6 +47,7 @@ const decision = {
     title: { type: 'string' },
     description: { type: 'string' },
     kind: { type: 'string' },
+    financial_year: { type: ['integer', 'null'] },
     sign_off_rule: { type: 'string', enum: SIGN_OFF_RULES },
     proposed_by: { type: 'string' },
     proposed_at: { type: 'string', format: 'date-time' },
@@ -247,12 +248,12 @@ export async function placeRoutes(app: FastifyInstance) {
         },
       );
 
-      scoped.post<{ Body: { title: string; description?: string; sign_off_rule: string; signed_off_by?: number[] } }>(
+      scoped.post<{ Body: { title: string; description?: string; sign_off_rule: string; signed_off_by?: number[]; kind?: string; financial_year?: number } }>(
         '/decisions',
         {
           schema: {
             tags: ['board'],
-            summary: 'Record a board decision with the partners who signed it off (admin)',
+            summary: 'Record a board decision (admin); signed_off_by only for the partners you represent; kind period_reopen with financial_year re-opens that closed year once',
             params: slugParam,
             body: {
               type: 'object',
@@ -261,6 +262,8 @@ export async function placeRoutes(app: FastifyInstance) {
                 description: text(5000),
                 sign_off_rule: { type: 'string', enum: SIGN_OFF_RULES },
                 signed_off_by: { type: 'array', items: id, maxItems: 100 },
+                kind: { type: 'string', enum: DECISION_KINDS },
+                financial_year: { type: 'integer', minimum: 1990, maximum: 2100 },
               },
               required: ['title', 'sign_off_rule'],
               additionalProperties: false,
@@ -281,7 +284,7 @@ export async function placeRoutes(app: FastifyInstance) {
         {
           schema: {
             tags: ['board'],
-            summary: 'Sign a decision off for a partner (its representative, or an admin recording the minutes)',
+            summary: 'Sign a decision off for a partner (only its representative)',
             params: { type: 'object', properties: { slug: { type: 'string' }, id }, required: ['slug', 'id'] },
             body: { type: 'object', properties: { partner_id: id }, required: ['partner_id'], additionalProperties: false },
             response: { 200: decision },
@@ -315,9 +318,12 @@ export async function placeRoutes(app: FastifyInstance) {
   );
 }
 
-/** A partner's representative signs only for their own partner; an admin may record any. */
+/**
+ * A partner's representative signs only for their own partner; nobody else (an admin included)
+ * signs for a partner. The store checks the partner_rep membership itself (representedPartners).
+ */
 export function assertMaySignFor(roles: string[], partnerIds: number[], partnerId: number) {
-  if (roles.includes('admin') || partnerIds.includes(partnerId)) return;
+  if (roles.includes('partner_rep') && partnerIds.includes(partnerId)) return;
   throw new Forbidden('You can only sign off for the partner you represent');
 }
 

@@ -1,5 +1,5 @@
 import type { Database, Tx } from '../core/db.ts';
-import { Invalid, NotFound } from '../core/errors.ts';
+import { Forbidden, Invalid, NotFound } from '../core/errors.ts';
 import { appendAudit } from '../audit/public.ts';
 import { createInvitation } from '../auth/public.ts';
 import type { Role } from '../auth/domain.ts';
@@ -122,6 +122,7 @@ export interface DecisionView {
   title: string;
   description: string;
   kind: string;
+  financial_year: number | null;
   sign_off_rule: SignOffRule;
   proposed_by: string;
   proposed_at: Date;
@@ -141,6 +142,7 @@ export async function listDecisions(tx: Tx, placeId: number, partners: PartnerRo
       'decisions.title',
       'decisions.description',
       'decisions.kind',
+      'decisions.financial_year',
       'decisions.sign_off_rule',
       'decisions.proposed_at',
       'decisions.agreed_at',
@@ -188,9 +190,33 @@ function assertPartnersOfPlace(partners: PartnerRow[], ids: number[], field: str
   }
 }
 
+/**
+ * The partners this person represents in the place: their partner_rep memberships. Only they sign
+ * off for those partners; no other role (an admin included) signs for a partner.
+ */
+export async function representedPartners(tx: Tx, placeId: number, personId: number | null): Promise<Set<number>> {
+  if (personId === null) return new Set();
+  const rows = await tx
+    .selectFrom('memberships')
+    .select('partner_id')
+    .where('place_id', '=', placeId)
+    .where('person_id', '=', personId)
+    .where('role', '=', 'partner_rep')
+    .execute();
+  return new Set(rows.map((r) => r.partner_id).filter((id): id is number => id !== null));
+}
+
+async function assertRepresents(tx: Tx, placeId: number, personId: number | null, partnerIds: readonly number[]) {
+  const mine = await representedPartners(tx, placeId, personId);
+  if (!partnerIds.every((id) => mine.has(id))) throw new Forbidden('You can only sign off for the partner you represent');
+}
+
 export async function recordDecision(tx: Tx, placeId: number, input: NewDecision, actor: Actor): Promise<DecisionView> {
   const partners = await listPartners(tx, placeId);
   assertPartnersOfPlace(partners, input.signed_off_by, 'signed_off_by');
+  const mine = await representedPartners(tx, placeId, actor.personId);
+  if (!input.signed_off_by.every((id) => mine.has(id)))
+    throw new Invalid('There is a problem with the sign-off', { signed_off_by: 'You can only sign off for the partner you represent' });
   const state = signOffState(input.sign_off_rule, partners.map((p) => p.id), input.signed_off_by);
   const decision = await tx
     .insertInto('decisions')
@@ -199,8 +225,11 @@ export async function recordDecision(tx: Tx, placeId: number, input: NewDecision
       title: input.title,
       description: input.description,
       sign_off_rule: input.sign_off_rule,
+      kind: input.kind ?? 'general',
+      financial_year: input.kind === 'period_reopen' ? (input.financial_year ?? null) : null,
       proposed_by: actor.personId,
-      agreed_at: state.met ? new Date() : null,
+      // A decision no partner has signed is never agreed, even in a place without partners.
+      agreed_at: state.met && state.given > 0 ? new Date() : null,
     })
     .returning('id')
     .executeTakeFirstOrThrow();
@@ -215,7 +244,7 @@ export async function recordDecision(tx: Tx, placeId: number, input: NewDecision
     place_id: placeId,
     action: 'decision.record',
     subject: `decision:${decision.id}`,
-    detail: { title: input.title, sign_off_rule: input.sign_off_rule, signed_off_by: input.signed_off_by, agreed: state.met },
+    detail: { kind: input.kind ?? 'general', financial_year: input.financial_year ?? null, title_length: input.title.length, sign_off_rule: input.sign_off_rule, signed_off_by: input.signed_off_by, agreed: state.met },
   });
   return findDecision(tx, placeId, decision.id);
 }
@@ -230,6 +259,7 @@ export async function signOffDecision(
 ): Promise<DecisionView> {
   const partners = await listPartners(tx, placeId);
   assertPartnersOfPlace(partners, [partnerId], 'partner_id');
+  await assertRepresents(tx, placeId, actor.personId, [partnerId]);
   // Lock the decision so two partners signing at once cannot both miss the moment it is agreed.
   const locked = await tx
     .selectFrom('decisions')

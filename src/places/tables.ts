@@ -52,6 +52,8 @@ export interface DecisionsTable {
   title: string;
   description: Generated<string>;
   kind: Generated<string>;
+  /** The year a `period_reopen` decision re-opens; null for other kinds. */
+  financial_year: number | null;
   sign_off_rule: SignOffRule;
   proposed_by: number;
   proposed_at: Generated<Date>;

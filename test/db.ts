@@ -19,11 +19,12 @@ export interface TestDatabase extends Database {
  * A fresh, migrated database for one test file (on disk when a child process must open it too):
  * in-memory PGlite by default, or a new database on the server named by DATABASE_URL, dropped
  * again afterwards. Under `npm test` it is a copy of the run's migrated template (test/template.ts);
- * a test file run on its own migrates its database itself.
+ * a test file run on its own migrates its database itself. `empty` leaves out the migrations.
  */
-export async function openTestDatabase(options: { onDisk?: boolean } = {}): Promise<TestDatabase> {
+export async function openTestDatabase(options: { onDisk?: boolean; empty?: boolean } = {}): Promise<TestDatabase> {
   const serverUrl = process.env.DATABASE_URL;
-  const template = process.env[TEMPLATE_ENV] || undefined;
+  const template = options.empty ? undefined : process.env[TEMPLATE_ENV] || undefined;
+  const migrated = options.empty ? (opening: Promise<Database>) => opening : migratedNow;
   if (!serverUrl) {
     const dataDir = options.onDisk ? fs.mkdtempSync(path.join(os.tmpdir(), 'placebudget-test-')) : 'memory://';
     const open = () => openPGlite(dataDir);
@@ -50,7 +51,7 @@ function templateTarball(file: string): Blob {
 }
 
 /** Migrates a new database; on a copy of the template this only checks that nothing is left to apply. */
-async function migrated(opening: Promise<Database>): Promise<Database> {
+async function migratedNow(opening: Promise<Database>): Promise<Database> {
   const db = await opening;
   await migrate(db);
   return db;

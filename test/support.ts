@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, InjectOptions } from 'fastify';
 import { buildApp } from '../src/app.ts';
 import { SESSION_COOKIE } from '../src/auth/domain.ts';
 import { createSession } from '../src/auth/store.ts';
@@ -85,6 +85,48 @@ export async function signInAs(db: TestDatabase, personId: number): Promise<Sign
   const { token, csrfToken } = await createSession(db, personId, 1);
   const cookie = `${SESSION_COOKIE}=${token}`;
   return { read: { cookie }, write: { cookie, 'x-csrf-token': csrfToken }, csrfToken };
+}
+
+export type FormFields = Record<string, string | string[]>;
+
+/**
+ * Requests as a signed-in person through `app.inject`. `pages` and `api` are prefixes for the
+ * paths given, such as '/places/essex' and '/api/v1/places/essex'. `app` may be a function, so the
+ * helpers can be made where a test's `before` has not yet started the app.
+ */
+export function requests(app: FastifyInstance | (() => FastifyInstance), prefixes: { pages?: string; api?: string } = {}) {
+  const inject = (options: InjectOptions) => (typeof app === 'function' ? app() : app).inject(options);
+  const pages = prefixes.pages ?? '';
+  const apiPrefix = prefixes.api ?? '';
+  const api = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, who: SignedIn, payload?: object) =>
+    inject({
+      method,
+      url: `${apiPrefix}${url}`,
+      headers: method === 'GET' ? who.read : who.write,
+      ...(payload ? { payload } : {}),
+    });
+  return {
+    /** GET a page with the person's session cookie. */
+    page: (url: string, who: SignedIn) => inject({ method: 'GET', url: `${pages}${url}`, headers: who.read }),
+    /** POST a page's form with its hidden CSRF field (sent as JSON, which the forms accept too). */
+    form: (url: string, who: SignedIn, fields: FormFields = {}) =>
+      inject({ method: 'POST', url: `${pages}${url}`, headers: who.read, payload: { _csrf: who.csrfToken, ...fields } }),
+    /** POST a page's form as a browser does: URL-encoded, a field given once per value. */
+    browserForm: (url: string, who: SignedIn, fields: FormFields = {}) => {
+      const params = new URLSearchParams({ _csrf: who.csrfToken });
+      for (const [name, value] of Object.entries(fields)) for (const one of [value].flat()) params.append(name, one);
+      return inject({
+        method: 'POST',
+        url: `${pages}${url}`,
+        headers: { ...who.read, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: params.toString(),
+      });
+    },
+    /** The JSON API: a read sends the session cookie, a change the CSRF header too. */
+    api,
+    get: (url: string, who: SignedIn) => api('GET', url, who),
+    post: (url: string, who: SignedIn, payload: object) => api('POST', url, who, payload),
+  };
 }
 
 /**

@@ -5,6 +5,7 @@ import {
   makePartner,
   makePerson,
   makePlace,
+  requests,
   signInAs,
   startTestApp,
   type SignedIn,
@@ -53,17 +54,8 @@ describe(`families forms on ${engineName}`, () => {
     await t.close();
   });
 
-  /** A form posted the way a browser posts it: URL-encoded, repeated names for checkboxes. */
-  const form = (url: string, who: SignedIn, fields: Record<string, string | string[]>) => {
-    const body = new URLSearchParams({ _csrf: who.csrfToken });
-    for (const [name, value] of Object.entries(fields)) for (const v of [value].flat()) body.append(name, v);
-    return t.app.inject({
-      method: 'POST',
-      url: `/places/salford${url}`,
-      headers: { ...who.read, 'content-type': 'application/x-www-form-urlencoded' },
-      payload: body.toString(),
-    });
-  };
+  /** Forms are posted the way a browser posts them: URL-encoded, repeated names for checkboxes. */
+  const { browserForm: form, page } = requests(() => t.app, { pages: '/places/salford' });
   /** A file upload form: multipart, as a browser sends an <input type="file">. */
   const upload = (url: string, who: SignedIn, csv: string) => {
     const boundary = 'placebudget-test-boundary';
@@ -79,8 +71,6 @@ describe(`families forms on ${engineName}`, () => {
       payload,
     });
   };
-  const page = (url: string, who: SignedIn) =>
-    t.app.inject({ method: 'GET', url: `/places/salford${url}`, headers: who.read });
   const audited = async (action: string) =>
     Number(
       (

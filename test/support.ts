@@ -122,6 +122,35 @@ export function requests(app: FastifyInstance | (() => FastifyInstance), prefixe
         payload: params.toString(),
       });
     },
+    /**
+     * POST a form with a file as a browser does (multipart/form-data): the text `fields` (by default
+     * just the CSRF field), then the file, sent as text/csv.
+     */
+    fileForm: (
+      url: string,
+      who: SignedIn,
+      file: { name: string; bytes: Buffer | string; field?: string },
+      fields: Record<string, string> = { _csrf: who.csrfToken },
+    ) => {
+      const boundary = '----placebudgetTestBoundary7MA4YWxkTrZu0gW';
+      const payload = Buffer.concat([
+        ...Object.entries(fields).map(([name, value]) =>
+          Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`),
+        ),
+        Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="${file.field ?? 'file'}"; filename="${file.name}"\r\n` +
+            'Content-Type: text/csv\r\n\r\n',
+        ),
+        Buffer.from(file.bytes),
+        Buffer.from(`\r\n--${boundary}--\r\n`),
+      ]);
+      return inject({
+        method: 'POST',
+        url: `${pages}${url}`,
+        headers: { ...who.read, 'content-type': `multipart/form-data; boundary=${boundary}` },
+        payload,
+      });
+    },
     /** The JSON API: a read sends the session cookie, a change the CSRF header too. */
     api,
     get: (url: string, who: SignedIn) => api('GET', url, who),

@@ -55,22 +55,9 @@ describe(`families forms on ${engineName}`, () => {
   });
 
   /** Forms are posted the way a browser posts them: URL-encoded, repeated names for checkboxes. */
-  const { browserForm: form, page } = requests(() => t.app, { pages: '/places/salford' });
+  const { browserForm: form, page, fileForm } = requests(() => t.app, { pages: '/places/salford' });
   /** A file upload form: multipart, as a browser sends an <input type="file">. */
-  const upload = (url: string, who: SignedIn, csv: string) => {
-    const boundary = 'placebudget-test-boundary';
-    const payload = [
-      `--${boundary}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${who.csrfToken}\r\n`,
-      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="list.csv"\r\nContent-Type: text/csv\r\n\r\n${csv}\r\n`,
-      `--${boundary}--\r\n`,
-    ].join('');
-    return t.app.inject({
-      method: 'POST',
-      url: `/places/salford${url}`,
-      headers: { ...who.read, 'content-type': `multipart/form-data; boundary=${boundary}` },
-      payload,
-    });
-  };
+  const upload = (url: string, who: SignedIn, csv: string) => fileForm(url, who, { name: 'list.csv', bytes: csv });
   const audited = async (action: string) =>
     Number(
       (

@@ -1,12 +1,15 @@
 /**
  * `npm test`: every `*.test.ts` beside the code (src/) and the cross-cutting ones (test/), run by
  * node's own test runner, on PGlite, or on PostgreSQL when DATABASE_URL is set (each test file
- * makes its own database and drops it). `npm run test:browser` runs the browser tests instead.
+ * makes its own database and drops it). The migrations run once, into a template each test file's
+ * database is copied from (test/template.ts); the template is removed at the end, pass or fail.
+ * `npm run test:browser` runs the browser tests instead.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { makeTemplate, type Template } from '../test/template.ts';
 
 const browser = process.argv.includes('--browser');
 const filters = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
@@ -31,9 +34,26 @@ console.log(`Running ${files.length} test files on ${engine}`);
 
 // Two cores run two files at once; PGlite and PostgreSQL tests are mostly waiting on I/O.
 const concurrency = browser ? 1 : Math.max(2, os.availableParallelism());
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', '--test-reporter=spec', ...files],
-  { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
-);
-process.exit(result.status ?? 1);
+const started = performance.now();
+const template: Template | undefined = browser ? undefined : await makeTemplate(process.env.DATABASE_URL);
+if (template) console.log(`Migrated the template in ${Math.round(performance.now() - started)} ms`);
+let status = 1;
+try {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', '--test-reporter=spec', ...files],
+    { stdio: 'inherit', env: { ...process.env, ...template?.env, NODE_ENV: 'test' } },
+  );
+  // Ctrl-C reaches the test runner too (same process group); this process waits for it to stop
+  // and then removes the template, instead of dying first and leaving it behind.
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  status = await new Promise<number>((resolve) => {
+    child.on('error', () => resolve(1));
+    child.on('exit', (code) => resolve(code ?? 1));
+  });
+} finally {
+  await template?.remove();
+}
+process.exit(status);

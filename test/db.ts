@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { openPGlite, openPostgres, type Database } from '../src/core/db.ts';
 import { migrate } from '../src/core/migrate.ts';
+import { adminQuery, databaseUrl, TEMPLATE_ENV } from './template.ts';
 
 export interface TestDatabase extends Database {
   /** Closes and then removes the database this test made (drops it on PostgreSQL). */
@@ -18,28 +18,40 @@ export interface TestDatabase extends Database {
 /**
  * A fresh, migrated database for one test file (on disk when a child process must open it too):
  * in-memory PGlite by default, or a new database on the server named by DATABASE_URL, dropped
- * again afterwards.
+ * again afterwards. Under `npm test` it is a copy of the run's migrated template (test/template.ts);
+ * a test file run on its own migrates its database itself. `empty` leaves out the migrations.
  */
-export async function openTestDatabase(options: { onDisk?: boolean } = {}): Promise<TestDatabase> {
+export async function openTestDatabase(options: { onDisk?: boolean; empty?: boolean } = {}): Promise<TestDatabase> {
   const serverUrl = process.env.DATABASE_URL;
+  const template = options.empty ? undefined : process.env[TEMPLATE_ENV] || undefined;
+  const migrated = options.empty ? (opening: Promise<Database>) => opening : migratedNow;
   if (!serverUrl) {
     const dataDir = options.onDisk ? fs.mkdtempSync(path.join(os.tmpdir(), 'placebudget-test-')) : 'memory://';
     const open = () => openPGlite(dataDir);
     const remove = async () => {
       if (options.onDisk) fs.rmSync(dataDir, { recursive: true, force: true });
     };
-    return withLifecycle(await migrated(open()), open, remove, { PLACEBUDGET_DATA_DIR: dataDir });
+    const first = template ? openPGlite(dataDir, { loadDataDir: templateTarball(template) }) : open();
+    return withLifecycle(await migrated(first), open, remove, { PLACEBUDGET_DATA_DIR: dataDir });
   }
   const name = `placebudget_test_${randomBytes(6).toString('hex')}`;
-  await adminQuery(serverUrl, `create database ${name}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const open = () => openPostgres(url.toString());
+  await adminQuery(serverUrl, template ? `create database ${name} template ${template}` : `create database ${name}`);
+  const url = databaseUrl(serverUrl, name);
+  const open = () => openPostgres(url);
   const remove = () => adminQuery(serverUrl, `drop database if exists ${name} with (force)`);
-  return withLifecycle(await migrated(open()), open, remove, { DATABASE_URL: url.toString() });
+  return withLifecycle(await migrated(open()), open, remove, { DATABASE_URL: url });
 }
 
-async function migrated(opening: Promise<Database>): Promise<Database> {
+let tarball: { file: string; blob: Blob } | undefined;
+
+/** The template's tar file, read once per test process. */
+function templateTarball(file: string): Blob {
+  if (tarball?.file !== file) tarball = { file, blob: new Blob([fs.readFileSync(file)]) };
+  return tarball.blob;
+}
+
+/** Migrates a new database; on a copy of the template this only checks that nothing is left to apply. */
+async function migratedNow(opening: Promise<Database>): Promise<Database> {
   const db = await opening;
   await migrate(db);
   return db;
@@ -62,16 +74,6 @@ function withLifecycle(db: Database, open: () => Promise<Database>, remove: () =
       return withLifecycle(await open(), open, remove, env);
     },
   };
-}
-
-async function adminQuery(serverUrl: string, text: string) {
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
 }
 
 export const engineName = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, InjectOptions } from 'fastify';
 import { buildApp } from '../src/app.ts';
 import { SESSION_COOKIE, type Role } from '../src/auth/domain.ts';
 import { createSession } from '../src/auth/store.ts';
@@ -85,6 +85,77 @@ export async function signInAs(db: TestDatabase, personId: number): Promise<Sign
   const { token, csrfToken } = await createSession(db, personId, 1);
   const cookie = `${SESSION_COOKIE}=${token}`;
   return { read: { cookie }, write: { cookie, 'x-csrf-token': csrfToken }, csrfToken };
+}
+
+export type FormFields = Record<string, string | string[]>;
+
+/**
+ * Requests as a signed-in person through `app.inject`. `pages` and `api` are prefixes for the
+ * paths given, such as '/places/essex' and '/api/v1/places/essex'. `app` may be a function, so the
+ * helpers can be made where a test's `before` has not yet started the app.
+ */
+export function requests(app: FastifyInstance | (() => FastifyInstance), prefixes: { pages?: string; api?: string } = {}) {
+  const inject = (options: InjectOptions) => (typeof app === 'function' ? app() : app).inject(options);
+  const pages = prefixes.pages ?? '';
+  const apiPrefix = prefixes.api ?? '';
+  const api = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, who: SignedIn, payload?: object) =>
+    inject({
+      method,
+      url: `${apiPrefix}${url}`,
+      headers: method === 'GET' ? who.read : who.write,
+      ...(payload ? { payload } : {}),
+    });
+  return {
+    /** GET a page with the person's session cookie. */
+    page: (url: string, who: SignedIn) => inject({ method: 'GET', url: `${pages}${url}`, headers: who.read }),
+    /** POST a page's form with its hidden CSRF field (sent as JSON, which the forms accept too). */
+    form: (url: string, who: SignedIn, fields: FormFields = {}) =>
+      inject({ method: 'POST', url: `${pages}${url}`, headers: who.read, payload: { _csrf: who.csrfToken, ...fields } }),
+    /** POST a page's form as a browser does: URL-encoded, a field given once per value. */
+    browserForm: (url: string, who: SignedIn, fields: FormFields = {}) => {
+      const params = new URLSearchParams({ _csrf: who.csrfToken });
+      for (const [name, value] of Object.entries(fields)) for (const one of [value].flat()) params.append(name, one);
+      return inject({
+        method: 'POST',
+        url: `${pages}${url}`,
+        headers: { ...who.read, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: params.toString(),
+      });
+    },
+    /**
+     * POST a form with a file as a browser does (multipart/form-data): the text `fields` (by default
+     * just the CSRF field), then the file, sent as text/csv.
+     */
+    fileForm: (
+      url: string,
+      who: SignedIn,
+      file: { name: string; bytes: Buffer | string; field?: string },
+      fields: Record<string, string> = { _csrf: who.csrfToken },
+    ) => {
+      const boundary = '----placebudgetTestBoundary7MA4YWxkTrZu0gW';
+      const payload = Buffer.concat([
+        ...Object.entries(fields).map(([name, value]) =>
+          Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`),
+        ),
+        Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="${file.field ?? 'file'}"; filename="${file.name}"\r\n` +
+            'Content-Type: text/csv\r\n\r\n',
+        ),
+        Buffer.from(file.bytes),
+        Buffer.from(`\r\n--${boundary}--\r\n`),
+      ]);
+      return inject({
+        method: 'POST',
+        url: `${pages}${url}`,
+        headers: { ...who.read, 'content-type': `multipart/form-data; boundary=${boundary}` },
+        payload,
+      });
+    },
+    /** The JSON API: a read sends the session cookie, a change the CSRF header too. */
+    api,
+    get: (url: string, who: SignedIn) => api('GET', url, who),
+    post: (url: string, who: SignedIn, payload: object) => api('POST', url, who, payload),
+  };
 }
 
 /**

@@ -7,7 +7,8 @@ export interface AuditLogTable {
   place_id: number | null;
   action: string;
   subject: string;
-  detail: JSONColumnType<Record<string, unknown>, string, string>;
+  /** Defaults to {} in the database; the audit writer always gives it, as it is part of the hash. */
+  detail: JSONColumnType<Record<string, unknown>, string | undefined, string>;
   prev_hash: string;
   hash: string;
 }

@@ -5,6 +5,7 @@ import {
   makePartner,
   makePerson,
   makePlace,
+  requests,
   signInAs,
   startTestApp,
   type SignedIn,
@@ -84,13 +85,7 @@ describe(`investment agreements from a business case (${engineName})`, () => {
   });
   after(() => t.close());
 
-  const form = (url: string, who: SignedIn, fields: Record<string, string> = {}) =>
-    t.app.inject({
-      method: 'POST',
-      url: `/places/invest${url}`,
-      headers: who.read,
-      payload: { _csrf: who.csrfToken, ...fields },
-    });
+  const { form } = requests(() => t.app, { pages: '/places/invest' });
   const decision = async (agreed: boolean) =>
     (
       await t.db.kysely
@@ -203,13 +198,7 @@ describe(`investment agreements from a business case (${engineName})`, () => {
   });
 
   test('the same steps through the JSON API, and forecast needs linked families first', async () => {
-    const api = (method: 'GET' | 'POST' | 'PUT', url: string, who: SignedIn, payload?: object) =>
-      t.app.inject({
-        method,
-        url: `/api/v1/places/invest/cba/business-cases${url}`,
-        headers: method === 'GET' ? who.read : who.write,
-        ...(payload ? { payload } : {}),
-      });
+    const { api } = requests(t.app, { api: '/api/v1/places/invest/cba/business-cases' });
     const { id } = (await api('POST', '', analyst, example)).json();
     const proposed = await api('POST', `/${id}/agreements`, analyst);
     assert.equal(proposed.statusCode, 201, proposed.body);

@@ -5,6 +5,7 @@ import { engineName } from '../../test/db.ts';
 import {
   makePerson,
   makePlace,
+  requests,
   signInAs,
   startTestApp,
   type SignedIn,
@@ -26,15 +27,7 @@ describe(`cost-benefit pages (${engineName})`, () => {
   });
   after(() => t.close());
 
-  const page = (url: string, who: SignedIn) =>
-    t.app.inject({ url: `/places/cba-pages${url}`, headers: who.read });
-  const form = (url: string, who: SignedIn, fields: Record<string, string>) =>
-    t.app.inject({
-      method: 'POST',
-      url: `/places/cba-pages${url}`,
-      headers: who.read,
-      payload: { _csrf: who.csrfToken, ...fields },
-    });
+  const { page, form } = requests(() => t.app, { pages: '/places/cba-pages' });
   const revisionOf = (html: string) => /name="revision"[^>]*value="(\d+)"/.exec(html)![1]!;
 
   test('an analyst builds a case section by section without JavaScript, and reads its results', async () => {

@@ -1,8 +1,39 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
+import { readChecksumList } from '../../scripts/migration-checksums.ts';
 import { engineName, openTestDatabase, type TestDatabase } from '../../test/db.ts';
-import { migrate, readMigrations } from './migrate.ts';
+import type { Database } from './db.ts';
+import { migrate, readMigrations, SUPERSEDED_CHECKSUMS, type Migration } from './migrate.ts';
+
+const SUPERSEDED_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test/superseded-migrations');
+
+/** Everything a migration can make, as comparable text: columns, constraints, indexes, functions, triggers, policies, grants. */
+async function schemaOf(db: Database): Promise<Record<string, string[]>> {
+  const lines = async (query: ReturnType<typeof sql<{ line: string }>>) =>
+    (await query.execute(db.kysely)).rows.map((r) => r.line).sort();
+  return {
+    columns: await lines(sql`select table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable
+      || ' ' || coalesce(column_default, '') || ' ' || is_identity as line
+      from information_schema.columns where table_schema = 'public'`),
+    constraints: await lines(sql`select conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid) as line
+      from pg_constraint where connamespace = 'public'::regnamespace`),
+    indexes: await lines(sql`select indexdef as line from pg_indexes where schemaname = 'public'`),
+    functions: await lines(sql`select pg_get_functiondef(p.oid) as line from pg_proc p
+      where p.pronamespace = 'public'::regnamespace and p.prokind = 'f'`),
+    triggers: await lines(sql`select pg_get_triggerdef(oid) as line from pg_trigger where not tgisinternal`),
+    policies: await lines(sql`select tablename || ' ' || policyname || ' ' || cmd || ' ' || coalesce(qual, '') || ' '
+      || coalesce(with_check, '') as line from pg_policies where schemaname = 'public'`),
+    grants: await lines(sql`select table_name || ' ' || grantee || ' ' || privilege_type as line
+      from information_schema.role_table_grants where table_schema = 'public'`),
+    rowSecurity: await lines(sql`select relname || ' ' || relrowsecurity || ' ' || relforcerowsecurity as line
+      from pg_class where relnamespace = 'public'::regnamespace and relkind = 'r'`),
+  };
+}
 
 describe(`migrations on ${engineName}`, () => {
   let db: TestDatabase;
@@ -47,6 +78,39 @@ describe(`migrations on ${engineName}`, () => {
     for (const t of tables.rows) {
       assert.equal(t.first_key, 'place_id', `${t.table_name}'s key starts with place_id`);
       assert.equal(t.rls, true, `${t.table_name} has row-level security`);
+    }
+  });
+
+  it('keeps every committed migration as migrations/checksums.txt lists it (npm run migrations:checksums adds new ones)', () => {
+    const listed = readChecksumList();
+    const files = readMigrations();
+    for (const m of files) {
+      const file = `${m.version}_${m.name}.sql`;
+      assert.ok(listed.has(file), `${file} is listed in migrations/checksums.txt`);
+      assert.equal(m.checksum, listed.get(file), `${file} is unchanged since it was committed: add a new migration instead`);
+    }
+    assert.deepEqual([...listed.keys()].sort(), files.map((m) => `${m.version}_${m.name}.sql`), 'every listed migration exists');
+  });
+
+  it('starts a database that applied the earlier texts of edited migrations, which then matches a fresh one', async () => {
+    const current = readMigrations();
+    const earlier: Migration[] = fs.readdirSync(SUPERSEDED_DIR).sort().map((file) => {
+      const text = fs.readFileSync(path.join(SUPERSEDED_DIR, file), 'utf8');
+      return { version: file.slice(0, 4), name: file.slice(5, -4), text, checksum: createHash('sha256').update(text).digest('hex') };
+    });
+    assert.deepEqual(earlier.map((m) => m.version), Object.keys(SUPERSEDED_CHECKSUMS).sort());
+    for (const m of earlier) assert.ok(SUPERSEDED_CHECKSUMS[m.version]!.includes(m.checksum), `${m.version}'s earlier text is accepted`);
+    const old = await openTestDatabase({ empty: true });
+    try {
+      // As it was when the edited migrations were the newest: the earlier texts, nothing after them.
+      const last = earlier.at(-1)!.version;
+      const then = current.filter((m) => m.version <= last).map((m) => earlier.find((e) => e.version === m.version) ?? m);
+      await migrate(old, then);
+      const applied = await migrate(old);
+      assert.ok(applied.length > 0 && applied.every((name) => name > last), 'the upgrade applies only the later migrations');
+      assert.deepEqual(await schemaOf(old), await schemaOf(db));
+    } finally {
+      await old.drop();
     }
   });
 });

@@ -5,6 +5,7 @@ import {
   makePartner,
   makePerson,
   makePlace,
+  requests,
   signInAs,
   startTestApp,
   type SignedIn,
@@ -53,34 +54,10 @@ describe(`families forms on ${engineName}`, () => {
     await t.close();
   });
 
-  /** A form posted the way a browser posts it: URL-encoded, repeated names for checkboxes. */
-  const form = (url: string, who: SignedIn, fields: Record<string, string | string[]>) => {
-    const body = new URLSearchParams({ _csrf: who.csrfToken });
-    for (const [name, value] of Object.entries(fields)) for (const v of [value].flat()) body.append(name, v);
-    return t.app.inject({
-      method: 'POST',
-      url: `/places/salford${url}`,
-      headers: { ...who.read, 'content-type': 'application/x-www-form-urlencoded' },
-      payload: body.toString(),
-    });
-  };
+  /** Forms are posted the way a browser posts them: URL-encoded, repeated names for checkboxes. */
+  const { browserForm: form, page, fileForm } = requests(() => t.app, { pages: '/places/salford' });
   /** A file upload form: multipart, as a browser sends an <input type="file">. */
-  const upload = (url: string, who: SignedIn, csv: string) => {
-    const boundary = 'placebudget-test-boundary';
-    const payload = [
-      `--${boundary}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${who.csrfToken}\r\n`,
-      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="list.csv"\r\nContent-Type: text/csv\r\n\r\n${csv}\r\n`,
-      `--${boundary}--\r\n`,
-    ].join('');
-    return t.app.inject({
-      method: 'POST',
-      url: `/places/salford${url}`,
-      headers: { ...who.read, 'content-type': `multipart/form-data; boundary=${boundary}` },
-      payload,
-    });
-  };
-  const page = (url: string, who: SignedIn) =>
-    t.app.inject({ method: 'GET', url: `/places/salford${url}`, headers: who.read });
+  const upload = (url: string, who: SignedIn, csv: string) => fileForm(url, who, { name: 'list.csv', bytes: csv });
   const audited = async (action: string) =>
     Number(
       (

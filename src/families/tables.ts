@@ -131,7 +131,7 @@ export interface FamilyClaimsTable {
 /** One row per place that has changed a default; a place without one uses DEFAULT_MATCH_THRESHOLD. */
 export interface FamilySettingsTable {
   place_id: number;
-  match_threshold: number;
+  match_threshold: Generated<number>;
   updated_by: number;
   updated_at: Generated<Date>;
 }

@@ -5,6 +5,7 @@ import {
   makePartner,
   makePerson,
   makePlace,
+  requests,
   signInAs,
   startTestApp,
   type SignedIn,
@@ -44,15 +45,7 @@ describe(`ledger forms on ${engineName}`, () => {
   });
   after(() => t.close());
 
-  const form = (url: string, who: SignedIn, fields: Record<string, string>) =>
-    t.app.inject({
-      method: 'POST',
-      url: `/places/essex${url}`,
-      headers: who.read,
-      payload: { _csrf: who.csrfToken, ...fields },
-    });
-  const page = (url: string, who: SignedIn) =>
-    t.app.inject({ method: 'GET', url: `/places/essex${url}`, headers: who.read });
+  const { form, page } = requests(() => t.app, { pages: '/places/essex' });
   const balances = async () => {
     const res = await t.app.inject({
       method: 'GET',

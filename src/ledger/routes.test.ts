@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { engineName } from '../../test/db.ts';
-import { makePartner, makePerson, makePlace, signInAs, startTestApp, type SignedIn, type TestApp } from '../../test/support.ts';
+import {
+  makePartner,
+  makePerson,
+  makePlace,
+  requests,
+  signInAs,
+  startTestApp,
+  type SignedIn,
+  type TestApp,
+} from '../../test/support.ts';
 
 describe(`ledger API and pages on ${engineName}`, () => {
   let t: TestApp;
@@ -22,8 +31,8 @@ describe(`ledger API and pages on ${engineName}`, () => {
   });
   after(() => t.close());
 
-  const post = (url: string, who: SignedIn, payload: object) => t.app.inject({ method: 'POST', url: `/api/v1/places/essex${url}`, headers: who.write, payload });
-  const get = (url: string, who: SignedIn) => t.app.inject({ method: 'GET', url, headers: who.read });
+  const { post } = requests(() => t.app, { api: '/api/v1/places/essex' });
+  const { get } = requests(() => t.app);
 
   it('lets finance open accounts and post; observers read but cannot post', async () => {
     for (const account of [

@@ -5,6 +5,7 @@ import {
   makePartner,
   makePerson,
   makePlace,
+  requests,
   signInAs,
   startTestApp,
   type SignedIn,
@@ -42,13 +43,7 @@ describe(`ledger set-up and correction forms on ${engineName}`, () => {
   });
   after(() => t.close());
 
-  const form = (url: string, who: SignedIn, fields: Record<string, string>) =>
-    t.app.inject({
-      method: 'POST',
-      url: `/places/essex${url}`,
-      headers: { ...who.read, 'content-type': 'application/x-www-form-urlencoded' },
-      payload: new URLSearchParams({ _csrf: who.csrfToken, ...fields }).toString(),
-    });
+  const { browserForm: form } = requests(() => t.app, { pages: '/places/essex' });
   const api = async (url: string) =>
     (await t.app.inject({ method: 'GET', url: `/api/v1/places/essex${url}`, headers: finance.read })).json();
 

@@ -4,6 +4,7 @@ import { engineName } from '../../test/db.ts';
 import {
   makePerson,
   makePlace,
+  requests,
   signInAs,
   startTestApp,
   type SignedIn,
@@ -17,9 +18,7 @@ describe(`indicators API and pages on ${engineName}`, () => {
   let resident: SignedIn;
   let indicatorId: number;
 
-  const post = (url: string, who: SignedIn, payload: object) =>
-    t.app.inject({ method: 'POST', url, headers: who.write, payload });
-  const get = (url: string, who: SignedIn) => t.app.inject({ method: 'GET', url, headers: who.read });
+  const { post, get } = requests(() => t.app);
 
   before(async () => {
     t = await startTestApp();

@@ -4,6 +4,7 @@ import { engineName } from '../../test/db.ts';
 import {
   makeFundedNeighbourhood,
   makePerson,
+  requests,
   signInAs,
   startTestApp,
   type SignedIn,
@@ -32,15 +33,7 @@ describe(`participatory budgeting pages and API on ${engineName}`, () => {
   });
   after(() => t.close());
 
-  const form = (url: string, who: SignedIn, fields: Record<string, string | string[]>) =>
-    t.app.inject({
-      method: 'POST',
-      url: `/places/white-city${url}`,
-      headers: who.read,
-      payload: { _csrf: who.csrfToken, ...fields },
-    });
-  const page = (url: string, who: SignedIn) =>
-    t.app.inject({ method: 'GET', url: `/places/white-city${url}`, headers: who.read });
+  const { form, page, api } = requests(() => t.app, { pages: '/places/white-city', api: '/api/v1/places/white-city' });
   /** Staff publish proposals through the moderation form; each is answered with a redirect. */
   const publish = async (processId: number | string, proposalIds: string[]) => {
     for (const proposalId of proposalIds) {
@@ -51,13 +44,6 @@ describe(`participatory budgeting pages and API on ${engineName}`, () => {
       assert.equal(published.statusCode, 303);
     }
   };
-  const api = (method: 'GET' | 'POST', url: string, who: SignedIn, payload?: object) =>
-    t.app.inject({
-      method,
-      url: `/api/v1/places/white-city${url}`,
-      headers: method === 'GET' ? who.read : who.write,
-      ...(payload ? { payload } : {}),
-    });
 
   const processForm = {
     title: 'White City decides 2026',

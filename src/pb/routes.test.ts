@@ -4,6 +4,7 @@ import { engineName } from '../../test/db.ts';
 import {
   makeFundedNeighbourhood,
   makePerson,
+  requests,
   signInAs,
   startTestApp,
   type SignedIn,
@@ -29,13 +30,7 @@ describe(`participatory budgeting API on ${engineName}`, () => {
   });
   after(() => t.close());
 
-  const api = (method: 'GET' | 'POST', url: string, who: SignedIn, payload?: object) =>
-    t.app.inject({
-      method,
-      url: `/api/v1/places/poplar${url}`,
-      headers: method === 'GET' ? who.read : who.write,
-      ...(payload ? { payload } : {}),
-    });
+  const { api } = requests(() => t.app, { api: '/api/v1/places/poplar' });
   const settings = (year: number, extra: object) => ({
     year,
     title: `Poplar decides ${year}`,

@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { engineName } from '../../test/db.ts';
-import { makePartner, makePerson, makePlace, signInAs, startTestApp, type SignedIn, type TestApp } from '../../test/support.ts';
+import {
+  makePartner,
+  makePerson,
+  makePlace,
+  requests,
+  signInAs,
+  startTestApp,
+  type SignedIn,
+  type TestApp,
+} from '../../test/support.ts';
 
 describe(`places API and pages on ${engineName}`, () => {
   let t: TestApp;
@@ -24,8 +33,7 @@ describe(`places API and pages on ${engineName}`, () => {
   });
   after(() => t.close());
 
-  const post = (url: string, who: SignedIn, payload: object) =>
-    t.app.inject({ method: 'POST', url, headers: who.write, payload });
+  const { post } = requests(() => t.app);
 
   it('adds a partner and writes it to the audit log', async () => {
     const res = await post('/api/v1/places/essex/partners', admin, { name: 'Essex County Fire and Rescue Service', agency_type: 'fire' });

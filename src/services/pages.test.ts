@@ -8,6 +8,7 @@ import {
   makePartner,
   makePerson,
   makePlace,
+  requests,
   signInAs,
   startTestApp,
   type SignedIn,
@@ -23,22 +24,6 @@ const LAMBETH_BYTES = fs.readFileSync(SPEND_FIXTURES.lambeth2012);
 const DIRECTORY_ORUK = fs.readFileSync(
   SYNTHETIC_FIXTURES.serviceDirectory,
 );
-
-/** A browser's multipart/form-data body: text fields, then the file. */
-function multipart(fields: Record<string, string>, file: { field: string; name: string; bytes: Buffer }) {
-  const boundary = '----placebudgetTestBoundary7MA4YWxkTrZu0gW';
-  const parts = [
-    ...Object.entries(fields).map(([name, value]) =>
-      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`),
-    ),
-    Buffer.from(
-      `--${boundary}\r\nContent-Disposition: form-data; name="${file.field}"; filename="${file.name}"\r\nContent-Type: text/csv\r\n\r\n`,
-    ),
-    file.bytes,
-    Buffer.from(`\r\n--${boundary}--\r\n`),
-  ];
-  return { payload: Buffer.concat(parts), contentType: `multipart/form-data; boundary=${boundary}` };
-}
 
 describe(`the service map and import wizard pages (${engineName})`, () => {
   let t: TestApp;
@@ -148,15 +133,7 @@ describe(`the service map and import wizard pages (${engineName})`, () => {
     fields: Record<string, string>,
     name: string,
     bytes: Buffer,
-  ) => {
-    const { payload, contentType } = multipart(fields, { field: 'file', name, bytes });
-    return t.app.inject({
-      method: 'POST',
-      url: page(to),
-      headers: { ...who.read, 'content-type': contentType },
-      payload,
-    });
-  };
+  ) => requests(t.app, { pages: '/places/lambeth' }).fileForm(to, who, { name, bytes }, fields);
   const upload = (who: SignedIn, fields: Record<string, string>, name: string, bytes: Buffer) =>
     postFile('/spend/uploads', who, fields, name, bytes);
 

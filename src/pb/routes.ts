@@ -4,6 +4,7 @@ import { allows } from '../auth/domain.ts';
 import { Invalid, NotFound } from '../core/errors.ts';
 import { inRequestPlace, need, placeScoped, type PlaceContext } from '../places/scope.ts';
 import {
+  accessCodeHash,
   DELIVERY_STATUSES,
   PHASES,
   validateProcess,
@@ -14,8 +15,10 @@ import {
 } from './domain.ts';
 import { BALLOT_KINDS } from './election.ts';
 import { ledgerPotFunds } from './pot.ts';
+import { codeAttemptsOf, guardCodeTry } from './attempts.ts';
 import { COMPLETIONS, RULES, UTILITIES } from './rules.ts';
 import {
+  accessCodeKnown,
   advancePhase,
   ballotCount,
   castBallot,
@@ -379,11 +382,21 @@ export async function pbRoutes(app: FastifyInstance) {
         async (request, reply) => {
           const place = need(request, 'pb.vote');
           const b = request.body;
-          const result = await inRequestPlace(request, place, (tx) =>
-            castBallot(
+          const processId = request.params.id;
+          const result = await inRequestPlace(request, place, async (tx) => {
+            // A code tried by a signed-in resident is limited as at the slip address, per person.
+            if (b.code)
+              await guardCodeTry(
+                codeAttemptsOf(app.deps),
+                processId,
+                `person:${place.person.id}`,
+                accessCodeHash(processId, b.code),
+                () => accessCodeKnown(tx, place.id, processId, b.code!),
+              );
+            return castBallot(
               tx,
               place.id,
-              request.params.id,
+              processId,
               {
                 voter: b.code ? { code: b.code } : { personId: place.person.id },
                 channel: 'online',
@@ -392,8 +405,8 @@ export async function pbRoutes(app: FastifyInstance) {
                 ofAge: b.of_age,
               },
               actor(place),
-            ),
-          );
+            );
+          });
           return reply.code(201).send(result);
         },
       );

@@ -735,8 +735,17 @@ export async function pbPages(app: FastifyInstance) {
                 throw new Invalid('Enter the access code', {
                   code: 'Enter the access code printed on the paper ballot',
                 });
-              await inRequestPlace(request, place, (tx) =>
-                castBallot(
+              await inRequestPlace(request, place, async (tx) => {
+                // A resident trying a code is limited as at the slip address, per person; staff entering paper are not.
+                if (code && !paper)
+                  await guardCodeTry(
+                    codeAttemptsOf(app.deps),
+                    processId,
+                    `person:${place.person.id}`,
+                    accessCodeHash(processId, code),
+                    () => accessCodeKnown(tx, place.id, processId, code),
+                  );
+                return castBallot(
                   tx,
                   place.id,
                   processId,
@@ -748,8 +757,8 @@ export async function pbPages(app: FastifyInstance) {
                     ofAge: text(body, 'of_age') === 'yes',
                   },
                   actor(place),
-                ),
-              );
+                );
+              });
             },
           );
           return (

@@ -374,7 +374,8 @@ export async function pbRoutes(app: FastifyInstance) {
         {
           schema: {
             tags: ['pb'],
-            summary: 'Vote (a revote replaces the earlier ballot until voting closes)',
+            summary:
+              'Vote (a revote replaces the earlier online ballot until voting closes; at the close ballots are sealed without voters)',
             params: processParams,
             body: ballotBody,
           },
@@ -416,7 +417,8 @@ export async function pbRoutes(app: FastifyInstance) {
         {
           schema: {
             tags: ['pb'],
-            summary: 'Enter a paper ballot, by the access code printed on it; marked as paper',
+            summary:
+              'Enter a paper ballot, by the access code printed on it; marked as paper. Refused (409) when the code has already voted: a paper ballot never replaces one',
             params: processParams,
             body: { ...ballotBody, required: [...ballotBody.required, 'code'] },
           },

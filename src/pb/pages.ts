@@ -9,6 +9,7 @@ import { formOr, formPage } from '../core/forms.ts';
 import { inPlace, inSystem } from '../core/db.ts';
 import { inRequestPlace, need, placeScoped, type PlaceContext } from '../places/scope.ts';
 import {
+  accessCodeHash,
   BALLOT_KIND_LABELS,
   ballotRulesOf,
   costOf,
@@ -31,11 +32,13 @@ import {
 import { BALLOT_KINDS, type Ballot } from './election.ts';
 import type { PbPorts } from './funds.ts';
 import { visibleProposals } from './routes.ts';
+import { codeAttemptsOf, guardCodeTry } from './attempts.ts';
 import { commitmentsFor } from './funds.ts';
 import {
   advancePhase,
   ballotCount,
   ballotProjects,
+  accessCodeKnown,
   castBallot,
   countVotes,
   createProcess,
@@ -353,6 +356,7 @@ function resultsContext(place: PlaceContext, process: ProcessRow, result: Stored
  */
 function publicVote(app: FastifyInstance) {
   type Request = FastifyRequest<{ Params: { process: string }; Body?: Body }>;
+  const attempts = codeAttemptsOf(app.deps);
   const handle = async (request: Request, reply: FastifyReply) => {
     const processId = idFrom(request.params.process);
     const owner = await inSystem(app.deps.db, (tx) =>
@@ -391,8 +395,11 @@ function publicVote(app: FastifyInstance) {
           ballotProjects(data.proposals).map((p) => p.id),
           body,
         );
-        await inPlace(app.deps.db, owner.place_id, (tx) =>
-          castBallot(
+        await inPlace(app.deps.db, owner.place_id, async (tx) => {
+          await guardCodeTry(attempts, processId, request.ip, accessCodeHash(processId, code), () =>
+            accessCodeKnown(tx, owner.place_id, processId, code),
+          );
+          return castBallot(
             tx,
             owner.place_id,
             processId,
@@ -404,8 +411,8 @@ function publicVote(app: FastifyInstance) {
               ofAge: text(body, 'of_age') === 'yes',
             },
             { personId: null },
-          ),
-        );
+          );
+        });
       },
     );
     return (
@@ -413,7 +420,9 @@ function publicVote(app: FastifyInstance) {
       reply.page('pb/views/voted.njk', { title: 'Your vote has been recorded', process: data.process, place })
     );
   };
-  const config = { csrf: false, rateLimit: { max: 20, timeWindow: '1 minute' } };
+  // Wrong codes are limited per client and per process, and ballots per code (guardCodeTry); this
+  // ceiling per address only bounds load, high enough for a neighbourhood behind one proxy.
+  const config = { csrf: false, rateLimit: { max: 600, timeWindow: '1 minute' } };
   app.get<{ Params: { process: string } }>('/vote/:process', { schema: { hide: true } }, handle);
   app.post<{ Params: { process: string }; Body: Body }>(
     '/vote/:process',
@@ -726,8 +735,17 @@ export async function pbPages(app: FastifyInstance, ports: PbPorts) {
                 throw new Invalid('Enter the access code', {
                   code: 'Enter the access code printed on the paper ballot',
                 });
-              await inRequestPlace(request, place, (tx) =>
-                castBallot(
+              await inRequestPlace(request, place, async (tx) => {
+                // A resident trying a code is limited as at the slip address, per person; staff entering paper are not.
+                if (code && !paper)
+                  await guardCodeTry(
+                    codeAttemptsOf(app.deps),
+                    processId,
+                    `person:${place.person.id}`,
+                    accessCodeHash(processId, code),
+                    () => accessCodeKnown(tx, place.id, processId, code),
+                  );
+                return castBallot(
                   tx,
                   place.id,
                   processId,
@@ -739,8 +757,8 @@ export async function pbPages(app: FastifyInstance, ports: PbPorts) {
                     ofAge: text(body, 'of_age') === 'yes',
                   },
                   actor(place),
-                ),
-              );
+                );
+              });
             },
           );
           return (

@@ -4,6 +4,7 @@ import { allows } from '../auth/domain.ts';
 import { Invalid, NotFound } from '../core/errors.ts';
 import { inRequestPlace, need, placeScoped, type PlaceContext } from '../places/scope.ts';
 import {
+  accessCodeHash,
   DELIVERY_STATUSES,
   PHASES,
   validateProcess,
@@ -14,8 +15,10 @@ import {
 } from './domain.ts';
 import { BALLOT_KINDS } from './election.ts';
 import type { PbPorts } from './funds.ts';
+import { codeAttemptsOf, guardCodeTry } from './attempts.ts';
 import { COMPLETIONS, RULES, UTILITIES } from './rules.ts';
 import {
+  accessCodeKnown,
   advancePhase,
   ballotCount,
   castBallot,
@@ -371,7 +374,8 @@ export async function pbRoutes(app: FastifyInstance, ports: PbPorts) {
         {
           schema: {
             tags: ['pb'],
-            summary: 'Vote (a revote replaces the earlier ballot until voting closes)',
+            summary:
+              'Vote (a revote replaces the earlier online ballot until voting closes; at the close ballots are sealed without voters)',
             params: processParams,
             body: ballotBody,
           },
@@ -379,11 +383,21 @@ export async function pbRoutes(app: FastifyInstance, ports: PbPorts) {
         async (request, reply) => {
           const place = need(request, 'pb.vote');
           const b = request.body;
-          const result = await inRequestPlace(request, place, (tx) =>
-            castBallot(
+          const processId = request.params.id;
+          const result = await inRequestPlace(request, place, async (tx) => {
+            // A code tried by a signed-in resident is limited as at the slip address, per person.
+            if (b.code)
+              await guardCodeTry(
+                codeAttemptsOf(app.deps),
+                processId,
+                `person:${place.person.id}`,
+                accessCodeHash(processId, b.code),
+                () => accessCodeKnown(tx, place.id, processId, b.code!),
+              );
+            return castBallot(
               tx,
               place.id,
-              request.params.id,
+              processId,
               {
                 voter: b.code ? { code: b.code } : { personId: place.person.id },
                 channel: 'online',
@@ -392,8 +406,8 @@ export async function pbRoutes(app: FastifyInstance, ports: PbPorts) {
                 ofAge: b.of_age,
               },
               actor(place),
-            ),
-          );
+            );
+          });
           return reply.code(201).send(result);
         },
       );
@@ -403,7 +417,8 @@ export async function pbRoutes(app: FastifyInstance, ports: PbPorts) {
         {
           schema: {
             tags: ['pb'],
-            summary: 'Enter a paper ballot, by the access code printed on it; marked as paper',
+            summary:
+              'Enter a paper ballot, by the access code printed on it; marked as paper. Refused (409) when the code has already voted: a paper ballot never replaces one',
             params: processParams,
             body: { ...ballotBody, required: [...ballotBody.required, 'code'] },
           },

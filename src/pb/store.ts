@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Tx } from '../core/db.ts';
 import { Conflict, Invalid, NotFound, type FieldErrors } from '../core/errors.ts';
@@ -127,14 +128,15 @@ export async function findProcess(
   tx: Tx,
   placeId: number,
   processId: number,
-  lock = false,
+  lock: boolean | 'share' = false,
 ): Promise<ProcessRow> {
   let query = tx
     .selectFrom('pb_processes')
     .select(processColumns)
     .where('place_id', '=', placeId)
     .where('id', '=', processId);
-  if (lock) query = query.forUpdate();
+  if (lock === 'share') query = query.forShare();
+  else if (lock) query = query.forUpdate();
   const row = await query.executeTakeFirst();
   if (!row) throw new NotFound('No such participatory budgeting process in this place');
   return row;
@@ -182,9 +184,12 @@ export async function advancePhase(
       .executeTakeFirst();
     if (!stored?.published_at) throw new Conflict('Publish the results before delivery starts');
   }
+  // The close: ballots lose their voters here, in the same transaction as the phase change.
+  const sealed = to === 'results' ? { sealed: await sealBallots(tx, placeId, processId) } : {};
   return changeProcess(tx, placeId, process, { phase: to }, actor, 'pb.process.phase', {
     from: process.phase,
     to,
+    ...sealed,
   });
 }
 
@@ -506,6 +511,11 @@ export interface CastInput {
  * Records one voter's ballot: eligibility (postcode, age, account or code as the process
  * requires) is checked, the ballot validated against the process's ballot kind, and a revote
  * replaces the voter's earlier ballot, until voting closes.
+ *
+ * One person, one vote: a process of accounts takes access codes only on paper ballots that staff
+ * enter, a process of codes takes no accounts, a signed-in resident voting with a code is bound to
+ * it (so a second code of theirs is refused), and a ballot replaces only an online ballot of the
+ * same voter: a paper ballot never replaces anything, and a code used on paper cannot vote again.
  */
 export async function castBallot(
   tx: Tx,
@@ -514,49 +524,84 @@ export async function castBallot(
   input: CastInput,
   actor: Actor,
 ): Promise<{ replaced: boolean }> {
-  const process = await findProcess(tx, placeId, processId);
+  // A share lock: votes run side by side, but not beside the close, which seals what is here.
+  const process = await findProcess(tx, placeId, processId, 'share');
   requirePhase(process, ['voting'], 'vote');
   const fields: FieldErrors = {};
   if (!postcodeEligible(process.postcodes, input.postcode))
     fields.postcode = `Enter a full postcode in the neighbourhood (${process.postcodes.join(', ')})`;
   if (!input.ofAge) fields.of_age = `Confirm the voter is aged ${process.min_age} or over`;
   let voter: string;
+  let personId: number | null;
   if ('code' in input.voter) {
-    const hash = accessCodeHash(processId, input.voter.code);
-    const known = await tx
-      .selectFrom('pb_access_codes')
-      .select('code_hash')
-      .where('place_id', '=', placeId)
-      .where('process_id', '=', processId)
-      .where('code_hash', '=', hash)
-      .executeTakeFirst();
-    if (!known) fields.code = 'Enter the access code exactly as printed';
-    voter = voterOfCode(hash);
+    if (process.voters === 'accounts' && input.channel === 'online')
+      fields.code =
+        'This vote uses residents’ accounts: sign in to vote. Access codes are only for paper ballots';
+    else if (!(await accessCodeKnown(tx, placeId, processId, input.voter.code)))
+      fields.code = 'Enter the access code exactly as printed';
+    voter = voterOfCode(accessCodeHash(processId, input.voter.code));
+    // Staff entering paper are not the voter; a resident signed in and voting with a code is.
+    personId = input.channel === 'online' ? actor.personId : null;
   } else {
     if (process.voters === 'codes') fields.code = 'Enter your access code: this vote uses access codes';
     voter = voterOfPerson(input.voter.personId);
+    personId = input.voter.personId;
   }
   if (Object.keys(fields).length) throw new Invalid('There is a problem with your vote', fields);
   const proposals = await listProposals(tx, placeId, processId);
   const checked = validateBallot(ballotRulesOf(process), ballotProjects(proposals), input.ballot);
-  const values = {
-    channel: input.channel as BallotChannel,
-    projects: checked.projects.map(Number),
-    points: checked.points ?? null,
-    postcode: formatPostcode(input.postcode),
-    entered_by: input.channel === 'paper' ? actor.personId : null,
-  };
-  // One statement, so two concurrent votes of the same voter cannot both insert: the later one replaces.
-  const { replaced } = await tx
-    .insertInto('pb_ballots')
-    .values({ place_id: placeId, process_id: processId, voter, ...values })
+  if (personId !== null) {
+    const other = await tx
+      .selectFrom('pb_voted')
+      .select('voter')
+      .where('place_id', '=', placeId)
+      .where('process_id', '=', processId)
+      .where('person_id', '=', personId)
+      .where('voter', '<>', voter)
+      .executeTakeFirst();
+    if (other) throw new Conflict('You have already voted in this process: each person has one vote');
+  }
+  const channel = input.channel as BallotChannel;
+  // The register of who voted: one statement, so of two concurrent votes of one voter the later
+  // waits and then replaces, and only an online ballot by the same voter (or the code's anonymous
+  // holder) can be replaced.
+  const registered = await tx
+    .insertInto('pb_voted')
+    .values({
+      place_id: placeId,
+      process_id: processId,
+      voter,
+      person_id: personId,
+      channel,
+      entered_by: channel === 'paper' ? actor.personId : null,
+    })
     .onConflict((oc) =>
-      oc.columns(['place_id', 'process_id', 'voter']).doUpdateSet({ ...values, cast_at: new Date() }),
+      oc
+        .columns(['place_id', 'process_id', 'voter'])
+        .doUpdateSet({ person_id: sql`coalesce(pb_voted.person_id, excluded.person_id)` })
+        .where('pb_voted.channel', '=', 'online')
+        .where(sql<string>`excluded.channel`, '=', 'online')
+        .where(sql<boolean>`(excluded.person_id is null or pb_voted.person_id is null or pb_voted.person_id = excluded.person_id)`),
     )
     // xmax is set only on a row version that replaced another: true for a revote.
     .returning(sql<boolean>`xmax <> 0`.as('replaced'))
-    .executeTakeFirstOrThrow();
-  // The audit says that someone voted, and how, never for what.
+    .executeTakeFirst();
+  if (!registered) throw new Conflict(await refusedRevote(tx, placeId, processId, voter, channel));
+  const { replaced } = registered;
+  const values = {
+    channel,
+    projects: checked.projects.map(Number),
+    points: checked.points ?? null,
+    postcode: formatPostcode(input.postcode),
+    entered_by: channel === 'paper' ? actor.personId : null,
+  };
+  await tx
+    .insertInto('pb_ballots')
+    .values({ place_id: placeId, process_id: processId, voter, ...values })
+    .onConflict((oc) => oc.columns(['place_id', 'process_id', 'voter']).doUpdateSet(values))
+    .execute();
+  // The audit says that someone voted, and how, never for what; after the close no ballot carries
+  // anything (time, serial, voter) its entries could be lined up with.
   await appendAudit(tx, {
     person_id: actor.personId,
     place_id: placeId,
@@ -567,14 +612,105 @@ export async function castBallot(
   return { replaced };
 }
 
-/** Before the close, only this is public: how many ballots there are, on paper and online. */
+/** Why a voter's ballot could not be taken over their earlier one (see castBallot). */
+async function refusedRevote(
+  tx: Tx,
+  placeId: number,
+  processId: number,
+  voter: string,
+  channel: BallotChannel,
+): Promise<string> {
+  const earlier = await tx
+    .selectFrom('pb_voted')
+    .select('channel')
+    .where('place_id', '=', placeId)
+    .where('process_id', '=', processId)
+    .where('voter', '=', voter)
+    .executeTakeFirst();
+  if (channel === 'paper')
+    return 'This access code has already been used to vote, and a paper ballot never replaces a ballot: nothing was saved. Set the paper ballot aside for the returning officer';
+  if (earlier?.channel === 'paper')
+    return 'This access code has already been used to vote on a paper ballot, so it cannot be used again';
+  return 'This access code has already been used to vote by someone else, so it cannot be used again';
+}
+
+/** Is this one of the process's access codes? */
+export async function accessCodeKnown(
+  tx: Tx,
+  placeId: number,
+  processId: number,
+  code: string,
+): Promise<boolean> {
+  const known = await tx
+    .selectFrom('pb_access_codes')
+    .select('code_hash')
+    .where('place_id', '=', placeId)
+    .where('process_id', '=', processId)
+    .where('code_hash', '=', accessCodeHash(processId, code))
+    .executeTakeFirst();
+  return Boolean(known);
+}
+
+/**
+ * The close: each ballot's content moves to pb_sealed_ballots under a random id, written in
+ * content order, and the ballots with voters are deleted; only the register of who voted stays.
+ */
+async function sealBallots(tx: Tx, placeId: number, processId: number): Promise<number> {
+  const pending = await tx
+    .selectFrom('pb_ballots')
+    .select(['projects', 'points'])
+    .where('place_id', '=', placeId)
+    .where('process_id', '=', processId)
+    .execute();
+  await insertSealed(tx, placeId, processId, pending);
+  await tx
+    .deleteFrom('pb_ballots')
+    .where('place_id', '=', placeId)
+    .where('process_id', '=', processId)
+    .execute();
+  return pending.length;
+}
+
+/** Compares ballots by content only: projects, then points. */
+function byContent(
+  a: { projects: number[]; points: number[] | null },
+  b: { projects: number[]; points: number[] | null },
+): number {
+  const arrays = (x: number[], y: number[]) => {
+    for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+    return x.length - y.length;
+  };
+  return arrays(a.projects, b.projects) || arrays(a.points ?? [], b.points ?? []);
+}
+
+async function insertSealed(
+  tx: Tx,
+  placeId: number,
+  processId: number,
+  ballots: { projects: number[]; points: number[] | null }[],
+) {
+  const rows = [...ballots].sort(byContent).map((b) => ({
+    place_id: placeId,
+    process_id: processId,
+    id: randomBytes(16).toString('hex'),
+    projects: b.projects,
+    points: b.points,
+  }));
+  for (let i = 0; i < rows.length; i += 1000)
+    await tx
+      .insertInto('pb_sealed_ballots')
+      .values(rows.slice(i, i + 1000))
+      .execute();
+}
+
+/** How many ballots there are, on paper and online: before the close this is all that is public. */
 export async function ballotCount(
   tx: Tx,
   placeId: number,
   processId: number,
 ): Promise<{ total: number; paper: number }> {
   const row = await tx
-    .selectFrom('pb_ballots')
+    .selectFrom('pb_voted')
     .select([
       sql<number>`count(*)::int`.as('total'),
       sql<number>`(count(*) filter (where channel = 'paper'))::int`.as('paper'),
@@ -593,7 +729,7 @@ export async function hasVoted(
   personId: number,
 ): Promise<boolean> {
   const row = await tx
-    .selectFrom('pb_ballots')
+    .selectFrom('pb_voted')
     .select('voter')
     .where('place_id', '=', placeId)
     .where('process_id', '=', processId)
@@ -602,17 +738,21 @@ export async function hasVoted(
   return Boolean(row);
 }
 
-/** The process as an election for the counting rules: ballot projects in id order, ballots in the order cast. */
+/**
+ * The process as an election for the counting rules: ballot projects in id order, ballots in
+ * content order (the sealed ballots after the close), an order that says nothing about who cast them.
+ */
 export async function electionOf(tx: Tx, placeId: number, process: ProcessRow): Promise<Election> {
   const projects = ballotProjects(await listProposals(tx, placeId, process.id));
-  const ballots = await tx
-    .selectFrom('pb_ballots')
-    .select(['projects', 'points'])
-    .where('place_id', '=', placeId)
-    .where('process_id', '=', process.id)
-    .orderBy('cast_at')
-    .orderBy('voter')
-    .execute();
+  const table = process.phase === 'results' || process.phase === 'delivery' ? 'pb_sealed_ballots' : 'pb_ballots';
+  const ballots = (
+    await tx
+      .selectFrom(table)
+      .select(['projects', 'points'])
+      .where('place_id', '=', placeId)
+      .where('process_id', '=', process.id)
+      .execute()
+  ).sort(byContent);
   return {
     budget: process.budget_pence,
     projects,
@@ -1076,19 +1216,23 @@ export async function importPabulib(
       .where('id', '=', process.id)
       .execute();
   }
-  const ballots = election.ballots.map((b, i) => ({
-    place_id: placeId,
-    process_id: process.id,
-    voter: `file:${voterIds[i]}`,
-    channel: 'import' as const,
+  // The file's voters are registered as having voted; their ballots go straight in sealed.
+  const ballots = election.ballots.map((b) => ({
     projects: b.projects.map((id) => newIds.get(id)!),
     points: b.points ?? null,
   }));
-  for (let i = 0; i < ballots.length; i += 1000)
+  const voted = voterIds.map((id) => ({
+    place_id: placeId,
+    process_id: process.id,
+    voter: `file:${id}`,
+    channel: 'import' as const,
+  }));
+  for (let i = 0; i < voted.length; i += 1000)
     await tx
-      .insertInto('pb_ballots')
-      .values(ballots.slice(i, i + 1000))
+      .insertInto('pb_voted')
+      .values(voted.slice(i, i + 1000))
       .execute();
+  await insertSealed(tx, placeId, process.id, ballots);
   await appendAudit(tx, {
     person_id: actor.personId,
     place_id: placeId,

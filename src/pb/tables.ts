@@ -72,7 +72,25 @@ export interface PbBallotsTable {
   points: number[] | null;
   postcode: Generated<string>;
   entered_by: number | null;
-  cast_at: Generated<Date>;
+}
+
+/** Who has voted in a process, without what: kept after the close. */
+export interface PbVotedTable {
+  place_id: number;
+  process_id: number;
+  voter: string;
+  person_id: number | null;
+  channel: BallotChannel;
+  entered_by: number | null;
+}
+
+/** A ballot's content after the close: a random id and nothing that links or orders it. */
+export interface PbSealedBallotsTable {
+  place_id: number;
+  process_id: number;
+  id: string;
+  projects: number[];
+  points: number[] | null;
 }
 
 export interface PbCountsTable {
@@ -114,6 +132,8 @@ export interface PbTables {
   pb_proposals: PbProposalsTable;
   pb_access_codes: PbAccessCodesTable;
   pb_ballots: PbBallotsTable;
+  pb_voted: PbVotedTable;
+  pb_sealed_ballots: PbSealedBallotsTable;
   pb_counts: PbCountsTable;
   pb_funded: PbFundedTable;
   pb_delivery_updates: PbDeliveryUpdatesTable;

@@ -5,7 +5,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { allows } from '../auth/domain.ts';
 import { Invalid } from '../core/errors.ts';
-import { isIsoDate } from '../ledger/domain.ts';
 import { listAccounts, type AccountRow } from '../ledger/store.ts';
 import { formOr } from '../core/forms.ts';
 import { inRequestPlace, need, type PlaceContext } from '../places/scope.ts';
@@ -14,6 +13,7 @@ import type { Body } from './forms.ts';
 import { agreementPartners, postInvestment } from './investment.ts';
 import { approveInvestment, getAgreement, getBusinessCase, proposeInvestment } from './store.ts';
 import { caseId, caseUrl, type CaseParams } from './web.ts';
+import { isIsoDate } from '../core/dates.ts';
 
 type AgreementParams = { Params: { slug: string; id: string; aid: string }; Body: Body };
 

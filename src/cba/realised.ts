@@ -3,10 +3,10 @@
  * is linked to show, read through the families module's public functions only.
  */
 import { defaultCatalogue } from '../families/catalogue.ts';
-import { addMonths } from '../families/domain.ts';
 import { cohort, timeline } from '../families/store.ts';
 import type { RealisedEvents } from './forecast.ts';
 import type { RealisedOutcomesSource } from './ports.ts';
+import { addMonths } from '../core/dates.ts';
 
 /**
  * Families taken on in the window whose twelve months after are over by `today` count; those

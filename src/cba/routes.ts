@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import { Invalid, NotFound } from '../core/errors.ts';
-import { isIsoDate } from '../ledger/domain.ts';
 import { inRequestPlace, need, placeScoped } from '../places/scope.ts';
 import { cohortLinkInput, forecastSection } from './cohort-pages.ts';
 import { parseBusinessCase } from './domain.ts';
@@ -23,6 +22,7 @@ import {
   withdrawLocalUnitCost,
 } from './store.ts';
 import { validateLocalUnitCost } from './unit-costs.ts';
+import { isIsoDate } from '../core/dates.ts';
 
 const slug = { type: 'string', maxLength: 60 } as const;
 const caseParams = {

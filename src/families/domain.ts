@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { assert, Invalid, type FieldErrors } from '../core/errors.ts';
 import { pence, type Pence } from '../core/money.ts';
 import { AGENCY_TYPES, type AgencyType, type Role } from '../places/domain.ts';
+import { addMonths, isIsoDate } from '../core/dates.ts';
 
 /** Why a professional reads a family's record: a data-sharing agreement names the purposes it covers. */
 export const PURPOSES = ['case_work', 'data_matching', 'evaluation'] as const;
@@ -139,29 +140,6 @@ export function accessBasis(
 // Dates
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-
-export function isIsoDate(value: string): boolean {
-  const m = ISO_DATE.exec(value);
-  if (!m) return false;
-  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
-  return d.toISOString().slice(0, 10) === value;
-}
-
-/** 2024-01-31 plus one month is 2024-02-29: the day is clamped to the month's last day. */
-export function addMonths(isoDate: string, months: number): string {
-  const m = ISO_DATE.exec(isoDate);
-  assert(m, `a date is YYYY-MM-DD, got ${isoDate}`);
-  const total = Number(m[1]) * 12 + Number(m[2]) - 1 + months;
-  const year = Math.floor(total / 12);
-  const month = total - year * 12;
-  const lastDay = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
-  const day = Math.min(Number(m[3]), lastDay);
-  return `${String(year).padStart(4, '0')}-${String(month + 1).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
-}
-
-export function todayIso(now = new Date()): string {
-  return now.toISOString().slice(0, 10);
-}
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 

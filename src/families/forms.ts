@@ -10,26 +10,7 @@ import { inRequestPlace, need, placeScoped, type PlaceContext } from '../places/
 import { listPartners } from '../places/store.ts';
 import { defaultCatalogue } from './catalogue.ts';
 import { MAX_CSV_BYTES } from './csv.ts';
-import {
-  CRITERIA,
-  CRITERION_LABELS,
-  DATA_CATEGORIES,
-  LEGAL_BASES,
-  LEGAL_BASIS_LABELS,
-  OUTCOMES,
-  PURPOSE_LABELS,
-  PURPOSES,
-  parseUkDate,
-  todayIso,
-  validateEndDate,
-  validateEvent,
-  validateGoal,
-  validateMatchThreshold,
-  validateNewAgreement,
-  validateNewConsent,
-  validateNewFamily,
-  validateProfessional,
-} from './domain.ts';
+import { CRITERIA, CRITERION_LABELS, DATA_CATEGORIES, LEGAL_BASES, LEGAL_BASIS_LABELS, OUTCOMES, PURPOSE_LABELS, PURPOSES, parseUkDate, validateEndDate, validateEvent, validateGoal, validateMatchThreshold, validateNewAgreement, validateNewConsent, validateNewFamily, validateProfessional } from './domain.ts';
 import { matchingKeyFor } from './matching.ts';
 import { viewerOf } from './routes.ts';
 import { importEventsCsv, partnerFor, uploadMatchCsv } from './service.ts';
@@ -56,6 +37,7 @@ import {
   requireConsentTaker,
   setMatchThreshold,
 } from './store.ts';
+import { todayIso } from '../core/dates.ts';
 
 /** Rows the create-family form offers for members of the household; blank rows are ignored. */
 const MEMBER_ROWS = 6;

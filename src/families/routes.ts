@@ -3,23 +3,7 @@ import { Invalid, NotFound } from '../core/errors.ts';
 import { allows } from '../auth/domain.ts';
 import { inRequestPlace, need, placeOf, placeScoped, type PlaceContext } from '../places/scope.ts';
 import { defaultCatalogue } from './catalogue.ts';
-import {
-  CRITERIA,
-  LEGAL_BASES,
-  OUTCOMES,
-  PURPOSES,
-  parseUkDate,
-  todayIso,
-  validateEndDate,
-  validateGoal,
-  validateMatchThreshold,
-  validateNewAgreement,
-  validateNewConsent,
-  validateNewFamily,
-  validateEvent,
-  validateProfessional,
-  type Purpose,
-} from './domain.ts';
+import { CRITERIA, LEGAL_BASES, OUTCOMES, PURPOSES, parseUkDate, validateEndDate, validateGoal, validateMatchThreshold, validateNewAgreement, validateNewConsent, validateNewFamily, validateEvent, validateProfessional, type Purpose } from './domain.ts';
 import { ledgerPotIncome } from '../ledger/pot-income.ts';
 import { matchingKeyFor } from './matching.ts';
 import { importEventsCsv, partnerFor, uploadMatchCsv } from './service.ts';
@@ -49,6 +33,7 @@ import {
   timeline,
   type FamilyViewer,
 } from './store.ts';
+import { todayIso } from '../core/dates.ts';
 
 const id = { type: 'integer', minimum: 1 } as const;
 const str = (maxLength: number) => ({ type: 'string', maxLength }) as const;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { assert, Invalid, type FieldErrors } from '../core/errors.ts';
 import { pence, type Pence } from '../core/money.ts';
+import { isIsoDate } from '../core/dates.ts';
 
 /**
  * The pooled budget's chart of accounts. Amounts are signed pence: positive is a debit, negative
@@ -73,14 +74,6 @@ export interface TransactionInput {
 declare const balanced: unique symbol;
 /** A transaction whose postings sum to zero; only `balancedTransaction` makes one. */
 export type BalancedTransaction = TransactionInput & { readonly [balanced]: true };
-
-export function isIsoDate(value: unknown): value is string {
-  if (typeof value !== 'string') return false;
-  const match = DATE_PATTERN.exec(value);
-  if (!match) return false;
-  const date = new Date(`${value}T00:00:00Z`);
-  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value;
-}
 
 export function isAccountCode(value: unknown): value is string {
   return typeof value === 'string' && CODE_PATTERN.test(value);

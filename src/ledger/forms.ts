@@ -2,17 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Conflict, Invalid, NotFound, type FieldErrors } from '../core/errors.ts';
 import { formatPounds, parsePounds, type Pence } from '../core/money.ts';
-import { financialYearLabel } from '../places/domain.ts';
 import { formOr, formPage } from '../core/forms.ts';
 import { inRequestPlace, need, type PlaceContext } from '../places/scope.ts';
-import {
-  ACCOUNT_KIND_LABELS,
-  balancedTransaction,
-  COMMITMENT_SOURCES,
-  isIsoDate,
-  LIMITS,
-  type AccountKind,
-} from './domain.ts';
+import { ACCOUNT_KIND_LABELS, balancedTransaction, COMMITMENT_SOURCES, LIMITS, type AccountKind } from './domain.ts';
 import {
   closePeriod,
   listAccounts,
@@ -25,6 +17,7 @@ import {
   spendCommitment,
   type AccountRow,
 } from './store.ts';
+import { financialYearLabel, isIsoDate } from '../core/dates.ts';
 
 export type Body = Record<string, string | undefined>;
 

@@ -1,9 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Forbidden, Invalid } from '../core/errors.ts';
 import { allows } from '../auth/domain.ts';
-import { financialYearOf } from '../places/domain.ts';
 import { inRequestPlace, need, placeScoped, type PlaceContext } from '../places/scope.ts';
-import { ACCOUNT_KINDS, balancedBatch, BUDGET_MODES, CONTRIBUTION_FORMS, isIsoDate, validateNewAccount, validateNewAgreement } from './domain.ts';
+import { ACCOUNT_KINDS, balancedBatch, BUDGET_MODES, CONTRIBUTION_FORMS, validateNewAccount, validateNewAgreement } from './domain.ts';
 import { budgetReport, partnerStatement } from './reports.ts';
 import {
   addAgreement,
@@ -24,6 +23,7 @@ import {
   setBudgetMode,
   spendCommitment,
 } from './store.ts';
+import { financialYearOf, isIsoDate } from '../core/dates.ts';
 
 const id = { type: 'integer', minimum: 1 } as const;
 const pence = { type: 'integer', minimum: 1, maximum: 1_000_000_000_000 } as const;

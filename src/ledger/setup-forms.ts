@@ -2,7 +2,6 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { allows } from '../auth/domain.ts';
 import { formPage } from '../core/forms.ts';
 import { Invalid, NotFound, type FieldErrors } from '../core/errors.ts';
-import { financialYearLabel, financialYearOf } from '../places/domain.ts';
 import { inRequestPlace, need, type PlaceContext } from '../places/scope.ts';
 import { listDecisions, listPartners } from '../places/store.ts';
 import {
@@ -37,6 +36,7 @@ import {
   reverseTransaction,
   setBudgetMode,
 } from './store.ts';
+import { financialYearLabel, financialYearOf } from '../core/dates.ts';
 
 const ledgerUrl = (place: PlaceContext, rest: string) => `/places/${place.slug}/ledger${rest}`;
 const text = (body: Body, field: string) => (body[field] ?? '').trim();

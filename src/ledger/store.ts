@@ -3,7 +3,6 @@ import type { Tx } from '../core/db.ts';
 import { Conflict, Invalid, NotFound, type FieldErrors } from '../core/errors.ts';
 import { pence, type Pence } from '../core/money.ts';
 import { appendAudit } from '../audit/store.ts';
-import { financialYearBounds, financialYearLabel, financialYearOf } from '../places/domain.ts';
 import {
   balancedTransaction,
   COMMITMENT_SOURCES,
@@ -19,6 +18,7 @@ import {
   type NewAgreement,
   type TransactionKind,
 } from './domain.ts';
+import { financialYearBounds, financialYearLabel, financialYearOf } from '../core/dates.ts';
 
 /** Who did it: a signed-in person, or null for the CLI and the demo seed. */
 export interface Actor {

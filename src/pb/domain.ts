@@ -2,9 +2,9 @@ import { createHash, randomInt } from 'node:crypto';
 import { Invalid, type FieldErrors } from '../core/errors.ts';
 import { formatPounds } from '../core/money.ts';
 import { normalisePostcode } from '../families/domain.ts';
-import { isIsoDate } from '../ledger/domain.ts';
 import { BALLOT_KINDS, type BallotRules } from './election.ts';
 import { COMPLETIONS, RULES, UTILITIES, type Completion, type RuleName, type Utility } from './rules.ts';
+import { isIsoDate } from '../core/dates.ts';
 
 export const PHASES = ['proposals', 'review', 'voting', 'results', 'delivery'] as const;
 export type Phase = (typeof PHASES)[number];

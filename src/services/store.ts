@@ -13,6 +13,7 @@ import {
   type RuleField,
   type ServiceStatus,
 } from './domain.ts';
+import { financialYearBounds, financialYearLabel } from '../core/dates.ts';
 
 export interface ServiceView {
   id: number;
@@ -516,10 +517,10 @@ export function toOruk(placeId: number, services: ServiceView[]) {
       cost_options: s.costs.map((c) => ({
         id: orukIdOf(`cost:${s.id}:${c.year}`, placeId, c.partner_id),
         service_id: s.oruk_id,
-        valid_from: `${c.year}-04-01`,
-        valid_to: `${c.year + 1}-03-31`,
+        valid_from: financialYearBounds(c.year).start,
+        valid_to: financialYearBounds(c.year).end,
         amount: poundsNumber(c.cost_pence),
-        amount_description: `Annual cost ${c.year}/${String((c.year + 1) % 100).padStart(2, '0')} funded by ${c.partner_name}`,
+        amount_description: `Annual cost ${financialYearLabel(c.year)} funded by ${c.partner_name}`,
       })),
     };
   });

@@ -35,7 +35,10 @@ export function financialYearOf(isoDate: string): number {
 
 /** "2012/13" for the year starting April 2012; "1999/00" for the one starting April 1999. */
 export function financialYearLabel(startYear: number): string {
-  assert(Number.isInteger(startYear) && startYear >= 0 && startYear <= 9998, `a financial year, got ${startYear}`);
+  assert(
+    Number.isInteger(startYear) && startYear >= 0 && startYear <= 9998,
+    `a financial year, got ${startYear}`,
+  );
   return `${startYear}/${String((startYear + 1) % 100).padStart(2, '0')}`;
 }
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { assert, Invalid, type FieldErrors } from '../core/errors.ts';
 import { pence, type Pence } from '../core/money.ts';
 import { isIsoDate } from '../core/dates.ts';
+import { toCsv } from '../core/csv.ts';
 
 /**
  * The pooled budget's chart of accounts. Amounts are signed pence: positive is a debit, negative
@@ -56,7 +57,6 @@ export const LIMITS = {
 } as const;
 
 const CODE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/;
-const DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 export interface Posting {
   account: string;
@@ -364,13 +364,8 @@ export function hledgerEntry(t: JournalEntry): string {
   return lines.join('\n') + '\n';
 }
 
-export function csvField(value: string | number): string {
-  const text = String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
 export const CSV_HEADER = 'transaction_id,date,key,kind,memo,account,amount_pence';
 
 export function csvRows(t: JournalEntry): string {
-  return t.postings.map((p) => [t.id, t.date, t.key, t.kind, t.memo, p.account, p.amount_pence].map(csvField).join(',')).join('\n') + '\n';
+  return toCsv(t.postings.map((p) => [t.id, t.date, t.key, t.kind, t.memo, p.account, p.amount_pence]), { newline: '\n' });
 }

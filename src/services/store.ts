@@ -14,6 +14,7 @@ import {
   type ServiceStatus,
 } from './domain.ts';
 import { financialYearBounds, financialYearLabel } from '../core/dates.ts';
+import { toCsv } from '../core/csv.ts';
 
 export interface ServiceView {
   id: number;
@@ -539,34 +540,24 @@ const CSV_HEAD = [
   'annual_cost_pounds',
 ];
 
-export function csvCell(value: string): string {
-  // A leading = + - @ would run as a formula in a spreadsheet.
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\n\r]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
-}
-
 export type ExportFormat = 'oruk' | 'csv';
 
 export async function exportServices(tx: Tx, place: { id: number }, format: ExportFormat): Promise<string> {
   const services = await listServices(tx, place.id);
   if (format === 'oruk') return JSON.stringify(toOruk(place.id, services), null, 2) + '\n';
-  const lines = services.map((s) =>
-    [
-      s.oruk_id,
-      s.name,
-      s.client_group,
-      s.outcome_area,
-      s.status,
-      s.review ?? '',
-      s.decision_title ?? '',
-      s.funded_by.map((p) => p.name).join('; '),
-      s.delivered_by.map((p) => p.name).join('; '),
-      String(poundsNumber(s.annual_cost_pence)),
-    ]
-      .map(csvCell)
-      .join(','),
-  );
-  return [CSV_HEAD.join(','), ...lines].join('\r\n') + '\r\n';
+  const lines = services.map((s) => [
+    s.oruk_id,
+    s.name,
+    s.client_group,
+    s.outcome_area,
+    s.status,
+    s.review ?? '',
+    s.decision_title ?? '',
+    s.funded_by.map((p) => p.name).join('; '),
+    s.delivered_by.map((p) => p.name).join('; '),
+    String(poundsNumber(s.annual_cost_pence)),
+  ]);
+  return toCsv([CSV_HEAD, ...lines]);
 }
 
 const MAX_ORUK_SERVICES = 20_000;

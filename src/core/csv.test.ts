@@ -6,7 +6,10 @@ import { csvCell, csvLine, neutraliseFormula, toCsv } from './csv.ts';
 
 describe('the formula-injection rule', () => {
   it('puts a single quote before text starting with = + - @, a tab or a carriage return', () => {
-    assert.equal(neutraliseFormula('=HYPERLINK("http://evil.example","click")'), `'=HYPERLINK("http://evil.example","click")`);
+    assert.equal(
+      neutraliseFormula('=HYPERLINK("http://evil.example","click")'),
+      `'=HYPERLINK("http://evil.example","click")`,
+    );
     assert.equal(neutraliseFormula('+44 7700 900123'), `'+44 7700 900123`);
     assert.equal(neutraliseFormula("-2+3+cmd|' /C calc'!A0"), `'-2+3+cmd|' /C calc'!A0`);
     assert.equal(neutraliseFormula('@SUM(A1:A9)'), `'@SUM(A1:A9)`);
@@ -48,25 +51,37 @@ describe('the CSV writer', () => {
   it('writes lines and files, CRLF by default', () => {
     assert.equal(csvLine(['x', 1, null, '-3.00']), 'x,1,,-3.00');
     assert.equal(csvLine(['x', 'y;z'], { separator: ';' }), 'x;"y;z"');
-    assert.equal(toCsv([['a', 'b'], [1, '=2']]), `a,b\r\n1,'=2\r\n`);
+    assert.equal(
+      toCsv([
+        ['a', 'b'],
+        [1, '=2'],
+      ]),
+      `a,b\r\n1,'=2\r\n`,
+    );
     assert.equal(toCsv([['a']], { newline: '\n' }), 'a\n');
     assert.equal(toCsv([]), '');
   });
 
   it('re-parses to the same cells, with a quote added only where the rule says', () => {
-    const cell = fc.oneof(fc.string(), fc.constantFrom('=1+1', '-12.50', '@x', '\t', ' a ', '"', ',', '\r\n'));
+    const cell = fc.oneof(
+      fc.string(),
+      fc.constantFrom('=1+1', '-12.50', '@x', '\t', ' a ', '"', ',', '\r\n'),
+    );
     for (const separator of [',', ';']) {
       fc.assert(
-        fc.property(fc.array(fc.array(cell, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 6 }), (rows) => {
-          const parsed: string[][] = parse(toCsv(rows, { separator }), {
-            delimiter: separator,
-            relax_column_count: true,
-          });
-          assert.deepEqual(
-            parsed,
-            rows.map((row) => row.map(neutraliseFormula)),
-          );
-        }),
+        fc.property(
+          fc.array(fc.array(cell, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 6 }),
+          (rows) => {
+            const parsed: string[][] = parse(toCsv(rows, { separator }), {
+              delimiter: separator,
+              relax_column_count: true,
+            });
+            assert.deepEqual(
+              parsed,
+              rows.map((row) => row.map(neutraliseFormula)),
+            );
+          },
+        ),
       );
     }
   });

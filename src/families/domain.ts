@@ -3,6 +3,7 @@ import { assert, Invalid, type FieldErrors } from '../core/errors.ts';
 import { pence, type Pence } from '../core/money.ts';
 import { AGENCY_TYPES, type AgencyType, type Role } from '../places/domain.ts';
 import { addMonths, isIsoDate } from '../core/dates.ts';
+import { formatPostcode, isFullPostcode, normalisePostcode } from '../places/postcodes.ts';
 
 /** Why a professional reads a family's record: a data-sharing agreement names the purposes it covers. */
 export const PURPOSES = ['case_work', 'data_matching', 'evaluation'] as const;
@@ -288,17 +289,6 @@ export interface NewFamily {
   members: { name: string; date_of_birth: string | null; relationship: string }[];
 }
 
-const POSTCODE = /^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$/;
-
-export function normalisePostcode(input: string): string {
-  return input.toUpperCase().replace(/\s+/g, '');
-}
-
-export function formatPostcode(input: string): string {
-  const p = normalisePostcode(input);
-  return p.length > 3 ? `${p.slice(0, -3)} ${p.slice(-3)}` : p;
-}
-
 function text(value: unknown): string {
   return typeof value === 'string' ? value.trim() : '';
 }
@@ -320,7 +310,7 @@ export function validateNewFamily(input: Record<string, unknown>): NewFamily {
   const address = text(input.address);
   if (address.length > 500) fields.address = 'Address must be 500 characters or fewer';
   const postcode = text(input.postcode);
-  if (postcode && !POSTCODE.test(postcode.toUpperCase()))
+  if (postcode && !isFullPostcode(postcode))
     fields.postcode = 'Enter a real postcode, like SE1 7PB';
   const taken_on = parseUkDate(text(input.taken_on));
   if (!taken_on) fields.taken_on = 'Enter the date the family was taken on, like 2013-04-01';
@@ -592,11 +582,7 @@ export function hashMatchRows(records: readonly Record<string, string>[], key: M
     const dob = parseUkDate(text(r.date_of_birth));
     if (!dob) reasons.push('enter a date of birth like 07/03/1985');
     const postcode = text(r.postcode);
-    if (
-      !POSTCODE.test(postcode.toUpperCase().replace(/\s+/g, ' ').trim()) &&
-      !POSTCODE.test(normalisePostcode(postcode))
-    )
-      reasons.push('enter a real postcode');
+    if (!isFullPostcode(postcode)) reasons.push('enter a real postcode');
     const criteria = text(r.criteria)
       .split(/[;|]/)
       .map((c) => c.trim().toLowerCase())

@@ -3,7 +3,6 @@ import type { Tx } from '../core/db.ts';
 import { Conflict, Invalid, NotFound, type FieldErrors } from '../core/errors.ts';
 import { formatPounds, pence, type Pence } from '../core/money.ts';
 import { appendAudit } from '../audit/store.ts';
-import { formatPostcode } from '../families/domain.ts';
 import { listCommitments, spendCommitment, type Actor } from '../ledger/store.ts';
 import {
   accessCodeHash,
@@ -14,7 +13,6 @@ import {
   nextPhase,
   parseTieOrder,
   PHASE_LABELS,
-  postcodeEligible,
   voterOfCode,
   voterOfPerson,
   type BallotChannel,
@@ -38,6 +36,7 @@ import { PB_ACCOUNTS } from './pot.ts';
 import { Rational } from './rational.ts';
 import { pabulibOf, parsePabulib, writePabulib } from './pabulib.ts';
 import { compareIds, count, describeReason, RULES, type CountResult, type Reason } from './rules.ts';
+import { formatPostcode, postcodeInAreas } from '../places/postcodes.ts';
 
 export interface ProcessRow extends ProcessSettings {
   id: number;
@@ -517,7 +516,7 @@ export async function castBallot(
   const process = await findProcess(tx, placeId, processId);
   requirePhase(process, ['voting'], 'vote');
   const fields: FieldErrors = {};
-  if (!postcodeEligible(process.postcodes, input.postcode))
+  if (!postcodeInAreas(process.postcodes, input.postcode))
     fields.postcode = `Enter a full postcode in the neighbourhood (${process.postcodes.join(', ')})`;
   if (!input.ofAge) fields.of_age = `Confirm the voter is aged ${process.min_age} or over`;
   let voter: string;

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { assert, Invalid, type FieldErrors } from '../core/errors.ts';
-import { pence, type Pence } from '../core/money.ts';
+import { type Pence, pence, roundHalfAwayFromZero } from '../core/money.ts';
 import { AGENCY_TYPES, type AgencyType, type Role } from '../places/domain.ts';
 import { addMonths, isIsoDate } from '../core/dates.ts';
 import { formatPostcode, isFullPostcode, normalisePostcode } from '../places/postcodes.ts';
@@ -270,7 +270,7 @@ export function changePct(before: Pence, after: Pence): number | null {
 /** Uplifts an amount from one price base to another with a GDP deflator index, rounded to pence. */
 export function uplift(amount: Pence, fromIndex: number, toIndex: number): Pence {
   assert(fromIndex > 0 && toIndex > 0, 'deflator indices are positive');
-  return Math.sign(amount) * Math.round(Math.abs((amount * toIndex) / fromIndex));
+  return roundHalfAwayFromZero((amount * toIndex) / fromIndex);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Conflict, Invalid, NotFound, type FieldErrors } from '../core/errors.ts';
-import { formatPounds, parsePounds, type Pence } from '../core/money.ts';
+import { formatPounds, inPounds, parsePounds, type Pence } from '../core/money.ts';
 import { formOr, formPage } from '../core/forms.ts';
 import { inRequestPlace, need, type PlaceContext } from '../places/scope.ts';
 import { ACCOUNT_KIND_LABELS, balancedTransaction, COMMITMENT_SOURCES, LIMITS, type AccountKind } from './domain.ts';
@@ -68,10 +68,6 @@ export function poundsField(
   }
 }
 
-/** The store counts in pence; people reading a form read pounds. */
-const inPounds = (message: string) =>
-  message.replace(/(-?\d+) pence/g, (_, n: string) => formatPounds(Number(n)));
-
 /**
  * Shows the store's refusals against the form's field rather than as an error page: a conflict
  * ("more than is available") or an amount the API calls `amount_pence`.
@@ -80,9 +76,14 @@ export async function refusalsAsField<T>(field: string, action: () => Promise<T>
   try {
     return await action();
   } catch (err) {
-    if (err instanceof Conflict) throw new Invalid(inPounds(err.message), { [field]: inPounds(err.message) });
-    if (err instanceof Invalid && err.fields?.amount_pence)
-      throw new Invalid(inPounds(err.message), { [field]: inPounds(err.fields.amount_pence) });
+    if (err instanceof Conflict) {
+      const { message } = inPounds(err);
+      throw new Invalid(message, { [field]: message });
+    }
+    if (err instanceof Invalid && err.fields?.amount_pence) {
+      const { message, fields } = inPounds(err);
+      throw new Invalid(message, { [field]: fields!.amount_pence! });
+    }
     throw err;
   }
 }

@@ -310,7 +310,10 @@ export async function raiseCommitment(tx: Tx, placeId: number, input: Commitment
     return findCommitment(tx, placeId, earlier.commitment_id);
   }
   if (input.amount_pence > available) {
-    throw new Conflict(`The commitment of ${input.amount_pence} pence is more than the ${available} pence available in ${source.code}`);
+    throw new Conflict(`The commitment of {amount} is more than the {available} available in ${source.code}`, {
+      amount: input.amount_pence,
+      available,
+    });
   }
   const t = balancedTransaction({
     key: input.key,
@@ -397,7 +400,11 @@ export async function spendCommitment(tx: Tx, placeId: number, commitmentId: num
   const spend = await accountByCode(tx, placeId, input.spend_account, 'spend_account');
   if (spend.kind !== 'spend') throw new Invalid('Spend goes to a spend account', { spend_account: 'Select a spend account' });
   if (input.amount_pence > c.outstanding) {
-    throw new Invalid(`Only ${c.outstanding} pence of this commitment is outstanding`, { amount_pence: `Enter at most ${c.outstanding} pence, what is still outstanding` });
+    throw new Invalid(
+      'Only {outstanding} of this commitment is outstanding',
+      { amount_pence: 'Enter at most {outstanding}, what is still outstanding' },
+      { outstanding: c.outstanding },
+    );
   }
   const t = balancedTransaction({
     key: input.key,
@@ -426,7 +433,11 @@ export async function releaseCommitment(
   const amount = input.amount_pence ?? c.outstanding;
   if (c.outstanding === 0) throw new Invalid('Nothing is outstanding on this commitment', { amount_pence: 'Nothing is left to release' });
   if (amount > c.outstanding) {
-    throw new Invalid(`Only ${c.outstanding} pence of this commitment is outstanding`, { amount_pence: `Enter at most ${c.outstanding} pence, what is still outstanding` });
+    throw new Invalid(
+      'Only {outstanding} of this commitment is outstanding',
+      { amount_pence: 'Enter at most {outstanding}, what is still outstanding' },
+      { outstanding: c.outstanding },
+    );
   }
   const t = balancedTransaction({
     key: input.key,

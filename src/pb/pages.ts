@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { allows } from '../auth/domain.ts';
 import { barChart } from '../core/chart.ts';
 import { Conflict, Invalid, NotFound, type FieldErrors } from '../core/errors.ts';
-import { formatPounds, parsePounds, type Pence } from '../core/money.ts';
+import { inPounds, parsePounds, type Pence } from '../core/money.ts';
 import { errorList, fieldMessages } from '../core/web.ts';
 import { formOr, formPage } from '../core/forms.ts';
 import { inPlace, inSystem } from '../core/db.ts';
@@ -69,10 +69,6 @@ const actor = (place: PlaceContext) => ({ personId: place.person.id });
 const text = (body: Body, name: string) => [body[name]].flat()[0]?.trim() ?? '';
 const list = (body: Body, name: string) => [body[name] ?? []].flat().filter((v) => v !== '');
 const processUrl = (place: PlaceContext, id: number, rest = '') => `/places/${place.slug}/pb/${id}${rest}`;
-
-/** The store and the ledger count in pence; people reading a form read pounds. */
-const inPounds = (message: string) =>
-  message.replace(/(\d+) pence/g, (_, n: string) => formatPounds(Number(n)));
 
 /** Route ids come from the URL; anything that is not a whole number is simply not found. */
 function idFrom(value: string): number {
@@ -466,8 +462,10 @@ export async function pbPages(app: FastifyInstance) {
               createProcess(tx, place.id, settings, funds, actor(place)),
             ).catch((err: unknown) => {
               // The pot's refusal belongs to the budget field.
-              if (err instanceof Conflict)
-                throw new Invalid(inPounds(err.message), { budget: inPounds(err.message) });
+              if (err instanceof Conflict) {
+                const { message } = inPounds(err);
+                throw new Invalid(message, { budget: message });
+              }
               throw err;
             });
           },
@@ -914,8 +912,9 @@ export async function pbPages(app: FastifyInstance) {
           throw new NotFound('The results are not published yet');
         // One form per funded project: its fields are named after the project on the page.
         const fields: FieldErrors = {};
-        for (const [name, message] of Object.entries(refused?.error.fields ?? {}))
-          fields[`${name === 'amount_pence' ? 'spent' : name}-${refused!.proposalId}`] = inPounds(message);
+        const refusal = refused ? inPounds(refused.error).fields : undefined;
+        for (const [name, message] of Object.entries(refusal ?? {}))
+          fields[`${name === 'amount_pence' ? 'spent' : name}-${refused!.proposalId}`] = message;
         return reply.page(
           'pb/views/results.njk',
           {

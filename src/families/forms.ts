@@ -38,6 +38,7 @@ import {
   setMatchThreshold,
 } from './store.ts';
 import { todayIso } from '../core/dates.ts';
+import { listField, textField } from '../core/form-fields.ts';
 
 /** Rows the create-family form offers for members of the household; blank rows are ignored. */
 const MEMBER_ROWS = 6;
@@ -47,8 +48,8 @@ const LINES_SHOWN = 50;
 type Id = { slug: string; id: string };
 type GoalId = Id & { goal: string };
 
-const one = (body: FormBody, field: string) => ([body[field] ?? ''].flat()[0] ?? '').trim();
-const many = (body: FormBody, field: string) => [body[field] ?? []].flat().filter(Boolean);
+const one = textField;
+const many = listField;
 const actor = (place: PlaceContext) => ({ personId: place.person.id });
 const familiesUrl = (place: PlaceContext, rest = '') => `/places/${place.slug}/families${rest}`;
 

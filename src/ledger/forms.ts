@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Conflict, Invalid, NotFound, type FieldErrors } from '../core/errors.ts';
-import { formatPounds, inPounds, parsePounds, type Pence } from '../core/money.ts';
+import { formatPounds, inPounds, type Pence } from '../core/money.ts';
 import { formOr, formPage } from '../core/forms.ts';
 import { inRequestPlace, need, type PlaceContext } from '../places/scope.ts';
 import { ACCOUNT_KIND_LABELS, balancedTransaction, COMMITMENT_SOURCES, LIMITS, type AccountKind } from './domain.ts';
@@ -17,7 +17,8 @@ import {
   spendCommitment,
   type AccountRow,
 } from './store.ts';
-import { financialYearLabel, isIsoDate } from '../core/dates.ts';
+import { financialYearLabel } from '../core/dates.ts';
+import { dateField, penceField } from '../core/form-fields.ts';
 
 export type Body = Record<string, string | undefined>;
 
@@ -34,39 +35,9 @@ export function throwFields(fields: FieldErrors, message: string) {
   if (Object.keys(fields).length) throw new Invalid(message, fields);
 }
 
-export function dateField(body: Body, field: string, fields: FieldErrors): string {
-  const value = (body[field] ?? '').trim();
-  if (!isIsoDate(value)) fields[field] = 'Enter a real date written YYYY-MM-DD, for example 2026-04-02';
-  return value;
-}
-
-/**
- * Pounds typed in a form; `positive` for amounts that cannot be credits, like a commitment.
- * `subject` names which amount in a form with several (the journal's lines), so each message in
- * the error summary says which one it is about.
- */
-export function poundsField(
-  body: Body,
-  field: string,
-  fields: FieldErrors,
-  positive: boolean,
-  subject = 'an amount',
-): Pence {
-  try {
-    const amount = parsePounds(body[field] ?? '', field);
-    if (amount === 0 || (positive && amount < 0))
-      fields[field] = `Enter ${subject} ${positive ? 'more than' : 'other than'} £0.00`;
-    else if (Math.abs(amount) > LIMITS.amountPence)
-      fields[field] = `Enter ${subject} of at most ${formatPounds(LIMITS.amountPence)}`;
-    return amount;
-  } catch (err) {
-    if (!(err instanceof Invalid)) throw err;
-    fields[field] = /too large/.test(err.message)
-      ? `Enter ${subject} of at most ${formatPounds(LIMITS.amountPence)}`
-      : `Enter ${subject} in pounds and pence, like 1,250.00`;
-    return 0;
-  }
-}
+/** Pounds typed in a form, at most the ledger's limit; see core/form-fields.ts's penceField. */
+export const poundsField = (body: Body, field: string, fields: FieldErrors, positive: boolean, subject?: string) =>
+  penceField(body, field, fields, { positive, max: LIMITS.amountPence, ...(subject ? { subject } : {}) });
 
 /**
  * Shows the store's refusals against the form's field rather than as an error page: a conflict

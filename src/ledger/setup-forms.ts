@@ -12,18 +12,7 @@ import {
   validateNewAccount,
   validateNewAgreement,
 } from './domain.ts';
-import {
-  accountItems,
-  actor,
-  dateField,
-  freshKey,
-  poundsField,
-  refusalsAsField,
-  throwFields,
-  today,
-  yearParam,
-  type Body,
-} from './forms.ts';
+import { accountItems, actor, freshKey, poundsField, refusalsAsField, throwFields, today, yearParam, type Body } from './forms.ts';
 import {
   addAgreement,
   createAccount,
@@ -37,9 +26,10 @@ import {
   setBudgetMode,
 } from './store.ts';
 import { financialYearLabel, financialYearOf } from '../core/dates.ts';
+import { dateField, textField } from '../core/form-fields.ts';
 
 const ledgerUrl = (place: PlaceContext, rest: string) => `/places/${place.slug}/ledger${rest}`;
-const text = (body: Body, field: string) => (body[field] ?? '').trim();
+const text = textField;
 
 const choices = (values: readonly string[], labels: Record<string, string>, selected: string | undefined) =>
   values.map((value) => ({ value, text: labels[value] ?? value, checked: value === selected }));

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { allows } from '../auth/domain.ts';
 import { barChart } from '../core/chart.ts';
 import { Conflict, Invalid, NotFound, type FieldErrors } from '../core/errors.ts';
-import { inPounds, parsePounds, type Pence } from '../core/money.ts';
+import { inPounds, type Pence } from '../core/money.ts';
 import { errorList, fieldMessages } from '../core/web.ts';
 import { formOr, formPage } from '../core/forms.ts';
 import { inPlace, inSystem } from '../core/db.ts';
@@ -60,14 +60,15 @@ import {
   type ProposalRow,
   type StoredCount,
 } from './store.ts';
+import { listField, penceField, textField } from '../core/form-fields.ts';
 
 type Body = Record<string, string | string[] | undefined>;
 type Params = { slug: string; id: string };
 type ProposalParams = Params & { proposal: string };
 
 const actor = (place: PlaceContext) => ({ personId: place.person.id });
-const text = (body: Body, name: string) => [body[name]].flat()[0]?.trim() ?? '';
-const list = (body: Body, name: string) => [body[name] ?? []].flat().filter((v) => v !== '');
+const text = textField;
+const list = listField;
 const processUrl = (place: PlaceContext, id: number, rest = '') => `/places/${place.slug}/pb/${id}${rest}`;
 
 /** Route ids come from the URL; anything that is not a whole number is simply not found. */
@@ -78,17 +79,8 @@ function idFrom(value: string): number {
 }
 
 function pounds(body: Body, name: string, fields: FieldErrors, optional = false): Pence | null {
-  const value = text(body, name);
-  if (optional && value === '') return null;
-  try {
-    const amount = parsePounds(value, name);
-    if (amount <= 0) fields[name] = 'Enter an amount more than £0.00';
-    return amount;
-  } catch (err) {
-    if (!(err instanceof Invalid)) throw err;
-    Object.assign(fields, err.fields);
-    return 0;
-  }
+  if (optional && text(body, name) === '') return null;
+  return penceField(body, name, fields, { positive: true });
 }
 
 function whole(body: Body, name: string, fields: FieldErrors, message: string): number {

@@ -13,7 +13,7 @@ import type { Body } from './forms.ts';
 import { agreementPartners, postInvestment } from './investment.ts';
 import { approveInvestment, getAgreement, getBusinessCase, proposeInvestment } from './store.ts';
 import { caseId, caseUrl, type CaseParams } from './web.ts';
-import { isIsoDate } from '../core/dates.ts';
+import { isIsoDate, todayIso } from '../core/dates.ts';
 
 type AgreementParams = { Params: { slug: string; id: string; aid: string }; Body: Body };
 
@@ -115,7 +115,7 @@ export function agreementPages(scoped: FastifyInstance) {
     { schema: { hide: true } },
     async (request, reply) => {
       const place = need(request, 'cba.read');
-      const today = new Date().toISOString().slice(0, 10);
+      const today = todayIso();
       const context = await agreementContext(
         request,
         place,

@@ -9,9 +9,9 @@ import type { Body } from './forms.ts';
 import { familiesRealisedSource } from './realised.ts';
 import { getBusinessCase, getCohortLink, linkCohort, type BusinessCaseRow } from './store.ts';
 import { caseId, caseUrl, type CaseParams } from './web.ts';
-import { isIsoDate } from '../core/dates.ts';
+import { isIsoDate, todayIso } from '../core/dates.ts';
 
-const today = () => new Date().toISOString().slice(0, 10);
+const today = () => todayIso();
 
 /** What the results page shows under "Forecast against realised"; null when no cohort is linked. */
 export async function forecastSection(

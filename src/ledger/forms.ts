@@ -17,7 +17,7 @@ import {
   spendCommitment,
   type AccountRow,
 } from './store.ts';
-import { financialYearLabel } from '../core/dates.ts';
+import { financialYearLabel, todayIso } from '../core/dates.ts';
 import { dateField, penceField } from '../core/form-fields.ts';
 
 export type Body = Record<string, string | undefined>;
@@ -25,7 +25,7 @@ export type Body = Record<string, string | undefined>;
 /** Journal lines the form offers; blank lines beyond the second are ignored. */
 const JOURNAL_LINES = 4;
 
-export const today = () => new Date().toISOString().slice(0, 10);
+export const today = () => todayIso();
 export const freshKey = () => `web-${randomUUID()}`;
 const ledgerUrl = (place: PlaceContext, anchor: string) => `/places/${place.slug}/ledger#${anchor}`;
 export const actor = (place: PlaceContext) => ({ personId: place.person.id });

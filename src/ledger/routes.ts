@@ -23,7 +23,7 @@ import {
   setBudgetMode,
   spendCommitment,
 } from './store.ts';
-import { financialYearOf, isIsoDate } from '../core/dates.ts';
+import { financialYearOf, isIsoDate, todayIso } from '../core/dates.ts';
 import { id, isoDate as date, pageQuery, penceAmount, placeParams, placeParamsOf, slugParam } from '../core/json-schema.ts';
 
 const pence = penceAmount();
@@ -61,7 +61,7 @@ function checkDate(value: string, field: string) {
 
 /** The financial year asked for, or the one today falls in. */
 function yearOf(request: FastifyRequest): number {
-  return (request.query as { year?: number }).year ?? financialYearOf(new Date().toISOString().slice(0, 10));
+  return (request.query as { year?: number }).year ?? financialYearOf(todayIso());
 }
 
 /** Staff who read the ledger see every statement; a partner rep only their own partner's. */

@@ -18,7 +18,7 @@ import {
   type NewAgreement,
   type TransactionKind,
 } from './domain.ts';
-import { financialYearBounds, financialYearLabel, financialYearOf } from '../core/dates.ts';
+import { financialYearBounds, financialYearLabel, financialYearOf, todayIso } from '../core/dates.ts';
 
 /** Who did it: a signed-in person, or null for the CLI and the demo seed. */
 export interface Actor {
@@ -597,7 +597,7 @@ export interface BudgetView {
   history: { mode: BudgetMode; effective_from: string; decision_id: number | null; recorded_at: Date }[];
 }
 
-export async function listBudgets(tx: Tx, placeId: number, today = new Date().toISOString().slice(0, 10)): Promise<BudgetView[]> {
+export async function listBudgets(tx: Tx, placeId: number, today = todayIso()): Promise<BudgetView[]> {
   const budgets = await tx
     .selectFrom('ledger_budgets as b')
     .leftJoin('partners as p', (j) => j.onRef('p.place_id', '=', 'b.place_id').onRef('p.id', '=', 'b.host_partner_id'))

@@ -15,6 +15,7 @@ import {
   withdrawPracticeNote,
 } from './store.ts';
 import { id, pageQuery, slugParam, text as str } from '../core/json-schema.ts';
+import { todayIso } from '../core/dates.ts';
 
 const MEASURE_KEYS = Object.keys(MEASURES) as Measure[];
 
@@ -90,7 +91,7 @@ const note = {
 } as const;
 
 /** The day a publication describes, for the roll-up's Fiscal Data Package. */
-const today = () => new Date().toISOString().slice(0, 10);
+const today = () => todayIso();
 
 export function networkRoutes(figures: PlaceFigures) {
   return async (app: FastifyInstance) => {

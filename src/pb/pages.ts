@@ -61,6 +61,7 @@ import {
   type StoredCount,
 } from './store.ts';
 import { listField, penceField, textField } from '../core/form-fields.ts';
+import { todayIso } from '../core/dates.ts';
 
 type Body = Record<string, string | string[] | undefined>;
 type Params = { slug: string; id: string };
@@ -951,7 +952,7 @@ export async function pbPages(app: FastifyInstance) {
                   status,
                   spent_pence: spent ?? 0,
                   note: text(body, 'note'),
-                  date: new Date().toISOString().slice(0, 10),
+                  date: todayIso(),
                   key: `pb-delivery-${randomUUID()}`,
                 },
                 actor(place),

@@ -3,6 +3,7 @@ import { Conflict } from '../core/errors.ts';
 import { pence, type Pence } from '../core/money.ts';
 import { createAccounts, raiseCommitment, type Actor } from '../ledger/store.ts';
 import type { PotFunds } from './funds.ts';
+import { todayIso } from '../core/dates.ts';
 
 /** The ledger accounts PB holds its winners' money in and spends it from, opened on first use. */
 export const PB_ACCOUNTS = { commitment: 'PB-COMMIT', spend: 'PB-SPEND' } as const;
@@ -49,7 +50,7 @@ async function ensurePbAccounts(tx: Tx, placeId: number, actor: Actor): Promise<
  */
 export function ledgerPotFunds(
   actor: Actor,
-  today: () => string = () => new Date().toISOString().slice(0, 10),
+  today: () => string = () => todayIso(),
 ): PotFunds {
   return {
     async available(tx, placeId): Promise<Pence> {

@@ -5,7 +5,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { allows } from '../auth/domain.ts';
 import { Invalid } from '../core/errors.ts';
-import { isIsoDate } from '../ledger/domain.ts';
 import { listAccounts, type AccountRow } from '../ledger/public.ts';
 import { formOr } from '../core/forms.ts';
 import { inRequestPlace, need, type PlaceContext } from '../places/scope.ts';
@@ -15,6 +14,7 @@ import { agreementPartners, postInvestment } from './investment.ts';
 import type { CbaPorts } from './ports.ts';
 import { approveInvestment, getAgreement, getBusinessCase, proposeInvestment } from './store.ts';
 import { caseId, caseUrl, type CaseParams } from './web.ts';
+import { isIsoDate, todayIso } from '../core/dates.ts';
 
 type AgreementParams = { Params: { slug: string; id: string; aid: string }; Body: Body };
 
@@ -116,7 +116,7 @@ export function agreementPages(scoped: FastifyInstance, ports: CbaPorts) {
     { schema: { hide: true } },
     async (request, reply) => {
       const place = need(request, 'cba.read');
-      const today = new Date().toISOString().slice(0, 10);
+      const today = todayIso();
       const context = await agreementContext(
         request,
         place,

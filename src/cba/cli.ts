@@ -8,6 +8,7 @@ import { findPlaceBySlug } from '../places/public.ts';
 import { parseBusinessCase, runModel, type ModelResults } from './domain.ts';
 import { hasDeflator, LATEST_PRICE_YEAR, nationalUnitCost } from '../reference/figures.ts';
 import { listNationalUnitCosts, listUnitCosts } from './store.ts';
+import { financialYearLabel } from '../core/dates.ts';
 
 const MAX_MODEL_BYTES = 2_000_000;
 
@@ -24,7 +25,7 @@ function readModelFile(file: string): unknown {
 
 function printSummary(r: ModelResults) {
   console.log(
-    `${r.title} (${r.price_year}-${String((r.price_year + 1) % 100).padStart(2, '0')} prices, discounted at ${(r.discount_rate * 100).toFixed(1)}%)`,
+    `${r.title} (${financialYearLabel(r.price_year)} prices, discounted at ${(r.discount_rate * 100).toFixed(1)}%)`,
   );
   console.log(`  Costs (present value)            ${formatPounds(r.totals.present_value.costs_pence)}`);
   console.log(`  Fiscal benefits (present value)  ${formatPounds(r.totals.present_value.fiscal_pence)}`);

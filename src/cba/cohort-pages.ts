@@ -1,7 +1,6 @@
 /** Linking a business case to the families it is about, and the forecast-against-realised table. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Invalid, type FieldErrors } from '../core/errors.ts';
-import { isIsoDate } from '../ledger/domain.ts';
 import { formOr } from '../core/forms.ts';
 import { inRequestPlace, need, type PlaceContext } from '../places/scope.ts';
 import type { BusinessCase, ModelResults } from './domain.ts';
@@ -10,8 +9,9 @@ import type { Body } from './forms.ts';
 import type { RealisedOutcomesSource } from './ports.ts';
 import { getBusinessCase, getCohortLink, linkCohort, type BusinessCaseRow } from './store.ts';
 import { caseId, caseUrl, type CaseParams } from './web.ts';
+import { isIsoDate, todayIso } from '../core/dates.ts';
 
-const today = () => new Date().toISOString().slice(0, 10);
+const today = () => todayIso();
 
 /** What the results page shows under "Forecast against realised"; null when no cohort is linked. */
 export async function forecastSection(

@@ -42,7 +42,7 @@ describe('the worked example of src/cba/README.md, "Worked example: key-worker s
     );
     assert.deepEqual(
       r.years.map((y) => y.financial_year),
-      ['2014-15', '2015-16', '2016-17', '2017-18', '2018-19'],
+      ['2014/15', '2015/16', '2016/17', '2017/18', '2018/19'],
     );
   });
 

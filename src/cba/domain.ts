@@ -16,6 +16,7 @@ import {
   type UnitCost,
   type ValueType,
 } from '../reference/figures.ts';
+import { financialYearLabel } from '../core/dates.ts';
 
 export const GREEN_BOOK_DISCOUNT_RATE = 0.035;
 export const MAX_YEARS = 30;
@@ -63,7 +64,7 @@ export interface BusinessCase {
   title: string;
   intervention: string;
   priceYear: number;
-  /** The financial year that appraisal year 1 is (2014 is 2014-15); labels only. */
+  /** The financial year that appraisal year 1 is (2014 is 2014/15); labels only. */
   firstYear: number;
   years: number;
   discountRate: number;
@@ -475,10 +476,6 @@ function sum(values: Iterable<number>): number {
   let s = 0;
   for (const v of values) s += v;
   return s;
-}
-
-function financialYearLabel(year: number): string {
-  return `${year}-${String((year + 1) % 100).padStart(2, '0')}`;
 }
 
 /**

@@ -1,14 +1,8 @@
 /** Results as CSV and as an xlsx workbook a finance team can open. */
 import ExcelJS from 'exceljs';
+import { toCsv } from '../core/csv.ts';
 import { formatPounds } from '../core/money.ts';
 import type { BusinessCase, ModelResults } from './domain.ts';
-
-function cell(value: string | number | null): string {
-  const text = value === null ? '' : String(value);
-  // A leading =, +, - or @ would run as a formula in a spreadsheet.
-  const safe = /^[=+\-@]/.test(text) && !/^-?[\d.,£]+$/.test(text) ? `'${text}` : text;
-  return /[",\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
-}
 
 const money = (p: number) => (p / 100).toFixed(2);
 
@@ -54,7 +48,7 @@ export function resultsCsv(r: ModelResults): string {
     ['public value return on investment', r.public_value_roi],
     ['payback year', r.payback_year],
   ];
-  return [head, ...rows, ...summary].map((row) => row.map(cell).join(',')).join('\r\n') + '\r\n';
+  return toCsv([head, ...rows, ...summary]);
 }
 
 // ---------------------------------------------------------------------------------------------

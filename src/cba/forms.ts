@@ -13,10 +13,11 @@ import {
   type BusinessCase,
   type CostLine,
 } from './domain.ts';
+import { textField } from '../core/form-fields.ts';
 
 export type Body = Record<string, string | undefined>;
 
-const trimmed = (body: Body, field: string) => (body[field] ?? '').trim();
+const trimmed = textField;
 
 /** A percentage typed as "15" or "15%" as a rate of 0.15; NaN (and a field error) otherwise. */
 function percentField(body: Body, field: string, fields: FieldErrors, label: string): number {

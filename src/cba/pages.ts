@@ -54,6 +54,7 @@ import type { CbaPorts } from './ports.ts';
 import { cohortPages, forecastSection } from './cohort-pages.ts';
 
 import { caseId, casesUrl, caseUrl, type CaseParams } from './web.ts';
+import { financialYearLabel } from '../core/dates.ts';
 
 type LineParams = { Params: { slug: string; id: string; n: string }; Body: Body };
 
@@ -134,7 +135,7 @@ const priceYearItems = (selected: string | undefined) =>
     .sort((a, b) => b - a)
     .map((y) => ({
       value: String(y),
-      text: `${y}-${String((y + 1) % 100).padStart(2, '0')}`,
+      text: financialYearLabel(y),
       selected: String(y) === selected,
     }));
 
@@ -150,7 +151,7 @@ function taskList(place: PlaceContext, row: BusinessCaseRow, canEdit: boolean) {
       href: `${base}/settings`,
       status: status(
         true,
-        `${m.priceYear}-${String((m.priceYear + 1) % 100).padStart(2, '0')} prices, ${m.years} years, ${Math.round(m.discountRate * 1e4) / 100}%`,
+        `${financialYearLabel(m.priceYear)} prices, ${m.years} years, ${Math.round(m.discountRate * 1e4) / 100}%`,
       ),
     },
     {

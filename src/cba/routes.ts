@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import { Invalid, NotFound } from '../core/errors.ts';
-import { isIsoDate } from '../ledger/domain.ts';
 import { inRequestPlace, need, placeScoped } from '../places/scope.ts';
 import { cohortLinkInput, forecastSection } from './cohort-pages.ts';
 import { parseBusinessCase } from './domain.ts';
@@ -24,13 +23,10 @@ import {
   withdrawLocalUnitCost,
 } from './store.ts';
 import { validateLocalUnitCost } from './unit-costs.ts';
+import { isIsoDate } from '../core/dates.ts';
+import { id, placeParams } from '../core/json-schema.ts';
 
-const slug = { type: 'string', maxLength: 60 } as const;
-const caseParams = {
-  type: 'object',
-  properties: { slug, id: { type: 'integer', minimum: 1 } },
-  required: ['slug', 'id'],
-} as const;
+const caseParams = placeParams('id');
 const anyObject = { type: 'object', additionalProperties: true } as const;
 
 function priceYearOf(query: { price_year?: number }): number {
@@ -192,11 +188,7 @@ export const cbaRoutes = placeScoped('/api/v1/places/:slug', (app: FastifyInstan
   );
 
   // ---- Who invests, who benefits: the agreement from proposal to ledger (README, "Who invests").
-  const agreementParams = {
-    type: 'object',
-    properties: { slug, id: { type: 'integer', minimum: 1 }, aid: { type: 'integer', minimum: 1 } },
-    required: ['slug', 'id', 'aid'],
-  } as const;
+  const agreementParams = placeParams('id', 'aid');
 
   app.get<{ Params: { id: number } }>(
     '/cba/business-cases/:id/agreements',
@@ -239,7 +231,7 @@ export const cbaRoutes = placeScoped('/api/v1/places/:slug', (app: FastifyInstan
         params: agreementParams,
         body: {
           type: 'object',
-          properties: { decision_id: { type: 'integer', minimum: 1 } },
+          properties: { decision_id: id },
           required: ['decision_id'],
           additionalProperties: false,
         },

@@ -4,14 +4,54 @@
  */
 export type FieldErrors = Record<string, string>;
 
+/**
+ * Amounts of money an error names, in integer pence, by the names its message and field
+ * templates give them in braces: 'Only {outstanding} is outstanding'. The API reads them in
+ * pence ("Only 1250 pence is outstanding"); a page writes them in pounds (`inPounds` in money.ts).
+ */
+export type Amounts = Record<string, number>;
+
+/** Writes each {name} of `amounts` in a template with `format`; other text is left alone. */
+export function writeAmounts(template: string, amounts: Amounts, format: (pence: number) => string): string {
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
+    Object.hasOwn(amounts, name) ? format(amounts[name]!) : whole,
+  );
+}
+
+const inPence = (amount: number) => `${amount} pence`;
+
 export class AppError extends Error {
+  readonly fields?: FieldErrors;
+  /** The amounts the message and fields name, with the templates they are written into. */
+  readonly amounts?: { values: Amounts; message: string; fields?: FieldErrors };
+
   constructor(
     readonly code: 'not_found' | 'invalid' | 'conflict' | 'unauthenticated' | 'forbidden',
     message: string,
-    readonly fields?: FieldErrors,
+    fields?: FieldErrors,
+    amounts?: Amounts,
   ) {
-    super(message);
+    super(amounts ? writeAmounts(message, amounts, inPence) : message);
     this.name = new.target.name;
+    if (amounts) {
+      this.amounts = { values: amounts, message, ...(fields ? { fields } : {}) };
+      if (fields)
+        this.fields = Object.fromEntries(
+          Object.entries(fields).map(([k, v]) => [k, writeAmounts(v, amounts, inPence)]),
+        );
+    } else if (fields) this.fields = fields;
+  }
+
+  /** The message and fields with the amounts written by `format` (pages pass formatPounds). */
+  writtenWith(format: (pence: number) => string): { message: string; fields?: FieldErrors } {
+    if (!this.amounts) return { message: this.message, ...(this.fields ? { fields: this.fields } : {}) };
+    const { values, message, fields } = this.amounts;
+    return {
+      message: writeAmounts(message, values, format),
+      ...(fields
+        ? { fields: Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, writeAmounts(v, values, format)])) }
+        : {}),
+    };
   }
 }
 
@@ -23,14 +63,16 @@ export class NotFound extends AppError {
 }
 
 export class Invalid extends AppError {
-  constructor(message: string, fields?: FieldErrors) {
-    super('invalid', message, fields);
+  /** `amounts`, when given, fill the {name}s of the message and fields (see Amounts). */
+  constructor(message: string, fields?: FieldErrors, amounts?: Amounts) {
+    super('invalid', message, fields, amounts);
   }
 }
 
 export class Conflict extends AppError {
-  constructor(message: string) {
-    super('conflict', message);
+  /** `amounts`, when given, fill the {name}s of the message (see Amounts). */
+  constructor(message: string, amounts?: Amounts) {
+    super('conflict', message, undefined, amounts);
   }
 }
 

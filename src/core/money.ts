@@ -1,4 +1,4 @@
-import { assert, Invalid } from './errors.ts';
+import { assert, Invalid, type AppError, type FieldErrors } from './errors.ts';
 
 /** An amount of money in integer pence. Never a float. */
 export type Pence = number;
@@ -63,4 +63,12 @@ export function formatPoundsShort(amount: Pence): string {
 
 function trimNumber(value: number): string {
   return value.toFixed(1).replace(/\.0$/, '');
+}
+
+/**
+ * An error's message and fields for a page: the amounts it names (in pence, for the API) written
+ * in pounds, "Only £12.50 of this commitment is outstanding".
+ */
+export function inPounds(err: AppError): { message: string; fields?: FieldErrors } {
+  return err.writtenWith(formatPounds);
 }

@@ -6,6 +6,7 @@ import type { FastifyReply } from 'fastify';
 import type { ChartFigure } from './chart.ts';
 import type { FieldErrors } from './errors.ts';
 import { formatPounds, formatPoundsShort } from './money.ts';
+import { financialYearLabel } from './dates.ts';
 
 export const SRC_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const GOVUK_DIR = path.dirname(createRequire(import.meta.url).resolve('govuk-frontend/package.json'));
@@ -23,6 +24,7 @@ export function createTemplates(): nunjucks.Environment {
   env.addFilter('pounds', (pence: number) => formatPounds(pence));
   env.addFilter('poundsShort', (pence: number) => formatPoundsShort(pence));
   env.addFilter('chartTable', chartTable);
+  env.addFilter('financialYear', (startYear: number) => financialYearLabel(Number(startYear)));
   env.addFilter('date', (value: Date | string) => formatDate(value));
   env.addFilter('dateTime', (value: Date) =>
     value.toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'Europe/London' }),

@@ -2,6 +2,7 @@ import { assert, Invalid } from '../core/errors.ts';
 import { pence } from '../core/money.ts';
 import { DEFLATORS, readReference, referenceFile } from '../reference/figures.ts';
 import { isAgencyType, uplift, type UnitCost } from './domain.ts';
+import { financialYearLabel } from '../core/dates.ts';
 
 export interface EventType {
   code: string;
@@ -68,7 +69,7 @@ export function fileCatalogue(
     const value = deflators[String(year)];
     if (!value)
       throw new Invalid(
-        `There is no GDP deflator for ${year}/${String((year + 1) % 100).padStart(2, '0')} to uplift unit costs with`,
+        `There is no GDP deflator for ${financialYearLabel(year)} to uplift unit costs with`,
         { price_base: 'Choose "as published" or a year the deflator series covers' },
       );
     return value;

@@ -5,9 +5,9 @@ import { Invalid } from '../core/errors.ts';
 import { formatPounds } from '../core/money.ts';
 import { findPlaceBySlug } from '../places/public.ts';
 import { defaultCatalogue } from './catalogue.ts';
-import { addMonths, todayIso } from './domain.ts';
 import { rotateMatchingSecret } from './matching.ts';
 import { costByFamily, productRollup, staleMatchLists } from './store.ts';
+import { addMonths, financialYearLabel, todayIso } from '../core/dates.ts';
 
 export function familyCommands(program: Command) {
   const families = program
@@ -103,7 +103,7 @@ export function familyCommands(program: Command) {
       console.log(`${rollup.families} families in ${rollup.places} places`);
       for (const c of rollup.byAgencyYear)
         console.log(
-          `${c.year}/${String((c.year + 1) % 100).padStart(2, '0')} ${c.agency.padEnd(12)} ${formatPounds(c.cost).padStart(16)}`,
+          `${financialYearLabel(c.year)} ${c.agency.padEnd(12)} ${formatPounds(c.cost).padStart(16)}`,
         );
     });
 }

@@ -1,6 +1,6 @@
 import { inSystem, type Database, type Tx } from '../core/db.ts';
 import { seededRandom } from '../core/random.ts';
-import { addMonths, todayIso } from './domain.ts';
+import { addMonths, todayIso } from '../core/dates.ts';
 
 const SEED = 20_111_215; // the day the 2012 pilots were announced, as a number
 const FAMILIES_PER_PLACE = 12;

@@ -1,8 +1,10 @@
 import { createHmac } from 'node:crypto';
 import { assert, Invalid, type FieldErrors } from '../core/errors.ts';
-import { pence, type Pence } from '../core/money.ts';
+import { type Pence, pence, roundHalfAwayFromZero } from '../core/money.ts';
 import type { Role } from '../auth/domain.ts';
 import { AGENCY_TYPES, type AgencyType } from '../places/domain.ts';
+import { addMonths, isIsoDate } from '../core/dates.ts';
+import { formatPostcode, isFullPostcode, normalisePostcode } from '../core/postcodes.ts';
 
 /** Why a professional reads a family's record: a data-sharing agreement names the purposes it covers. */
 export const PURPOSES = ['case_work', 'data_matching', 'evaluation'] as const;
@@ -141,29 +143,6 @@ export function accessBasis(
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
-export function isIsoDate(value: string): boolean {
-  const m = ISO_DATE.exec(value);
-  if (!m) return false;
-  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
-  return d.toISOString().slice(0, 10) === value;
-}
-
-/** 2024-01-31 plus one month is 2024-02-29: the day is clamped to the month's last day. */
-export function addMonths(isoDate: string, months: number): string {
-  const m = ISO_DATE.exec(isoDate);
-  assert(m, `a date is YYYY-MM-DD, got ${isoDate}`);
-  const total = Number(m[1]) * 12 + Number(m[2]) - 1 + months;
-  const year = Math.floor(total / 12);
-  const month = total - year * 12;
-  const lastDay = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
-  const day = Math.min(Number(m[3]), lastDay);
-  return `${String(year).padStart(4, '0')}-${String(month + 1).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
-}
-
-export function todayIso(now = new Date()): string {
-  return now.toISOString().slice(0, 10);
-}
-
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 
 /**
@@ -292,7 +271,7 @@ export function changePct(before: Pence, after: Pence): number | null {
 /** Uplifts an amount from one price base to another with a GDP deflator index, rounded to pence. */
 export function uplift(amount: Pence, fromIndex: number, toIndex: number): Pence {
   assert(fromIndex > 0 && toIndex > 0, 'deflator indices are positive');
-  return Math.sign(amount) * Math.round(Math.abs((amount * toIndex) / fromIndex));
+  return roundHalfAwayFromZero((amount * toIndex) / fromIndex);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -309,17 +288,6 @@ export interface NewFamily {
   /** The key worker who leads; null means the professional opening the record. */
   lead_professional_id: number | null;
   members: { name: string; date_of_birth: string | null; relationship: string }[];
-}
-
-const POSTCODE = /^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$/;
-
-export function normalisePostcode(input: string): string {
-  return input.toUpperCase().replace(/\s+/g, '');
-}
-
-export function formatPostcode(input: string): string {
-  const p = normalisePostcode(input);
-  return p.length > 3 ? `${p.slice(0, -3)} ${p.slice(-3)}` : p;
 }
 
 function text(value: unknown): string {
@@ -343,7 +311,7 @@ export function validateNewFamily(input: Record<string, unknown>): NewFamily {
   const address = text(input.address);
   if (address.length > 500) fields.address = 'Address must be 500 characters or fewer';
   const postcode = text(input.postcode);
-  if (postcode && !POSTCODE.test(postcode.toUpperCase()))
+  if (postcode && !isFullPostcode(postcode))
     fields.postcode = 'Enter a real postcode, like SE1 7PB';
   const taken_on = parseUkDate(text(input.taken_on));
   if (!taken_on) fields.taken_on = 'Enter the date the family was taken on, like 2013-04-01';
@@ -615,11 +583,7 @@ export function hashMatchRows(records: readonly Record<string, string>[], key: M
     const dob = parseUkDate(text(r.date_of_birth));
     if (!dob) reasons.push('enter a date of birth like 07/03/1985');
     const postcode = text(r.postcode);
-    if (
-      !POSTCODE.test(postcode.toUpperCase().replace(/\s+/g, ' ').trim()) &&
-      !POSTCODE.test(normalisePostcode(postcode))
-    )
-      reasons.push('enter a real postcode');
+    if (!isFullPostcode(postcode)) reasons.push('enter a real postcode');
     const criteria = text(r.criteria)
       .split(/[;|]/)
       .map((c) => c.trim().toLowerCase())

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { inPlace } from '../core/db.ts';
 import { engineName } from '../../test/db.ts';
 import { makePartner, makePerson, makePlace, signInAs, startTestApp, type SignedIn, type TestApp } from '../../test/support.ts';
-import { addMonths, todayIso } from './domain.ts';
+import { addMonths, todayIso } from '../core/dates.ts';
 
 const today = todayIso();
 const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);

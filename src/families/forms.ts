@@ -10,26 +10,7 @@ import { inRequestPlace, need, placeScoped, type PlaceContext } from '../places/
 import { listPartners } from '../places/public.ts';
 import { defaultCatalogue } from './catalogue.ts';
 import { MAX_CSV_BYTES } from './csv.ts';
-import {
-  CRITERIA,
-  CRITERION_LABELS,
-  DATA_CATEGORIES,
-  LEGAL_BASES,
-  LEGAL_BASIS_LABELS,
-  OUTCOMES,
-  PURPOSE_LABELS,
-  PURPOSES,
-  parseUkDate,
-  todayIso,
-  validateEndDate,
-  validateEvent,
-  validateGoal,
-  validateMatchThreshold,
-  validateNewAgreement,
-  validateNewConsent,
-  validateNewFamily,
-  validateProfessional,
-} from './domain.ts';
+import { CRITERIA, CRITERION_LABELS, DATA_CATEGORIES, LEGAL_BASES, LEGAL_BASIS_LABELS, OUTCOMES, PURPOSE_LABELS, PURPOSES, parseUkDate, validateEndDate, validateEvent, validateGoal, validateMatchThreshold, validateNewAgreement, validateNewConsent, validateNewFamily, validateProfessional } from './domain.ts';
 import { matchingKeyFor } from './matching.ts';
 import { viewerOf } from './routes.ts';
 import { importEventsCsv, partnerFor, uploadMatchCsv } from './service.ts';
@@ -56,6 +37,8 @@ import {
   requireConsentTaker,
   setMatchThreshold,
 } from './store.ts';
+import { todayIso } from '../core/dates.ts';
+import { listField, textField } from '../core/form-fields.ts';
 
 /** Rows the create-family form offers for members of the household; blank rows are ignored. */
 const MEMBER_ROWS = 6;
@@ -65,8 +48,8 @@ const LINES_SHOWN = 50;
 type Id = { slug: string; id: string };
 type GoalId = Id & { goal: string };
 
-const one = (body: FormBody, field: string) => ([body[field] ?? ''].flat()[0] ?? '').trim();
-const many = (body: FormBody, field: string) => [body[field] ?? []].flat().filter(Boolean);
+const one = textField;
+const many = listField;
 const actor = (place: PlaceContext) => ({ personId: place.person.id });
 const familiesUrl = (place: PlaceContext, rest = '') => `/places/${place.slug}/families${rest}`;
 

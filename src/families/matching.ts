@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Invalid } from '../core/errors.ts';
 import type { MatchingKey } from './domain.ts';
+import { todayIso } from '../core/dates.ts';
 
 const MIN_SECRET_LENGTH = 32;
 
@@ -63,7 +64,7 @@ export function matchingKeyFor(slug: string, env: NodeJS.ProcessEnv = process.en
 export function rotateMatchingSecret(
   slug: string,
   env: NodeJS.ProcessEnv = process.env,
-  today = new Date().toISOString().slice(0, 10),
+  today = todayIso(),
 ): MatchingKey {
   if (env[secretVariable(slug)]) {
     throw new Invalid(

@@ -5,9 +5,10 @@ import { formatPounds, formatPoundsShort } from '../core/money.ts';
 import { AGENCY_LABELS, AGENCY_TYPES } from '../places/domain.ts';
 import { inRequestPlace, need, placeScoped } from '../places/scope.ts';
 import { defaultCatalogue } from './catalogue.ts';
-import { CRITERION_LABELS, LEGAL_BASIS_LABELS, PURPOSE_LABELS, todayIso, type CostSummary } from './domain.ts';
+import { CRITERION_LABELS, LEGAL_BASIS_LABELS, PURPOSE_LABELS, type CostSummary } from './domain.ts';
 import { needFamilyReader, viewerOf } from './routes.ts';
 import { cohortFor, listAgreements, listFamilies, listGoals, readFamily, subjectAccessExport, timeline, type Cohort } from './store.ts';
+import { todayIso } from '../core/dates.ts';
 
 /** Cost by bearing agency, the twelve months before against the twelve after. */
 function beforeAfterChart(before: CostSummary, after: CostSummary, caption: string) {

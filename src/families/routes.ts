@@ -9,7 +9,6 @@ import {
   OUTCOMES,
   PURPOSES,
   parseUkDate,
-  todayIso,
   validateEndDate,
   validateGoal,
   validateMatchThreshold,
@@ -49,14 +48,10 @@ import {
   timeline,
   type FamilyViewer,
 } from './store.ts';
+import { todayIso } from '../core/dates.ts';
+import { id, placeParams, text as str } from '../core/json-schema.ts';
 
-const id = { type: 'integer', minimum: 1 } as const;
-const str = (maxLength: number) => ({ type: 'string', maxLength }) as const;
-const params = (...names: string[]) => ({
-  type: 'object',
-  properties: Object.fromEntries([['slug', str(60)], ...names.map((n) => [n, id])]),
-  required: ['slug', ...names],
-});
+const params = placeParams;
 const body = (properties: Record<string, unknown>, required: string[] = []) => ({ type: 'object', properties, required, additionalProperties: false });
 const priceBaseQuery = { type: 'object', properties: { price_base: { type: 'integer', minimum: 1990, maximum: 2100 } } } as const;
 

@@ -5,8 +5,9 @@ import { inPlace, type Database } from '../core/db.ts';
 import { Invalid } from '../core/errors.ts';
 import { formatPounds } from '../core/money.ts';
 import { findPlaceBySlug } from '../places/public.ts';
-import { balancedBatch, CSV_HEADER, csvRows, hledgerEntry, isIsoDate } from './domain.ts';
+import { balancedBatch, CSV_HEADER, csvRows, hledgerEntry } from './domain.ts';
 import { journal, listBalances, postTransactions } from './store.ts';
+import { isIsoDate } from '../core/dates.ts';
 
 /** A batch file larger than this is split by whoever made it: 10,000 transactions fit easily. */
 const MAX_FILE_BYTES = 64 * 1024 * 1024;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Invalid } from '../core/errors.ts';
-import { balancedBatch, balancedTransaction, hledgerAmount, modeOn, riskSharePostings, splitByShares, transactionProblems } from './domain.ts';
+import { balancedBatch, balancedTransaction, CSV_HEADER, csvRows, hledgerAmount, modeOn, riskSharePostings, splitByShares, transactionProblems } from './domain.ts';
 
 const leg = (account: string, amount_pence: number) => ({ account, amount_pence });
 
@@ -103,5 +103,25 @@ describe('ledger domain', () => {
   it('writes hledger amounts exactly', () => {
     assert.equal(hledgerAmount(123_456), '£1234.56');
     assert.equal(hledgerAmount(-5), '-£0.05');
+  });
+
+  it('exports a memo a spreadsheet would run as a formula as text, and amounts as numbers', () => {
+    const csv = csvRows({
+      id: 7,
+      key: '@key',
+      date: '2013-01-15',
+      kind: 'general',
+      memo: '=HYPERLINK("http://evil.example","refund")',
+      postings: [
+        { account: 'POT', amount_pence: -1250 },
+        { account: 'SPEND-01', amount_pence: 1250 },
+      ],
+    });
+    assert.equal(CSV_HEADER, 'transaction_id,date,key,kind,memo,account,amount_pence');
+    assert.equal(
+      csv,
+      `7,2013-01-15,'@key,general,"'=HYPERLINK(""http://evil.example"",""refund"")",POT,-1250\n` +
+        `7,2013-01-15,'@key,general,"'=HYPERLINK(""http://evil.example"",""refund"")",SPEND-01,1250\n`,
+    );
   });
 });

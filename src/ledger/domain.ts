@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { assert, Invalid, type FieldErrors } from '../core/errors.ts';
 import { pence, type Pence } from '../core/money.ts';
+import { isIsoDate } from '../core/dates.ts';
+import { toCsv } from '../core/csv.ts';
 
 /**
  * The pooled budget's chart of accounts. Amounts are signed pence: positive is a debit, negative
@@ -55,7 +57,6 @@ export const LIMITS = {
 } as const;
 
 const CODE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/;
-const DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 export interface Posting {
   account: string;
@@ -73,14 +74,6 @@ export interface TransactionInput {
 declare const balanced: unique symbol;
 /** A transaction whose postings sum to zero; only `balancedTransaction` makes one. */
 export type BalancedTransaction = TransactionInput & { readonly [balanced]: true };
-
-export function isIsoDate(value: unknown): value is string {
-  if (typeof value !== 'string') return false;
-  const match = DATE_PATTERN.exec(value);
-  if (!match) return false;
-  const date = new Date(`${value}T00:00:00Z`);
-  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value;
-}
 
 export function isAccountCode(value: unknown): value is string {
   return typeof value === 'string' && CODE_PATTERN.test(value);
@@ -371,13 +364,8 @@ export function hledgerEntry(t: JournalEntry): string {
   return lines.join('\n') + '\n';
 }
 
-export function csvField(value: string | number): string {
-  const text = String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
 export const CSV_HEADER = 'transaction_id,date,key,kind,memo,account,amount_pence';
 
 export function csvRows(t: JournalEntry): string {
-  return t.postings.map((p) => [t.id, t.date, t.key, t.kind, t.memo, p.account, p.amount_pence].map(csvField).join(',')).join('\n') + '\n';
+  return toCsv(t.postings.map((p) => [t.id, t.date, t.key, t.kind, t.memo, p.account, p.amount_pence]), { newline: '\n' });
 }

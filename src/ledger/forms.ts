@@ -1,18 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Conflict, Invalid, NotFound, type FieldErrors } from '../core/errors.ts';
-import { formatPounds, parsePounds, type Pence } from '../core/money.ts';
-import { financialYearLabel } from '../places/domain.ts';
+import { formatPounds, inPounds, type Pence } from '../core/money.ts';
 import { formOr, formPage } from '../core/forms.ts';
 import { inRequestPlace, need, type PlaceContext } from '../places/scope.ts';
-import {
-  ACCOUNT_KIND_LABELS,
-  balancedTransaction,
-  COMMITMENT_SOURCES,
-  isIsoDate,
-  LIMITS,
-  type AccountKind,
-} from './domain.ts';
+import { ACCOUNT_KIND_LABELS, balancedTransaction, COMMITMENT_SOURCES, LIMITS, type AccountKind } from './domain.ts';
 import {
   closePeriod,
   listAccounts,
@@ -25,13 +17,15 @@ import {
   spendCommitment,
   type AccountRow,
 } from './store.ts';
+import { financialYearLabel, todayIso } from '../core/dates.ts';
+import { dateField, penceField } from '../core/form-fields.ts';
 
 export type Body = Record<string, string | undefined>;
 
 /** Journal lines the form offers; blank lines beyond the second are ignored. */
 const JOURNAL_LINES = 4;
 
-export const today = () => new Date().toISOString().slice(0, 10);
+export const today = () => todayIso();
 export const freshKey = () => `web-${randomUUID()}`;
 const ledgerUrl = (place: PlaceContext, anchor: string) => `/places/${place.slug}/ledger#${anchor}`;
 export const actor = (place: PlaceContext) => ({ personId: place.person.id });
@@ -41,43 +35,9 @@ export function throwFields(fields: FieldErrors, message: string) {
   if (Object.keys(fields).length) throw new Invalid(message, fields);
 }
 
-export function dateField(body: Body, field: string, fields: FieldErrors): string {
-  const value = (body[field] ?? '').trim();
-  if (!isIsoDate(value)) fields[field] = 'Enter a real date written YYYY-MM-DD, for example 2026-04-02';
-  return value;
-}
-
-/**
- * Pounds typed in a form; `positive` for amounts that cannot be credits, like a commitment.
- * `subject` names which amount in a form with several (the journal's lines), so each message in
- * the error summary says which one it is about.
- */
-export function poundsField(
-  body: Body,
-  field: string,
-  fields: FieldErrors,
-  positive: boolean,
-  subject = 'an amount',
-): Pence {
-  try {
-    const amount = parsePounds(body[field] ?? '', field);
-    if (amount === 0 || (positive && amount < 0))
-      fields[field] = `Enter ${subject} ${positive ? 'more than' : 'other than'} £0.00`;
-    else if (Math.abs(amount) > LIMITS.amountPence)
-      fields[field] = `Enter ${subject} of at most ${formatPounds(LIMITS.amountPence)}`;
-    return amount;
-  } catch (err) {
-    if (!(err instanceof Invalid)) throw err;
-    fields[field] = /too large/.test(err.message)
-      ? `Enter ${subject} of at most ${formatPounds(LIMITS.amountPence)}`
-      : `Enter ${subject} in pounds and pence, like 1,250.00`;
-    return 0;
-  }
-}
-
-/** The store counts in pence; people reading a form read pounds. */
-const inPounds = (message: string) =>
-  message.replace(/(-?\d+) pence/g, (_, n: string) => formatPounds(Number(n)));
+/** Pounds typed in a form, at most the ledger's limit; see core/form-fields.ts's penceField. */
+export const poundsField = (body: Body, field: string, fields: FieldErrors, positive: boolean, subject?: string) =>
+  penceField(body, field, fields, { positive, max: LIMITS.amountPence, ...(subject ? { subject } : {}) });
 
 /**
  * Shows the store's refusals against the form's field rather than as an error page: a conflict
@@ -87,9 +47,14 @@ export async function refusalsAsField<T>(field: string, action: () => Promise<T>
   try {
     return await action();
   } catch (err) {
-    if (err instanceof Conflict) throw new Invalid(inPounds(err.message), { [field]: inPounds(err.message) });
-    if (err instanceof Invalid && err.fields?.amount_pence)
-      throw new Invalid(inPounds(err.message), { [field]: inPounds(err.fields.amount_pence) });
+    if (err instanceof Conflict) {
+      const { message } = inPounds(err);
+      throw new Invalid(message, { [field]: message });
+    }
+    if (err instanceof Invalid && err.fields?.amount_pence) {
+      const { message, fields } = inPounds(err);
+      throw new Invalid(message, { [field]: fields!.amount_pence! });
+    }
     throw err;
   }
 }

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import { allows } from '../auth/domain.ts';
-import { financialYearLabel, financialYearOf } from '../places/domain.ts';
 import { inRequestPlace, need, placeScoped } from '../places/scope.ts';
 import { listPartners } from '../places/public.ts';
 import { ACCOUNT_KIND_LABELS } from './domain.ts';
@@ -9,11 +8,12 @@ import { ledgerSetupForms } from './setup-forms.ts';
 import { budgetReport, flowFigure, partnerStatement } from './reports.ts';
 import { assertMayReadStatement } from './routes.ts';
 import { journalPage, listAccounts, listBalances, listBudgets, listCommitments, listPeriods } from './store.ts';
+import { financialYearLabel, financialYearOf, todayIso } from '../core/dates.ts';
 
 /** `?year=2012` for 2012/13; anything else means the year today falls in. */
 function yearFrom(query: unknown): number {
   const asked = Number((query as { year?: string }).year);
-  return Number.isInteger(asked) && asked >= 2000 && asked <= 2100 ? asked : financialYearOf(new Date().toISOString().slice(0, 10));
+  return Number.isInteger(asked) && asked >= 2000 && asked <= 2100 ? asked : financialYearOf(todayIso());
 }
 
 export async function ledgerPages(app: FastifyInstance) {

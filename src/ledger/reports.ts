@@ -4,10 +4,10 @@ import { NotFound } from '../core/errors.ts';
 import { pence, roundHalfAwayFromZero, type Pence } from '../core/money.ts';
 import { renderSvg, type ChartFigure } from '../core/chart.ts';
 import { formatPounds } from '../core/money.ts';
-import { financialYearBounds } from '../places/domain.ts';
 import type { AccountKind, TransactionKind } from './domain.ts';
 import { listAgreements, type AgreementRow } from './store.ts';
 import { listPartners, partnerOfPlace } from '../places/public.ts';
+import { financialYearBounds } from '../core/dates.ts';
 
 /** A year's net postings per account and kind of transaction: every report reads this one query. */
 interface YearNet {

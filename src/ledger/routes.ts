@@ -1,9 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Forbidden, Invalid } from '../core/errors.ts';
 import { allows } from '../auth/domain.ts';
-import { financialYearOf } from '../places/domain.ts';
 import { inRequestPlace, need, placeScoped, type PlaceContext } from '../places/scope.ts';
-import { ACCOUNT_KINDS, balancedBatch, BUDGET_MODES, CONTRIBUTION_FORMS, isIsoDate, validateNewAccount, validateNewAgreement } from './domain.ts';
+import { ACCOUNT_KINDS, balancedBatch, BUDGET_MODES, CONTRIBUTION_FORMS, validateNewAccount, validateNewAgreement } from './domain.ts';
 import { budgetReport, partnerStatement } from './reports.ts';
 import {
   addAgreement,
@@ -24,15 +23,14 @@ import {
   setBudgetMode,
   spendCommitment,
 } from './store.ts';
+import { financialYearOf, isIsoDate, todayIso } from '../core/dates.ts';
+import { id, isoDate as date, pageQuery, penceAmount, placeParams, placeParamsOf, slugParam } from '../core/json-schema.ts';
 
-const id = { type: 'integer', minimum: 1 } as const;
-const pence = { type: 'integer', minimum: 1, maximum: 1_000_000_000_000 } as const;
-const date = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' } as const;
+const pence = penceAmount();
 const key = { type: 'string', minLength: 1, maxLength: 200 } as const;
 const year = { type: 'integer', minimum: 2000, maximum: 2100 } as const;
-const slugParam = { type: 'object', properties: { slug: { type: 'string', maxLength: 60 } }, required: ['slug'] } as const;
-const withId = { type: 'object', properties: { slug: { type: 'string' }, id }, required: ['slug', 'id'] } as const;
-const withYear = { type: 'object', properties: { slug: { type: 'string' }, year }, required: ['slug', 'year'] } as const;
+const withId = placeParams('id');
+const withYear = placeParamsOf({ year });
 const yearQuery = { type: 'object', properties: { year } } as const;
 const posting = { type: 'object', properties: { account: { type: 'string' }, amount_pence: { type: 'integer' } }, required: ['account', 'amount_pence'] } as const;
 const transaction = {
@@ -63,7 +61,7 @@ function checkDate(value: string, field: string) {
 
 /** The financial year asked for, or the one today falls in. */
 function yearOf(request: FastifyRequest): number {
-  return (request.query as { year?: number }).year ?? financialYearOf(new Date().toISOString().slice(0, 10));
+  return (request.query as { year?: number }).year ?? financialYearOf(todayIso());
 }
 
 /** Staff who read the ledger see every statement; a partner rep only their own partner's. */
@@ -124,7 +122,7 @@ export async function ledgerRoutes(app: FastifyInstance) {
 
       scoped.get<{ Querystring: { page?: number } }>(
         '/ledger/transactions',
-        { schema: { tags: ['ledger'], summary: 'The journal, newest first, 50 a page', params: slugParam, querystring: { type: 'object', properties: { page: { type: 'integer', minimum: 1, maximum: 100000 } } } } },
+        { schema: { tags: ['ledger'], summary: 'The journal, newest first, 50 a page', params: slugParam, querystring: pageQuery(100000) } },
         async (request) => {
           const place = need(request, 'ledger.read');
           return inRequestPlace(request, place, (tx) => journalPage(tx, place.id, { limit: 50, offset: ((request.query.page ?? 1) - 1) * 50, newestFirst: true }));

@@ -2,7 +2,6 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { allows } from '../auth/domain.ts';
 import { formPage } from '../core/forms.ts';
 import { Invalid, NotFound, type FieldErrors } from '../core/errors.ts';
-import { financialYearLabel, financialYearOf } from '../places/domain.ts';
 import { inRequestPlace, need, type PlaceContext } from '../places/scope.ts';
 import { listDecisions, listPartners } from '../places/public.ts';
 import {
@@ -13,18 +12,7 @@ import {
   validateNewAccount,
   validateNewAgreement,
 } from './domain.ts';
-import {
-  accountItems,
-  actor,
-  dateField,
-  freshKey,
-  poundsField,
-  refusalsAsField,
-  throwFields,
-  today,
-  yearParam,
-  type Body,
-} from './forms.ts';
+import { accountItems, actor, freshKey, poundsField, refusalsAsField, throwFields, today, yearParam, type Body } from './forms.ts';
 import {
   addAgreement,
   createAccount,
@@ -37,9 +25,11 @@ import {
   reverseTransaction,
   setBudgetMode,
 } from './store.ts';
+import { financialYearLabel, financialYearOf } from '../core/dates.ts';
+import { dateField, textField } from '../core/form-fields.ts';
 
 const ledgerUrl = (place: PlaceContext, rest: string) => `/places/${place.slug}/ledger${rest}`;
-const text = (body: Body, field: string) => (body[field] ?? '').trim();
+const text = textField;
 
 const choices = (values: readonly string[], labels: Record<string, string>, selected: string | undefined) =>
   values.map((value) => ({ value, text: labels[value] ?? value, checked: value === selected }));

@@ -3,7 +3,6 @@ import type { Tx } from '../core/db.ts';
 import { Conflict, Invalid, NotFound, type FieldErrors } from '../core/errors.ts';
 import { pence, type Pence } from '../core/money.ts';
 import { appendAudit } from '../audit/public.ts';
-import { financialYearBounds, financialYearLabel, financialYearOf } from '../places/domain.ts';
 import {
   balancedTransaction,
   COMMITMENT_SOURCES,
@@ -20,6 +19,7 @@ import {
   type TransactionKind,
 } from './domain.ts';
 import { assertPartnersOfPlace, decisionOfPlace, decisionsOfPlace, partnersOfPlace } from '../places/public.ts';
+import { financialYearBounds, financialYearLabel, financialYearOf, todayIso } from '../core/dates.ts';
 
 /** Who did it: a signed-in person, or null for the CLI and the demo seed. */
 export interface Actor {
@@ -379,7 +379,10 @@ export async function raiseCommitment(tx: Tx, placeId: number, input: Commitment
     return findCommitment(tx, placeId, earlier.commitment_id);
   }
   if (input.amount_pence > available) {
-    throw new Conflict(`The commitment of ${input.amount_pence} pence is more than the ${available} pence available in ${source.code}`);
+    throw new Conflict(`The commitment of {amount} is more than the {available} available in ${source.code}`, {
+      amount: input.amount_pence,
+      available,
+    });
   }
   const t = balancedTransaction({
     key: input.key,
@@ -466,7 +469,11 @@ export async function spendCommitment(tx: Tx, placeId: number, commitmentId: num
   const spend = await accountByCode(tx, placeId, input.spend_account, 'spend_account');
   if (spend.kind !== 'spend') throw new Invalid('Spend goes to a spend account', { spend_account: 'Select a spend account' });
   if (input.amount_pence > c.outstanding) {
-    throw new Invalid(`Only ${c.outstanding} pence of this commitment is outstanding`, { amount_pence: `Enter at most ${c.outstanding} pence, what is still outstanding` });
+    throw new Invalid(
+      'Only {outstanding} of this commitment is outstanding',
+      { amount_pence: 'Enter at most {outstanding}, what is still outstanding' },
+      { outstanding: c.outstanding },
+    );
   }
   const t = balancedTransaction({
     key: input.key,
@@ -495,7 +502,11 @@ export async function releaseCommitment(
   const amount = input.amount_pence ?? c.outstanding;
   if (c.outstanding === 0) throw new Invalid('Nothing is outstanding on this commitment', { amount_pence: 'Nothing is left to release' });
   if (amount > c.outstanding) {
-    throw new Invalid(`Only ${c.outstanding} pence of this commitment is outstanding`, { amount_pence: `Enter at most ${c.outstanding} pence, what is still outstanding` });
+    throw new Invalid(
+      'Only {outstanding} of this commitment is outstanding',
+      { amount_pence: 'Enter at most {outstanding}, what is still outstanding' },
+      { outstanding: c.outstanding },
+    );
   }
   const t = balancedTransaction({
     key: input.key,
@@ -655,7 +666,7 @@ export interface BudgetView {
   history: { mode: BudgetMode; effective_from: string; decision_id: number | null; recorded_at: Date }[];
 }
 
-export async function listBudgets(tx: Tx, placeId: number, today = new Date().toISOString().slice(0, 10)): Promise<BudgetView[]> {
+export async function listBudgets(tx: Tx, placeId: number, today = todayIso()): Promise<BudgetView[]> {
   const budgets = await tx
     .selectFrom('ledger_budgets as b')
     .leftJoin('partners as p', (j) => j.onRef('p.place_id', '=', 'b.place_id').onRef('p.id', '=', 'b.host_partner_id'))

@@ -7,6 +7,7 @@ import { ROLLUP_CSV, rollupCsv, rollupDataPackage } from './export.ts';
 import type { PlaceFigures } from './figures.ts';
 import { MEASURES, publish, type Measure } from './publish.ts';
 import { loadPlaceInputs } from './store.ts';
+import { todayIso } from '../core/dates.ts';
 
 const measures = Object.keys(MEASURES) as Measure[];
 
@@ -51,7 +52,7 @@ export function networkCommands(program: Command, placeFigures: PlaceFigures) {
       fs.writeFileSync(path.join(options.out, ROLLUP_CSV), rollupCsv(rollup));
       fs.writeFileSync(
         path.join(options.out, 'datapackage.json'),
-        JSON.stringify(rollupDataPackage(new Date().toISOString().slice(0, 10)), null, 2) + '\n',
+        JSON.stringify(rollupDataPackage(todayIso()), null, 2) + '\n',
       );
       console.log(`Wrote ${ROLLUP_CSV} and datapackage.json to ${options.out}`);
     });

@@ -1,4 +1,4 @@
-import { stringify } from 'csv-stringify/sync';
+import { toCsv } from '../core/csv.ts';
 import type { Published, RollupRow } from './publish.ts';
 
 /**
@@ -27,8 +27,9 @@ const number = (p: Published) => (p.shown ? String(p.value) : '');
 const text = (p: Published) => (p.shown ? String(p.value) : p.reason === 'not_available' ? '' : p.text);
 
 export function rollupCsv(rows: RollupRow[]): string {
-  return stringify(
-    rows.map((r) => [
+  return toCsv([
+    COLUMNS,
+    ...rows.map((r) => [
       r.kind,
       r.places,
       r.partners,
@@ -42,8 +43,7 @@ export function rollupCsv(rows: RollupRow[]): string {
       number(r.savingsForecast),
       number(r.savingsRealised),
     ]),
-    { header: true, columns: [...COLUMNS], record_delimiter: '\r\n' },
-  );
+  ]);
 }
 
 const money = (title: string, description: string) => ({

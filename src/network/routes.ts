@@ -14,10 +14,9 @@ import {
   setBenchmarkSharing,
   withdrawPracticeNote,
 } from './store.ts';
+import { id, pageQuery, slugParam, text as str } from '../core/json-schema.ts';
+import { todayIso } from '../core/dates.ts';
 
-const str = (maxLength: number) => ({ type: 'string', maxLength }) as const;
-const id = { type: 'integer', minimum: 1 } as const;
-const slugParam = { type: 'object', properties: { slug: str(60) }, required: ['slug'] } as const;
 const MEASURE_KEYS = Object.keys(MEASURES) as Measure[];
 
 const published = {
@@ -92,7 +91,7 @@ const note = {
 } as const;
 
 /** The day a publication describes, for the roll-up's Fiscal Data Package. */
-const today = () => new Date().toISOString().slice(0, 10);
+const today = () => todayIso();
 
 export function networkRoutes(figures: PlaceFigures) {
   return async (app: FastifyInstance) => {
@@ -165,10 +164,7 @@ export function networkRoutes(figures: PlaceFigures) {
         schema: {
           tags: ['network'],
           summary: 'Practice notes published by places, newest first, 20 a page',
-          querystring: {
-            type: 'object',
-            properties: { tag: str(40), page: { type: 'integer', minimum: 1, maximum: 10000 } },
-          },
+          querystring: pageQuery(10000, { tag: str(40) }),
           response: { 200: { type: 'array', items: note } },
         },
       },

@@ -1,5 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { assert, Invalid, type FieldErrors } from '../core/errors.ts';
+import { isIsoDate } from '../core/dates.ts';
 
 export const BETTER = ['higher', 'lower'] as const;
 export type Better = (typeof BETTER)[number];
@@ -51,12 +52,6 @@ export interface IndicatorShape {
 function dayNumber(isoDate: string): number {
   assert(isIsoDate(isoDate), `a date is YYYY-MM-DD, got ${isoDate}`);
   return Date.parse(`${isoDate}T00:00:00Z`) / 86_400_000;
-}
-
-export function isIsoDate(text: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
-  const date = new Date(`${text}T00:00:00Z`);
-  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === text;
 }
 
 /**

@@ -20,11 +20,8 @@ import {
   removeLink,
   createIndicator,
 } from './store.ts';
+import { id, isoDate as date, slugParam, text as str } from '../core/json-schema.ts';
 
-const id = { type: 'integer', minimum: 1 } as const;
-const date = { type: 'string', format: 'date' } as const;
-const str = (maxLength: number) => ({ type: 'string', maxLength }) as const;
-const slugParam = { type: 'object', properties: { slug: str(60) }, required: ['slug'] } as const;
 const indicatorParams = {
   type: 'object',
   properties: { slug: str(60), id },

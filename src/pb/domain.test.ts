@@ -8,10 +8,10 @@ import {
   costOf,
   newAccessCode,
   nextPhase,
-  postcodeEligible,
   validateProcess,
   type ProcessSettings,
 } from './domain.ts';
+import { postcodeInAreas as postcodeEligible } from '../core/postcodes.ts';
 
 const settings: ProcessSettings = {
   year: 2026,

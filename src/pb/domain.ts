@@ -1,10 +1,10 @@
 import { createHash, randomInt } from 'node:crypto';
 import { Invalid, type FieldErrors } from '../core/errors.ts';
 import { formatPounds } from '../core/money.ts';
-import { normalisePostcode } from '../families/domain.ts';
-import { isIsoDate } from '../ledger/domain.ts';
 import { BALLOT_KINDS, type BallotRules } from './election.ts';
 import { COMPLETIONS, RULES, UTILITIES, type Completion, type RuleName, type Utility } from './rules.ts';
+import { isIsoDate } from '../core/dates.ts';
+import { isPostcodeArea, normalisePostcodeArea } from '../core/postcodes.ts';
 
 /** The ledger accounts PB holds its winners' money in and spends it from, opened on first use. */
 export const PB_ACCOUNTS = { commitment: 'PB-COMMIT', spend: 'PB-SPEND' } as const;
@@ -125,10 +125,10 @@ export function validateProcess(input: ProcessSettings): ProcessSettings {
     fields.utility = 'Select cost or cardinality';
   if (!(COMPLETIONS as readonly string[]).includes(input.completion))
     fields.completion = 'Select add1 or none';
-  const postcodes = input.postcodes.map(normalisePrefix).filter((p) => p !== '');
+  const postcodes = input.postcodes.map(normalisePostcodeArea).filter((p) => p !== '');
   if (postcodes.length === 0 || postcodes.length > 200)
     fields.postcodes = 'Enter the postcodes of the neighbourhood, for example W12 7';
-  else if (!postcodes.every((p) => /^[A-Z]{1,2}[0-9][A-Z0-9]?( [0-9])?$/.test(p)))
+  else if (!postcodes.every(isPostcodeArea))
     fields.postcodes = 'Enter postcode districts or sectors like W12 or W12 7, separated by commas';
   if (!Number.isInteger(input.min_age) || input.min_age < 0 || input.min_age > 120)
     fields.min_age = 'Enter an age between 0 and 120';
@@ -136,23 +136,6 @@ export function validateProcess(input: ProcessSettings): ProcessSettings {
     fields.voters = 'Select how residents prove they may vote';
   throwIfAny(fields, 'The process is not complete');
   return { ...input, title, postcodes: [...new Set(postcodes)] };
-}
-
-/**
- * A district ("W12") or sector ("W12 7") of the neighbourhood, upper case with one space: the
- * space matters, since "E14" is a district and "E1 4" a sector of another one.
- */
-function normalisePrefix(text: string): string {
-  return text.trim().replace(/\s+/g, ' ').toUpperCase();
-}
-
-/** A full postcode is in the neighbourhood when its district or its sector is one of the neighbourhood's. */
-export function postcodeEligible(prefixes: string[], postcode: string): boolean {
-  const p = normalisePostcode(postcode);
-  if (!/^[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}$/.test(p)) return false;
-  const outward = p.slice(0, -3);
-  const sector = `${outward} ${p.slice(-3, -2)}`;
-  return prefixes.some((prefix) => prefix === outward || prefix === sector);
 }
 
 /** The limits on each ballot, from the process's kind and its one number. */

@@ -30,7 +30,7 @@ export interface PbPorts {
 /** A process cannot be opened with a budget larger than the pot's available balance. */
 export async function assertBudgetAvailable(funds: PotFunds, tx: Transaction<DB>, placeId: number, budget: Pence): Promise<void> {
   const available = await funds.available(tx, placeId);
-  if (pence(budget) > available) throw new Conflict(`The budget is more than the ${available} pence available in the neighbourhood pot`);
+  if (pence(budget) > available) throw new Conflict('The budget is more than the {available} available in the neighbourhood pot', { available });
 }
 
 export interface Commitment {

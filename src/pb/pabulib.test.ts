@@ -93,6 +93,26 @@ describe('Pabulib files', () => {
     assert.equal(exported.file.meta.find(([k]) => k === 'description')![1], 'Test; export');
   });
 
+  it('exports names and descriptions a spreadsheet would run as formulas as text, still separated by ";"', () => {
+    const { election } = parsePabulib(CUMULATIVE);
+    const names = new Map([
+      ['a', '=HYPERLINK("http://evil.example";"Park")'],
+      ['b', '@SUM(1+1)'],
+      ['c', '\t-1+cmd'],
+    ]);
+    const text = writePabulib(pabulibOf(election, [['description', '+44 7700 900123; call us']], names));
+    const exported = parsePabulib(text);
+    assert.deepEqual(
+      exported.file.projects.map((p) => p.name),
+      [`'=HYPERLINK("http://evil.example";"Park")`, `'@SUM(1+1)`, `'\t-1+cmd`],
+    );
+    assert.equal(exported.file.meta.find(([k]) => k === 'description')![1], `'+44 7700 900123; call us`);
+    assert.match(text, /^a;3;\d+;"'=HYPERLINK\(""http:\/\/evil.example"";""Park""\)"$/m);
+    // Numbers stay numbers, so the count reads the same.
+    assert.deepEqual(exported.election.ballots, election.ballots);
+    assert.deepEqual(exported.election.projects.map((p) => p.cost), [3, 4, 4]);
+  });
+
   it('refuses malformed files with the line number and the reason', () => {
     const cases: [string, RegExp][] = [
       [SMALL.replace('2;4;2;Street lights', '2;four;2;Street lights'), /line 9: cost must be a whole number/],

@@ -1,5 +1,6 @@
 import { Invalid } from '../core/errors.ts';
 import { VOTE_TYPES, type Ballot, type Election, type Project, type VoteType } from './election.ts';
+import { csvLine } from '../core/csv.ts';
 
 /**
  * The Pabulib `.pb` format (pabulib.org): three `;`-separated sections, META (key;value rows),
@@ -189,19 +190,20 @@ function splitList(text: string): string[] {
   return t === '' ? [] : t.split(',').map((s) => s.trim());
 }
 
-/** Writes a Pabulib file; fields that contain ";", quotes or line breaks are quoted. */
+/**
+ * Writes a Pabulib file: ";" between fields, as Pabulib tools read it; fields that contain ";",
+ * quotes or line breaks are quoted, and text that a spreadsheet would run as a formula is
+ * neutralised by the one CSV rule (core/csv.ts).
+ */
 export function writePabulib(file: PabulibFile): string {
+  const line = (cells: string[]) => csvLine(cells, { separator: ';' });
   const out: string[] = ['META', 'key;value'];
-  for (const [k, v] of file.meta) out.push(`${field(k)};${field(v)}`);
-  out.push('PROJECTS', file.projectColumns.map(field).join(';'));
-  for (const p of file.projects) out.push(file.projectColumns.map((c) => field(p[c] ?? '')).join(';'));
-  out.push('VOTES', file.voteColumns.map(field).join(';'));
-  for (const v of file.votes) out.push(file.voteColumns.map((c) => field(v[c] ?? '')).join(';'));
+  for (const [k, v] of file.meta) out.push(line([k, v]));
+  out.push('PROJECTS', line(file.projectColumns));
+  for (const p of file.projects) out.push(line(file.projectColumns.map((c) => p[c] ?? '')));
+  out.push('VOTES', line(file.voteColumns));
+  for (const v of file.votes) out.push(line(file.voteColumns.map((c) => v[c] ?? '')));
   return out.join('\n') + '\n';
-}
-
-function field(value: string): string {
-  return /[;"\n\r]/.test(value) || /^\s|\s$/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
 
 /** A Pabulib file for an election of ours (export for researchers): ids, costs, votes; no voter details. */

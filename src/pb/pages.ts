@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { allows } from '../auth/domain.ts';
 import { barChart } from '../core/chart.ts';
 import { Conflict, Invalid, NotFound, type FieldErrors } from '../core/errors.ts';
-import { formatPounds, parsePounds, type Pence } from '../core/money.ts';
+import { inPounds, type Pence } from '../core/money.ts';
 import { errorList, fieldMessages } from '../core/web.ts';
 import { formOr, formPage } from '../core/forms.ts';
 import { inPlace, inSystem } from '../core/db.ts';
@@ -63,19 +63,17 @@ import {
   type ProposalRow,
   type StoredCount,
 } from './store.ts';
+import { listField, penceField, textField } from '../core/form-fields.ts';
+import { todayIso } from '../core/dates.ts';
 
 type Body = Record<string, string | string[] | undefined>;
 type Params = { slug: string; id: string };
 type ProposalParams = Params & { proposal: string };
 
 const actor = (place: PlaceContext) => ({ personId: place.person.id });
-const text = (body: Body, name: string) => [body[name]].flat()[0]?.trim() ?? '';
-const list = (body: Body, name: string) => [body[name] ?? []].flat().filter((v) => v !== '');
+const text = textField;
+const list = listField;
 const processUrl = (place: PlaceContext, id: number, rest = '') => `/places/${place.slug}/pb/${id}${rest}`;
-
-/** The store and the ledger count in pence; people reading a form read pounds. */
-const inPounds = (message: string) =>
-  message.replace(/(\d+) pence/g, (_, n: string) => formatPounds(Number(n)));
 
 /** Route ids come from the URL; anything that is not a whole number is simply not found. */
 function idFrom(value: string): number {
@@ -85,17 +83,8 @@ function idFrom(value: string): number {
 }
 
 function pounds(body: Body, name: string, fields: FieldErrors, optional = false): Pence | null {
-  const value = text(body, name);
-  if (optional && value === '') return null;
-  try {
-    const amount = parsePounds(value, name);
-    if (amount <= 0) fields[name] = 'Enter an amount more than £0.00';
-    return amount;
-  } catch (err) {
-    if (!(err instanceof Invalid)) throw err;
-    Object.assign(fields, err.fields);
-    return 0;
-  }
+  if (optional && text(body, name) === '') return null;
+  return penceField(body, name, fields, { positive: true });
 }
 
 function whole(body: Body, name: string, fields: FieldErrors, message: string): number {
@@ -475,8 +464,10 @@ export async function pbPages(app: FastifyInstance, ports: PbPorts) {
               createProcess(tx, place.id, settings, funds, actor(place)),
             ).catch((err: unknown) => {
               // The pot's refusal belongs to the budget field.
-              if (err instanceof Conflict)
-                throw new Invalid(inPounds(err.message), { budget: inPounds(err.message) });
+              if (err instanceof Conflict) {
+                const { message } = inPounds(err);
+                throw new Invalid(message, { budget: message });
+              }
               throw err;
             });
           },
@@ -932,8 +923,9 @@ export async function pbPages(app: FastifyInstance, ports: PbPorts) {
           throw new NotFound('The results are not published yet');
         // One form per funded project: its fields are named after the project on the page.
         const fields: FieldErrors = {};
-        for (const [name, message] of Object.entries(refused?.error.fields ?? {}))
-          fields[`${name === 'amount_pence' ? 'spent' : name}-${refused!.proposalId}`] = inPounds(message);
+        const refusal = refused ? inPounds(refused.error).fields : undefined;
+        for (const [name, message] of Object.entries(refusal ?? {}))
+          fields[`${name === 'amount_pence' ? 'spent' : name}-${refused!.proposalId}`] = message;
         return reply.page(
           'pb/views/results.njk',
           {
@@ -978,7 +970,7 @@ export async function pbPages(app: FastifyInstance, ports: PbPorts) {
                   status,
                   spent_pence: spent ?? 0,
                   note: text(body, 'note'),
-                  date: new Date().toISOString().slice(0, 10),
+                  date: todayIso(),
                   key: `pb-delivery-${randomUUID()}`,
                 },
                 actor(place),

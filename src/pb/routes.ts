@@ -41,12 +41,9 @@ import {
   validateProposal,
   type ProposalRow,
 } from './store.ts';
+import { id, isoDate as date, penceAmount, slugParam, text as str } from '../core/json-schema.ts';
 
-const id = { type: 'integer', minimum: 1, maximum: 2_147_483_647 } as const;
-const str = (maxLength: number) => ({ type: 'string', maxLength }) as const;
-const date = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' } as const;
-const pence = { type: 'integer', minimum: 1, maximum: 100_000_000_000 } as const;
-const slugParam = { type: 'object', properties: { slug: str(60) }, required: ['slug'] } as const;
+const pence = penceAmount(100_000_000_000);
 const processParams = {
   type: 'object',
   properties: { slug: str(60), id },

@@ -4,7 +4,6 @@ import type { Tx } from '../core/db.ts';
 import { Conflict, Invalid, NotFound, type FieldErrors } from '../core/errors.ts';
 import { formatPounds, pence, type Pence } from '../core/money.ts';
 import { appendAudit } from '../audit/public.ts';
-import { formatPostcode } from '../families/domain.ts';
 import { listCommitments, spendCommitment, type Actor } from '../ledger/public.ts';
 import {
   accessCodeHash,
@@ -15,7 +14,6 @@ import {
   nextPhase,
   parseTieOrder,
   PHASE_LABELS,
-  postcodeEligible,
   voterOfCode,
   voterOfPerson,
   type BallotChannel,
@@ -39,6 +37,7 @@ import { PB_ACCOUNTS } from './domain.ts';
 import { Rational } from './rational.ts';
 import { pabulibOf, parsePabulib, writePabulib } from './pabulib.ts';
 import { compareIds, count, describeReason, RULES, type CountResult, type Reason } from './rules.ts';
+import { formatPostcode, postcodeInAreas } from '../core/postcodes.ts';
 
 export interface ProcessRow extends ProcessSettings {
   id: number;
@@ -528,7 +527,7 @@ export async function castBallot(
   const process = await findProcess(tx, placeId, processId, 'share');
   requirePhase(process, ['voting'], 'vote');
   const fields: FieldErrors = {};
-  if (!postcodeEligible(process.postcodes, input.postcode))
+  if (!postcodeInAreas(process.postcodes, input.postcode))
     fields.postcode = `Enter a full postcode in the neighbourhood (${process.postcodes.join(', ')})`;
   if (!input.ofAge) fields.of_age = `Confirm the voter is aged ${process.min_age} or over`;
   let voter: string;

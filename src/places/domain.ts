@@ -73,25 +73,6 @@ export function signOffState(rule: SignOffRule, partnerIds: number[], signedBy: 
   };
 }
 
-/**
- * The financial year (starting 1 April) a date falls in, named by the year it starts:
- * 2012-03-31 is in 2011 (2011/12) and 2012-04-01 in 2012 (2012/13).
- */
-export function financialYearOf(isoDate: string): number {
-  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(isoDate);
-  assert(match, `a date is YYYY-MM-DD, got ${isoDate}`);
-  const year = Number(match[1]);
-  return Number(match[2]) >= 4 ? year : year - 1;
-}
-
-export function financialYearLabel(startYear: number): string {
-  return `${startYear}/${String((startYear + 1) % 100).padStart(2, '0')}`;
-}
-
-export function financialYearBounds(startYear: number): { start: string; end: string } {
-  return { start: `${startYear}-04-01`, end: `${startYear + 1}-03-31` };
-}
-
 export interface NewPartner {
   name: string;
   agency_type: AgencyType;

@@ -19,9 +19,8 @@ import {
   signOffDecision,
 } from './store.ts';
 import { Forbidden } from '../core/errors.ts';
+import { id, pageQuery, slugParam, text } from '../core/json-schema.ts';
 
-const id = { type: 'integer', minimum: 1 } as const;
-const text = (maxLength: number) => ({ type: 'string', maxLength }) as const;
 
 const placeSummary = {
   type: 'object',
@@ -66,11 +65,6 @@ const decision = {
   required: ['id', 'title', 'sign_off_rule', 'met', 'needed', 'given'],
 } as const;
 
-const slugParam = {
-  type: 'object',
-  properties: { slug: { type: 'string', maxLength: 60 } },
-  required: ['slug'],
-} as const;
 
 export async function placeRoutes(app: FastifyInstance) {
   app.get(
@@ -306,7 +300,7 @@ export async function placeRoutes(app: FastifyInstance) {
             tags: ['audit'],
             summary: 'The place’s audit trail, newest first (admin)',
             params: slugParam,
-            querystring: { type: 'object', properties: { page: { type: 'integer', minimum: 1, maximum: 100000 } } },
+            querystring: pageQuery(100000),
           },
         },
         async (request) => {

@@ -20,7 +20,7 @@ export interface UnitCost {
   outcome: string;
   unit: string;
   cost_pence: Pence;
-  /** The financial year the cost is priced in, by its first calendar year: 2013 is 2013-14. */
+  /** The financial year the cost is priced in, by its first calendar year: 2013 is 2013/14. */
   price_year: number;
   value_type: ValueType;
   agency: string;

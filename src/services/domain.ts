@@ -80,13 +80,6 @@ export function validateNewService(input: Record<string, unknown>): NewService {
   };
 }
 
-/** A financial year by the calendar year its April falls in: 2025 is April 2025 to March 2026. */
-export function financialYearOf(isoDate: string): number {
-  const year = Number(isoDate.slice(0, 4));
-  const month = Number(isoDate.slice(5, 7));
-  return month >= 4 ? year : year - 1;
-}
-
 /**
  * A spend line's identity across files: the publisher and what the line says, plus how many
  * identical lines came before it in the same file (two identical payments on one day are two

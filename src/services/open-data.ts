@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import type { Tx } from '../core/db.ts';
 import type { Pence } from '../core/money.ts';
-import { classified, csvCell, poundsNumber } from './store.ts';
+import { classified, poundsNumber } from './store.ts';
+import { toCsv } from '../core/csv.ts';
 
 /**
  * The column layout of the Local Government Transparency Code's "expenditure exceeding £500"
@@ -52,23 +53,19 @@ export async function transparencyCsv(tx: Tx, placeId: number): Promise<string> 
     .orderBy('import_id')
     .orderBy('line')
     .execute();
-  const rows = lines.map((l) =>
-    [
-      l.body,
-      ukDate(l.paid_on),
-      l.transaction_id,
-      poundsText(l.amount_pence),
-      l.supplier,
-      l.expense_area,
-      l.expense_type,
-      l.account_code,
-      l.file_name,
-      String(l.line),
-    ]
-      .map(csvCell)
-      .join(','),
-  );
-  return [TRANSPARENCY_HEAD.join(','), ...rows].join('\r\n') + '\r\n';
+  const rows = lines.map((l) => [
+    l.body,
+    ukDate(l.paid_on),
+    l.transaction_id,
+    poundsText(l.amount_pence),
+    l.supplier,
+    l.expense_area,
+    l.expense_type,
+    l.account_code,
+    l.file_name,
+    String(l.line),
+  ]);
+  return toCsv([TRANSPARENCY_HEAD, ...rows]);
 }
 
 /**

@@ -31,18 +31,9 @@ import {
 } from './store.ts';
 import { acceptCsvBodies, ORUK_LIMIT, UploadedFile } from './upload.ts';
 import { assertPartnersOfPlace } from '../places/public.ts';
+import { id, placeParams, slugParam } from '../core/json-schema.ts';
 
-const id = { type: 'integer', minimum: 1 } as const;
-const slugParam = {
-  type: 'object',
-  properties: { slug: { type: 'string', maxLength: 60 } },
-  required: ['slug'],
-} as const;
-const withId = {
-  type: 'object',
-  properties: { slug: { type: 'string' }, id },
-  required: ['slug', 'id'],
-} as const;
+const withId = placeParams('id');
 const ids = { type: 'array', items: id, maxItems: 100 } as const;
 const service = {
   type: 'object',

@@ -104,6 +104,27 @@ describe(`the service map (${engineName})`, () => {
     );
   });
 
+  test('exports a service name a spreadsheet would run as a formula as text in the CSV', async () => {
+    const other = await makePlace(db, 'torbay');
+    const partner = await makePartner(db, other, 'Torbay Council');
+    await inPlace(db, other, (tx) =>
+      addService(
+        tx,
+        other,
+        validateNewService({
+          name: '=HYPERLINK("http://evil.example","Family support")',
+          client_group: '@Families',
+          outcome_area: '-1+1',
+          funded_by: [partner],
+        }),
+        person,
+      ),
+    );
+    const csv = await inPlace(db, other, (tx) => exportServices(tx, { id: other }, 'csv'));
+    const line = csv.split('\r\n')[1]!;
+    assert.match(line, /,"'=HYPERLINK\(""http:\/\/evil.example"",""Family support""\)",'@Families,'-1\+1,/);
+  });
+
   test('classifies spend by rules into spend by service by partner by month, with the rest unclassified', async () => {
     const file = SYNTHETIC_FIXTURES.purchaseCards2021;
     await importSpend(

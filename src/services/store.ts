@@ -14,6 +14,8 @@ import {
   type ServiceStatus,
 } from './domain.ts';
 import { assertPartnersOfPlace, decisionOfPlace, listPartners } from '../places/public.ts';
+import { financialYearBounds, financialYearLabel } from '../core/dates.ts';
+import { toCsv } from '../core/csv.ts';
 
 export interface ServiceView {
   id: number;
@@ -504,10 +506,10 @@ export function toOruk(placeId: number, services: ServiceView[]) {
       cost_options: s.costs.map((c) => ({
         id: orukIdOf(`cost:${s.id}:${c.year}`, placeId, c.partner_id),
         service_id: s.oruk_id,
-        valid_from: `${c.year}-04-01`,
-        valid_to: `${c.year + 1}-03-31`,
+        valid_from: financialYearBounds(c.year).start,
+        valid_to: financialYearBounds(c.year).end,
         amount: poundsNumber(c.cost_pence),
-        amount_description: `Annual cost ${c.year}/${String((c.year + 1) % 100).padStart(2, '0')} funded by ${c.partner_name}`,
+        amount_description: `Annual cost ${financialYearLabel(c.year)} funded by ${c.partner_name}`,
       })),
     };
   });
@@ -526,34 +528,24 @@ const CSV_HEAD = [
   'annual_cost_pounds',
 ];
 
-export function csvCell(value: string): string {
-  // A leading = + - @ would run as a formula in a spreadsheet.
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\n\r]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
-}
-
 export type ExportFormat = 'oruk' | 'csv';
 
 export async function exportServices(tx: Tx, place: { id: number }, format: ExportFormat): Promise<string> {
   const services = await listServices(tx, place.id);
   if (format === 'oruk') return JSON.stringify(toOruk(place.id, services), null, 2) + '\n';
-  const lines = services.map((s) =>
-    [
-      s.oruk_id,
-      s.name,
-      s.client_group,
-      s.outcome_area,
-      s.status,
-      s.review ?? '',
-      s.decision_title ?? '',
-      s.funded_by.map((p) => p.name).join('; '),
-      s.delivered_by.map((p) => p.name).join('; '),
-      String(poundsNumber(s.annual_cost_pence)),
-    ]
-      .map(csvCell)
-      .join(','),
-  );
-  return [CSV_HEAD.join(','), ...lines].join('\r\n') + '\r\n';
+  const lines = services.map((s) => [
+    s.oruk_id,
+    s.name,
+    s.client_group,
+    s.outcome_area,
+    s.status,
+    s.review ?? '',
+    s.decision_title ?? '',
+    s.funded_by.map((p) => p.name).join('; '),
+    s.delivered_by.map((p) => p.name).join('; '),
+    String(poundsNumber(s.annual_cost_pence)),
+  ]);
+  return toCsv([CSV_HEAD, ...lines]);
 }
 
 const MAX_ORUK_SERVICES = 20_000;

@@ -2,11 +2,11 @@ import type { Tx } from '../core/db.ts';
 import { pence } from '../core/money.ts';
 import { listBusinessCases, runBusinessCase } from '../cba/store.ts';
 import { defaultCatalogue } from '../families/catalogue.ts';
-import { addMonths, todayIso } from '../families/domain.ts';
 import { cohort } from '../families/store.ts';
 import { listBudgets } from '../ledger/store.ts';
 import { budgetReport } from '../ledger/reports.ts';
 import type { FamilyFigures, Figure, PlaceFigures, PlaceRef } from '../network/figures.ts';
+import { addMonths, financialYearLabel, todayIso } from '../core/dates.ts';
 
 async function familyFigures(tx: Tx, place: PlaceRef): Promise<Figure<FamilyFigures>> {
   const today = todayIso();
@@ -55,7 +55,7 @@ export const livePlaceFigures: PlaceFigures = {
         })),
       },
       source: {
-        label: `Ledger: budget against actual, ${year}/${String((year + 1) % 100).padStart(2, '0')}`,
+        label: `Ledger: budget against actual, ${financialYearLabel(year)}`,
         href: `/places/${place.slug}/ledger?year=${year}`,
       },
     };

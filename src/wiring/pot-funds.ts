@@ -4,6 +4,7 @@ import { pence, type Pence } from '../core/money.ts';
 import { createAccounts, raiseCommitment, type Actor } from '../ledger/store.ts';
 import { PB_ACCOUNTS } from '../pb/domain.ts';
 import type { PotFunds } from '../pb/funds.ts';
+import { todayIso } from '../core/dates.ts';
 
 async function potAccount(tx: Tx, placeId: number): Promise<{ id: number; code: string } | undefined> {
   return tx
@@ -48,7 +49,7 @@ async function ensurePbAccounts(tx: Tx, placeId: number, actor: Actor): Promise<
  */
 export function ledgerPotFunds(
   actor: Actor,
-  today: () => string = () => new Date().toISOString().slice(0, 10),
+  today: () => string = () => todayIso(),
 ): PotFunds {
   return {
     async available(tx, placeId): Promise<Pence> {

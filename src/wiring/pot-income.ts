@@ -2,6 +2,7 @@ import { Invalid } from '../core/errors.ts';
 import type { PotIncome } from '../families/income.ts';
 import { balancedTransaction } from '../ledger/domain.ts';
 import { listAccounts, postTransactions } from '../ledger/store.ts';
+import { todayIso } from '../core/dates.ts';
 
 /**
  * Families meet the ledger (the ledger's side of src/families/income.ts). Payment-by-results money arriving in the pot: the pot is debited and the place's income account
@@ -23,7 +24,7 @@ export const ledgerPotIncome: PotIncome = {
       [
         balancedTransaction({
           key: `pbr-claim-${claim.claimId}`,
-          date: new Date().toISOString().slice(0, 10),
+          date: todayIso(),
           memo: `Payment by results: family ${claim.familyReference}, claim ${claim.claimId}`,
           postings: [
             { account: pot.code, amount_pence: claim.amount },

@@ -3,10 +3,10 @@
  * costed events of the families a business case is linked to show.
  */
 import { defaultCatalogue } from '../families/catalogue.ts';
-import { addMonths } from '../families/domain.ts';
 import { cohort, timeline } from '../families/store.ts';
 import type { RealisedEvents } from '../cba/forecast.ts';
 import type { RealisedOutcomesSource } from '../cba/ports.ts';
+import { addMonths } from '../core/dates.ts';
 
 /**
  * Families taken on in the window whose twelve months after are over by `today` count; those

@@ -4,7 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { openPGlite, openPostgres, type Database } from '../src/core/db.ts';
-import { migrate } from '../src/core/migrate.ts';
+import { migrate, type Migration } from '../src/core/migrate.ts';
+
+/**
+ * Every test (and every CLI or server it starts, which inherit the environment) keys the audit
+ * chain with this fixed key, so no test writes a key file and results do not depend on one.
+ */
+export const TEST_AUDIT_KEY = 'placebudget-test-audit-key-0123456789abcdef';
+process.env.PLACEBUDGET_AUDIT_KEY ??= TEST_AUDIT_KEY;
 
 export interface TestDatabase extends Database {
   /** Closes and then removes the database this test made (drops it on PostgreSQL). */
@@ -20,7 +27,7 @@ export interface TestDatabase extends Database {
  * in-memory PGlite by default, or a new database on the server named by DATABASE_URL, dropped
  * again afterwards.
  */
-export async function openTestDatabase(options: { onDisk?: boolean } = {}): Promise<TestDatabase> {
+export async function openTestDatabase(options: { onDisk?: boolean; migrations?: Migration[] } = {}): Promise<TestDatabase> {
   const serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) {
     const dataDir = options.onDisk ? fs.mkdtempSync(path.join(os.tmpdir(), 'placebudget-test-')) : 'memory://';
@@ -28,7 +35,7 @@ export async function openTestDatabase(options: { onDisk?: boolean } = {}): Prom
     const remove = async () => {
       if (options.onDisk) fs.rmSync(dataDir, { recursive: true, force: true });
     };
-    return withLifecycle(await migrated(open()), open, remove, { PLACEBUDGET_DATA_DIR: dataDir });
+    return withLifecycle(await migrated(open(), options.migrations), open, remove, { PLACEBUDGET_DATA_DIR: dataDir });
   }
   const name = `placebudget_test_${randomBytes(6).toString('hex')}`;
   await adminQuery(serverUrl, `create database ${name}`);
@@ -36,12 +43,12 @@ export async function openTestDatabase(options: { onDisk?: boolean } = {}): Prom
   url.pathname = `/${name}`;
   const open = () => openPostgres(url.toString());
   const remove = () => adminQuery(serverUrl, `drop database if exists ${name} with (force)`);
-  return withLifecycle(await migrated(open()), open, remove, { DATABASE_URL: url.toString() });
+  return withLifecycle(await migrated(open(), options.migrations), open, remove, { DATABASE_URL: url.toString() });
 }
 
-async function migrated(opening: Promise<Database>): Promise<Database> {
+async function migrated(opening: Promise<Database>, migrations?: Migration[]): Promise<Database> {
   const db = await opening;
-  await migrate(db);
+  await migrate(db, migrations);
   return db;
 }
 

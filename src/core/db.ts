@@ -6,6 +6,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { deferAuditIn, flushAudit } from '../audit/store.ts';
 import type { Config } from './config.ts';
 import { assert } from './errors.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
@@ -210,11 +211,20 @@ export async function inPlace<T>(db: Database, placeId: number, work: (tx: Tx) =
     await sql`select set_config('app.place_id', ${String(placeId)}, true), set_config('role', ${APP_ROLE}, true)`.execute(
       tx,
     );
-    return work(tx);
+    deferAuditIn(tx);
+    const result = await work(tx);
+    // The audit entries last, so the chain's lock is held only for their append and the COMMIT.
+    await flushAudit(tx);
+    return result;
   });
 }
 
 /** A transaction for work that spans places or has no place yet (sign-in, seeding, audit checks). */
 export async function inSystem<T>(db: Database, work: (tx: Tx) => Promise<T>): Promise<T> {
-  return db.kysely.transaction().execute(work);
+  return db.kysely.transaction().execute(async (tx) => {
+    deferAuditIn(tx);
+    const result = await work(tx);
+    await flushAudit(tx);
+    return result;
+  });
 }

@@ -1,6 +1,6 @@
 import { inSystem, type Database } from '../core/db.ts';
 import { appendAudit } from '../audit/store.ts';
-import { hashPassword } from '../auth/password.ts';
+import { hashPassword, verifyPassword } from '../auth/password.ts';
 import { assert } from '../core/errors.ts';
 import { seedOutcomesDemo } from '../outcomes/demo.ts';
 import { signOffState } from './domain.ts';
@@ -18,6 +18,18 @@ export interface SeedResult {
 }
 
 const login = { email: DEMO_PEOPLE[0]!.email, password: DEMO_PASSWORD };
+
+/** True when a demo account can still sign in with the published demo password. */
+export async function demoPasswordWorks(db: Database): Promise<boolean> {
+  const rows = await db.kysely
+    .selectFrom('people')
+    .select('password_hash')
+    .where('email', 'in', DEMO_PEOPLE.map((p) => p.email))
+    .where('password_hash', 'is not', null)
+    .execute();
+  for (const row of rows) if (await verifyPassword(DEMO_PASSWORD, row.password_hash)) return true;
+  return false;
+}
 
 /** Loads the pilots once; on a database that already has places it changes nothing. */
 export async function seedDemo(db: Database): Promise<SeedResult> {

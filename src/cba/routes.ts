@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { startExport } from '../core/limits.ts';
 import { Invalid, NotFound } from '../core/errors.ts';
 import { isIsoDate } from '../ledger/domain.ts';
 import { inRequestPlace, need, placeScoped } from '../places/scope.ts';
@@ -159,6 +160,7 @@ export const cbaRoutes = placeScoped('/api/v1/places/:slug', (app: FastifyInstan
     { schema: { tags: ['cba'], summary: 'The results by year as CSV', params: caseParams } },
     async (request, reply) => {
       const place = need(request, 'cba.read');
+      startExport(request, reply);
       const { results } = await inRequestPlace(request, place, (tx) =>
         runBusinessCase(tx, place.id, request.params.id),
       );
@@ -180,6 +182,7 @@ export const cbaRoutes = placeScoped('/api/v1/places/:slug', (app: FastifyInstan
     },
     async (request, reply) => {
       const place = need(request, 'cba.read');
+      startExport(request, reply);
       const run = await inRequestPlace(request, place, (tx) =>
         runBusinessCase(tx, place.id, request.params.id),
       );

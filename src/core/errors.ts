@@ -6,7 +6,7 @@ export type FieldErrors = Record<string, string>;
 
 export class AppError extends Error {
   constructor(
-    readonly code: 'not_found' | 'invalid' | 'conflict' | 'unauthenticated' | 'forbidden',
+    readonly code: 'not_found' | 'invalid' | 'conflict' | 'unauthenticated' | 'forbidden' | 'too_many_requests',
     message: string,
     readonly fields?: FieldErrors,
   ) {
@@ -47,12 +47,20 @@ export class Forbidden extends AppError {
   }
 }
 
+/** A person asked for an expensive read more often, or more at once, than their limit allows. */
+export class TooManyRequests extends AppError {
+  constructor(message: string) {
+    super('too_many_requests', message);
+  }
+}
+
 export const httpStatusOf: Record<AppError['code'], number> = {
   not_found: 404,
   invalid: 400,
   conflict: 409,
   unauthenticated: 401,
   forbidden: 403,
+  too_many_requests: 429,
 };
 
 export function exitCodeOf(err: unknown): 1 | 2 {

@@ -27,8 +27,11 @@ interface State {
 const states = new WeakMap<object, State>();
 
 function stateOf(request: FastifyRequest): State {
-  let state = states.get(request.server);
-  if (!state) states.set(request.server, (state = { recent: new Map(), exporting: new Set() }));
+  // Keyed by the app's one deps object: each plugin sees its own `request.server`, and the pages
+  // and the API must share one budget.
+  const app = request.server.deps;
+  let state = states.get(app);
+  if (!state) states.set(app, (state = { recent: new Map(), exporting: new Set() }));
   return state;
 }
 

@@ -82,6 +82,27 @@ describe(`review 2026-12 M8: a keyed, anchored audit chain that cannot be trunca
     assert.deepEqual(await walkAuditChain(db), walk);
   });
 
+  it('keeps one intact keyed chain when many transactions append at once (entries written just before COMMIT)', async () => {
+    const before = (await walkAuditChain(db)).entries;
+    await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        inPlace(db, placeId, async (tx) => {
+          await appendAudit(tx, { person_id: null, place_id: placeId, action: 'test.concurrent', subject: `c:${i}:a` });
+          await sql`select 1`.execute(tx);
+          await appendAudit(tx, { person_id: null, place_id: placeId, action: 'test.concurrent', subject: `c:${i}:b` });
+        }),
+      ),
+    );
+    const walk = await walkAuditChain(db);
+    assert.equal(walk.broken, null);
+    assert.equal(walk.entries, before + 24);
+    // Put the chain back to the length the tests below expect (the owner can, with the trigger off).
+    await db.script(`alter table audit_log disable trigger audit_log_append_only;
+      delete from audit_log where action = 'test.concurrent';
+      alter table audit_log enable trigger audit_log_append_only;`);
+    assert.equal((await verifyAuditChain(db)).broken, null);
+  });
+
   it('refuses TRUNCATE audit_log, from the owner and from the application role', async () => {
     await assert.rejects(db.script('truncate audit_log'), /append-only/);
     await assert.rejects(db.script('set local role placebudget_app; truncate audit_log'), /append-only|permission denied/);

@@ -571,7 +571,7 @@ export async function serviceRoutes(app: FastifyInstance) {
           return reply
             .type('text/csv; charset=utf-8')
             .header('content-disposition', `attachment; filename="${place.slug}-spend-over-500.csv"`)
-            .send(Readable.from(pages));
+            .send(Readable.from(pages, { highWaterMark: 1 }));
         },
       );
 

@@ -3,8 +3,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openPGlite, openPostgres, type Database } from '../src/core/db.ts';
-import { migrate } from '../src/core/migrate.ts';
+import { migrate, type Migration } from '../src/core/migrate.ts';
 import { adminQuery, databaseUrl, TEMPLATE_ENV } from './template.ts';
+
+/**
+ * Every test (and every CLI or server it starts, which inherit the environment) keys the audit
+ * chain with this fixed key, so no test writes a key file and results do not depend on one.
+ */
+export const TEST_AUDIT_KEY = 'placebudget-test-audit-key-0123456789abcdef';
+process.env.PLACEBUDGET_AUDIT_KEY ??= TEST_AUDIT_KEY;
 
 export interface TestDatabase extends Database {
   /** Closes and then removes the database this test made (drops it on PostgreSQL). */
@@ -19,12 +26,17 @@ export interface TestDatabase extends Database {
  * A fresh, migrated database for one test file (on disk when a child process must open it too):
  * in-memory PGlite by default, or a new database on the server named by DATABASE_URL, dropped
  * again afterwards. Under `npm test` it is a copy of the run's migrated template (test/template.ts);
- * a test file run on its own migrates its database itself. `empty` leaves out the migrations.
+ * a test file run on its own migrates its database itself. `empty` leaves out the migrations;
+ * `migrations` applies only those given (never from the template, which has them all).
  */
-export async function openTestDatabase(options: { onDisk?: boolean; empty?: boolean } = {}): Promise<TestDatabase> {
+export async function openTestDatabase(
+  options: { onDisk?: boolean; empty?: boolean; migrations?: Migration[] } = {},
+): Promise<TestDatabase> {
   const serverUrl = process.env.DATABASE_URL;
-  const template = options.empty ? undefined : process.env[TEMPLATE_ENV] || undefined;
-  const migrated = options.empty ? (opening: Promise<Database>) => opening : migratedNow;
+  const template = options.empty || options.migrations ? undefined : process.env[TEMPLATE_ENV] || undefined;
+  const migrated = options.empty
+    ? (opening: Promise<Database>) => opening
+    : (opening: Promise<Database>) => migratedNow(opening, options.migrations);
   if (!serverUrl) {
     const dataDir = options.onDisk ? fs.mkdtempSync(path.join(os.tmpdir(), 'placebudget-test-')) : 'memory://';
     const open = () => openPGlite(dataDir);
@@ -51,9 +63,9 @@ function templateTarball(file: string): Blob {
 }
 
 /** Migrates a new database; on a copy of the template this only checks that nothing is left to apply. */
-async function migratedNow(opening: Promise<Database>): Promise<Database> {
+async function migratedNow(opening: Promise<Database>, migrations?: Migration[]): Promise<Database> {
   const db = await opening;
-  await migrate(db);
+  await migrate(db, migrations);
   return db;
 }
 

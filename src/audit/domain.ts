@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 
 /** What one audit entry says: who did what to which thing, in which place, when. */
 export interface AuditContent {
@@ -33,8 +33,16 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
-export function entryHash(prevHash: string, content: AuditContent): string {
-  const body = canonicalJson({
+/**
+ * The action of the one entry that starts the keyed chain (written by migration 0050). Entries up
+ * to and including it are hashed with plain SHA-256, as before the key existed; every entry after
+ * it is hashed with HMAC-SHA256 under the audit key, which is held outside the database.
+ */
+export const KEY_MARKER_ACTION = 'audit.chain_keyed';
+
+/** The entry's content as the text its hash covers. */
+export function entryBody(content: AuditContent): string {
+  return canonicalJson({
     at: content.at.toISOString(),
     person_id: content.person_id,
     place_id: content.place_id,
@@ -42,23 +50,53 @@ export function entryHash(prevHash: string, content: AuditContent): string {
     subject: content.subject,
     detail: content.detail,
   });
-  return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
+}
+
+/** SHA-256 of the previous hash and the content; HMAC-SHA256 under `key` once the chain is keyed. */
+export function entryHash(prevHash: string, content: AuditContent, key?: Buffer | null): string {
+  const h = key ? createHmac('sha256', key) : createHash('sha256');
+  return h.update(prevHash).update('\n').update(entryBody(content)).digest('hex');
 }
 
 export type ChainBreak = { id: number; reason: string };
 
+/** Where a walk of the chain has got to: whether the key marker has been passed. */
+export interface ChainState {
+  keyed: boolean;
+  /** The id of the key marker, once passed. */
+  markerId?: number;
+}
+
 /**
  * Checks a run of entries in id order, continuing from `prevHash`. Returns the first entry whose
- * link or content does not match, or null when the run is intact.
+ * link or content does not match, or null when the run is intact. Entries after the key marker
+ * must carry an HMAC under `key`; `state` carries whether the marker was passed across pages.
  */
-export function findChainBreak(entries: ChainedEntry[], prevHash: string): ChainBreak | null {
+export function findChainBreak(
+  entries: ChainedEntry[],
+  prevHash: string,
+  options: { key?: Buffer | null; state?: ChainState } = {},
+): ChainBreak | null {
+  const state = options.state ?? { keyed: false };
   let expectedPrev = prevHash;
   for (const entry of entries) {
     if (entry.prev_hash !== expectedPrev) {
       return { id: entry.id, reason: 'its link to the previous entry does not match (an entry was removed or reordered)' };
     }
-    if (entryHash(entry.prev_hash, entry) !== entry.hash) {
-      return { id: entry.id, reason: 'its content does not match its hash (the entry was changed)' };
+    if (state.keyed && !options.key) {
+      return { id: entry.id, reason: 'it is keyed, and no audit key was given to check it' };
+    }
+    if (entryHash(entry.prev_hash, entry, state.keyed ? options.key : null) !== entry.hash) {
+      return {
+        id: entry.id,
+        reason: state.keyed
+          ? 'its content does not match its keyed hash (the entry was changed, or the audit key is not the one it was written with)'
+          : 'its content does not match its hash (the entry was changed)',
+      };
+    }
+    if (!state.keyed && entry.action === KEY_MARKER_ACTION) {
+      state.keyed = true;
+      state.markerId = entry.id;
     }
     expectedPrev = entry.hash;
   }

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { startExport } from '../auth/public.ts';
 import { Invalid, NotFound } from '../core/errors.ts';
 import { inRequestPlace, need, placeScoped } from '../places/scope.ts';
 import { cohortLinkInput, forecastSection } from './cohort-pages.ts';
@@ -156,6 +157,7 @@ export const cbaRoutes = placeScoped('/api/v1/places/:slug', (app: FastifyInstan
     { schema: { tags: ['cba'], summary: 'The results by year as CSV', params: caseParams } },
     async (request, reply) => {
       const place = need(request, 'cba.read');
+      startExport(request, reply);
       const { results } = await inRequestPlace(request, place, (tx) =>
         runBusinessCase(tx, place.id, request.params.id),
       );
@@ -177,6 +179,7 @@ export const cbaRoutes = placeScoped('/api/v1/places/:slug', (app: FastifyInstan
     },
     async (request, reply) => {
       const place = need(request, 'cba.read');
+      startExport(request, reply);
       const run = await inRequestPlace(request, place, (tx) =>
         runBusinessCase(tx, place.id, request.params.id),
       );

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import type { Config } from './config.ts';
+import path from 'node:path';
+import { AUDIT_KEY_FILE, type Config } from './config.ts';
 import { openPGlite } from './db.ts';
 import { Invalid } from './errors.ts';
 
@@ -52,6 +53,9 @@ export async function restore(config: Pick<Config, 'databaseUrl' | 'dataDir'>, f
   try {
     const restored = await openPGlite(config.dataDir, { loadDataDir: tarball });
     await restored.close();
+    // The audit key lives in the data folder but is not part of the database: keep the one in use.
+    const key = keptAs && path.join(keptAs, AUDIT_KEY_FILE);
+    if (key && fs.existsSync(key)) fs.copyFileSync(key, path.join(config.dataDir, AUDIT_KEY_FILE));
   } catch (err) {
     fs.rmSync(config.dataDir, { recursive: true, force: true });
     if (keptAs) fs.renameSync(keptAs, config.dataDir);

@@ -1,6 +1,9 @@
 import path from 'node:path';
 
 /** Everything the process reads from its environment, read once and validated. */
+/** The audit chain's key file in the data folder (src/audit/key.ts); a restore keeps the one in use. */
+export const AUDIT_KEY_FILE = 'audit.key';
+
 export interface Config {
   /** When set, a PostgreSQL server; otherwise PGlite persisted to `dataDir`. */
   databaseUrl: string | undefined;

@@ -195,6 +195,12 @@ function copyTarget(table: string, columns: readonly string[]): string {
   return `${table} (${columns.join(', ')})`;
 }
 
+/**
+ * How long one statement of a read may run on PostgreSQL before it is cancelled (a 503 to the
+ * client): every GET in a place and every place the network figures read (review 2026-12, H5).
+ */
+export const READ_STATEMENT_TIMEOUT_MS = 10_000;
+
 /** The database role place-scoped work runs as; row-level security applies to it. */
 export const APP_ROLE = 'placebudget_app';
 
@@ -203,18 +209,53 @@ export const APP_ROLE = 'placebudget_app';
  * a transaction-local setting read by the row-level security policies, and the role is switched
  * to one that is subject to them. The application filters by place too; this is the second line.
  */
-export async function inPlace<T>(db: Database, placeId: number, work: (tx: Tx) => Promise<T>): Promise<T> {
+export async function inPlace<T>(
+  db: Database,
+  placeId: number,
+  work: (tx: Tx) => Promise<T>,
+  options: { statementTimeoutMs?: number } = {},
+): Promise<T> {
   assert(Number.isSafeInteger(placeId) && placeId > 0, 'a place id is a positive integer');
+  // SET LOCAL statement_timeout bounds each statement of a read. PGlite runs in this process's one
+  // thread and has no timer to cancel a statement, so there the limit is not applied.
+  const timeout = db.engine === 'postgres' && options.statementTimeoutMs ? String(options.statementTimeoutMs) : null;
   return db.kysely.transaction().execute(async (tx) => {
     // One round trip: set_config('role', …, true) is SET LOCAL ROLE.
-    await sql`select set_config('app.place_id', ${String(placeId)}, true), set_config('role', ${APP_ROLE}, true)`.execute(
-      tx,
-    );
-    return work(tx);
+    if (timeout) {
+      await sql`select set_config('app.place_id', ${String(placeId)}, true), set_config('role', ${APP_ROLE}, true),
+        set_config('statement_timeout', ${timeout}, true)`.execute(tx);
+    } else {
+      await sql`select set_config('app.place_id', ${String(placeId)}, true), set_config('role', ${APP_ROLE}, true)`.execute(
+        tx,
+      );
+    }
+    return finished(tx, work);
   });
 }
 
 /** A transaction for work that spans places or has no place yet (sign-in, seeding, audit checks). */
 export async function inSystem<T>(db: Database, work: (tx: Tx) => Promise<T>): Promise<T> {
-  return db.kysely.transaction().execute(work);
+  return db.kysely.transaction().execute((tx) => finished(tx, work));
+}
+
+/**
+ * Work a capability runs as the last statements of every inPlace/inSystem transaction before its
+ * COMMIT: the audit log queues its entries and appends them there, so the chain's lock is held
+ * only for that append and the COMMIT. Registered by the capability (core knows none of them).
+ */
+export interface TransactionFinisher {
+  begin(tx: Tx): void;
+  finish(tx: Tx): Promise<void>;
+}
+const finishers: TransactionFinisher[] = [];
+
+export function finishTransactionsWith(finisher: TransactionFinisher) {
+  finishers.push(finisher);
+}
+
+async function finished<T>(tx: Tx, work: (tx: Tx) => Promise<T>): Promise<T> {
+  for (const finisher of finishers) finisher.begin(tx);
+  const result = await work(tx);
+  for (const finisher of finishers) await finisher.finish(tx);
+  return result;
 }

@@ -26,7 +26,7 @@ export class AppError extends Error {
   readonly amounts?: { values: Amounts; message: string; fields?: FieldErrors };
 
   constructor(
-    readonly code: 'not_found' | 'invalid' | 'conflict' | 'unauthenticated' | 'forbidden',
+    readonly code: 'not_found' | 'invalid' | 'conflict' | 'unauthenticated' | 'forbidden' | 'too_many_requests',
     message: string,
     fields?: FieldErrors,
     amounts?: Amounts,
@@ -89,12 +89,20 @@ export class Forbidden extends AppError {
   }
 }
 
+/** A person asked for an expensive read more often, or more at once, than their limit allows. */
+export class TooManyRequests extends AppError {
+  constructor(message: string) {
+    super('too_many_requests', message);
+  }
+}
+
 export const httpStatusOf: Record<AppError['code'], number> = {
   not_found: 404,
   invalid: 400,
   conflict: 409,
   unauthenticated: 401,
   forbidden: 403,
+  too_many_requests: 429,
 };
 
 export function exitCodeOf(err: unknown): 1 | 2 {

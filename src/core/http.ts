@@ -242,6 +242,13 @@ export function toErrorBody(err: unknown): { status: number; body: ErrorBody } {
       },
     };
   }
+  if ((err as { code?: string }).code === '57014') {
+    // statement_timeout cancelled a read that ran too long (READ_STATEMENT_TIMEOUT_MS).
+    return {
+      status: 503,
+      body: { error: 'unavailable', message: 'This took too long and was stopped. Try again later' },
+    };
+  }
   if (lostDatabase(err)) {
     return {
       status: 503,

@@ -1,6 +1,6 @@
 import { inSystem, type Database } from '../core/db.ts';
 import { appendAudit } from '../audit/public.ts';
-import { hashPassword } from '../auth/public.ts';
+import { hashPassword, verifyPassword } from '../auth/public.ts';
 import { assert } from '../core/errors.ts';
 import { seedOutcomesDemo } from '../outcomes/demo.ts';
 import { signOffState } from '../places/domain.ts';
@@ -19,6 +19,18 @@ export interface SeedResult {
 }
 
 const login = { email: DEMO_PEOPLE[0]!.email, password: DEMO_PASSWORD };
+
+/** True when a demo account can still sign in with the published demo password. */
+export async function demoPasswordWorks(db: Database): Promise<boolean> {
+  const rows = await db.kysely
+    .selectFrom('people')
+    .select('password_hash')
+    .where('email', 'in', DEMO_PEOPLE.map((p) => p.email))
+    .where('password_hash', 'is not', null)
+    .execute();
+  for (const hash of new Set(rows.map((r) => r.password_hash))) if (await verifyPassword(DEMO_PASSWORD, hash)) return true;
+  return false;
+}
 
 /** Loads the pilots once; on a database that already has places it changes nothing. */
 export async function seedDemo(db: Database): Promise<SeedResult> {

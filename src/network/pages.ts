@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { spendBudget } from '../auth/public.ts';
 import { allows } from '../auth/domain.ts';
-import { requirePerson } from '../auth/plugin.ts';
 import { barChart } from '../core/chart.ts';
 import { formatPounds, formatPoundsShort } from '../core/money.ts';
 import { STATUS_LABELS, STATUS_RULE } from '../outcomes/domain.ts';
@@ -87,7 +87,7 @@ export function networkPages(figures: PlaceFigures) {
       '/network',
       { schema: { hide: true } },
       async (request, reply) => {
-        requirePerson(request);
+        spendBudget(request, 'network');
         const rankBy = MEASURE_KEYS.includes(request.query.rank_by as Measure)
           ? (request.query.rank_by as Measure)
           : 'indicator_progress';
@@ -113,7 +113,7 @@ export function networkPages(figures: PlaceFigures) {
     );
 
     app.get('/network/rollup', { schema: { hide: true } }, async (request, reply) => {
-      requirePerson(request);
+      spendBudget(request, 'network');
       const { rollup } = publish(await loadPlaceInputs(app.deps.db, figures));
       return reply.page('network/views/rollup.njk', {
         title: 'National roll-up',

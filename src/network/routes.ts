@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { spendBudget, startExport } from '../auth/public.ts';
 import { requirePerson } from '../auth/plugin.ts';
 import { listIndicators } from '../outcomes/public.ts';
 import { STATUS_RULE } from '../outcomes/domain.ts';
@@ -110,7 +111,7 @@ export function networkRoutes(figures: PlaceFigures) {
         },
       },
       async (request) => {
-        requirePerson(request);
+        spendBudget(request, 'network');
         const rankBy = request.query.rank_by ?? 'indicator_progress';
         return { rank_by: rankBy, benchmarks: (await publication(rankBy)).benchmarks };
       },
@@ -127,7 +128,7 @@ export function networkRoutes(figures: PlaceFigures) {
         },
       },
       async (request) => {
-        requirePerson(request);
+        spendBudget(request, 'network');
         return (await publication()).rollup;
       },
     );
@@ -136,7 +137,8 @@ export function networkRoutes(figures: PlaceFigures) {
       '/api/v1/network/rollup/' + ROLLUP_CSV,
       { schema: { tags: ['network'], summary: 'The national roll-up as CSV' } },
       async (request, reply) => {
-        requirePerson(request);
+        spendBudget(request, 'network');
+        startExport(request, reply);
         return reply
           .type('text/csv; charset=utf-8')
           .header('content-disposition', `attachment; filename="${ROLLUP_CSV}"`)

@@ -1,4 +1,4 @@
-import { inPlace, inSystem, type Database, type Tx } from '../core/db.ts';
+import { inPlace, inSystem, READ_STATEMENT_TIMEOUT_MS, type Database, type Tx } from '../core/db.ts';
 import { NotFound } from '../core/errors.ts';
 import { appendAudit } from '../audit/public.ts';
 import { indicatorProgress } from '../outcomes/public.ts';
@@ -24,6 +24,7 @@ export async function loadPlaceInputs(db: Database, figures: PlaceFigures): Prom
   const inputs: PlaceInput[] = [];
   for (const place of places) {
     inputs.push(
+      // Every place is read for every view: each statement is bounded like a request's reads.
       await inPlace(db, place.id, async (tx) => {
         const n = await countPartners(tx, place.id);
         const sharing = await tx
@@ -40,7 +41,7 @@ export async function loadPlaceInputs(db: Database, figures: PlaceFigures): Prom
           ...(await readPlaceFigures(figures, tx, place)),
           indicators: await indicatorProgress(tx, place.id),
         };
-      }),
+      }, { statementTimeoutMs: READ_STATEMENT_TIMEOUT_MS }),
     );
   }
   return inputs;

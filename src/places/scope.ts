@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { inPlace, type Tx } from '../core/db.ts';
+import { inPlace, READ_STATEMENT_TIMEOUT_MS, type Tx } from '../core/db.ts';
 import { Forbidden, NotFound } from '../core/errors.ts';
 import { allows, type Permission } from '../auth/domain.ts';
 import { requirePerson } from '../auth/plugin.ts';
@@ -75,5 +75,7 @@ export function need(request: FastifyRequest, permission: Permission): PlaceCont
 
 /** Runs work in the request's place, behind row-level security for that place. */
 export function inRequestPlace<T>(request: FastifyRequest, place: PlaceContext, work: (tx: Tx) => Promise<T>): Promise<T> {
-  return inPlace(request.server.deps.db, place.id, work);
+  // Reads (GET) are bounded in time on PostgreSQL; writes such as large imports are not.
+  const options = request.method === 'GET' || request.method === 'HEAD' ? { statementTimeoutMs: READ_STATEMENT_TIMEOUT_MS } : {};
+  return inPlace(request.server.deps.db, place.id, work, options);
 }

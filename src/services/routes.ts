@@ -1,9 +1,11 @@
+import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Invalid } from '../core/errors.ts';
 import { pence } from '../core/money.ts';
 import { inRequestPlace, need, placeScoped, type PlaceContext } from '../places/scope.ts';
 import { REVIEW_DECISIONS, RULE_FIELDS, SERVICE_STATUSES, validateNewService } from './domain.ts';
-import { grantsPackage, reconcileWithLedger, transparencyCsv } from './open-data.ts';
+import { grantsPackage, reconcileWithLedger, transparencyCsvChunks } from './open-data.ts';
+import { startExport } from '../auth/public.ts';
 import { COLUMN_ROLES, type ColumnRole } from './spend-parse.ts';
 import {
   bytesSource,
@@ -179,6 +181,7 @@ export async function serviceRoutes(app: FastifyInstance) {
         },
         async (request, reply) => {
           const place = need(request, 'services.read');
+          startExport(request, reply);
           const format = request.query.format ?? 'oruk';
           const text = await inRequestPlace(request, place, (tx) => exportServices(tx, place, format));
           const [type, file] =
@@ -546,11 +549,12 @@ export async function serviceRoutes(app: FastifyInstance) {
         },
         async (request, reply) => {
           const place = need(request, 'services.read');
-          const csv = await inRequestPlace(request, place, (tx) => transparencyCsv(tx, place.id));
+          startExport(request, reply);
+          const pages = transparencyCsvChunks((work) => inRequestPlace(request, place, work), place.id);
           return reply
             .type('text/csv; charset=utf-8')
             .header('content-disposition', `attachment; filename="${place.slug}-spend-over-500.csv"`)
-            .send(csv);
+            .send(Readable.from(pages, { highWaterMark: 1 }));
         },
       );
 
@@ -566,6 +570,7 @@ export async function serviceRoutes(app: FastifyInstance) {
         },
         async (request, reply) => {
           const place = need(request, 'ledger.read');
+          startExport(request, reply);
           const data = await inRequestPlace(request, place, (tx) => grantsPackage(tx, place));
           return reply
             .header('content-disposition', `attachment; filename="${place.slug}-grants-360giving.json"`)

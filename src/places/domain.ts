@@ -154,6 +154,16 @@ export const ROLE_LABELS: Record<Role, string> = {
   observer: 'Observer – reads the place’s record',
 };
 
+/**
+ * Roles that open families' personal data (key workers, partner reps) or move public money
+ * (finance): separation of duties means someone else grants them, never the person themselves.
+ * Nobody grants themselves any role at all on the web or the API (src/places/store.ts addMember).
+ */
+export const SEPARATED_ROLES: readonly Role[] = ['key_worker', 'partner_rep', 'finance'];
+
+/** RFC 5321 limits a path to 256 octets, so an address is at most 254 characters. */
+export const MAX_EMAIL_LENGTH = 254;
+
 export interface NewMember {
   email: string;
   name: string;
@@ -165,7 +175,8 @@ export function validateNewMember(input: { email?: unknown; name?: unknown; role
   const fields: FieldErrors = {};
   const email = typeof input.email === 'string' ? input.email.trim().toLowerCase() : '';
   if (!email) fields.email = 'Enter their email address';
-  else if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) || email.length > 320) {
+  // The length first: the pattern then runs on at most 254 characters.
+  else if (email.length > MAX_EMAIL_LENGTH || !/^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/.test(email)) {
     fields.email = 'Enter an email address in the correct format, like name@example.org';
   }
   const name = typeof input.name === 'string' ? input.name.trim() : '';

@@ -18,6 +18,7 @@ import {
   type Role,
 } from './domain.ts';
 import { assertMaySignFor, invitationUrl } from './routes.ts';
+import { endSessionsIfNoRoles } from '../auth/store.ts';
 import { inRequestPlace, need, placeScoped, type PlaceContext } from './scope.ts';
 import {
   addMember,
@@ -185,7 +186,7 @@ export async function placePages(app: FastifyInstance) {
           place,
           name: body.name,
           role: ROLE_LABELS[body.role as Role],
-          invitationUrl: added?.invitation_token ? invitationUrl(request, added.invitation_token) : null,
+          invitationUrl: added ? invitationUrl(request, added.invitation_token) : null,
         });
       });
 
@@ -198,6 +199,7 @@ export async function placePages(app: FastifyInstance) {
           const role = request.params.role as Role;
           if (!Number.isSafeInteger(personId) || !ROLES.includes(role)) throw new NotFound('No such role here');
           await inRequestPlace(request, place, (tx) => removeRole(tx, place.id, personId, role, { personId: place.person.id }));
+          await endSessionsIfNoRoles(app.deps.db, personId);
           return reply.redirect(`/places/${place.slug}#people`, 303);
         },
       );

@@ -15,7 +15,17 @@ const BASE = new URL('http://placebudget.invalid/');
 function staysHere(path: string): boolean {
   if (!path.startsWith('/') || /^\/[/\\]/.test(path) || [...path].some((c) => c < ' ' || c === '\u007f')) return false;
   try {
-    return new URL(path, BASE).origin === BASE.origin;
+    const url = new URL(path, BASE);
+    return url.origin === BASE.origin && !url.pathname.startsWith('//');
+  } catch {
+    return false;
+  }
+}
+
+/** Stays on this site as it is and once percent-decoded. */
+function staysHereDecoded(path: string): boolean {
+  try {
+    return staysHere(path) && staysHere(decodeURIComponent(path));
   } catch {
     return false;
   }
@@ -23,21 +33,15 @@ function staysHere(path: string): boolean {
 
 /**
  * Only paths on this site: an open redirect would let a phishing link borrow our sign-in page.
- * The value must stay on this site as sent and once decoded, and what is returned is the path the
- * URL parser made of it, checked again (`/.//evil` parses to `//evil`); anything else gives `/`.
+ * The value must stay on this site as sent and once decoded, parsed against a fixed base; what is
+ * returned is the path the URL parser made of it, checked the same way again (`/.//evil` parses
+ * to `//evil`). Anything else gives `/`.
  */
 export function safeNext(next: unknown): string {
-  if (typeof next !== 'string' || next.length > 2000 || !staysHere(next)) return '/';
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(next);
-  } catch {
-    return '/';
-  }
-  if (!staysHere(decoded)) return '/';
+  if (typeof next !== 'string' || next.length > 2000 || !staysHereDecoded(next)) return '/';
   const url = new URL(next, BASE);
   const path = url.pathname + url.search + url.hash;
-  return staysHere(path) && !/[\s\\]/.test(path) ? path : '/';
+  return staysHereDecoded(path) && !/[\s\\]/.test(path) ? path : '/';
 }
 
 export async function authPages(app: FastifyInstance) {

@@ -31,7 +31,7 @@ describe('review 2026-12 M1: open redirect after sign-in (safeNext)', () => {
       '/%5Cevil.example',
       '/\\evil.example',
       '//evil.example',
-      '/ /evil.example',
+      '/./%2F/evil.example',
       'https://evil.example/',
       'javascript:alert(1)',
       '/%E0%A4%A',

@@ -43,6 +43,8 @@ async function main() {
 
   await app.listen({ port: config.port, host: config.host });
   const url = `http://localhost:${(app.server.address() as { port: number }).port}`;
+  // Links handed out (invitations) use PLACEBUDGET_PUBLIC_URL; unset, the port actually bound.
+  if (!process.env.PLACEBUDGET_PUBLIC_URL) config.publicUrl = url;
   console.log(`\nplacebudget is running at ${url} on ${db.engine === 'pglite' ? `PGlite (${config.dataDir})` : 'PostgreSQL'}`);
   if (demo) console.log(`Demo sign-in: ${demo.login.email} / password: ${demo.login.password}\n`);
 }

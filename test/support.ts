@@ -203,3 +203,24 @@ export async function makeFundedNeighbourhood(
   });
   return placeId;
 }
+
+/**
+ * Posts the sign-in form as a browser does: it first opens the page, which sets the pre-session
+ * cookie and puts its token in the form (login CSRF, src/auth/plugin.ts), and sends both back.
+ */
+export async function postSignInForm(
+  app: FastifyInstance,
+  fields: Record<string, string>,
+  headers: Record<string, string> = {},
+) {
+  const page = await app.inject({ method: 'GET', url: '/sign-in' });
+  const presession = page.cookies.find((c) => c.name === 'pb_presession')!.value;
+  const token = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
+  const cookie = [headers.cookie, `pb_presession=${presession}`].filter(Boolean).join('; ');
+  return app.inject({
+    method: 'POST',
+    url: '/sign-in',
+    headers: { ...headers, cookie },
+    payload: { ...fields, _csrf: token },
+  });
+}

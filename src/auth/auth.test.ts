@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { engineName } from '../../test/db.ts';
-import { makePerson, makePlace, signInAs, startTestApp, type TestApp } from '../../test/support.ts';
+import {
+  makePerson,
+  makePlace,
+  postSignInForm,
+  signInAs,
+  startTestApp,
+  type TestApp,
+} from '../../test/support.ts';
 import { safeNext } from './pages.ts';
 import { hashPassword, validateNewPassword, verifyPassword } from './password.ts';
 import { revokeAllSessions } from './store.ts';
@@ -50,7 +57,7 @@ describe(`sign-in and sessions on ${engineName}`, () => {
   after(() => t.close());
 
   const signIn = (email: string, password: string) =>
-    t.app.inject({ method: 'POST', url: '/sign-in', payload: { email, password, next: '/places/essex' } });
+    postSignInForm(t.app, { email, password, next: '/places/essex' });
 
   it('signs in with a new HttpOnly, SameSite session cookie and redirects to where the person was going', async () => {
     const res = await signIn('Finance@Essex.test ', PASSWORD);
@@ -78,12 +85,11 @@ describe(`sign-in and sessions on ${engineName}`, () => {
   it('never adopts a session token the browser brought with it (session fixation)', async () => {
     // A token an attacker planted: well-formed, unknown to the server.
     const planted = 'A'.repeat(43);
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/sign-in',
-      headers: { cookie: `pb_session=${planted}` },
-      payload: { email: 'finance@essex.test', password: PASSWORD },
-    });
+    const res = await postSignInForm(
+      t.app,
+      { email: 'finance@essex.test', password: PASSWORD },
+      { cookie: `pb_session=${planted}` },
+    );
     const issued = res.cookies.find((c) => c.name === 'pb_session')!.value;
     assert.notEqual(issued, planted);
     const withPlanted = await t.app.inject({
@@ -107,7 +113,7 @@ describe(`sign-in and sessions on ${engineName}`, () => {
   });
 
   it('asks for both fields when the form is empty', async () => {
-    const res = await t.app.inject({ method: 'POST', url: '/sign-in', payload: {} });
+    const res = await postSignInForm(t.app, {});
     assert.equal(res.statusCode, 400);
     assert.match(res.body, /href="#email">Enter your email address/);
     assert.match(res.body, /href="#password">Enter your password/);

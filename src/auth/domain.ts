@@ -5,6 +5,13 @@ export type Role = (typeof ROLES)[number];
 /** Roles that act for a partner agency, so adding one needs the partner too. */
 export const PARTNER_ROLES: readonly Role[] = ['partner_rep', 'key_worker'];
 
+/**
+ * Roles that open families' personal data (key workers, partner reps) or move public money
+ * (finance): separation of duties means someone else grants them, never the person themselves.
+ * Nobody grants themselves any role at all on the web or the API (src/places/store.ts addMember).
+ */
+export const SEPARATED_ROLES: readonly Role[] = ['key_worker', 'partner_rep', 'finance'];
+
 export const ROLE_LABELS: Record<Role, string> = {
   admin: 'Administrator – manages partners, people and the board’s record',
   finance: 'Finance – posts to the pooled budget',

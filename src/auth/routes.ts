@@ -1,22 +1,16 @@
-import type { FastifyInstance } from 'fastify';
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Invalid, type FieldErrors } from '../core/errors.ts';
 import { appendAudit } from '../audit/public.ts';
 import { inSystem } from '../core/db.ts';
 import { clearSessionCookie, requirePerson, setSessionCookie } from './plugin.ts';
-import { checkCredentials, createSession, revokeSession, type SessionPerson } from './store.ts';
-
-/** Ten tries a minute for one email from one address: enough for typos, too few for guessing. */
-export const signInRateLimit = {
-  max: 10,
-  timeWindow: '1 minute',
-  hook: 'preHandler' as const,
-  keyGenerator: (request: { ip: string; body?: unknown }) =>
-    `${request.ip}|${String((request.body as { email?: unknown } | undefined)?.email ?? '').toLowerCase()}`,
-};
+import { changePassword, checkCredentialsOf, checkPasswordOf, createSession, revokeSession, type SessionPerson } from './store.ts';
+import { hashPassword, validateNewPassword } from './password.ts';
+import { normaliseEmail } from './throttle.ts';
 
 export function validateSignIn(body: { email?: unknown; password?: unknown }): { email: string; password: string } {
   const fields: FieldErrors = {};
-  const email = typeof body.email === 'string' ? body.email.trim() : '';
+  const email = typeof body.email === 'string' ? normaliseEmail(body.email) : '';
   const password = typeof body.password === 'string' ? body.password : '';
   if (!email) fields.email = 'Enter your email address';
   if (!password) fields.password = 'Enter your password';
@@ -24,10 +18,48 @@ export function validateSignIn(body: { email?: unknown; password?: unknown }): {
   return { email, password };
 }
 
+/** Too many tries: answered 429 with Retry-After, on the form and the API alike. */
+export class TooManyAttempts extends Error {
+  readonly statusCode = 429;
+  readonly code = 'rate_limited';
+  constructor(readonly retryAfterSeconds: number) {
+    super('Too many attempts. Wait a minute and try again');
+  }
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Checks a password against the one limiter every sign-in path shares (src/auth/throttle.ts),
+ * waiting when the account is under attack, and audits a failure by reference: the person's id
+ * when the email is an account, else a hash of the email (what was typed is never stored).
+ */
+export async function proveIdentity(app: FastifyInstance, ip: string, email: string, password: string): Promise<SessionPerson | null> {
+  const account = normaliseEmail(email);
+  const decision = app.signInThrottle.attempt(ip, account);
+  if (!decision.allowed) throw new TooManyAttempts(decision.retryAfterSeconds);
+  if (decision.delayMs > 0) await pause(decision.delayMs);
+  const { person, accountId } = await checkCredentialsOf(app.deps.db, account, password);
+  if (person) {
+    app.signInThrottle.succeeded(ip, account);
+    return person;
+  }
+  app.signInThrottle.failed(ip, account);
+  await inSystem(app.deps.db, (tx) =>
+    appendAudit(tx, {
+      person_id: null,
+      place_id: null,
+      action: 'auth.sign_in_failed',
+      subject: accountId === null ? `email-sha256:${createHash('sha256').update(account).digest('hex').slice(0, 16)}` : `person:${accountId}`,
+    }),
+  );
+  return null;
+}
+
 /** Signs in and records it; a wrong email or password gets one message that reveals neither. */
-export async function signIn(app: FastifyInstance, email: string, password: string) {
+export async function signIn(app: FastifyInstance, ip: string, email: string, password: string) {
   const { db, config } = app.deps;
-  const person = await checkCredentials(db, email, password);
+  const person = await proveIdentity(app, ip, email, password);
   if (!person) {
     throw new Invalid('Enter a correct email address and password', { email: 'Email address or password is not correct' });
   }
@@ -36,6 +68,39 @@ export async function signIn(app: FastifyInstance, email: string, password: stri
     appendAudit(tx, { person_id: person.id, place_id: null, action: 'auth.sign_in', subject: `person:${person.id}` }),
   );
   return { person, ...session };
+}
+
+/**
+ * Changes the signed-in person's own password: the current one is needed (tried through the same
+ * limiter as sign-in), the new one must pass the password rules, and every other session ends.
+ */
+export async function changeOwnPassword(app: FastifyInstance, request: FastifyRequest, current: unknown, next: unknown): Promise<void> {
+  const person = requirePerson(request);
+  const fields: FieldErrors = {};
+  if (typeof current !== 'string' || !current) fields.current = 'Enter your current password';
+  const password = typeof next === 'string' ? next : '';
+  const problem = password
+    ? validateNewPassword(password, { email: person.email, name: person.name })
+    : 'Enter a new password';
+  if (problem) fields.password = problem;
+  else if (password === current) fields.password = 'Choose a new password, not your current one';
+  if (Object.keys(fields).length) throw new Invalid('There is a problem with the password', fields);
+  const account = normaliseEmail(person.email);
+  const decision = app.signInThrottle.attempt(request.ip, account);
+  if (!decision.allowed) throw new TooManyAttempts(decision.retryAfterSeconds);
+  if (decision.delayMs > 0) await pause(decision.delayMs);
+  if (!(await checkPasswordOf(app.deps.db, person.id, current as string))) {
+    app.signInThrottle.failed(request.ip, account);
+    await inSystem(app.deps.db, (tx) =>
+      appendAudit(tx, { person_id: person.id, place_id: null, action: 'auth.password_change_failed', subject: `person:${person.id}` }),
+    );
+    throw new Invalid('There is a problem with the password', { current: 'Your current password is not correct' });
+  }
+  app.signInThrottle.succeeded(request.ip, account);
+  await changePassword(app.deps.db, person.id, request.auth!.sessionId, await hashPassword(password));
+  await inSystem(app.deps.db, (tx) =>
+    appendAudit(tx, { person_id: person.id, place_id: null, action: 'auth.password_changed', subject: `person:${person.id}` }),
+  );
 }
 
 export async function signOut(app: FastifyInstance, sessionId: string, person: SessionPerson) {
@@ -61,7 +126,9 @@ export async function authRoutes(app: FastifyInstance) {
   app.post<{ Body: { email: string; password: string } }>(
     '/api/v1/session',
     {
-      config: { csrf: false, rateLimit: signInRateLimit },
+      // No session yet, so no session CSRF token: the body must be JSON, which another site cannot
+      // send without a CORS preflight this server never grants (login CSRF).
+      config: { csrf: false },
       schema: {
         tags: ['auth'],
         summary: 'Sign in; sets the session cookie and returns the CSRF token to send as X-CSRF-Token',
@@ -75,8 +142,11 @@ export async function authRoutes(app: FastifyInstance) {
       },
     },
     async (request, reply) => {
+      if (!String(request.headers['content-type'] ?? '').startsWith('application/json')) {
+        throw new Invalid('Send the sign-in as JSON', { body: 'must be application/json' });
+      }
       const { email, password } = validateSignIn(request.body);
-      const session = await signIn(app, email, password);
+      const session = await signIn(app, request.ip, email, password);
       setSessionCookie(reply, session.token, app.deps.config.sessionHours);
       return reply.code(201).send({ person: session.person, csrf_token: session.csrfToken });
     },
@@ -86,6 +156,27 @@ export async function authRoutes(app: FastifyInstance) {
     const person = requirePerson(request);
     return { person, csrf_token: request.auth!.csrfToken };
   });
+
+  app.put<{ Body: { current_password: string; new_password: string } }>(
+    '/api/v1/account/password',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Change your own password; needs the current one, and ends every other session of yours',
+        body: {
+          type: 'object',
+          properties: { current_password: { type: 'string', maxLength: 1024 }, new_password: { type: 'string', maxLength: 1024 } },
+          required: ['current_password', 'new_password'],
+          additionalProperties: false,
+        },
+        response: { 204: { type: 'null' } },
+      },
+    },
+    async (request, reply) => {
+      await changeOwnPassword(app, request, request.body.current_password, request.body.new_password);
+      return reply.code(204).send();
+    },
+  );
 
   app.delete('/api/v1/session', { schema: { tags: ['auth'], summary: 'Sign out', response: { 204: { type: 'null' } } } }, async (request, reply) => {
     const person = requirePerson(request);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../../test/cli.ts';
 import { engineName, openTestDatabase, type TestDatabase } from '../../test/db.ts';
-import { makePerson, makePlace, signInAs, startTestApp, type TestApp } from '../../test/support.ts';
+import { makePerson, makePlace, postSignInForm, signInAs, startTestApp, type TestApp } from '../../test/support.ts';
 import { hashPassword } from './password.ts';
 import { createSession, findSession } from './store.ts';
 
@@ -17,8 +17,10 @@ describe(`session fixation, expiry and revocation on ${engineName}`, () => {
   before(async () => {
     t = await startTestApp();
     place = await makePlace(t.db, 'essex');
-    victim = await makePerson(t.db, 'finance@essex.test', [[place, 'finance']]);
-    attacker = await makePerson(t.db, 'attacker@elsewhere.test');
+    // Each keeps a role elsewhere: a person with no role at all has no session (src/auth/hardening.test.ts).
+    const elsewhere = await makePlace(t.db, 'elsewhere');
+    victim = await makePerson(t.db, 'finance@essex.test', [[place, 'finance'], [elsewhere, 'observer']]);
+    attacker = await makePerson(t.db, 'attacker@elsewhere.test', [[elsewhere, 'observer']]);
     await t.db.kysely
       .updateTable('people')
       .set({ password_hash: await hashPassword(PASSWORD) })
@@ -40,22 +42,16 @@ describe(`session fixation, expiry and revocation on ${engineName}`, () => {
 
   it('issues a new token at sign-in even when the browser brings a valid session planted by someone else', async () => {
     const planted = await createSession(t.db, attacker, 1);
+    const headers = { cookie: `pb_session=${planted.token}`, 'x-csrf-token': planted.csrfToken };
+    const credentials = { email: 'finance@essex.test', password: PASSWORD };
     for (const signIn of [
+      { url: '/sign-in', send: () => postSignInForm(t.app, credentials, headers) },
       {
-        method: 'POST' as const,
-        url: '/sign-in',
-        payload: { email: 'finance@essex.test', password: PASSWORD },
-      },
-      {
-        method: 'POST' as const,
         url: '/api/v1/session',
-        payload: { email: 'finance@essex.test', password: PASSWORD },
+        send: () => t.app.inject({ method: 'POST', url: '/api/v1/session', headers, payload: credentials }),
       },
     ]) {
-      const res = await t.app.inject({
-        ...signIn,
-        headers: { cookie: `pb_session=${planted.token}`, 'x-csrf-token': planted.csrfToken },
-      });
+      const res = await signIn.send();
       assert.ok([201, 303].includes(res.statusCode), `${signIn.url}: ${res.statusCode} ${res.body}`);
       const issued = res.cookies.find((c) => c.name === 'pb_session')!.value;
       assert.notEqual(issued, planted.token);
@@ -135,8 +131,9 @@ describe(`placebudget people sign-out-everywhere on ${engineName}`, () => {
   });
 
   it('ends every session of the person, and only theirs', async () => {
-    const person = await makePerson(db, 'leaver@essex.test');
-    const other = await makePerson(db, 'stayer@essex.test');
+    const place = await makePlace(db, 'essex');
+    const person = await makePerson(db, 'leaver@essex.test', [[place, 'observer']]);
+    const other = await makePerson(db, 'stayer@essex.test', [[place, 'observer']]);
     const sessions = [await createSession(db, person, 8), await createSession(db, person, 8)];
     const kept = await createSession(db, other, 8);
     await db.close();

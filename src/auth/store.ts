@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Database, Tx } from '../core/db.ts';
 import { DUMMY_HASH, verifyPassword } from './password.ts';
+import { normaliseEmail } from './throttle.ts';
 
 export interface SessionPerson {
   id: number;
@@ -18,13 +19,48 @@ const hashToken = (token: string) => createHash('sha256').update(token).digest('
 
 /** Checks a password; unknown emails cost the same time as wrong passwords. */
 export async function checkCredentials(db: Database, email: string, password: string): Promise<SessionPerson | null> {
+  return (await checkCredentialsOf(db, email, password)).person;
+}
+
+/**
+ * The same check, also saying which account the email names (null when none), so a failure can be
+ * audited by reference. The email is normalised exactly as the sign-in limiter keys it.
+ */
+export async function checkCredentialsOf(
+  db: Database,
+  email: string,
+  password: string,
+): Promise<{ person: SessionPerson | null; accountId: number | null }> {
   const person = await db.kysely
     .selectFrom('people')
     .select(['id', 'email', 'name', 'password_hash'])
-    .where('email', '=', email.trim().toLowerCase())
+    .where('email', '=', normaliseEmail(email))
     .executeTakeFirst();
   const ok = await verifyPassword(password, person?.password_hash ?? DUMMY_HASH);
-  return ok && person ? { id: person.id, email: person.email, name: person.name } : null;
+  return {
+    person: ok && person ? { id: person.id, email: person.email, name: person.name } : null,
+    accountId: person?.id ?? null,
+  };
+}
+
+/** Checks the current password of a signed-in person (changing a password needs it). */
+export async function checkPasswordOf(db: Database, personId: number, password: string): Promise<boolean> {
+  const row = await db.kysely.selectFrom('people').select('password_hash').where('id', '=', personId).executeTakeFirst();
+  return verifyPassword(password, row?.password_hash ?? DUMMY_HASH);
+}
+
+/** Sets a new password and ends every other session of the person, in one transaction. */
+export async function changePassword(db: Database, personId: number, keepSessionId: string, passwordHash: string): Promise<void> {
+  await db.kysely.transaction().execute(async (tx) => {
+    await tx.updateTable('people').set({ password_hash: passwordHash }).where('id', '=', personId).execute();
+    await tx
+      .updateTable('sessions')
+      .set({ revoked_at: new Date() })
+      .where('person_id', '=', personId)
+      .where('id', '<>', keepSessionId)
+      .where('revoked_at', 'is', null)
+      .execute();
+  });
 }
 
 /** A new session with a new token every time: a token from before sign-in is never reused. */
@@ -52,6 +88,8 @@ export async function findSession(db: Database, token: string): Promise<ActiveSe
     .where('sessions.id', '=', hashToken(token))
     .where('sessions.revoked_at', 'is', null)
     .where('sessions.expires_at', '>', new Date())
+    // A person with no role left anywhere has nothing to be signed in for: the session stops working.
+    .where((eb) => eb.exists(eb.selectFrom('memberships').select('memberships.person_id').whereRef('memberships.person_id', '=', 'people.id')))
     .executeTakeFirst();
   if (!row) return null;
   return { person: { id: row.id, email: row.email, name: row.name }, csrfToken: row.csrf_token, sessionId: row.sessionId };
@@ -71,6 +109,17 @@ export async function revokeAllSessions(db: Database, personId: number): Promise
     .execute();
 }
 
+/** Once a person's last role anywhere is taken away, every session of theirs ends. */
+export async function endSessionsIfNoRoles(db: Database, personId: number): Promise<void> {
+  await db.kysely
+    .updateTable('sessions')
+    .set({ revoked_at: new Date() })
+    .where('person_id', '=', personId)
+    .where('revoked_at', 'is', null)
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('memberships').select('memberships.person_id').where('memberships.person_id', '=', personId))))
+    .execute();
+}
+
 const INVITATION_DAYS = 7;
 
 /** A one-time link for a person to set their password; the raw token is returned once, never stored. */
@@ -83,17 +132,22 @@ export async function createInvitation(tx: Tx, personId: number, createdBy: numb
   return token;
 }
 
-export async function findInvitation(db: Database, token: string): Promise<{ id: string; personId: number; email: string; name: string } | undefined> {
+export async function findInvitation(
+  db: Database,
+  token: string,
+): Promise<{ id: string; personId: number; email: string; name: string; hasPassword: boolean } | undefined> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined;
   const row = await db.kysely
     .selectFrom('invitations')
     .innerJoin('people', 'people.id', 'invitations.person_id')
-    .select(['invitations.id', 'people.id as personId', 'people.email', 'people.name'])
+    .select(['invitations.id', 'people.id as personId', 'people.email', 'people.name', 'people.password_hash'])
     .where('invitations.id', '=', hashToken(token))
     .where('invitations.used_at', 'is', null)
     .where('invitations.expires_at', '>', new Date())
     .executeTakeFirst();
-  return row;
+  if (!row) return undefined;
+  const { password_hash, ...rest } = row;
+  return { ...rest, hasPassword: password_hash !== null };
 }
 
 /** Sets the password and spends the invitation in one transaction; other sessions end. */
@@ -108,7 +162,15 @@ export async function acceptInvitation(db: Database, token: string, passwordHash
       .returning('person_id')
       .executeTakeFirst();
     if (!spent) return undefined;
-    await tx.updateTable('people').set({ password_hash: passwordHash }).where('id', '=', spent.person_id).execute();
+    // An invitation sets a first password only: an account that has one is never taken over by a link.
+    const set = await tx
+      .updateTable('people')
+      .set({ password_hash: passwordHash })
+      .where('id', '=', spent.person_id)
+      .where('password_hash', 'is', null)
+      .returning('id')
+      .executeTakeFirst();
+    if (!set) return undefined;
     await tx.updateTable('sessions').set({ revoked_at: new Date() }).where('person_id', '=', spent.person_id).where('revoked_at', 'is', null).execute();
     return spent.person_id;
   });

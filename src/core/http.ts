@@ -62,9 +62,12 @@ export async function createHttpShell(
   logger: FastifyServerOptions['logger'],
 ): Promise<FastifyInstance> {
   const app = Fastify({
-    logger,
+    logger: withRedactedUrls(logger),
     bodyLimit: BODY_LIMIT,
-    trustProxy: false,
+    // Off unless the deployment names its proxy (PLACEBUDGET_TRUST_PROXY): a client could
+    // otherwise claim any address in X-Forwarded-For and slip past the sign-in limits.
+    // A hop count is supported at run time (proxy-addr) though the type leaves it out.
+    trustProxy: deps.config.trustProxy as boolean | string,
   });
   useStrictBodies(app);
   app.decorate('deps', deps);
@@ -150,6 +153,32 @@ export async function createHttpShell(
     return { status: 'ok', engine: deps.db.engine };
   });
   return app;
+}
+
+/**
+ * One-time links are credentials: an invitation token in the request log would let anyone who
+ * reads the logs set a pending person's password. The token never reaches a log line.
+ */
+export function redactUrl(url: string): string {
+  return url.replace(/^(\/invitations\/)[^/?#]+/, '$1[redacted]');
+}
+
+function withRedactedUrls(logger: FastifyServerOptions['logger']): FastifyServerOptions['logger'] {
+  if (!logger) return logger;
+  const options = typeof logger === 'object' ? logger : {};
+  return {
+    ...options,
+    serializers: {
+      ...(options as { serializers?: object }).serializers,
+      req: (request: FastifyRequest) => ({
+        method: request.method,
+        url: redactUrl(request.url),
+        host: request.host,
+        remoteAddress: request.ip,
+        remotePort: request.socket?.remotePort,
+      }),
+    },
+  };
 }
 
 /**
@@ -304,6 +333,8 @@ function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply) {
   const { status, body } = toErrorBody(err);
   if (status >= 500) request.log.error({ err }, 'request failed');
   if (status === 503) reply.header('retry-after', '5');
+  const retryAfter = (err as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+  if (status === 429 && typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
   if (isApiRequest(request) || !request.method.match(/^(GET|HEAD|POST)$/)) {
     return reply.code(status).type('application/json').send(body);
   }

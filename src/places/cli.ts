@@ -5,7 +5,7 @@ import { Invalid } from '../core/errors.ts';
 import { appendAudit } from '../audit/public.ts';
 import { hashPassword, validateNewPassword } from '../auth/public.ts';
 import { revokeAllSessions } from '../auth/public.ts';
-import { ROLES, type Role } from '../auth/domain.ts';
+import { ROLES, SEPARATED_ROLES, type Role } from '../auth/domain.ts';
 import { PLACE_KINDS, type PlaceKind } from './domain.ts';
 import { findPlaceBySlug, listPlaces } from './store.ts';
 
@@ -87,14 +87,33 @@ export function placeCommands(program: Command) {
     .requiredOption('--place <slug>')
     .requiredOption('--role <role>', ROLES.join(', '))
     .option('--partner <name>', 'the partner a partner_rep or key_worker works for')
-    .action(async (options: { email: string; place: string; role: string; partner?: string }) => {
+    .option('--by <email>', `the place's administrator who grants it: needed for ${SEPARATED_ROLES.join(', ')}, and never the person granted`)
+    .action(async (options: { email: string; place: string; role: string; partner?: string; by?: string }) => {
       if (!ROLES.includes(options.role as Role)) throw new Invalid(`--role must be one of ${ROLES.join(', ')}`);
+      const separated = SEPARATED_ROLES.includes(options.role as Role);
+      if (separated && !options.by) {
+        throw new Invalid(`--by: ${options.role} opens personal data or money, so another administrator of the place must grant it (--by their email)`);
+      }
       await withDatabase(async (db) => {
         const place = await findPlaceBySlug(db, options.place);
         if (!place) throw new Invalid(`No place with slug ${options.place}`);
         await inSystem(db, async (tx) => {
           const person = await tx.selectFrom('people').select('id').where('email', '=', options.email.trim().toLowerCase()).executeTakeFirst();
           if (!person) throw new Invalid(`No person with email ${options.email}`);
+          let grantedBy: number | null = null;
+          if (options.by) {
+            const by = await tx
+              .selectFrom('people')
+              .innerJoin('memberships', 'memberships.person_id', 'people.id')
+              .select('people.id')
+              .where('people.email', '=', options.by.trim().toLowerCase())
+              .where('memberships.place_id', '=', place.id)
+              .where('memberships.role', '=', 'admin')
+              .executeTakeFirst();
+            if (!by) throw new Invalid(`--by: ${options.by} is not an administrator of ${options.place}`);
+            if (by.id === person.id) throw new Invalid('--by: nobody grants a role to themselves; another administrator must');
+            grantedBy = by.id;
+          }
           const partner = options.partner
             ? await tx.selectFrom('partners').select('id').where('place_id', '=', place.id).where('name', '=', options.partner).executeTakeFirst()
             : undefined;
@@ -104,7 +123,7 @@ export function placeCommands(program: Command) {
             .values({ place_id: place.id, person_id: person.id, role: options.role as Role, partner_id: partner?.id ?? null })
             .onConflict((oc) => oc.doNothing())
             .execute();
-          await appendAudit(tx, { person_id: null, place_id: place.id, action: 'membership.grant', subject: `person:${person.id}`, detail: { role: options.role } });
+          await appendAudit(tx, { person_id: grantedBy, place_id: place.id, action: 'membership.grant', subject: `person:${person.id}`, detail: { role: options.role, via: 'cli' } });
         });
       });
       console.log(`${options.email} is now ${options.role} in ${options.place}.`);

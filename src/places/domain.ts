@@ -140,6 +140,9 @@ export function validateNewDecision(input: {
   };
 }
 
+/** RFC 5321 limits a path to 256 octets, so an address is at most 254 characters. */
+export const MAX_EMAIL_LENGTH = 254;
+
 export interface NewMember {
   email: string;
   name: string;
@@ -151,7 +154,8 @@ export function validateNewMember(input: { email?: unknown; name?: unknown; role
   const fields: FieldErrors = {};
   const email = typeof input.email === 'string' ? input.email.trim().toLowerCase() : '';
   if (!email) fields.email = 'Enter their email address';
-  else if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) || email.length > 320) {
+  // The length first: the pattern then runs on at most 254 characters.
+  else if (email.length > MAX_EMAIL_LENGTH || !/^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/.test(email)) {
     fields.email = 'Enter an email address in the correct format, like name@example.org';
   }
   const name = typeof input.name === 'string' ? input.name.trim() : '';

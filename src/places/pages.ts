@@ -7,6 +7,7 @@ import { Invalid, NotFound } from '../core/errors.ts';
 import { formOr } from '../core/forms.ts';
 import { AGENCY_LABELS, AGENCY_TYPES, SIGN_OFF_RULE_LABELS, SIGN_OFF_RULES, validateNewDecision, validateNewMember, validateNewPartner } from './domain.ts';
 import { assertMaySignFor, invitationUrl } from './routes.ts';
+import { endSessionsIfNoRoles } from '../auth/public.ts';
 import { inRequestPlace, need, placeScoped, type PlaceContext } from './scope.ts';
 import {
   addMember,
@@ -178,7 +179,7 @@ export async function placePages(app: FastifyInstance) {
           place,
           name: body.name,
           role: ROLE_LABELS[body.role as Role],
-          invitationUrl: added?.invitation_token ? invitationUrl(request, added.invitation_token) : null,
+          invitationUrl: added ? invitationUrl(request, added.invitation_token) : null,
         });
       });
 
@@ -191,6 +192,7 @@ export async function placePages(app: FastifyInstance) {
           const role = request.params.role as Role;
           if (!Number.isSafeInteger(personId) || !ROLES.includes(role)) throw new NotFound('No such role here');
           await inRequestPlace(request, place, (tx) => removeRole(tx, place.id, personId, role, { personId: place.person.id }));
+          await endSessionsIfNoRoles(app.deps.db, personId);
           return reply.redirect(`/places/${place.slug}#people`, 303);
         },
       );

@@ -75,10 +75,13 @@ describe(`adding people to a place on ${engineName}`, () => {
     assert.ok(stored.every((row) => !link.pathname.includes(row.id)));
   });
 
-  it('gives an existing person another role without a new link', async () => {
+  it('gives an existing person another role; their link only asks them to sign in (the answer does not say the account exists)', async () => {
     const res = await t.app.inject({ method: 'POST', url: '/api/v1/places/essex/people', headers: admin.write, payload: { email: 'rep@police.test', name: 'Tom Reid', role: 'observer' } });
     assert.equal(res.statusCode, 201);
-    assert.equal(res.json().invitation_url, undefined);
+    const link = new URL(res.json().invitation_url);
+    const page = await t.app.inject({ method: 'GET', url: link.pathname });
+    assert.match(page.body, /Sign in to continue/);
+    assert.doesNotMatch(page.body, /Set your password/);
     const twice = await t.app.inject({ method: 'POST', url: '/api/v1/places/essex/people', headers: admin.write, payload: { email: 'rep@police.test', name: 'Tom Reid', role: 'observer' } });
     assert.equal(twice.statusCode, 400);
     assert.deepEqual(twice.json().fields, { role: 'They already have this role in this place' });

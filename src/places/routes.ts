@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { requirePerson } from '../auth/plugin.ts';
+import { endSessionsIfNoRoles } from '../auth/public.ts';
 import { listPlaceAudit } from '../audit/public.ts';
 import type { FastifyRequest } from 'fastify';
 import { ROLES, type Role } from '../auth/domain.ts';
@@ -202,17 +203,15 @@ export async function placeRoutes(app: FastifyInstance) {
               required: ['email', 'name', 'role'],
               additionalProperties: false,
             },
-            response: { 201: { type: 'object', properties: { person_id: id, invitation_url: { type: 'string' } }, required: ['person_id'] } },
+            response: { 201: { type: 'object', properties: { person_id: id, invitation_url: { type: 'string' } }, required: ['person_id', 'invitation_url'] } },
           },
         },
         async (request, reply) => {
           const place = need(request, 'people.manage');
           const input = validateNewMember(request.body);
           const added = await inRequestPlace(request, place, (tx) => addMember(tx, place.id, input, { personId: place.person.id }));
-          return reply.code(201).send({
-            person_id: added.person_id,
-            ...(added.invitation_token ? { invitation_url: invitationUrl(request, added.invitation_token) } : {}),
-          });
+          // The same answer whether or not the email already has an account anywhere on the service.
+          return reply.code(201).send({ person_id: added.person_id, invitation_url: invitationUrl(request, added.invitation_token) });
         },
       );
 
@@ -229,6 +228,7 @@ export async function placeRoutes(app: FastifyInstance) {
         async (request, reply) => {
           const place = need(request, 'people.manage');
           await inRequestPlace(request, place, (tx) => removeRole(tx, place.id, request.params.personId, request.params.role, { personId: place.person.id }));
+          await endSessionsIfNoRoles(app.deps.db, request.params.personId);
           return reply.code(204).send();
         },
       );
@@ -321,7 +321,11 @@ export function assertMaySignFor(roles: string[], partnerIds: number[], partnerI
   throw new Forbidden('You can only sign off for the partner you represent');
 }
 
-/** The link a new person opens to set their password; the admin passes it on. */
+/**
+ * The link a person opens to set their password (or, with an account already, to sign in); the
+ * admin passes it on. Built from the configured public address (PLACEBUDGET_PUBLIC_URL), never from
+ * the request's Host header, which the client chooses.
+ */
 export function invitationUrl(request: FastifyRequest, token: string): string {
-  return `${request.protocol}://${request.host}/invitations/${token}`;
+  return `${request.server.deps.config.publicUrl}/invitations/${token}`;
 }

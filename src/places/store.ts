@@ -297,17 +297,25 @@ export async function listFacts(tx: Tx, placeId: number) {
 
 export interface AddedMember {
   person_id: number;
-  /** Present when the person is new: the one-time token for their set-password link. */
-  invitation_token?: string;
+  /**
+   * The one-time token for the link the admin passes on. Every grant gets one, whether or not the
+   * email already has an account (anywhere on the service), so the answer does not say which: a new
+   * person sets their password with it; someone who has one is asked to sign in as usual.
+   */
+  invitation_token: string;
 }
 
 /**
  * Gives a person a role in the place, adding them first if they are new (with an invitation to
- * set their password). Adding a role they already have changes nothing.
+ * set their password). Nobody grants a role to themselves (separation of duties): another admin
+ * must, and every grant is audited with who gave it.
  */
 export async function addMember(tx: Tx, placeId: number, input: NewMember, actor: Actor): Promise<AddedMember> {
   if (input.partner_id !== null) assertPartnersOfPlace(await listPartners(tx, placeId), [input.partner_id], 'partner_id');
   const existing = await tx.selectFrom('people').select('id').where('email', '=', input.email).executeTakeFirst();
+  if (existing && existing.id === actor.personId) {
+    throw new Forbidden('You cannot give yourself a role. Ask another administrator of this place');
+  }
   const personId =
     existing?.id ??
     (await tx.insertInto('people').values({ email: input.email, name: input.name }).returning('id').executeTakeFirstOrThrow()).id;
@@ -318,15 +326,16 @@ export async function addMember(tx: Tx, placeId: number, input: NewMember, actor
     .returning('role')
     .executeTakeFirst();
   if (!granted) throw new Invalid('There is a problem with the person', { role: 'They already have this role in this place' });
-  const invitation_token = existing ? undefined : await createInvitation(tx, personId, actor.personId);
+  const invitation_token = await createInvitation(tx, personId, actor.personId);
   await appendAudit(tx, {
     person_id: actor.personId,
     place_id: placeId,
     action: 'membership.grant',
     subject: `person:${personId}`,
-    detail: { role: input.role, partner_id: input.partner_id, new_person: !existing },
+    // Not whether the person is new: that would tell this place's admins about accounts elsewhere.
+    detail: { role: input.role, partner_id: input.partner_id },
   });
-  return invitation_token ? { person_id: personId, invitation_token } : { person_id: personId };
+  return { person_id: personId, invitation_token };
 }
 
 /** Takes a role away; the place always keeps at least one administrator. */

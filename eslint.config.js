@@ -80,14 +80,31 @@ export default tseslint.config(
     files: ['src/core/**/*.ts', 'src/reference/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./(?!core/)', message: 'src/core/ and src/reference/ import no capability.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^\\.\\./(?!core/)', message: 'src/core/ and src/reference/ import no capability.' },
+          ],
+        },
+      ],
     },
   },
   {
     // ...except that the database's type is assembled from each capability's table declarations.
     files: ['src/core/schema.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./(?![a-z-]+/tables\\.ts$)', message: 'core/schema.ts imports only table declarations.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^\\.\\./(?![a-z-]+/tables\\.ts$)',
+              message: 'core/schema.ts imports only table declarations.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
@@ -99,7 +116,9 @@ export default tseslint.config(
         'error',
         {
           // node:test's describe() and it() return promises the runner itself awaits.
-          allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] }],
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] },
+          ],
         },
       ],
       '@typescript-eslint/no-misused-promises': 'error',

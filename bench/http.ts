@@ -13,7 +13,13 @@ const CONNECTIONS = 10;
 
 async function load(url: string, headers: Record<string, string> = {}) {
   const r = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_S, headers });
-  return { rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors };
+  return {
+    rps: Math.round(r.requests.average),
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    non2xx: r.non2xx,
+    errors: r.errors,
+  };
 }
 
 /**
@@ -30,7 +36,11 @@ const bench: Benchmark = {
     const app = await buildApp({ db, config });
     try {
       const { login } = await seedDemo(db);
-      const admin = await db.kysely.selectFrom('people').select('id').where('email', '=', login.email).executeTakeFirstOrThrow();
+      const admin = await db.kysely
+        .selectFrom('people')
+        .select('id')
+        .where('email', '=', login.email)
+        .executeTakeFirstOrThrow();
       const { token } = await createSession(db, admin.id, 1);
       const ours = await app.listen({ port: 0, host: '127.0.0.1' });
       const headers = { cookie: `${SESSION_COOKIE}=${token}` };

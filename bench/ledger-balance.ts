@@ -40,7 +40,18 @@ const bench: Benchmark = {
       const first = await inPlace(db, placeId, async (tx) => {
         let firstId = 0;
         for (let i = 0; i < ACCOUNTS; i++) {
-          const a = await createAccount(tx, placeId, { code: `A${String(i).padStart(3, '0')}`, name: `Account ${i}`, kind: i === 0 ? 'contribution' : 'pot', partner_id: i === 0 ? partner : null, service: null }, { personId: null });
+          const a = await createAccount(
+            tx,
+            placeId,
+            {
+              code: `A${String(i).padStart(3, '0')}`,
+              name: `Account ${i}`,
+              kind: i === 0 ? 'contribution' : 'pot',
+              partner_id: i === 0 ? partner : null,
+              service: null,
+            },
+            { personId: null },
+          );
           if (i === 0) firstId = a.id;
         }
         return firstId;
@@ -55,7 +66,9 @@ const bench: Benchmark = {
           await sql`insert into ledger_postings (place_id, transaction_id, leg, account_id, amount_pence, effective_date)
                     select ${placeId}, g, l, ${first} + ((g * 7 + l * 13) % ${ACCOUNTS}), case l when 1 then 100 + g % 1000 else -(100 + g % 1000) end,
                            date '2012-04-01' + (g % 365)::int
-                    from generate_series(${done + 1}::bigint, ${done + CHUNK / 2}::bigint) g, generate_series(1, 2) l`.execute(tx);
+                    from generate_series(${done + 1}::bigint, ${done + CHUNK / 2}::bigint) g, generate_series(1, 2) l`.execute(
+            tx,
+          );
         });
       }
       const loadSeconds = (performance.now() - loadStart) / 1000;
@@ -64,7 +77,9 @@ const bench: Benchmark = {
       const ours = await timed(READS, () => inPlace(db, placeId, (tx) => listBalances(tx, placeId)));
       const resum = await timed(Math.max(3, READS / 10), () =>
         inPlace(db, placeId, (tx) =>
-          sql`select account_id, sum(amount_pence) from ledger_postings where place_id = ${placeId} group by account_id`.execute(tx),
+          sql`select account_id, sum(amount_pence) from ledger_postings where place_id = ${placeId} group by account_id`.execute(
+            tx,
+          ),
         ),
       );
       return [
@@ -76,7 +91,13 @@ const bench: Benchmark = {
           higherIsBetter: false,
           target: { text: '< 50 ms', met: ours.median < 50 },
           engine: db.engine,
-          details: { postings: POSTINGS, accounts: ACCOUNTS, ours, resum, load_s: Math.round(loadSeconds * 10) / 10 },
+          details: {
+            postings: POSTINGS,
+            accounts: ACCOUNTS,
+            ours,
+            resum,
+            load_s: Math.round(loadSeconds * 10) / 10,
+          },
         }),
       ];
     } finally {

@@ -21,8 +21,14 @@ function batches(): BalancedTransaction[][] {
   return Array.from({ length: BATCHES }, () =>
     Array.from({ length: BATCH_SIZE }, () => {
       const legs = 2 + Math.floor(random() * 3);
-      const postings = Array.from({ length: legs - 1 }, () => ({ account: `A${Math.floor(random() * ACCOUNTS)}`, amount_pence: 1 + Math.floor(random() * 1_000_000) }));
-      postings.push({ account: `A${Math.floor(random() * ACCOUNTS)}`, amount_pence: -postings.reduce((s, p) => s + p.amount_pence, 0) });
+      const postings = Array.from({ length: legs - 1 }, () => ({
+        account: `A${Math.floor(random() * ACCOUNTS)}`,
+        amount_pence: 1 + Math.floor(random() * 1_000_000),
+      }));
+      postings.push({
+        account: `A${Math.floor(random() * ACCOUNTS)}`,
+        amount_pence: -postings.reduce((s, p) => s + p.amount_pence, 0),
+      });
       n += 1;
       return balancedTransaction({ key: `bench-${n}`, date: '2012-06-01', memo: `bench ${n}`, postings });
     }),
@@ -30,8 +36,21 @@ function batches(): BalancedTransaction[][] {
 }
 
 type BareTables = {
-  bare_transactions: { place_id: number; id: number; idempotency_key: string; effective_date: string; memo: string };
-  bare_postings: { place_id: number; transaction_id: number; leg: number; account_id: number; amount_pence: number; effective_date: string };
+  bare_transactions: {
+    place_id: number;
+    id: number;
+    idempotency_key: string;
+    effective_date: string;
+    memo: string;
+  };
+  bare_postings: {
+    place_id: number;
+    transaction_id: number;
+    leg: number;
+    account_id: number;
+    amount_pence: number;
+    effective_date: string;
+  };
 };
 
 /**
@@ -50,7 +69,18 @@ const bench: Benchmark = {
       const ids = new Map<string, number>();
       await inPlace(db, placeId, async (tx) => {
         for (let i = 0; i < ACCOUNTS; i++) {
-          const a = await createAccount(tx, placeId, { code: `A${i}`, name: `Account ${i}`, kind: i === 0 ? 'contribution' : 'pot', partner_id: i === 0 ? partner : null, service: null }, { personId: null });
+          const a = await createAccount(
+            tx,
+            placeId,
+            {
+              code: `A${i}`,
+              name: `Account ${i}`,
+              kind: i === 0 ? 'contribution' : 'pot',
+              partner_id: i === 0 ? partner : null,
+              service: null,
+            },
+            { personId: null },
+          );
           ids.set(a.code, a.id);
         }
       });
@@ -69,14 +99,38 @@ const bench: Benchmark = {
         await inSystem(db, async (tx) => {
           const bare = tx.withTables<BareTables>();
           const rows = batch.map((t) => ({ t, id: ++nextId }));
-          await bare.insertInto('bare_transactions').values(rows.map(({ t, id }) => ({ place_id: placeId, id, idempotency_key: t.key, effective_date: t.date, memo: t.memo }))).execute();
+          await bare
+            .insertInto('bare_transactions')
+            .values(
+              rows.map(({ t, id }) => ({
+                place_id: placeId,
+                id,
+                idempotency_key: t.key,
+                effective_date: t.date,
+                memo: t.memo,
+              })),
+            )
+            .execute();
           await bare
             .insertInto('bare_postings')
-            .values(rows.flatMap(({ t, id }) => t.postings.map((p, leg) => ({ place_id: placeId, transaction_id: id, leg: leg + 1, account_id: ids.get(p.account)!, amount_pence: p.amount_pence, effective_date: t.date }))))
+            .values(
+              rows.flatMap(({ t, id }) =>
+                t.postings.map((p, leg) => ({
+                  place_id: placeId,
+                  transaction_id: id,
+                  leg: leg + 1,
+                  account_id: ids.get(p.account)!,
+                  amount_pence: p.amount_pence,
+                  effective_date: t.date,
+                })),
+              ),
+            )
             .execute();
         });
         const oursStart = performance.now();
-        await inPlace(db, placeId, (tx) => postTransactions(tx, placeId, batch, { actor: { personId: null } }));
+        await inPlace(db, placeId, (tx) =>
+          postTransactions(tx, placeId, batch, { actor: { personId: null } }),
+        );
         oursMs += performance.now() - oursStart;
         baselineMs += oursStart - baselineStart;
       }
@@ -95,7 +149,13 @@ const bench: Benchmark = {
           higherIsBetter: true,
           target: { text: 'ratio >= 0.5', met: ratio >= 0.5 },
           engine: db.engine,
-          details: { transactions: total, postings: work.flat().reduce((n, t) => n + t.postings.length, 0), batch_size: BATCH_SIZE, ours_s: oursSeconds, baseline_s: baselineSeconds },
+          details: {
+            transactions: total,
+            postings: work.flat().reduce((n, t) => n + t.postings.length, 0),
+            batch_size: BATCH_SIZE,
+            ours_s: oursSeconds,
+            baseline_s: baselineSeconds,
+          },
         }),
       ];
     } finally {

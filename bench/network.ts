@@ -12,7 +12,7 @@ import { result, type Benchmark } from './types.ts';
  */
 function network(): PlaceInput[] {
   let seed = 42;
-  const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
   return Array.from({ length: 400 }, (_, i): PlaceInput => {
     const cohort = random() < 0.2 ? Math.floor(random() * SMALL_COUNT) : 10 + Math.floor(random() * 400);
     return {
@@ -22,7 +22,11 @@ function network(): PlaceInput[] {
       partners: 5,
       shares: random() > 0.1,
       money: { available: false, reason: '' },
-      families: { available: true, value: { cohort, costBefore: cohort * 4_500_000, costAfter: cohort * 3_000_000 }, source: { label: '', href: '' } },
+      families: {
+        available: true,
+        value: { cohort, costBefore: cohort * 4_500_000, costAfter: cohort * 3_000_000 },
+        source: { label: '', href: '' },
+      },
       savings: { available: false, reason: '' },
       indicators: { indicators: 3, measured: 3, onTrack: 2, meanProgress: random() },
     };
@@ -38,7 +42,8 @@ function timeMs(work: () => void, runs: number): number {
 
 const bench: Benchmark = {
   name: 'network',
-  description: 'publish benchmarks and roll-up for 400 places with secondary suppression, against primary suppression only',
+  description:
+    'publish benchmarks and roll-up for 400 places with secondary suppression, against primary suppression only',
   async run() {
     const places = network();
     const { cells, relations } = familyCells(places);
@@ -54,7 +59,11 @@ const bench: Benchmark = {
         higherIsBetter: false,
         target: { text: 'under 1,000 ms per publication', met: ours < 1000 },
         engine: 'none',
-        details: { cells: cells.length, suppressed: suppressed.size, secondary: [...suppressed.values()].filter((r) => r === 'secondary').length },
+        details: {
+          cells: cells.length,
+          suppressed: suppressed.size,
+          secondary: [...suppressed.values()].filter((r) => r === 'secondary').length,
+        },
       }),
     ];
   },

@@ -29,7 +29,9 @@ async function main() {
     process.exit(2);
   }
   const names = asked.length ? asked : Object.keys(registry);
-  const previous = fs.existsSync(RESULTS) ? (JSON.parse(fs.readFileSync(RESULTS, 'utf8')) as { results: Record<string, BenchResult[]> }) : { results: {} };
+  const previous = fs.existsSync(RESULTS)
+    ? (JSON.parse(fs.readFileSync(RESULTS, 'utf8')) as { results: Record<string, BenchResult[]> })
+    : { results: {} };
   const results: Record<string, BenchResult[]> = { ...previous.results };
   for (const name of names) {
     const bench = (await registry[name]!()).default;
@@ -42,8 +44,16 @@ async function main() {
       );
     }
   }
-  const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memory_gib: Math.round(os.totalmem() / 2 ** 30), node: process.version };
-  fs.writeFileSync(RESULTS, JSON.stringify({ updated_at: new Date().toISOString(), machine, results }, null, 2) + '\n');
+  const machine = {
+    cpus: os.cpus().length,
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    memory_gib: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+  };
+  fs.writeFileSync(
+    RESULTS,
+    JSON.stringify({ updated_at: new Date().toISOString(), machine, results }, null, 2) + '\n',
+  );
   console.log(`\nWrote ${path.relative(process.cwd(), RESULTS)}`);
 }
 

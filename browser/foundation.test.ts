@@ -6,7 +6,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { DESKTOP, PHONE, problemsIn, screenshot, seriousAxeViolations, signIn, signOut, useProduct } from './support.ts';
+import {
+  DESKTOP,
+  PHONE,
+  problemsIn,
+  screenshot,
+  seriousAxeViolations,
+  signIn,
+  signOut,
+  useProduct,
+} from './support.ts';
 
 const product = useProduct();
 
@@ -72,31 +81,44 @@ for (const [device, viewport, newPartner] of [
       assert.ok(await page.getByTestId('partners-table').getByText(newPartner).isVisible());
     });
 
-    await t.test('submits the form empty: error summary with focus, field errors, nothing added', async () => {
-      await page.getByRole('button', { name: 'Add a partner' }).click();
-      await page.getByTestId('add-partner').click();
-      const summary = page.locator('.govuk-error-summary');
-      await summary.waitFor();
-      assert.equal((await summary.getByRole('heading').textContent())?.trim(), 'There is a problem');
-      assert.match(await page.title(), /^Error: /);
-      // GOV.UK Frontend's script moves focus to the summary so screen readers announce it.
-      await page.waitForFunction(() => document.activeElement?.classList.contains('govuk-error-summary'));
-      const links = summary.getByRole('link');
-      assert.deepEqual(await links.evaluateAll((as) => as.map((a) => [a.getAttribute('href'), a.textContent?.trim()])), [
-        ['#name', 'Enter the partner’s name'],
-        ['#agency_type', 'Select the type of agency'],
-      ]);
-      assert.match((await page.locator('#name-error').textContent()) ?? '', /Enter the partner’s name/);
-      assert.match((await page.locator('#agency_type-error').textContent()) ?? '', /Select the type of agency/);
-      await assertAccessible(page, 'add partner with errors');
-      await screenshot(page, `${device}-add-partner-errors`);
-      await links.first().click();
-      assert.equal(await page.evaluate(() => document.activeElement?.id), 'name', 'the summary link moves focus to the field');
+    await t.test(
+      'submits the form empty: error summary with focus, field errors, nothing added',
+      async () => {
+        await page.getByRole('button', { name: 'Add a partner' }).click();
+        await page.getByTestId('add-partner').click();
+        const summary = page.locator('.govuk-error-summary');
+        await summary.waitFor();
+        assert.equal((await summary.getByRole('heading').textContent())?.trim(), 'There is a problem');
+        assert.match(await page.title(), /^Error: /);
+        // GOV.UK Frontend's script moves focus to the summary so screen readers announce it.
+        await page.waitForFunction(() => document.activeElement?.classList.contains('govuk-error-summary'));
+        const links = summary.getByRole('link');
+        assert.deepEqual(
+          await links.evaluateAll((as) => as.map((a) => [a.getAttribute('href'), a.textContent?.trim()])),
+          [
+            ['#name', 'Enter the partner’s name'],
+            ['#agency_type', 'Select the type of agency'],
+          ],
+        );
+        assert.match((await page.locator('#name-error').textContent()) ?? '', /Enter the partner’s name/);
+        assert.match(
+          (await page.locator('#agency_type-error').textContent()) ?? '',
+          /Select the type of agency/,
+        );
+        await assertAccessible(page, 'add partner with errors');
+        await screenshot(page, `${device}-add-partner-errors`);
+        await links.first().click();
+        assert.equal(
+          await page.evaluate(() => document.activeElement?.id),
+          'name',
+          'the summary link moves focus to the field',
+        );
 
-      await page.getByRole('link', { name: 'Back' }).click();
-      await page.getByRole('heading', { name: 'Essex', level: 1 }).waitFor();
-      assert.equal(await partnerRows(page), before + 1, 'the empty form added nothing');
-    });
+        await page.getByRole('link', { name: 'Back' }).click();
+        await page.getByRole('heading', { name: 'Essex', level: 1 }).waitFor();
+        assert.equal(await partnerRows(page), before + 1, 'the empty form added nothing');
+      },
+    );
 
     await t.test('opens the record-decision form', async () => {
       await page.getByRole('button', { name: 'Record a decision' }).click();

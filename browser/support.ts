@@ -68,13 +68,23 @@ process.once('exit', () => {
 export async function startServer(): Promise<Server> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'placebudget-browser-'));
   const port = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', PLACEBUDGET_DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    PLACEBUDGET_DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+  };
   // The product under test is the PGlite one a new user starts; a DATABASE_URL from the shell would
   // point it at a shared server instead.
   delete env.DATABASE_URL;
   delete env.PLACEBUDGET_NO_DEMO;
   delete env.NODE_ENV;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   running.add(child);
 
   let output = '';
@@ -92,7 +102,10 @@ export async function startServer(): Promise<Server> {
 
   try {
     const started = await new Promise<{ url: string; demo: Login }>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`server did not start in ${STARTUP_MS} ms:\n${output}`)), STARTUP_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`server did not start in ${STARTUP_MS} ms:\n${output}`)),
+        STARTUP_MS,
+      );
       const onData = (chunk: Buffer) => {
         output += chunk.toString();
         const url = /placebudget is running at (http:\/\/\S+)/.exec(output)?.[1];
@@ -167,10 +180,12 @@ function watchForPageErrors(page: Page) {
   // A page answered with 400 or 404 is often the point of a test; its stylesheets, scripts and
   // images failing is not. Chromium logs both as "Failed to load resource", so look at requests.
   page.on('console', (message) => {
-    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) problems.push(`console error: ${message.text()}`);
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource'))
+      problems.push(`console error: ${message.text()}`);
   });
   page.on('response', (response) => {
-    if (response.status() >= 400 && !response.request().isNavigationRequest()) problems.push(`${response.status()} for ${response.url()}`);
+    if (response.status() >= 400 && !response.request().isNavigationRequest())
+      problems.push(`${response.status()} for ${response.url()}`);
   });
   // ERR_ABORTED is Chromium cancelling a load because the test moved on (the favicon, most often):
   // the server did not fail it. Any other failure, and every 4xx/5xx above, is a problem.
@@ -208,7 +223,10 @@ export interface AxeViolation {
   nodes: { target: unknown[] }[];
 }
 
-const axeSource = fs.readFileSync(path.join(path.dirname(createRequire(import.meta.url).resolve('axe-core')), 'axe.min.js'), 'utf8');
+const axeSource = fs.readFileSync(
+  path.join(path.dirname(createRequire(import.meta.url).resolve('axe-core')), 'axe.min.js'),
+  'utf8',
+);
 
 /**
  * Runs axe-core (WCAG 2.2 A and AA plus best practice) on the page as it stands and returns the
@@ -218,9 +236,23 @@ export async function seriousAxeViolations(page: Page): Promise<string[]> {
   const loaded = await page.evaluate(() => typeof (globalThis as { axe?: unknown }).axe !== 'undefined');
   if (!loaded) await page.evaluate(axeSource);
   const violations = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(ctx: unknown, options: unknown): Promise<{ violations: AxeViolation[] }> } }).axe;
-    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] } });
-    return result.violations.map(({ id, impact, help, nodes }) => ({ id, impact, help, nodes: nodes.map((n) => ({ target: n.target })) }));
+    const axe = (
+      globalThis as unknown as {
+        axe: { run(ctx: unknown, options: unknown): Promise<{ violations: AxeViolation[] }> };
+      }
+    ).axe;
+    const result = await axe.run(document, {
+      runOnly: {
+        type: 'tag',
+        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'],
+      },
+    });
+    return result.violations.map(({ id, impact, help, nodes }) => ({
+      id,
+      impact,
+      help,
+      nodes: nodes.map((n) => ({ target: n.target })),
+    }));
   });
   return violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')

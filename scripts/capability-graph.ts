@@ -9,7 +9,8 @@ import path from 'node:path';
 
 export type ImportEdge = { from: string; to: string; file: string; specifier: string; typeOnly: boolean };
 
-const IMPORT = /(?:^|[\s;])(?:import|export)\s+(type\s+)?(?:[^'"]*?\sfrom\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+const IMPORT =
+  /(?:^|[\s;])(?:import|export)\s+(type\s+)?(?:[^'"]*?\sfrom\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 
 /**
  * The one sanctioned edge from core into the capabilities: core/schema.ts assembles the database's
@@ -18,7 +19,9 @@ const IMPORT = /(?:^|[\s;])(?:import|export)\s+(type\s+)?(?:[^'"]*?\sfrom\s+)?['
  * stay declarations that import nothing from another capability.
  */
 export function isSchemaAssembly(edge: Pick<ImportEdge, 'file' | 'specifier' | 'typeOnly'>): boolean {
-  return edge.file === path.join('core', 'schema.ts') && edge.typeOnly && edge.specifier.endsWith('/tables.ts');
+  return (
+    edge.file === path.join('core', 'schema.ts') && edge.typeOnly && edge.specifier.endsWith('/tables.ts')
+  );
 }
 
 function sourceFiles(dir: string): string[] {
@@ -108,7 +111,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const pairs = folderPairs(edges);
   const found = cycles(edges);
   console.log(`${edges.length} imports across folders, ${pairs.length} folder pairs:`);
-  for (const pair of pairs) console.log(`  ${pair} (${edges.filter((e) => `${e.from} -> ${e.to}` === pair).length})`);
+  for (const pair of pairs)
+    console.log(`  ${pair} (${edges.filter((e) => `${e.from} -> ${e.to}` === pair).length})`);
   console.log(`${found.length} cycles (strongly connected groups of folders):`);
   for (const group of found) console.log(`  ${group.join(', ')}`);
   // Two-folder cycles, the pairs that import each other directly.
@@ -116,5 +120,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const [a = '', b = ''] = p.split(' -> ');
     return a < b && pairs.includes(`${b} -> ${a}`);
   });
-  console.log(`${mutual.length} pairs importing each other: ${mutual.map((p) => p.replace(' -> ', ' <-> ')).join('; ')}`);
+  console.log(
+    `${mutual.length} pairs importing each other: ${mutual.map((p) => p.replace(' -> ', ' <-> ')).join('; ')}`,
+  );
 }

@@ -24,12 +24,19 @@ function findTests(dir: string): string[] {
   });
 }
 
-const files = roots.flatMap(findTests).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x))).sort();
+const files = roots
+  .flatMap(findTests)
+  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+  .sort();
 if (files.length === 0) {
   console.error('No test files found');
   process.exit(1);
 }
-const engine = browser ? 'Chromium' : process.env.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : 'PGlite (in memory)';
+const engine = browser
+  ? 'Chromium'
+  : process.env.DATABASE_URL
+    ? 'PostgreSQL (DATABASE_URL)'
+    : 'PGlite (in memory)';
 console.log(`Running ${files.length} test files on ${engine}`);
 
 // Two cores run two files at once; PGlite and PostgreSQL tests are mostly waiting on I/O.
@@ -41,7 +48,15 @@ let status = 1;
 try {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', '--test-reporter=spec', ...files],
+    [
+      '--import',
+      'tsx',
+      '--test',
+      `--test-concurrency=${concurrency}`,
+      '--test-timeout=300000',
+      '--test-reporter=spec',
+      ...files,
+    ],
     { stdio: 'inherit', env: { ...process.env, ...template?.env, NODE_ENV: 'test' } },
   );
   // Ctrl-C reaches the test runner too (same process group); this process waits for it to stop

@@ -18,7 +18,9 @@ import { buildWiring } from './wiring/index.ts';
 export function buildCli(): Command {
   const wiring = buildWiring();
   const program = new Command('placebudget')
-    .description('Community Budgets: pooled budgets, family costs, cost-benefit analysis and participatory budgeting')
+    .description(
+      'Community Budgets: pooled budgets, family costs, cost-benefit analysis and participatory budgeting',
+    )
     .showHelpAfterError();
   program
     .command('migrate')
@@ -44,15 +46,21 @@ export function buildCli(): Command {
     .description('back up the whole database (stop the server first when using the embedded database)')
     .action(async (options: { out: string }) => {
       const result = await backup(loadConfig(), options.out);
-      console.log(`Backed up the ${result.engine === 'pglite' ? 'embedded' : 'PostgreSQL'} database to ${result.file} (${result.bytes} bytes).`);
+      console.log(
+        `Backed up the ${result.engine === 'pglite' ? 'embedded' : 'PostgreSQL'} database to ${result.file} (${result.bytes} bytes).`,
+      );
     });
   program
     .command('restore')
     .requiredOption('--in <file>', 'a file made by placebudget backup')
-    .description('replace the database with a backup; the replaced embedded database folder is kept beside it')
+    .description(
+      'replace the database with a backup; the replaced embedded database folder is kept beside it',
+    )
     .action(async (options: { in: string }) => {
       const result = await restore(loadConfig(), options.in);
-      console.log(`Restored ${options.in}.${result.keptAs ? ` The previous database is kept in ${result.keptAs}.` : ''}`);
+      console.log(
+        `Restored ${options.in}.${result.keptAs ? ` The previous database is kept in ${result.keptAs}.` : ''}`,
+      );
     });
   demoCommands(program);
   placeCommands(program);
@@ -73,7 +81,8 @@ export async function runCli(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof AppError) {
       console.error(err.message);
-      for (const [field, message] of Object.entries(err.fields ?? {})) console.error(`  ${field}: ${message}`);
+      for (const [field, message] of Object.entries(err.fields ?? {}))
+        console.error(`  ${field}: ${message}`);
     } else {
       console.error(err instanceof Error ? err.message : String(err));
     }

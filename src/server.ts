@@ -15,7 +15,8 @@ async function main() {
   const config = loadConfig();
   // The audit chain's key: from PLACEBUDGET_AUDIT_KEY, or a file made (0600) on the first start.
   const auditKey = loadAuditKey(config);
-  if (auditKey.created) console.log(`Created the audit key ${auditKey.file} (keep a copy outside the database's backups).`);
+  if (auditKey.created)
+    console.log(`Created the audit key ${auditKey.file} (keep a copy outside the database's backups).`);
   const db = await openDatabase(config);
   const applied = await migrate(db);
   if (applied.length) console.log(`Applied migrations: ${applied.join(', ')}`);
@@ -45,7 +46,9 @@ async function main() {
   const url = `http://localhost:${(app.server.address() as { port: number }).port}`;
   // Links handed out (invitations) use PLACEBUDGET_PUBLIC_URL; unset, the port actually bound.
   if (!process.env.PLACEBUDGET_PUBLIC_URL) config.publicUrl = url;
-  console.log(`\nplacebudget is running at ${url} on ${db.engine === 'pglite' ? `PGlite (${config.dataDir})` : 'PostgreSQL'}`);
+  console.log(
+    `\nplacebudget is running at ${url} on ${db.engine === 'pglite' ? `PGlite (${config.dataDir})` : 'PostgreSQL'}`,
+  );
   if (demo) console.log(`Demo sign-in: ${demo.login.email} / password: ${demo.login.password}\n`);
 }
 

@@ -128,8 +128,16 @@ describe(`every JSON body schema under hostile input on ${engineName}`, () => {
         if (res.statusCode >= 400 && AUDITED_REFUSALS.has(`${route.method} ${route.url}`)) {
           // A refused sign-in or password change is itself recorded (docs/security.md): only that.
           const added = after.counts.audit_log! - before.counts.audit_log!;
-          const entries = await t.db.kysely.selectFrom('audit_log').select('action').orderBy('id', 'desc').limit(added).execute();
-          assert.ok(entries.every((e) => FAILURE_ACTIONS.includes(e.action)), `${route.method} ${url} audited ${JSON.stringify(entries)}`);
+          const entries = await t.db.kysely
+            .selectFrom('audit_log')
+            .select('action')
+            .orderBy('id', 'desc')
+            .limit(added)
+            .execute();
+          assert.ok(
+            entries.every((e) => FAILURE_ACTIONS.includes(e.action)),
+            `${route.method} ${url} audited ${JSON.stringify(entries)}`,
+          );
           assert.deepEqual({ ...after.counts, audit_log: 0 }, { ...before.counts, audit_log: 0 });
         } else if (res.statusCode >= 400)
           assert.deepEqual(

@@ -23,12 +23,23 @@ describe(`review 2026-12 H5: bounded reads and per-person limits, on ${engineNam
     t = await startTestApp();
     placeId = await makePlace(t.db, 'essex');
     observers = [];
-    for (let i = 1; i <= 5; i++) observers.push(await signInAs(t.db, await makePerson(t.db, `observer${i}@example.org`, [[placeId, 'observer']])));
+    for (let i = 1; i <= 5; i++)
+      observers.push(
+        await signInAs(t.db, await makePerson(t.db, `observer${i}@example.org`, [[placeId, 'observer']])),
+      );
     resident = await signInAs(t.db, await makePerson(t.db, 'resident@example.org', [[placeId, 'resident']]));
     // A council's spend file: 10,000 lines over a year, written straight into the tables.
     const imp = await t.db.kysely
       .insertInto('spend_imports')
-      .values({ place_id: placeId, file_name: 'devon.csv', sha256: 'a'.repeat(64), bytes: 1, encoding: 'utf-8', header_line: 1, columns: '{}' } as never)
+      .values({
+        place_id: placeId,
+        file_name: 'devon.csv',
+        sha256: 'a'.repeat(64),
+        bytes: 1,
+        encoding: 'utf-8',
+        header_line: 1,
+        columns: '{}',
+      } as never)
       .returning('id')
       .executeTakeFirstOrThrow();
     await sql`insert into spend_lines (place_id, import_id, line, row_key, paid_on, amount_pence, supplier, transaction_id, body, expense_area, expense_type, account_code)
@@ -41,7 +52,13 @@ describe(`review 2026-12 H5: bounded reads and per-person limits, on ${engineNam
   after(() => t.close());
 
   const get = (path: string, headers: Record<string, string> = {}) =>
-    new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string; firstByteMs: number; doneMs: number }>((resolve, reject) => {
+    new Promise<{
+      status: number;
+      headers: http.IncomingHttpHeaders;
+      body: string;
+      firstByteMs: number;
+      doneMs: number;
+    }>((resolve, reject) => {
       const start = Date.now();
       http
         .get(base + path, { headers }, (res) => {
@@ -52,14 +69,25 @@ describe(`review 2026-12 H5: bounded reads and per-person limits, on ${engineNam
             if (firstByteMs < 0) firstByteMs = Date.now() - start;
             body += chunk;
           });
-          res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body, firstByteMs, doneMs: Date.now() - start }));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode!,
+              headers: res.headers,
+              body,
+              firstByteMs,
+              doneMs: Date.now() - start,
+            }),
+          );
         })
         .on('error', reject);
     });
 
   it('streams transparency.csv: a chunked response, and each page is read only when the one before has been taken', async () => {
     let pages = 0;
-    const chunks = transparencyCsvChunks((work) => inPlace(t.db, placeId, work), placeId, { pageSize: 1_000, onPage: () => pages++ });
+    const chunks = transparencyCsvChunks((work) => inPlace(t.db, placeId, work), placeId, {
+      pageSize: 1_000,
+      onPage: () => pages++,
+    });
     const head = await chunks.next();
     assert.match(String(head.value), /^Body Name,Date,/);
     const first = await chunks.next();
@@ -81,14 +109,22 @@ describe(`review 2026-12 H5: bounded reads and per-person limits, on ${engineNam
   });
 
   it('answers /healthz while four people download exports', async () => {
-    const downloads = observers.slice(1, 5).map((o) => get('/api/v1/places/essex/spend/transparency.csv', o.read));
+    const downloads = observers
+      .slice(1, 5)
+      .map((o) => get('/api/v1/places/essex/spend/transparency.csv', o.read));
     await new Promise((resolve) => setTimeout(resolve, 20));
     const health = await get('/healthz');
     const done = await Promise.all(downloads);
     assert.equal(health.status, 200);
-    assert.deepEqual(done.map((d) => d.status), [200, 200, 200, 200]);
+    assert.deepEqual(
+      done.map((d) => d.status),
+      [200, 200, 200, 200],
+    );
     const lastExport = Math.max(...done.map((d) => d.doneMs));
-    assert.ok(health.doneMs + 20 < lastExport, `/healthz (${health.doneMs} ms) answered before the exports finished (${lastExport} ms)`);
+    assert.ok(
+      health.doneMs + 20 < lastExport,
+      `/healthz (${health.doneMs} ms) answered before the exports finished (${lastExport} ms)`,
+    );
   });
 
   it('gives a person one export at a time: a second one at once is a 429 with a clear message', async () => {
@@ -101,7 +137,15 @@ describe(`review 2026-12 H5: bounded reads and per-person limits, on ${engineNam
     assert.equal(refused.error, 'too_many_requests');
     assert.match(refused.message, /already have a download in progress/);
     // Once it has finished, the next one is allowed.
-    assert.equal((await t.app.inject({ url: '/api/v1/places/essex/spend/transparency.csv', headers: observers[1]!.read })).statusCode, 200);
+    assert.equal(
+      (
+        await t.app.inject({
+          url: '/api/v1/places/essex/spend/transparency.csv',
+          headers: observers[1]!.read,
+        })
+      ).statusCode,
+      200,
+    );
   });
 
   it(`limits the network roll-up to ${LIMITS.network.perMinute} a minute per person: the next is a 429, others are unaffected`, async () => {
@@ -112,17 +156,27 @@ describe(`review 2026-12 H5: bounded reads and per-person limits, on ${engineNam
     const over = await t.app.inject({ url: '/api/v1/network/rollup', headers: resident.read });
     assert.equal(over.statusCode, 429);
     assert.equal(over.json().error, 'too_many_requests');
-    assert.match(over.json().message, /network figures 10 times in the last minute.*Try again in \d+ seconds/);
+    assert.match(
+      over.json().message,
+      /network figures 10 times in the last minute.*Try again in \d+ seconds/,
+    );
     const page = await t.app.inject({ url: '/network/rollup', headers: resident.read });
     assert.equal(page.statusCode, 429, 'the page shares the budget');
-    assert.equal((await t.app.inject({ url: '/api/v1/network/rollup', headers: observers[0]!.read })).statusCode, 200);
+    assert.equal(
+      (await t.app.inject({ url: '/api/v1/network/rollup', headers: observers[0]!.read })).statusCode,
+      200,
+    );
   });
 
   it('limits exports to a budget a minute per person', async () => {
     const o = observers[4]!;
     // One download was made in the /healthz test.
     for (let i = 1; i < LIMITS.export.perMinute; i++) {
-      assert.equal((await t.app.inject({ url: '/api/v1/places/essex/services/export?format=csv', headers: o.read })).statusCode, 200);
+      assert.equal(
+        (await t.app.inject({ url: '/api/v1/places/essex/services/export?format=csv', headers: o.read }))
+          .statusCode,
+        200,
+      );
     }
     const over = await t.app.inject({ url: '/api/v1/places/essex/spend/transparency.csv', headers: o.read });
     assert.equal(over.statusCode, 429);
@@ -130,7 +184,9 @@ describe(`review 2026-12 H5: bounded reads and per-person limits, on ${engineNam
   });
 
   it('cancels a read statement that runs past the timeout on PostgreSQL (PGlite cannot: documented)', async () => {
-    const slow = inPlace(t.db, placeId, (tx) => sql`select pg_sleep(1.5)`.execute(tx), { statementTimeoutMs: 200 });
+    const slow = inPlace(t.db, placeId, (tx) => sql`select pg_sleep(1.5)`.execute(tx), {
+      statementTimeoutMs: 200,
+    });
     if (t.db.engine === 'postgres') {
       await assert.rejects(slow, (err: { code?: string }) => err.code === '57014');
     } else {

@@ -27,8 +27,16 @@ describe('imports between capability folders', () => {
   });
 
   it('finds a cycle when there is one (the check itself works)', () => {
-    const edge = (from: string, to: string) => ({ from, to, file: `${from}/x.ts`, specifier: `../${to}/y.ts`, typeOnly: false });
-    assert.deepEqual(cycles([edge('a', 'b'), edge('b', 'c'), edge('c', 'a'), edge('c', 'd')]), [['a', 'b', 'c']]);
+    const edge = (from: string, to: string) => ({
+      from,
+      to,
+      file: `${from}/x.ts`,
+      specifier: `../${to}/y.ts`,
+      typeOnly: false,
+    });
+    assert.deepEqual(cycles([edge('a', 'b'), edge('b', 'c'), edge('c', 'a'), edge('c', 'd')]), [
+      ['a', 'b', 'c'],
+    ]);
     assert.deepEqual(cycles([edge('a', 'b'), edge('b', 'c')]), []);
   });
 
@@ -48,7 +56,9 @@ describe('imports between capability folders', () => {
         const [, type, specifier = ''] = match;
         assert.ok(type, `${folder}/tables.ts imports types only (${specifier})`);
         assert.ok(
-          specifier === 'kysely' || specifier.startsWith('./') || /^\.\.\/((core|reference)\/|[a-z]+\/domain\.ts$)/.test(specifier),
+          specifier === 'kysely' ||
+            specifier.startsWith('./') ||
+            /^\.\.\/((core|reference)\/|[a-z]+\/domain\.ts$)/.test(specifier),
           `${folder}/tables.ts imports ${specifier}`,
         );
       }

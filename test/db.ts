@@ -38,7 +38,9 @@ export async function openTestDatabase(
     ? (opening: Promise<Database>) => opening
     : (opening: Promise<Database>) => migratedNow(opening, options.migrations);
   if (!serverUrl) {
-    const dataDir = options.onDisk ? fs.mkdtempSync(path.join(os.tmpdir(), 'placebudget-test-')) : 'memory://';
+    const dataDir = options.onDisk
+      ? fs.mkdtempSync(path.join(os.tmpdir(), 'placebudget-test-'))
+      : 'memory://';
     const open = () => openPGlite(dataDir);
     const remove = async () => {
       if (options.onDisk) fs.rmSync(dataDir, { recursive: true, force: true });
@@ -47,7 +49,10 @@ export async function openTestDatabase(
     return withLifecycle(await migrated(first), open, remove, { PLACEBUDGET_DATA_DIR: dataDir });
   }
   const name = `placebudget_test_${randomBytes(6).toString('hex')}`;
-  await adminQuery(serverUrl, template ? `create database ${name} template ${template}` : `create database ${name}`);
+  await adminQuery(
+    serverUrl,
+    template ? `create database ${name} template ${template}` : `create database ${name}`,
+  );
   const url = databaseUrl(serverUrl, name);
   const open = () => openPostgres(url);
   const remove = () => adminQuery(serverUrl, `drop database if exists ${name} with (force)`);
@@ -69,7 +74,12 @@ async function migratedNow(opening: Promise<Database>, migrations?: Migration[])
   return db;
 }
 
-function withLifecycle(db: Database, open: () => Promise<Database>, remove: () => Promise<void>, env: Record<string, string>): TestDatabase {
+function withLifecycle(
+  db: Database,
+  open: () => Promise<Database>,
+  remove: () => Promise<void>,
+  env: Record<string, string>,
+): TestDatabase {
   let closed = false;
   return {
     ...db,

@@ -33,7 +33,10 @@ test('every fixture the tests name is checksummed and cited in the README', () =
   const readme = fs.readFileSync(path.join(FIXTURES_DIR, 'README.md'), 'utf8');
   for (const full of [SPEND_FIXTURES, STANDARDS_FIXTURES, SYNTHETIC_FIXTURES].flatMap(Object.values)) {
     const relative = path.relative(FIXTURES_DIR, full);
-    assert.ok(sums.some((s) => s.file === relative), `${relative} is not in SHA256SUMS`);
+    assert.ok(
+      sums.some((s) => s.file === relative),
+      `${relative} is not in SHA256SUMS`,
+    );
     assert.ok(readme.includes(`\`${path.basename(full)}\``), `${relative} is not cited in the README`);
   }
 });

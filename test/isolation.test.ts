@@ -3,7 +3,15 @@ import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { inPlace } from '../src/core/db.ts';
 import { engineName } from './db.ts';
-import { makePartner, makePerson, makePlace, signInAs, startTestApp, type SignedIn, type TestApp } from './support.ts';
+import {
+  makePartner,
+  makePerson,
+  makePlace,
+  signInAs,
+  startTestApp,
+  type SignedIn,
+  type TestApp,
+} from './support.ts';
 
 /**
  * Tenant isolation, tested for every route that takes a place: a member of one place asking for
@@ -23,7 +31,10 @@ describe(`tenant isolation on ${engineName}`, () => {
     devon = await makePlace(t.db, 'ilfracombe', 'neighbourhood');
     await makePartner(t.db, essex, 'Essex Police', 'police');
     devonPartner = await makePartner(t.db, devon, 'North Devon Council');
-    await t.db.kysely.insertInto('place_facts').values({ place_id: devon, label: 'Secret', value: 'devon-only-fact', source: 'test' }).execute();
+    await t.db.kysely
+      .insertInto('place_facts')
+      .values({ place_id: devon, label: 'Secret', value: 'devon-only-fact', source: 'test' })
+      .execute();
     essexAdmin = await signInAs(t.db, await makePerson(t.db, 'admin@essex.test', [[essex, 'admin']]));
   });
   after(() => t.close());
@@ -45,19 +56,44 @@ describe(`tenant isolation on ${engineName}`, () => {
         method: route.method as 'GET',
         url,
         headers: { ...essexAdmin.write, 'content-type': 'application/json' },
-        payload: route.method === 'GET' ? undefined : JSON.stringify({ name: 'x', agency_type: 'police', title: 't', sign_off_rule: 'all', partner_id: devonPartner }),
+        payload:
+          route.method === 'GET'
+            ? undefined
+            : JSON.stringify({
+                name: 'x',
+                agency_type: 'police',
+                title: 't',
+                sign_off_rule: 'all',
+                partner_id: devonPartner,
+              }),
       });
       assert.equal(res.statusCode, 404, `${route.method} ${url} answered ${res.statusCode}`);
-      assert.doesNotMatch(res.body, /devon-only-fact|North Devon Council|ilfracombe/i, `${route.method} ${url} leaked`);
+      assert.doesNotMatch(
+        res.body,
+        /devon-only-fact|North Devon Council|ilfracombe/i,
+        `${route.method} ${url} leaked`,
+      );
     }
     // Nothing was written to the other place by any of those requests.
-    const devonPartners = await t.db.kysely.selectFrom('partners').select('name').where('place_id', '=', devon).execute();
+    const devonPartners = await t.db.kysely
+      .selectFrom('partners')
+      .select('name')
+      .where('place_id', '=', devon)
+      .execute();
     assert.deepEqual(devonPartners, [{ name: 'North Devon Council' }]);
   });
 
   it('answers a place that does not exist exactly like a place the person is not a member of', async () => {
-    const missing = await t.app.inject({ method: 'GET', url: '/api/v1/places/nowhere', headers: essexAdmin.read });
-    const other = await t.app.inject({ method: 'GET', url: '/api/v1/places/ilfracombe', headers: essexAdmin.read });
+    const missing = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/places/nowhere',
+      headers: essexAdmin.read,
+    });
+    const other = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/places/ilfracombe',
+      headers: essexAdmin.read,
+    });
     assert.equal(missing.statusCode, 404);
     assert.deepEqual(JSON.parse(other.body), JSON.parse(missing.body));
   });
@@ -65,7 +101,10 @@ describe(`tenant isolation on ${engineName}`, () => {
   it('serves the member their own place', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/api/v1/places/essex', headers: essexAdmin.read });
     assert.equal(res.statusCode, 200);
-    assert.deepEqual(res.json().partners.map((p: { name: string }) => p.name), ['Essex Police']);
+    assert.deepEqual(
+      res.json().partners.map((p: { name: string }) => p.name),
+      ['Essex Police'],
+    );
   });
 });
 
@@ -84,19 +123,30 @@ describe(`row-level security on ${engineName}`, () => {
 
   it('stops a query that forgot its place filter from seeing another place’s rows', async () => {
     // No WHERE place_id: the policy alone decides what comes back.
-    const seen = await inPlace(t.db, essex, (tx) => tx.selectFrom('partners').select(['name', 'place_id']).execute());
+    const seen = await inPlace(t.db, essex, (tx) =>
+      tx.selectFrom('partners').select(['name', 'place_id']).execute(),
+    );
     assert.deepEqual(seen, [{ name: 'Essex Police', place_id: essex }]);
-    const counted = await inPlace(t.db, devon, (tx) => sql<{ n: number }>`select count(*)::int as n from partners`.execute(tx));
+    const counted = await inPlace(t.db, devon, (tx) =>
+      sql<{ n: number }>`select count(*)::int as n from partners`.execute(tx),
+    );
     assert.equal(counted.rows[0]!.n, 1);
   });
 
   it('refuses to write a row into another place', async () => {
     await assert.rejects(
-      inPlace(t.db, essex, (tx) => tx.insertInto('partners').values({ place_id: devon, name: 'Intruder', agency_type: 'police' }).execute()),
+      inPlace(t.db, essex, (tx) =>
+        tx
+          .insertInto('partners')
+          .values({ place_id: devon, name: 'Intruder', agency_type: 'police' })
+          .execute(),
+      ),
       /row-level security/,
     );
     await assert.rejects(
-      inPlace(t.db, essex, (tx) => tx.updateTable('partners').set({ place_id: devon }).where('name', '=', 'Essex Police').execute()),
+      inPlace(t.db, essex, (tx) =>
+        tx.updateTable('partners').set({ place_id: devon }).where('name', '=', 'Essex Police').execute(),
+      ),
       /row-level security/,
     );
   });

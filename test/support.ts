@@ -94,7 +94,10 @@ export type FormFields = Record<string, string | string[]>;
  * paths given, such as '/places/essex' and '/api/v1/places/essex'. `app` may be a function, so the
  * helpers can be made where a test's `before` has not yet started the app.
  */
-export function requests(app: FastifyInstance | (() => FastifyInstance), prefixes: { pages?: string; api?: string } = {}) {
+export function requests(
+  app: FastifyInstance | (() => FastifyInstance),
+  prefixes: { pages?: string; api?: string } = {},
+) {
   const inject = (options: InjectOptions) => (typeof app === 'function' ? app() : app).inject(options);
   const pages = prefixes.pages ?? '';
   const apiPrefix = prefixes.api ?? '';
@@ -110,11 +113,17 @@ export function requests(app: FastifyInstance | (() => FastifyInstance), prefixe
     page: (url: string, who: SignedIn) => inject({ method: 'GET', url: `${pages}${url}`, headers: who.read }),
     /** POST a page's form with its hidden CSRF field (sent as JSON, which the forms accept too). */
     form: (url: string, who: SignedIn, fields: FormFields = {}) =>
-      inject({ method: 'POST', url: `${pages}${url}`, headers: who.read, payload: { _csrf: who.csrfToken, ...fields } }),
+      inject({
+        method: 'POST',
+        url: `${pages}${url}`,
+        headers: who.read,
+        payload: { _csrf: who.csrfToken, ...fields },
+      }),
     /** POST a page's form as a browser does: URL-encoded, a field given once per value. */
     browserForm: (url: string, who: SignedIn, fields: FormFields = {}) => {
       const params = new URLSearchParams({ _csrf: who.csrfToken });
-      for (const [name, value] of Object.entries(fields)) for (const one of [value].flat()) params.append(name, one);
+      for (const [name, value] of Object.entries(fields))
+        for (const one of [value].flat()) params.append(name, one);
       return inject({
         method: 'POST',
         url: `${pages}${url}`,

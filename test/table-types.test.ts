@@ -73,8 +73,10 @@ describe(`table types against the migrated schema on ${engineName}`, () => {
       for (const name of new Set([...columns.keys(), ...typed.keys()])) {
         const want = columns.get(name);
         const have = typed.get(name);
-        const show = (c: DeclaredColumn | undefined) => (c ? `${c.type}${c.nullable ? ' | null' : ''}` : 'missing');
-        if (show(want) !== show(have)) wrong.push(`${table}.${name}: the database has ${show(want)}, tables.ts ${show(have)}`);
+        const show = (c: DeclaredColumn | undefined) =>
+          c ? `${c.type}${c.nullable ? ' | null' : ''}` : 'missing';
+        if (show(want) !== show(have))
+          wrong.push(`${table}.${name}: the database has ${show(want)}, tables.ts ${show(have)}`);
       }
     }
     assert.deepEqual(wrong, []);
@@ -86,7 +88,9 @@ describe(`table types against the migrated schema on ${engineName}`, () => {
       for (const [name, column] of columns) {
         const typed = declared.get(table)?.get(name);
         if (typed && typed.optional !== column.optional) {
-          wrong.push(`${table}.${name}: ${column.optional ? 'the database fills it in' : 'an insert must give it'}`);
+          wrong.push(
+            `${table}.${name}: ${column.optional ? 'the database fills it in' : 'an insert must give it'}`,
+          );
         }
       }
     }

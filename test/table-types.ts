@@ -54,7 +54,11 @@ export type Inserted = { [T in keyof DB]-?: Insertable<DB[T]> };
       const type = checker.getTypeOfSymbol(column);
       const parts = type.isUnion() ? type.types : [type];
       const nullable = parts.some((t) => t.flags & ts.TypeFlags.Null);
-      const kinds = new Set(parts.filter((t) => !(t.flags & (ts.TypeFlags.Null | ts.TypeFlags.Undefined))).map((t) => broad(checker, t)));
+      const kinds = new Set(
+        parts
+          .filter((t) => !(t.flags & (ts.TypeFlags.Null | ts.TypeFlags.Undefined)))
+          .map((t) => broad(checker, t)),
+      );
       const insertColumn = checker.getPropertyOfType(insertRow, column.name);
       columns.set(column.name, {
         type: kinds.size === 1 ? [...kinds][0]! : `other: ${checker.typeToString(type)}`,

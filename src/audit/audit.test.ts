@@ -9,11 +9,21 @@ import { canonicalJson, entryHash, findChainBreak, GENESIS_HASH, type ChainedEnt
 import { appendAudit, verifyAuditChain } from './store.ts';
 
 describe('audit chain (pure)', () => {
-  const content = { at: new Date('2012-04-01T09:00:00.000Z'), person_id: 1, place_id: 2, action: 'partner.add', subject: 'partner:3', detail: { b: 1, a: [1, { y: 2, x: 1 }] } };
+  const content = {
+    at: new Date('2012-04-01T09:00:00.000Z'),
+    person_id: 1,
+    place_id: 2,
+    action: 'partner.add',
+    subject: 'partner:3',
+    detail: { b: 1, a: [1, { y: 2, x: 1 }] },
+  };
 
   it('hashes the same content the same way whatever the key order', () => {
     assert.equal(canonicalJson({ b: 1, a: 2 }), '{"a":2,"b":1}');
-    assert.equal(entryHash(GENESIS_HASH, content), entryHash(GENESIS_HASH, { ...content, detail: { a: [1, { x: 1, y: 2 }], b: 1 } }));
+    assert.equal(
+      entryHash(GENESIS_HASH, content),
+      entryHash(GENESIS_HASH, { ...content, detail: { a: [1, { x: 1, y: 2 }], b: 1 } }),
+    );
   });
 
   it('finds the first changed, removed or reordered entry', () => {
@@ -45,9 +55,21 @@ describe(`audit log on ${engineName}`, () => {
   let db: TestDatabase;
   before(async () => {
     db = await openTestDatabase({ onDisk: true });
-    const place = await db.kysely.insertInto('places').values({ slug: 'essex', name: 'Essex', kind: 'whole_place' }).returning('id').executeTakeFirstOrThrow();
+    const place = await db.kysely
+      .insertInto('places')
+      .values({ slug: 'essex', name: 'Essex', kind: 'whole_place' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     for (let i = 1; i <= 5; i++) {
-      await inPlace(db, place.id, (tx) => appendAudit(tx, { person_id: null, place_id: place.id, action: 'test.change', subject: `thing:${i}`, detail: { i } }));
+      await inPlace(db, place.id, (tx) =>
+        appendAudit(tx, {
+          person_id: null,
+          place_id: place.id,
+          action: 'test.change',
+          subject: `thing:${i}`,
+          detail: { i },
+        }),
+      );
     }
   });
   after(() => db.drop());
@@ -69,7 +91,11 @@ describe(`audit log on ${engineName}`, () => {
         throw new Error('the change failed');
       }),
     );
-    const rows = await db.kysely.selectFrom('audit_log').select('action').where('action', '=', 'test.rolled_back').execute();
+    const rows = await db.kysely
+      .selectFrom('audit_log')
+      .select('action')
+      .where('action', '=', 'test.rolled_back')
+      .execute();
     assert.equal(rows.length, 0);
   });
 
@@ -85,7 +111,13 @@ describe(`audit log on ${engineName}`, () => {
     await db.script(`alter table audit_log disable trigger audit_log_append_only;
       update audit_log set detail = '{"i": 99}' where subject = 'thing:3';
       alter table audit_log enable trigger audit_log_append_only;`);
-    const tamperedId = (await db.kysely.selectFrom('audit_log').select('id').where('subject', '=', 'thing:3').executeTakeFirstOrThrow()).id;
+    const tamperedId = (
+      await db.kysely
+        .selectFrom('audit_log')
+        .select('id')
+        .where('subject', '=', 'thing:3')
+        .executeTakeFirstOrThrow()
+    ).id;
     const report = await verifyAuditChain(db);
     assert.deepEqual(report.broken?.id, tamperedId);
     assert.equal(report.entries, 3);
@@ -93,19 +125,30 @@ describe(`audit log on ${engineName}`, () => {
     await db.close();
     const verify = runCli(['audit', 'verify'], db.env);
     assert.equal(verify.status, 1);
-    assert.match(verify.stderr, new RegExp(`broken at entry ${tamperedId}: its content does not match its keyed hash`));
+    assert.match(
+      verify.stderr,
+      new RegExp(`broken at entry ${tamperedId}: its content does not match its keyed hash`),
+    );
     db = await db.reopen();
   });
-
 
   it('uses a lock so concurrent writers still form one chain', async () => {
     const place = await db.kysely.selectFrom('places').select('id').executeTakeFirstOrThrow();
     await Promise.all(
       Array.from({ length: 8 }, (_, i) =>
-        inPlace(db, place.id, (tx) => appendAudit(tx, { person_id: null, place_id: place.id, action: 'test.concurrent', subject: `c:${i}` })),
+        inPlace(db, place.id, (tx) =>
+          appendAudit(tx, {
+            person_id: null,
+            place_id: place.id,
+            action: 'test.concurrent',
+            subject: `c:${i}`,
+          }),
+        ),
       ),
     );
-    const links = await sql<{ n: number }>`select count(distinct prev_hash)::int as n from audit_log`.execute(db.kysely);
+    const links = await sql<{ n: number }>`select count(distinct prev_hash)::int as n from audit_log`.execute(
+      db.kysely,
+    );
     const total = await sql<{ n: number }>`select count(*)::int as n from audit_log`.execute(db.kysely);
     assert.equal(links.rows[0]!.n, total.rows[0]!.n, 'no two entries chain to the same predecessor');
   });

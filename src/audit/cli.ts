@@ -8,19 +8,35 @@ export function auditCommands(program: Command) {
   audit
     .command('verify')
     .description('check every entry of the audit chain; exits 1 and names the first broken entry')
-    .option('--checkpoint <file>', 'also check the chain still holds this checkpoint (made by `audit checkpoint`)')
+    .option(
+      '--checkpoint <file>',
+      'also check the chain still holds this checkpoint (made by `audit checkpoint`)',
+    )
     .option('--json', 'print the result as JSON')
     .action(async (options: { json?: boolean; checkpoint?: string }) => {
-      const checkpoint = options.checkpoint === undefined ? null : parseCheckpoint(fs.readFileSync(options.checkpoint, 'utf8'));
-      const report = await withDatabase((db) => (checkpoint ? verifyAgainstCheckpoint(db, checkpoint) : verifyAuditChain(db)));
+      const checkpoint =
+        options.checkpoint === undefined
+          ? null
+          : parseCheckpoint(fs.readFileSync(options.checkpoint, 'utf8'));
+      const report = await withDatabase((db) =>
+        checkpoint ? verifyAgainstCheckpoint(db, checkpoint) : verifyAuditChain(db),
+      );
       if (options.json) console.log(JSON.stringify(report));
-      else if (report.broken) console.error(`Audit chain broken at entry ${report.broken.id}: ${report.broken.reason}. ${report.entries} entries before it verify.`);
-      else console.log(`Audit chain verified: ${report.entries} entries intact${checkpoint ? `, and it holds the checkpoint of ${checkpoint.at} (${checkpoint.entries} entries)` : ''}.`);
+      else if (report.broken)
+        console.error(
+          `Audit chain broken at entry ${report.broken.id}: ${report.broken.reason}. ${report.entries} entries before it verify.`,
+        );
+      else
+        console.log(
+          `Audit chain verified: ${report.entries} entries intact${checkpoint ? `, and it holds the checkpoint of ${checkpoint.at} (${checkpoint.entries} entries)` : ''}.`,
+        );
       if (report.broken) process.exitCode = 1;
     });
   audit
     .command('checkpoint')
-    .description('sign the head of the chain (entry count, last id, last hash, time); keep it outside the database')
+    .description(
+      'sign the head of the chain (entry count, last id, last hash, time); keep it outside the database',
+    )
     .option('--out <file>', 'write the checkpoint to this file as well as printing it')
     .action(async (options: { out?: string }) => {
       const checkpoint = await withDatabase((db) => makeCheckpoint(db));

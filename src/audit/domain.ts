@@ -81,7 +81,10 @@ export function findChainBreak(
   let expectedPrev = prevHash;
   for (const entry of entries) {
     if (entry.prev_hash !== expectedPrev) {
-      return { id: entry.id, reason: 'its link to the previous entry does not match (an entry was removed or reordered)' };
+      return {
+        id: entry.id,
+        reason: 'its link to the previous entry does not match (an entry was removed or reordered)',
+      };
     }
     if (state.keyed && !options.key) {
       return { id: entry.id, reason: 'it is keyed, and no audit key was given to check it' };

@@ -25,10 +25,14 @@ const MIN_ENV_KEY = 32;
 
 let current: AuditKey | null = null;
 
-export function loadAuditKey(config: Pick<Config, 'dataDir'>, env: NodeJS.ProcessEnv = process.env): AuditKey {
+export function loadAuditKey(
+  config: Pick<Config, 'dataDir'>,
+  env: NodeJS.ProcessEnv = process.env,
+): AuditKey {
   const fromEnv = env.PLACEBUDGET_AUDIT_KEY;
   if (fromEnv !== undefined && fromEnv !== '') {
-    if (fromEnv.length < MIN_ENV_KEY) throw new Error(`PLACEBUDGET_AUDIT_KEY must be at least ${MIN_ENV_KEY} characters`);
+    if (fromEnv.length < MIN_ENV_KEY)
+      throw new Error(`PLACEBUDGET_AUDIT_KEY must be at least ${MIN_ENV_KEY} characters`);
     current = withId({ key: Buffer.from(fromEnv, 'utf8'), source: 'env', created: false });
     return current;
   }
@@ -45,7 +49,8 @@ export function loadAuditKey(config: Pick<Config, 'dataDir'>, env: NodeJS.Proces
     }
   }
   const mode = fs.statSync(file).mode & 0o777;
-  if (mode & 0o077) throw new Error(`The audit key ${file} must be readable by its owner only (chmod 600 ${file})`);
+  if (mode & 0o077)
+    throw new Error(`The audit key ${file} must be readable by its owner only (chmod 600 ${file})`);
   const text = fs.readFileSync(file, 'utf8').trim();
   if (!/^[0-9a-f]{64}$/.test(text)) throw new Error(`The audit key ${file} is not 64 hexadecimal characters`);
   current = withId({ key: Buffer.from(text, 'hex'), source: 'file', file, created });
@@ -53,7 +58,10 @@ export function loadAuditKey(config: Pick<Config, 'dataDir'>, env: NodeJS.Proces
 }
 
 function withId(key: Omit<AuditKey, 'id'>): AuditKey {
-  return { ...key, id: createHmac('sha256', key.key).update('placebudget audit key id').digest('hex').slice(0, 16) };
+  return {
+    ...key,
+    id: createHmac('sha256', key.key).update('placebudget audit key id').digest('hex').slice(0, 16),
+  };
 }
 
 /** The key loaded at start-up, or (the CLI, tests) the one the environment and data folder give. */

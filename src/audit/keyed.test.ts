@@ -10,17 +10,47 @@ import { openTestDatabase, engineName, type TestDatabase } from '../../test/db.t
 import { runCli } from '../../test/cli.ts';
 import { entryHash, GENESIS_HASH, KEY_MARKER_ACTION, type ChainedEntry } from './domain.ts';
 import { auditKey } from './key.ts';
-import { appendAudit, parseCheckpoint, verifyAgainstCheckpoint, verifyAuditChain, walkAuditChain } from './store.ts';
+import {
+  appendAudit,
+  parseCheckpoint,
+  verifyAgainstCheckpoint,
+  verifyAuditChain,
+  walkAuditChain,
+} from './store.ts';
 
 /** As the review's Appendix B: someone with database access rewrites history without the key. */
-async function rewriteAndRechain(db: Database, fromId: number, change: (e: ChainedEntry) => ChainedEntry, key: Buffer | null = null) {
-  const rows = (await db.kysely.selectFrom('audit_log').selectAll().where('id', '>=', fromId).orderBy('id').execute()) as ChainedEntry[];
-  let prev = (await db.kysely.selectFrom('audit_log').select('hash').where('id', '<', fromId).orderBy('id', 'desc').limit(1).executeTakeFirst())?.hash ?? GENESIS_HASH;
-  const statements = ['alter table audit_log disable trigger audit_log_append_only;', `update audit_log set hash = 'tmp-' || id where id >= ${fromId};`];
+async function rewriteAndRechain(
+  db: Database,
+  fromId: number,
+  change: (e: ChainedEntry) => ChainedEntry,
+  key: Buffer | null = null,
+) {
+  const rows = (await db.kysely
+    .selectFrom('audit_log')
+    .selectAll()
+    .where('id', '>=', fromId)
+    .orderBy('id')
+    .execute()) as ChainedEntry[];
+  let prev =
+    (
+      await db.kysely
+        .selectFrom('audit_log')
+        .select('hash')
+        .where('id', '<', fromId)
+        .orderBy('id', 'desc')
+        .limit(1)
+        .executeTakeFirst()
+    )?.hash ?? GENESIS_HASH;
+  const statements = [
+    'alter table audit_log disable trigger audit_log_append_only;',
+    `update audit_log set hash = 'tmp-' || id where id >= ${fromId};`,
+  ];
   for (const original of rows) {
     const e = original.id === fromId ? change(original) : original;
     const hash = entryHash(prev, e, key);
-    statements.push(`update audit_log set prev_hash = '${prev}', hash = '${hash}', detail = '${JSON.stringify(e.detail).replace(/'/g, "''")}' where id = ${e.id};`);
+    statements.push(
+      `update audit_log set prev_hash = '${prev}', hash = '${hash}', detail = '${JSON.stringify(e.detail).replace(/'/g, "''")}' where id = ${e.id};`,
+    );
     prev = hash;
   }
   statements.push('alter table audit_log enable trigger audit_log_append_only;');
@@ -32,11 +62,25 @@ describe(`review 2026-12 M8: a keyed, anchored audit chain that cannot be trunca
   let placeId: number;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'placebudget-checkpoint-'));
   const append = (i: number) =>
-    inPlace(db, placeId, (tx) => appendAudit(tx, { person_id: null, place_id: placeId, action: 'test.change', subject: `thing:${i}`, detail: { i } }));
+    inPlace(db, placeId, (tx) =>
+      appendAudit(tx, {
+        person_id: null,
+        place_id: placeId,
+        action: 'test.change',
+        subject: `thing:${i}`,
+        detail: { i },
+      }),
+    );
 
   before(async () => {
     db = await openTestDatabase({ onDisk: true });
-    placeId = (await db.kysely.insertInto('places').values({ slug: 'essex', name: 'Essex', kind: 'whole_place' }).returning('id').executeTakeFirstOrThrow()).id;
+    placeId = (
+      await db.kysely
+        .insertInto('places')
+        .values({ slug: 'essex', name: 'Essex', kind: 'whole_place' })
+        .returning('id')
+        .executeTakeFirstOrThrow()
+    ).id;
     for (let i = 1; i <= 6; i++) await append(i);
   });
   after(async () => {
@@ -45,20 +89,38 @@ describe(`review 2026-12 M8: a keyed, anchored audit chain that cannot be trunca
   });
 
   it('keys every entry after the marker with HMAC-SHA256 under the audit key, not plain SHA-256', async () => {
-    const rows = (await db.kysely.selectFrom('audit_log').selectAll().orderBy('id').execute()) as ChainedEntry[];
+    const rows = (await db.kysely
+      .selectFrom('audit_log')
+      .selectAll()
+      .orderBy('id')
+      .execute()) as ChainedEntry[];
     assert.equal(rows[0]!.action, KEY_MARKER_ACTION);
     const key = auditKey().key;
     for (const e of rows.slice(1)) {
       assert.equal(e.hash, entryHash(e.prev_hash, e, key));
       assert.notEqual(e.hash, entryHash(e.prev_hash, e));
     }
-    const other = await walkAuditChain(db, Buffer.from('another key, not the one the chain was written with'));
+    const other = await walkAuditChain(
+      db,
+      Buffer.from('another key, not the one the chain was written with'),
+    );
     assert.equal(other.broken?.id, rows[1]!.id);
   });
 
-  it('finds an entry rewritten and re-chained without the key (the review\'s Appendix B)', async () => {
-    const target = (await db.kysely.selectFrom('audit_log').select('id').where('subject', '=', 'thing:4').executeTakeFirstOrThrow()).id;
-    const before = (await db.kysely.selectFrom('audit_log').selectAll().where('id', '>=', target).orderBy('id').execute()) as ChainedEntry[];
+  it("finds an entry rewritten and re-chained without the key (the review's Appendix B)", async () => {
+    const target = (
+      await db.kysely
+        .selectFrom('audit_log')
+        .select('id')
+        .where('subject', '=', 'thing:4')
+        .executeTakeFirstOrThrow()
+    ).id;
+    const before = (await db.kysely
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('id', '>=', target)
+      .orderBy('id')
+      .execute()) as ChainedEntry[];
     await rewriteAndRechain(db, target, (e) => ({ ...e, detail: { i: 99 } }));
     const report = await verifyAuditChain(db);
     assert.equal(report.broken?.id, target);
@@ -69,7 +131,11 @@ describe(`review 2026-12 M8: a keyed, anchored audit chain that cannot be trunca
   });
 
   it('finds a chain whose key marker was removed and every entry re-chained unkeyed', async () => {
-    const rows = (await db.kysely.selectFrom('audit_log').selectAll().orderBy('id').execute()) as ChainedEntry[];
+    const rows = (await db.kysely
+      .selectFrom('audit_log')
+      .selectAll()
+      .orderBy('id')
+      .execute()) as ChainedEntry[];
     const walk = await walkAuditChain(db);
     // Re-chaining from the marker unkeyed, with the marker renamed, as someone without the key would.
     await rewriteAndRechain(db, rows[0]!.id, (e) => ({ ...e, detail: { scheme: 'none' } }));
@@ -87,9 +153,19 @@ describe(`review 2026-12 M8: a keyed, anchored audit chain that cannot be trunca
     await Promise.all(
       Array.from({ length: 12 }, (_, i) =>
         inPlace(db, placeId, async (tx) => {
-          await appendAudit(tx, { person_id: null, place_id: placeId, action: 'test.concurrent', subject: `c:${i}:a` });
+          await appendAudit(tx, {
+            person_id: null,
+            place_id: placeId,
+            action: 'test.concurrent',
+            subject: `c:${i}:a`,
+          });
           await sql`select 1`.execute(tx);
-          await appendAudit(tx, { person_id: null, place_id: placeId, action: 'test.concurrent', subject: `c:${i}:b` });
+          await appendAudit(tx, {
+            person_id: null,
+            place_id: placeId,
+            action: 'test.concurrent',
+            subject: `c:${i}:b`,
+          });
         }),
       ),
     );
@@ -105,7 +181,10 @@ describe(`review 2026-12 M8: a keyed, anchored audit chain that cannot be trunca
 
   it('refuses TRUNCATE audit_log, from the owner and from the application role', async () => {
     await assert.rejects(db.script('truncate audit_log'), /append-only/);
-    await assert.rejects(db.script('set local role placebudget_app; truncate audit_log'), /append-only|permission denied/);
+    await assert.rejects(
+      db.script('set local role placebudget_app; truncate audit_log'),
+      /append-only|permission denied/,
+    );
     const left = await sql<{ n: number }>`select count(*)::int as n from audit_log`.execute(db.kysely);
     assert.equal(left.rows[0]!.n, 7);
   });
@@ -120,7 +199,10 @@ describe(`review 2026-12 M8: a keyed, anchored audit chain that cannot be trunca
     assert.match(String(checkpoint.last_hash), /^[0-9a-f]{64}$/);
     assert.match(String(checkpoint.signature), /^[0-9a-f]{64}$/);
     db = await db.reopen();
-    assert.deepEqual(await verifyAgainstCheckpoint(db, parseCheckpoint(fs.readFileSync(file, 'utf8'))), { entries: 7, broken: null });
+    assert.deepEqual(await verifyAgainstCheckpoint(db, parseCheckpoint(fs.readFileSync(file, 'utf8'))), {
+      entries: 7,
+      broken: null,
+    });
 
     // Later entries are fine: the checkpoint is a prefix of the chain.
     await append(7);
@@ -154,15 +236,34 @@ describe(`review 2026-12 M8: a chain from before the key still verifies, on ${en
     // Three entries written the way the product wrote them before the key (plain SHA-256).
     let prev = GENESIS_HASH;
     for (let i = 1; i <= 3; i++) {
-      const content = { at: new Date(Date.UTC(2026, 10, i, 9, 30, 0, 123)), person_id: i, place_id: null, action: 'test.legacy', subject: `old:${i}`, detail: { i, note: 'é ✓' } };
+      const content = {
+        at: new Date(Date.UTC(2026, 10, i, 9, 30, 0, 123)),
+        person_id: i,
+        place_id: null,
+        action: 'test.legacy',
+        subject: `old:${i}`,
+        detail: { i, note: 'é ✓' },
+      };
       const hash = entryHash(prev, content);
-      await db.kysely.insertInto('audit_log').values({ ...content, detail: JSON.stringify(content.detail), prev_hash: prev, hash }).execute();
+      await db.kysely
+        .insertInto('audit_log')
+        .values({ ...content, detail: JSON.stringify(content.detail), prev_hash: prev, hash })
+        .execute();
       prev = hash;
     }
     await migrate(db);
-    await inSystem(db, (tx) => appendAudit(tx, { person_id: null, place_id: null, action: 'test.keyed', subject: 'new:1' }));
-    const rows = await db.kysely.selectFrom('audit_log').select(['action', 'prev_hash']).orderBy('id').execute();
-    assert.deepEqual(rows.map((r) => r.action), ['test.legacy', 'test.legacy', 'test.legacy', KEY_MARKER_ACTION, 'test.keyed']);
+    await inSystem(db, (tx) =>
+      appendAudit(tx, { person_id: null, place_id: null, action: 'test.keyed', subject: 'new:1' }),
+    );
+    const rows = await db.kysely
+      .selectFrom('audit_log')
+      .select(['action', 'prev_hash'])
+      .orderBy('id')
+      .execute();
+    assert.deepEqual(
+      rows.map((r) => r.action),
+      ['test.legacy', 'test.legacy', 'test.legacy', KEY_MARKER_ACTION, 'test.keyed'],
+    );
     assert.equal(rows[3]!.prev_hash, prev, 'the marker chains to the last entry from before the key');
     assert.deepEqual(await verifyAuditChain(db), { entries: 5, broken: null });
   });

@@ -61,7 +61,12 @@ export async function appendAudit(tx: Tx, input: AuditInput): Promise<void> {
 async function writeEntries(tx: Tx, inputs: AuditInput[]): Promise<ChainedEntry[]> {
   const { key } = auditKey();
   await sql`select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK})`.execute(tx);
-  const last = await tx.selectFrom('audit_log').select('hash').orderBy('id', 'desc').limit(1).executeTakeFirst();
+  const last = await tx
+    .selectFrom('audit_log')
+    .select('hash')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
   let prev_hash = last?.hash ?? GENESIS_HASH;
   const at = new Date();
   const entries = inputs.map((input) => {
@@ -118,7 +123,10 @@ export async function walkAuditChain(db: Database, key: Buffer = auditKey().key)
       if (entries > 0 && !state.keyed) {
         return {
           entries,
-          broken: { id: afterId, reason: 'the chain has no key marker, so none of it is keyed (the marker was removed)' },
+          broken: {
+            id: afterId,
+            reason: 'the chain has no key marker, so none of it is keyed (the marker was removed)',
+          },
           lastId: afterId,
           lastHash,
           keyedFrom,
@@ -128,7 +136,13 @@ export async function walkAuditChain(db: Database, key: Buffer = auditKey().key)
     }
     const broken = findChainBreak(page as ChainedEntry[], prevHash, { key, state });
     if (broken) {
-      return { entries: entries + page.findIndex((e) => e.id === broken.id), broken, lastId: null, lastHash: null, keyedFrom: state.markerId ?? null };
+      return {
+        entries: entries + page.findIndex((e) => e.id === broken.id),
+        broken,
+        lastId: null,
+        lastHash: null,
+        keyedFrom: state.markerId ?? null,
+      };
     }
     entries += page.length;
     prevHash = lastHash = page.at(-1)!.hash;
@@ -153,15 +167,22 @@ export interface Checkpoint {
 }
 
 function checkpointSignature(key: Buffer, fields: Omit<Checkpoint, 'signature'>): string {
-  return createHmac('sha256', key).update('placebudget audit checkpoint\n').update(canonicalJson(fields)).digest('hex');
+  return createHmac('sha256', key)
+    .update('placebudget audit checkpoint\n')
+    .update(canonicalJson(fields))
+    .digest('hex');
 }
 
 /** Signs the head of an intact chain; refuses a broken or empty one. */
 export async function makeCheckpoint(db: Database, now = new Date()): Promise<Checkpoint> {
   const key = auditKey();
   const walk = await walkAuditChain(db, key.key);
-  if (walk.broken) throw new Invalid(`The audit chain is broken at entry ${walk.broken.id}: ${walk.broken.reason}. No checkpoint was made.`);
-  if (walk.lastId === null || walk.lastHash === null || walk.keyedFrom === null) throw new Invalid('The audit chain is empty: nothing to checkpoint');
+  if (walk.broken)
+    throw new Invalid(
+      `The audit chain is broken at entry ${walk.broken.id}: ${walk.broken.reason}. No checkpoint was made.`,
+    );
+  if (walk.lastId === null || walk.lastHash === null || walk.keyedFrom === null)
+    throw new Invalid('The audit chain is empty: nothing to checkpoint');
   const fields = {
     format: 'placebudget-audit-checkpoint/1' as const,
     entries: walk.entries,
@@ -199,17 +220,47 @@ export async function verifyAgainstCheckpoint(db: Database, checkpoint: Checkpoi
   const expected = Buffer.from(checkpointSignature(key.key, fields), 'hex');
   const given = Buffer.from(signature, 'hex');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    return { entries: 0, broken: { id: checkpoint.last_id, reason: 'the checkpoint\'s signature does not match the audit key (the checkpoint was changed or made with another key)' } };
+    return {
+      entries: 0,
+      broken: {
+        id: checkpoint.last_id,
+        reason:
+          "the checkpoint's signature does not match the audit key (the checkpoint was changed or made with another key)",
+      },
+    };
   }
   const walk = await walkAuditChain(db, key.key);
   if (walk.broken) return { entries: walk.entries, broken: walk.broken };
-  const atCheckpoint = await db.kysely.selectFrom('audit_log').select('hash').where('id', '=', checkpoint.last_id).executeTakeFirst();
-  const upTo = await sql<{ n: number }>`select count(*)::int as n from audit_log where id <= ${checkpoint.last_id}`.execute(db.kysely);
+  const atCheckpoint = await db.kysely
+    .selectFrom('audit_log')
+    .select('hash')
+    .where('id', '=', checkpoint.last_id)
+    .executeTakeFirst();
+  const upTo = await sql<{
+    n: number;
+  }>`select count(*)::int as n from audit_log where id <= ${checkpoint.last_id}`.execute(db.kysely);
   if (!atCheckpoint) {
-    return { entries: walk.entries, broken: { id: checkpoint.last_id, reason: `the checkpoint's last entry is missing: the chain was cut back to ${walk.entries} entries from at least ${checkpoint.entries}` } };
+    return {
+      entries: walk.entries,
+      broken: {
+        id: checkpoint.last_id,
+        reason: `the checkpoint's last entry is missing: the chain was cut back to ${walk.entries} entries from at least ${checkpoint.entries}`,
+      },
+    };
   }
-  if (atCheckpoint.hash !== checkpoint.last_hash || upTo.rows[0]!.n !== checkpoint.entries || walk.keyedFrom !== checkpoint.keyed_from) {
-    return { entries: walk.entries, broken: { id: checkpoint.last_id, reason: 'the chain no longer matches the checkpoint (entries up to it were rewritten, removed or re-chained)' } };
+  if (
+    atCheckpoint.hash !== checkpoint.last_hash ||
+    upTo.rows[0]!.n !== checkpoint.entries ||
+    walk.keyedFrom !== checkpoint.keyed_from
+  ) {
+    return {
+      entries: walk.entries,
+      broken: {
+        id: checkpoint.last_id,
+        reason:
+          'the chain no longer matches the checkpoint (entries up to it were rewritten, removed or re-chained)',
+      },
+    };
   }
   return { entries: walk.entries, broken: null };
 }
@@ -224,7 +275,12 @@ export interface AuditListing {
 }
 
 /** A place's audit trail, newest first, a page at a time. */
-export async function listPlaceAudit(tx: Tx, placeId: number, page: number, pageSize = 50): Promise<AuditListing[]> {
+export async function listPlaceAudit(
+  tx: Tx,
+  placeId: number,
+  page: number,
+  pageSize = 50,
+): Promise<AuditListing[]> {
   return tx
     .selectFrom('audit_log')
     .leftJoin('people', 'people.id', 'audit_log.person_id')

@@ -1,5 +1,13 @@
 /** The roles a person can hold in a place (memberships, kept by src/places/, grant them). */
-export const ROLES = ['admin', 'finance', 'partner_rep', 'key_worker', 'analyst', 'resident', 'observer'] as const;
+export const ROLES = [
+  'admin',
+  'finance',
+  'partner_rep',
+  'key_worker',
+  'analyst',
+  'resident',
+  'observer',
+] as const;
 export type Role = (typeof ROLES)[number];
 
 /** Roles that act for a partner agency, so adding one needs the partner too. */

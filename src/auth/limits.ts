@@ -45,11 +45,14 @@ export function spendBudget(request: FastifyRequest, kind: LimitKind, now = Date
   if (times.length >= perMinute) {
     recent.set(key, times);
     const wait = Math.ceil((WINDOW_MS - (now - times[0]!)) / 1000);
-    throw new TooManyRequests(`You have asked for ${what} ${perMinute} times in the last minute, the most allowed. Try again in ${wait} seconds`);
+    throw new TooManyRequests(
+      `You have asked for ${what} ${perMinute} times in the last minute, the most allowed. Try again in ${wait} seconds`,
+    );
   }
   times.push(now);
   recent.set(key, times);
-  if (recent.size > 10_000) for (const [k, v] of recent) if (v.every((t) => now - t >= WINDOW_MS)) recent.delete(k);
+  if (recent.size > 10_000)
+    for (const [k, v] of recent) if (v.every((t) => now - t >= WINDOW_MS)) recent.delete(k);
 }
 
 /**
@@ -60,7 +63,9 @@ export function startExport(request: FastifyRequest, reply: FastifyReply) {
   const person = requirePerson(request);
   const { exporting } = stateOf(request);
   if (exporting.has(person.id)) {
-    throw new TooManyRequests('You already have a download in progress. Wait for it to finish, then try again');
+    throw new TooManyRequests(
+      'You already have a download in progress. Wait for it to finish, then try again',
+    );
   }
   spendBudget(request, 'export');
   exporting.add(person.id);

@@ -5,7 +5,13 @@ import { Invalid } from '../core/errors.ts';
 import { hashPassword, validateNewPassword } from './password.ts';
 import { acceptInvitation, createSession, findInvitation } from './store.ts';
 import { errorList, fieldMessages } from '../core/web.ts';
-import { clearSessionCookie, requirePerson, hasPreSessionToken, issuePreSessionToken, setSessionCookie } from './plugin.ts';
+import {
+  clearSessionCookie,
+  requirePerson,
+  hasPreSessionToken,
+  issuePreSessionToken,
+  setSessionCookie,
+} from './plugin.ts';
 import { changeOwnPassword, signIn, signOut, validateSignIn } from './routes.ts';
 
 /** A fixed base: where `next` leads is decided without the request's Host header. */
@@ -13,7 +19,8 @@ const BASE = new URL('http://placebudget.invalid/');
 
 /** A path that stays on this site however a browser reads it (browsers drop tabs and newlines). */
 function staysHere(path: string): boolean {
-  if (!path.startsWith('/') || /^\/[/\\]/.test(path) || [...path].some((c) => c < ' ' || c === '\u007f')) return false;
+  if (!path.startsWith('/') || /^\/[/\\]/.test(path) || [...path].some((c) => c < ' ' || c === '\u007f'))
+    return false;
   try {
     const url = new URL(path, BASE);
     return url.origin === BASE.origin && !url.pathname.startsWith('//');
@@ -45,15 +52,19 @@ export function safeNext(next: unknown): string {
 }
 
 export async function authPages(app: FastifyInstance) {
-  app.get<{ Querystring: { next?: string } }>('/sign-in', { schema: { hide: true } }, async (request, reply) => {
-    if (request.auth) return reply.redirect(safeNext(request.query.next));
-    return reply.page('auth/views/sign-in.njk', {
-      title: 'Sign in',
-      next: safeNext(request.query.next),
-      values: {},
-      preSessionToken: issuePreSessionToken(request, reply),
-    });
-  });
+  app.get<{ Querystring: { next?: string } }>(
+    '/sign-in',
+    { schema: { hide: true } },
+    async (request, reply) => {
+      if (request.auth) return reply.redirect(safeNext(request.query.next));
+      return reply.page('auth/views/sign-in.njk', {
+        title: 'Sign in',
+        next: safeNext(request.query.next),
+        values: {},
+        preSessionToken: issuePreSessionToken(request, reply),
+      });
+    },
+  );
 
   app.post<{ Body: { email?: string; password?: string; next?: string; _csrf?: string } }>(
     '/sign-in',
@@ -63,7 +74,9 @@ export async function authPages(app: FastifyInstance) {
       const next = safeNext(request.body?.next);
       try {
         if (!hasPreSessionToken(request, request.body?._csrf)) {
-          throw new Invalid('This form has expired', { email: 'The sign-in form had expired. Enter your email address and password again' });
+          throw new Invalid('This form has expired', {
+            email: 'The sign-in form had expired. Enter your email address and password again',
+          });
         }
         const { email, password } = validateSignIn(request.body ?? {});
         const session = await signIn(app, request.ip, email, password);
@@ -87,13 +100,23 @@ export async function authPages(app: FastifyInstance) {
     },
   );
 
-  app.get<{ Params: { token: string } }>('/invitations/:token', { schema: { hide: true } }, async (request, reply) => {
-    const invitation = await findInvitation(app.deps.db, request.params.token);
-    if (!invitation) return reply.page('auth/views/invitation-expired.njk', { title: 'This link has expired' }, 404);
-    // Someone with an account was given a role: the link only sends them to sign in as usual.
-    if (invitation.hasPassword) return reply.page('auth/views/invitation-signed-up.njk', { title: 'Sign in to continue' });
-    return reply.page('auth/views/invitation.njk', { title: 'Set your password', invitation, token: request.params.token });
-  });
+  app.get<{ Params: { token: string } }>(
+    '/invitations/:token',
+    { schema: { hide: true } },
+    async (request, reply) => {
+      const invitation = await findInvitation(app.deps.db, request.params.token);
+      if (!invitation)
+        return reply.page('auth/views/invitation-expired.njk', { title: 'This link has expired' }, 404);
+      // Someone with an account was given a role: the link only sends them to sign in as usual.
+      if (invitation.hasPassword)
+        return reply.page('auth/views/invitation-signed-up.njk', { title: 'Sign in to continue' });
+      return reply.page('auth/views/invitation.njk', {
+        title: 'Set your password',
+        invitation,
+        token: request.params.token,
+      });
+    },
+  );
 
   app.post<{ Params: { token: string }; Body: { password?: string; confirm?: string } }>(
     '/invitations/:token',
@@ -102,8 +125,10 @@ export async function authPages(app: FastifyInstance) {
     async (request, reply) => {
       const { token } = request.params;
       const invitation = await findInvitation(app.deps.db, token);
-      if (!invitation) return reply.page('auth/views/invitation-expired.njk', { title: 'This link has expired' }, 404);
-      if (invitation.hasPassword) return reply.page('auth/views/invitation-signed-up.njk', { title: 'Sign in to continue' });
+      if (!invitation)
+        return reply.page('auth/views/invitation-expired.njk', { title: 'This link has expired' }, 404);
+      if (invitation.hasPassword)
+        return reply.page('auth/views/invitation-signed-up.njk', { title: 'Sign in to continue' });
       const password = request.body?.password ?? '';
       const problem =
         validateNewPassword(password, { email: invitation.email, name: invitation.name }) ??
@@ -112,15 +137,27 @@ export async function authPages(app: FastifyInstance) {
         const fields = { password: problem };
         return reply.page(
           'auth/views/invitation.njk',
-          { title: 'Set your password', invitation, token, errors: errorList(fields, ['password']), fieldErrors: fieldMessages(fields) },
+          {
+            title: 'Set your password',
+            invitation,
+            token,
+            errors: errorList(fields, ['password']),
+            fieldErrors: fieldMessages(fields),
+          },
           400,
         );
       }
       const personId = await acceptInvitation(app.deps.db, token, await hashPassword(password));
-      if (personId === undefined) return reply.page('auth/views/invitation-expired.njk', { title: 'This link has expired' }, 404);
+      if (personId === undefined)
+        return reply.page('auth/views/invitation-expired.njk', { title: 'This link has expired' }, 404);
       const session = await createSession(app.deps.db, personId, app.deps.config.sessionHours);
       await inSystem(app.deps.db, (tx) =>
-        appendAudit(tx, { person_id: personId, place_id: null, action: 'auth.password_set', subject: `person:${personId}` }),
+        appendAudit(tx, {
+          person_id: personId,
+          place_id: null,
+          action: 'auth.password_set',
+          subject: `person:${personId}`,
+        }),
       );
       setSessionCookie(reply, session.token, app.deps.config.sessionHours);
       return reply.redirect('/', 303);
@@ -147,7 +184,11 @@ export async function authPages(app: FastifyInstance) {
         if (!(err instanceof Invalid)) throw err;
         return reply.page(
           'auth/views/password.njk',
-          { title: 'Change your password', errors: errorList(err.fields, ['current', 'password']), fieldErrors: fieldMessages(err.fields) },
+          {
+            title: 'Change your password',
+            errors: errorList(err.fields, ['current', 'password']),
+            fieldErrors: fieldMessages(err.fields),
+          },
           400,
         );
       }

@@ -14,7 +14,9 @@ const MAX_PASSWORD_LENGTH = 1024;
 export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16);
   const key = await scrypt(password, salt, KEY_LENGTH, { ...PARAMS, maxmem: 256 * 1024 * 1024 });
-  return ['scrypt', PARAMS.N, PARAMS.r, PARAMS.p, salt.toString('base64url'), key.toString('base64url')].join('$');
+  return ['scrypt', PARAMS.N, PARAMS.r, PARAMS.p, salt.toString('base64url'), key.toString('base64url')].join(
+    '$',
+  );
 }
 
 export async function verifyPassword(password: string, stored: string | null): Promise<boolean> {
@@ -54,9 +56,26 @@ const COMMON_WORDS = new Set(
 );
 
 /** Runs people reach for: digits, the alphabet and keyboard rows, each also backwards. */
-const SEQUENCES = ['0123456789', 'abcdefghijklmnopqrstuvwxyz', 'qwertyuiop', 'asdfghjkl', 'zxcvbnm', '1qaz2wsx3edc4rfv'];
+const SEQUENCES = [
+  '0123456789',
+  'abcdefghijklmnopqrstuvwxyz',
+  'qwertyuiop',
+  'asdfghjkl',
+  'zxcvbnm',
+  '1qaz2wsx3edc4rfv',
+];
 
-const UNLEET: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', $: 's', '!': 'i' };
+const UNLEET: Record<string, string> = {
+  '0': 'o',
+  '1': 'i',
+  '3': 'e',
+  '4': 'a',
+  '5': 's',
+  '7': 't',
+  '@': 'a',
+  $: 's',
+  '!': 'i',
+};
 
 /** Whether the text is one short unit over and over (`abcabcabcabc`, `passwordpassword`). */
 function repeats(text: string): boolean {
@@ -76,7 +95,10 @@ function isSequence(text: string): boolean {
 }
 
 /** Why a password is too easy to guess, or null. */
-export function commonPasswordProblem(password: string, person: { email?: string; name?: string } = {}): string | null {
+export function commonPasswordProblem(
+  password: string,
+  person: { email?: string; name?: string } = {},
+): string | null {
   const lower = password.normalize('NFKC').toLowerCase();
   const compact = lower.replace(/[\s\-_.]+/g, '');
   if (new Set(compact).size < 4 || repeats(compact) || isSequence(compact)) {
@@ -88,20 +110,30 @@ export function commonPasswordProblem(password: string, person: { email?: string
     if (!candidate) continue;
     for (let size = 1; size <= candidate.length; size++) {
       const unit = candidate.slice(0, size);
-      if (COMMON_WORDS.has(unit) && candidate.length % size === 0 && unit.repeat(candidate.length / size) === candidate) {
+      if (
+        COMMON_WORDS.has(unit) &&
+        candidate.length % size === 0 &&
+        unit.repeat(candidate.length / size) === candidate
+      ) {
         return 'Password is too common. Use a few unrelated words instead';
       }
     }
   }
   const local = (person.email ?? '').toLowerCase().split('@')[0] ?? '';
   const name = (person.name ?? '').toLowerCase().replace(/[\s\-_.]+/g, '');
-  if ((local.length >= 4 && compact.includes(local.replace(/[\s\-_.]+/g, ''))) || (name.length >= 4 && compact.includes(name))) {
+  if (
+    (local.length >= 4 && compact.includes(local.replace(/[\s\-_.]+/g, ''))) ||
+    (name.length >= 4 && compact.includes(name))
+  ) {
     return 'Password must not contain your name or email address';
   }
   return null;
 }
 
-export function validateNewPassword(password: string, person: { email?: string; name?: string } = {}): string | null {
+export function validateNewPassword(
+  password: string,
+  person: { email?: string; name?: string } = {},
+): string | null {
   if (password.length < 12) return 'Password must be 12 characters or more';
   if (password.length > MAX_PASSWORD_LENGTH) return 'Password must be 1,024 characters or fewer';
   return commonPasswordProblem(password, person);

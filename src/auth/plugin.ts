@@ -45,7 +45,8 @@ export function registerSessions(app: FastifyInstance) {
     request.auth = token ? await findSession(app.deps.db, token) : null;
     if (!request.auth && UNSAFE_METHODS.has(request.method)) {
       const length = request.headers['content-length'];
-      if (length === undefined && request.headers['transfer-encoding']) throw new TooLargeWithoutSession(411, 'length_required');
+      if (length === undefined && request.headers['transfer-encoding'])
+        throw new TooLargeWithoutSession(411, 'length_required');
       if (Number(length) > UNAUTHENTICATED_BODY_LIMIT) throw new TooLargeWithoutSession(413, 'too_large');
     }
   });
@@ -53,7 +54,8 @@ export function registerSessions(app: FastifyInstance) {
   // export or CSV download for anyone, may be kept by a browser or a shared cache. Assets keep
   // the cache header they set themselves.
   app.addHook('onSend', async (request, reply, payload) => {
-    if (!reply.hasHeader('cache-control') && (request.auth || isDownload(reply))) reply.header('cache-control', 'no-store');
+    if (!reply.hasHeader('cache-control') && (request.auth || isDownload(reply)))
+      reply.header('cache-control', 'no-store');
     return payload;
   });
   app.addHook('preHandler', async (request) => {
@@ -101,7 +103,8 @@ export function clearSessionCookie(reply: FastifyReply) {
 /** The cookie behind the sign-in form's token: random, HttpOnly, for this browser only. */
 export const PRE_SESSION_COOKIE = 'pb_presession';
 
-const preSessionToken = (key: Buffer, nonce: string) => createHmac('sha256', key).update(`sign-in|${nonce}`).digest('base64url');
+const preSessionToken = (key: Buffer, nonce: string) =>
+  createHmac('sha256', key).update(`sign-in|${nonce}`).digest('base64url');
 
 /**
  * Login CSRF: another site could post its own credentials to the sign-in form and leave the

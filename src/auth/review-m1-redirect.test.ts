@@ -81,7 +81,10 @@ describe('review 2026-12 M1: open redirect after sign-in (safeNext)', () => {
           const result = safeNext(input);
           if (result === '/') return;
           assert.match(result, /^\/(?![/\\])/);
-        assert.ok([...result].every((c) => c > ' ' && c !== '\u007f' && c !== '\\'), 'no control character, space or backslash');
+          assert.ok(
+            [...result].every((c) => c > ' ' && c !== '\u007f' && c !== '\\'),
+            'no control character, space or backslash',
+          );
           for (const base of BASES) {
             assert.equal(new URL(result, base).origin, base.origin);
             assert.equal(new URL(decodeURIComponent(result), base).origin, base.origin);

@@ -4,11 +4,21 @@ import { Invalid, type FieldErrors } from '../core/errors.ts';
 import { appendAudit } from '../audit/public.ts';
 import { inSystem } from '../core/db.ts';
 import { clearSessionCookie, requirePerson, setSessionCookie } from './plugin.ts';
-import { changePassword, checkCredentialsOf, checkPasswordOf, createSession, revokeSession, type SessionPerson } from './store.ts';
+import {
+  changePassword,
+  checkCredentialsOf,
+  checkPasswordOf,
+  createSession,
+  revokeSession,
+  type SessionPerson,
+} from './store.ts';
 import { hashPassword, validateNewPassword } from './password.ts';
 import { normaliseEmail } from './throttle.ts';
 
-export function validateSignIn(body: { email?: unknown; password?: unknown }): { email: string; password: string } {
+export function validateSignIn(body: { email?: unknown; password?: unknown }): {
+  email: string;
+  password: string;
+} {
   const fields: FieldErrors = {};
   const email = typeof body.email === 'string' ? normaliseEmail(body.email) : '';
   const password = typeof body.password === 'string' ? body.password : '';
@@ -34,7 +44,12 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * waiting when the account is under attack, and audits a failure by reference: the person's id
  * when the email is an account, else a hash of the email (what was typed is never stored).
  */
-export async function proveIdentity(app: FastifyInstance, ip: string, email: string, password: string): Promise<SessionPerson | null> {
+export async function proveIdentity(
+  app: FastifyInstance,
+  ip: string,
+  email: string,
+  password: string,
+): Promise<SessionPerson | null> {
   const account = normaliseEmail(email);
   const decision = app.signInThrottle.attempt(ip, account);
   if (!decision.allowed) throw new TooManyAttempts(decision.retryAfterSeconds);
@@ -50,7 +65,10 @@ export async function proveIdentity(app: FastifyInstance, ip: string, email: str
       person_id: null,
       place_id: null,
       action: 'auth.sign_in_failed',
-      subject: accountId === null ? `email-sha256:${createHash('sha256').update(account).digest('hex').slice(0, 16)}` : `person:${accountId}`,
+      subject:
+        accountId === null
+          ? `email-sha256:${createHash('sha256').update(account).digest('hex').slice(0, 16)}`
+          : `person:${accountId}`,
     }),
   );
   return null;
@@ -61,11 +79,18 @@ export async function signIn(app: FastifyInstance, ip: string, email: string, pa
   const { db, config } = app.deps;
   const person = await proveIdentity(app, ip, email, password);
   if (!person) {
-    throw new Invalid('Enter a correct email address and password', { email: 'Email address or password is not correct' });
+    throw new Invalid('Enter a correct email address and password', {
+      email: 'Email address or password is not correct',
+    });
   }
   const session = await createSession(db, person.id, config.sessionHours);
   await inSystem(db, (tx) =>
-    appendAudit(tx, { person_id: person.id, place_id: null, action: 'auth.sign_in', subject: `person:${person.id}` }),
+    appendAudit(tx, {
+      person_id: person.id,
+      place_id: null,
+      action: 'auth.sign_in',
+      subject: `person:${person.id}`,
+    }),
   );
   return { person, ...session };
 }
@@ -74,7 +99,12 @@ export async function signIn(app: FastifyInstance, ip: string, email: string, pa
  * Changes the signed-in person's own password: the current one is needed (tried through the same
  * limiter as sign-in), the new one must pass the password rules, and every other session ends.
  */
-export async function changeOwnPassword(app: FastifyInstance, request: FastifyRequest, current: unknown, next: unknown): Promise<void> {
+export async function changeOwnPassword(
+  app: FastifyInstance,
+  request: FastifyRequest,
+  current: unknown,
+  next: unknown,
+): Promise<void> {
   const person = requirePerson(request);
   const fields: FieldErrors = {};
   if (typeof current !== 'string' || !current) fields.current = 'Enter your current password';
@@ -92,21 +122,38 @@ export async function changeOwnPassword(app: FastifyInstance, request: FastifyRe
   if (!(await checkPasswordOf(app.deps.db, person.id, current as string))) {
     app.signInThrottle.failed(request.ip, account);
     await inSystem(app.deps.db, (tx) =>
-      appendAudit(tx, { person_id: person.id, place_id: null, action: 'auth.password_change_failed', subject: `person:${person.id}` }),
+      appendAudit(tx, {
+        person_id: person.id,
+        place_id: null,
+        action: 'auth.password_change_failed',
+        subject: `person:${person.id}`,
+      }),
     );
-    throw new Invalid('There is a problem with the password', { current: 'Your current password is not correct' });
+    throw new Invalid('There is a problem with the password', {
+      current: 'Your current password is not correct',
+    });
   }
   app.signInThrottle.succeeded(request.ip, account);
   await changePassword(app.deps.db, person.id, request.auth!.sessionId, await hashPassword(password));
   await inSystem(app.deps.db, (tx) =>
-    appendAudit(tx, { person_id: person.id, place_id: null, action: 'auth.password_changed', subject: `person:${person.id}` }),
+    appendAudit(tx, {
+      person_id: person.id,
+      place_id: null,
+      action: 'auth.password_changed',
+      subject: `person:${person.id}`,
+    }),
   );
 }
 
 export async function signOut(app: FastifyInstance, sessionId: string, person: SessionPerson) {
   await revokeSession(app.deps.db, sessionId);
   await inSystem(app.deps.db, (tx) =>
-    appendAudit(tx, { person_id: person.id, place_id: null, action: 'auth.sign_out', subject: `person:${person.id}` }),
+    appendAudit(tx, {
+      person_id: person.id,
+      place_id: null,
+      action: 'auth.sign_out',
+      subject: `person:${person.id}`,
+    }),
   );
 }
 
@@ -134,7 +181,10 @@ export async function authRoutes(app: FastifyInstance) {
         summary: 'Sign in; sets the session cookie and returns the CSRF token to send as X-CSRF-Token',
         body: {
           type: 'object',
-          properties: { email: { type: 'string', maxLength: 320 }, password: { type: 'string', maxLength: 1024 } },
+          properties: {
+            email: { type: 'string', maxLength: 320 },
+            password: { type: 'string', maxLength: 1024 },
+          },
           required: ['email', 'password'],
           additionalProperties: false,
         },
@@ -152,10 +202,14 @@ export async function authRoutes(app: FastifyInstance) {
     },
   );
 
-  app.get('/api/v1/session', { schema: { tags: ['auth'], summary: 'Who is signed in', response: { 200: sessionSchema } } }, async (request) => {
-    const person = requirePerson(request);
-    return { person, csrf_token: request.auth!.csrfToken };
-  });
+  app.get(
+    '/api/v1/session',
+    { schema: { tags: ['auth'], summary: 'Who is signed in', response: { 200: sessionSchema } } },
+    async (request) => {
+      const person = requirePerson(request);
+      return { person, csrf_token: request.auth!.csrfToken };
+    },
+  );
 
   app.put<{ Body: { current_password: string; new_password: string } }>(
     '/api/v1/account/password',
@@ -165,7 +219,10 @@ export async function authRoutes(app: FastifyInstance) {
         summary: 'Change your own password; needs the current one, and ends every other session of yours',
         body: {
           type: 'object',
-          properties: { current_password: { type: 'string', maxLength: 1024 }, new_password: { type: 'string', maxLength: 1024 } },
+          properties: {
+            current_password: { type: 'string', maxLength: 1024 },
+            new_password: { type: 'string', maxLength: 1024 },
+          },
           required: ['current_password', 'new_password'],
           additionalProperties: false,
         },
@@ -178,10 +235,14 @@ export async function authRoutes(app: FastifyInstance) {
     },
   );
 
-  app.delete('/api/v1/session', { schema: { tags: ['auth'], summary: 'Sign out', response: { 204: { type: 'null' } } } }, async (request, reply) => {
-    const person = requirePerson(request);
-    await signOut(app, request.auth!.sessionId, person);
-    clearSessionCookie(reply);
-    return reply.code(204).send();
-  });
+  app.delete(
+    '/api/v1/session',
+    { schema: { tags: ['auth'], summary: 'Sign out', response: { 204: { type: 'null' } } } },
+    async (request, reply) => {
+      const person = requirePerson(request);
+      await signOut(app, request.auth!.sessionId, person);
+      clearSessionCookie(reply);
+      return reply.code(204).send();
+    },
+  );
 }

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../../test/cli.ts';
 import { engineName, openTestDatabase, type TestDatabase } from '../../test/db.ts';
-import { makePerson, makePlace, postSignInForm, signInAs, startTestApp, type TestApp } from '../../test/support.ts';
+import {
+  makePerson,
+  makePlace,
+  postSignInForm,
+  signInAs,
+  startTestApp,
+  type TestApp,
+} from '../../test/support.ts';
 import { hashPassword } from './password.ts';
 import { createSession, findSession } from './store.ts';
 
@@ -19,7 +26,10 @@ describe(`session fixation, expiry and revocation on ${engineName}`, () => {
     place = await makePlace(t.db, 'essex');
     // Each keeps a role elsewhere: a person with no role at all has no session (src/auth/hardening.test.ts).
     const elsewhere = await makePlace(t.db, 'elsewhere');
-    victim = await makePerson(t.db, 'finance@essex.test', [[place, 'finance'], [elsewhere, 'observer']]);
+    victim = await makePerson(t.db, 'finance@essex.test', [
+      [place, 'finance'],
+      [elsewhere, 'observer'],
+    ]);
     attacker = await makePerson(t.db, 'attacker@elsewhere.test', [[elsewhere, 'observer']]);
     await t.db.kysely
       .updateTable('people')

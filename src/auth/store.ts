@@ -18,7 +18,11 @@ export interface ActiveSession {
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
 /** Checks a password; unknown emails cost the same time as wrong passwords. */
-export async function checkCredentials(db: Database, email: string, password: string): Promise<SessionPerson | null> {
+export async function checkCredentials(
+  db: Database,
+  email: string,
+  password: string,
+): Promise<SessionPerson | null> {
   return (await checkCredentialsOf(db, email, password)).person;
 }
 
@@ -45,12 +49,21 @@ export async function checkCredentialsOf(
 
 /** Checks the current password of a signed-in person (changing a password needs it). */
 export async function checkPasswordOf(db: Database, personId: number, password: string): Promise<boolean> {
-  const row = await db.kysely.selectFrom('people').select('password_hash').where('id', '=', personId).executeTakeFirst();
+  const row = await db.kysely
+    .selectFrom('people')
+    .select('password_hash')
+    .where('id', '=', personId)
+    .executeTakeFirst();
   return verifyPassword(password, row?.password_hash ?? DUMMY_HASH);
 }
 
 /** Sets a new password and ends every other session of the person, in one transaction. */
-export async function changePassword(db: Database, personId: number, keepSessionId: string, passwordHash: string): Promise<void> {
+export async function changePassword(
+  db: Database,
+  personId: number,
+  keepSessionId: string,
+  passwordHash: string,
+): Promise<void> {
   await db.kysely.transaction().execute(async (tx) => {
     await tx.updateTable('people').set({ password_hash: passwordHash }).where('id', '=', personId).execute();
     await tx
@@ -64,7 +77,11 @@ export async function changePassword(db: Database, personId: number, keepSession
 }
 
 /** A new session with a new token every time: a token from before sign-in is never reused. */
-export async function createSession(db: Database, personId: number, hours: number): Promise<{ token: string; csrfToken: string }> {
+export async function createSession(
+  db: Database,
+  personId: number,
+  hours: number,
+): Promise<{ token: string; csrfToken: string }> {
   const token = randomBytes(32).toString('base64url');
   const csrfToken = randomBytes(32).toString('base64url');
   await db.kysely
@@ -89,14 +106,29 @@ export async function findSession(db: Database, token: string): Promise<ActiveSe
     .where('sessions.revoked_at', 'is', null)
     .where('sessions.expires_at', '>', new Date())
     // A person with no role left anywhere has nothing to be signed in for: the session stops working.
-    .where((eb) => eb.exists(eb.selectFrom('memberships').select('memberships.person_id').whereRef('memberships.person_id', '=', 'people.id')))
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('memberships')
+          .select('memberships.person_id')
+          .whereRef('memberships.person_id', '=', 'people.id'),
+      ),
+    )
     .executeTakeFirst();
   if (!row) return null;
-  return { person: { id: row.id, email: row.email, name: row.name }, csrfToken: row.csrf_token, sessionId: row.sessionId };
+  return {
+    person: { id: row.id, email: row.email, name: row.name },
+    csrfToken: row.csrf_token,
+    sessionId: row.sessionId,
+  };
 }
 
 export async function revokeSession(db: Database, sessionId: string): Promise<void> {
-  await db.kysely.updateTable('sessions').set({ revoked_at: new Date() }).where('id', '=', sessionId).execute();
+  await db.kysely
+    .updateTable('sessions')
+    .set({ revoked_at: new Date() })
+    .where('id', '=', sessionId)
+    .execute();
 }
 
 /** Signs a person out everywhere, e.g. after a password change or when they leave. */
@@ -116,7 +148,16 @@ export async function endSessionsIfNoRoles(db: Database, personId: number): Prom
     .set({ revoked_at: new Date() })
     .where('person_id', '=', personId)
     .where('revoked_at', 'is', null)
-    .where((eb) => eb.not(eb.exists(eb.selectFrom('memberships').select('memberships.person_id').where('memberships.person_id', '=', personId))))
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('memberships')
+            .select('memberships.person_id')
+            .where('memberships.person_id', '=', personId),
+        ),
+      ),
+    )
     .execute();
 }
 
@@ -127,7 +168,12 @@ export async function createInvitation(tx: Tx, personId: number, createdBy: numb
   const token = randomBytes(32).toString('base64url');
   await tx
     .insertInto('invitations')
-    .values({ id: hashToken(token), person_id: personId, created_by: createdBy, expires_at: new Date(Date.now() + INVITATION_DAYS * 86_400_000) })
+    .values({
+      id: hashToken(token),
+      person_id: personId,
+      created_by: createdBy,
+      expires_at: new Date(Date.now() + INVITATION_DAYS * 86_400_000),
+    })
     .execute();
   return token;
 }
@@ -140,7 +186,13 @@ export async function findInvitation(
   const row = await db.kysely
     .selectFrom('invitations')
     .innerJoin('people', 'people.id', 'invitations.person_id')
-    .select(['invitations.id', 'people.id as personId', 'people.email', 'people.name', 'people.password_hash'])
+    .select([
+      'invitations.id',
+      'people.id as personId',
+      'people.email',
+      'people.name',
+      'people.password_hash',
+    ])
     .where('invitations.id', '=', hashToken(token))
     .where('invitations.used_at', 'is', null)
     .where('invitations.expires_at', '>', new Date())
@@ -151,7 +203,11 @@ export async function findInvitation(
 }
 
 /** Sets the password and spends the invitation in one transaction; other sessions end. */
-export async function acceptInvitation(db: Database, token: string, passwordHash: string): Promise<number | undefined> {
+export async function acceptInvitation(
+  db: Database,
+  token: string,
+  passwordHash: string,
+): Promise<number | undefined> {
   return db.kysely.transaction().execute(async (tx) => {
     const spent = await tx
       .updateTable('invitations')
@@ -171,7 +227,12 @@ export async function acceptInvitation(db: Database, token: string, passwordHash
       .returning('id')
       .executeTakeFirst();
     if (!set) return undefined;
-    await tx.updateTable('sessions').set({ revoked_at: new Date() }).where('person_id', '=', spent.person_id).where('revoked_at', 'is', null).execute();
+    await tx
+      .updateTable('sessions')
+      .set({ revoked_at: new Date() })
+      .where('person_id', '=', spent.person_id)
+      .where('revoked_at', 'is', null)
+      .execute();
     return spent.person_id;
   });
 }

@@ -38,7 +38,8 @@ export const DEFAULT_THROTTLE: ThrottleOptions = {
   maxKeys: 50_000,
 };
 
-export type ThrottleDecision = { allowed: true; delayMs: number } | { allowed: false; retryAfterSeconds: number };
+export type ThrottleDecision =
+  { allowed: true; delayMs: number } | { allowed: false; retryAfterSeconds: number };
 
 interface Count {
   count: number;

@@ -471,7 +471,9 @@ export async function cbaPages(app: FastifyInstance, ports: CbaPorts) {
             sensitivity: results && sensitivityTable(results),
             changes: SENSITIVITY_CHANGES,
             agreements,
-            forecast: results && (await forecastSection(request, place, id, row.model, results, ports.realisedOutcomes)),
+            forecast:
+              results &&
+              (await forecastSection(request, place, id, row.model, results, ports.realisedOutcomes)),
             canEdit: allows(place.roles, 'cba.edit'),
           });
         },

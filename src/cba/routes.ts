@@ -285,11 +285,19 @@ export const cbaRoutes = placeScoped('/api/v1/places/:slug', (app: FastifyInstan
           date: 'Enter a real date written YYYY-MM-DD',
         });
       return inRequestPlace(request, place, (tx) =>
-        postInvestment(tx, place.id, place.person.id, id, aid, {
-          date,
-          contributionAccounts: contribution_accounts,
-          reinvestmentAccount: reinvestment_account ?? '',
-        }, ports.agreementPoster),
+        postInvestment(
+          tx,
+          place.id,
+          place.person.id,
+          id,
+          aid,
+          {
+            date,
+            contributionAccounts: contribution_accounts,
+            reinvestmentAccount: reinvestment_account ?? '',
+          },
+          ports.agreementPoster,
+        ),
       );
     },
   );
@@ -338,7 +346,14 @@ export const cbaRoutes = placeScoped('/api/v1/places/:slug', (app: FastifyInstan
       const run = await inRequestPlace(request, place, (tx) =>
         runBusinessCase(tx, place.id, request.params.id),
       );
-      const forecast = await forecastSection(request, place, request.params.id, run.case.model, run.results, ports.realisedOutcomes);
+      const forecast = await forecastSection(
+        request,
+        place,
+        request.params.id,
+        run.case.model,
+        run.results,
+        ports.realisedOutcomes,
+      );
       if (!forecast) throw new NotFound('No families are linked to this business case');
       return forecast;
     },

@@ -12,12 +12,21 @@ import type { Database } from './db.ts';
 
 /** What must survive a round trip: every table's row count and the audit chain's head. */
 async function fingerprint(db: Database) {
-  const tables = await sql<{ name: string }>`select tablename as name from pg_tables where schemaname = 'public' order by 1`.execute(db.kysely);
+  const tables = await sql<{
+    name: string;
+  }>`select tablename as name from pg_tables where schemaname = 'public' order by 1`.execute(db.kysely);
   const counts: Record<string, number> = {};
   for (const { name } of tables.rows) {
-    counts[name] = (await sql<{ n: number }>`select count(*)::int as n from ${sql.table(name)}`.execute(db.kysely)).rows[0]!.n;
+    counts[name] = (
+      await sql<{ n: number }>`select count(*)::int as n from ${sql.table(name)}`.execute(db.kysely)
+    ).rows[0]!.n;
   }
-  const head = await db.kysely.selectFrom('audit_log').select('hash').orderBy('id', 'desc').limit(1).executeTakeFirst();
+  const head = await db.kysely
+    .selectFrom('audit_log')
+    .select('hash')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
   return { counts, head: head?.hash, chain: await verifyAuditChain(db) };
 }
 
@@ -45,8 +54,15 @@ describe(`backup and restore on ${engineName}`, () => {
 
     // Work after the backup, which the restore must take away.
     db = await db.reopen();
-    const essex = await db.kysely.selectFrom('places').select('id').where('slug', '=', 'essex').executeTakeFirstOrThrow();
-    await db.kysely.insertInto('partners').values({ place_id: essex.id, name: 'Added after the backup', agency_type: 'fire' }).execute();
+    const essex = await db.kysely
+      .selectFrom('places')
+      .select('id')
+      .where('slug', '=', 'essex')
+      .executeTakeFirstOrThrow();
+    await db.kysely
+      .insertInto('partners')
+      .values({ place_id: essex.id, name: 'Added after the backup', agency_type: 'fire' })
+      .execute();
     await db.close();
 
     const restored = runCli(['restore', '--in', file], db.env);

@@ -16,15 +16,21 @@ export interface BackupResult {
  * is consistent), or pg_dump's custom format for a server. The server must be stopped for PGlite,
  * which allows one process at a time; the lock file says so if it is not.
  */
-export async function backup(config: Pick<Config, 'databaseUrl' | 'dataDir'>, file: string): Promise<BackupResult> {
+export async function backup(
+  config: Pick<Config, 'databaseUrl' | 'dataDir'>,
+  file: string,
+): Promise<BackupResult> {
   if (config.databaseUrl) {
     run('pg_dump', ['--format=custom', '--no-owner', `--file=${file}`, `--dbname=${config.databaseUrl}`]);
     return { engine: 'postgres', file, bytes: fs.statSync(file).size };
   }
-  if (!fs.existsSync(config.dataDir)) throw new Invalid(`There is no database in ${config.dataDir} to back up`);
+  if (!fs.existsSync(config.dataDir))
+    throw new Invalid(`There is no database in ${config.dataDir} to back up`);
   const db = await openPGlite(config.dataDir);
   try {
-    const tarball = await (db.raw as { pglite: import('@electric-sql/pglite').PGlite }).pglite.dumpDataDir('gzip');
+    const tarball = await (db.raw as { pglite: import('@electric-sql/pglite').PGlite }).pglite.dumpDataDir(
+      'gzip',
+    );
     fs.writeFileSync(file, Buffer.from(await tarball.arrayBuffer()));
   } finally {
     await db.close();
@@ -36,10 +42,21 @@ export async function backup(config: Pick<Config, 'databaseUrl' | 'dataDir'>, fi
  * Replaces the database with a backup, all or nothing. A PGlite folder being replaced is moved
  * aside, not deleted, so a mistaken restore loses nothing; a server restore runs in one transaction.
  */
-export async function restore(config: Pick<Config, 'databaseUrl' | 'dataDir'>, file: string): Promise<{ keptAs?: string }> {
+export async function restore(
+  config: Pick<Config, 'databaseUrl' | 'dataDir'>,
+  file: string,
+): Promise<{ keptAs?: string }> {
   if (!fs.existsSync(file)) throw new Invalid(`No backup file at ${file}`);
   if (config.databaseUrl) {
-    run('pg_restore', ['--clean', '--if-exists', '--single-transaction', '--exit-on-error', '--no-owner', `--dbname=${config.databaseUrl}`, file]);
+    run('pg_restore', [
+      '--clean',
+      '--if-exists',
+      '--single-transaction',
+      '--exit-on-error',
+      '--no-owner',
+      `--dbname=${config.databaseUrl}`,
+      file,
+    ]);
     return {};
   }
   const tarball = new Blob([fs.readFileSync(file)]);
@@ -66,6 +83,9 @@ export async function restore(config: Pick<Config, 'databaseUrl' | 'dataDir'>, f
 
 function run(command: string, args: string[]) {
   const result = spawnSync(command, args, { encoding: 'utf8' });
-  if (result.error) throw new Error(`${command} could not run: ${result.error.message} (install the postgresql-client package)`);
+  if (result.error)
+    throw new Error(
+      `${command} could not run: ${result.error.message} (install the postgresql-client package)`,
+    );
   if (result.status !== 0) throw new Error(`${command} failed: ${result.stderr.trim()}`);
 }

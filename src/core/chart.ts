@@ -18,7 +18,13 @@ export function renderSvg(option: EChartsOption, size: { width: number; height: 
   try {
     // The page's own typeface and body size: the SVG shrinks with the screen, so smaller text would
     // be unreadable on a phone.
-    chart.setOption({ animation: false, color: PALETTE, aria: { enabled: true }, textStyle: TEXT, ...option });
+    chart.setOption({
+      animation: false,
+      color: PALETTE,
+      aria: { enabled: true },
+      textStyle: TEXT,
+      ...option,
+    });
     // ECharts adds an inline <style> of hover effects; our CSP refuses inline styles, and a static
     // picture has nothing to hover, so it goes.
     return chart.renderToSVGString().replace(/<style[^>]*>[\s\S]*?<\/style>/g, '');
@@ -47,7 +53,10 @@ export function barChart(input: {
 }): ChartFigure {
   const format = input.format ?? ((v: number) => String(v));
   const axisFormat = input.axisFormat ?? format;
-  const height = Math.max(160, 60 + input.categories.length * (input.stacked ? 32 : 22 * input.series.length + 12));
+  const height = Math.max(
+    160,
+    60 + input.categories.length * (input.stacked ? 32 : 22 * input.series.length + 12),
+  );
   const svg = renderSvg(
     {
       aria: { enabled: true, label: { description: input.caption } },
@@ -82,7 +91,10 @@ export function barChart(input: {
     svg,
     table: {
       head: ['', ...input.series.map((s) => s.name)],
-      rows: input.categories.map((category, i) => [category, ...input.series.map((s) => format(s.values[i] ?? 0))]),
+      rows: input.categories.map((category, i) => [
+        category,
+        ...input.series.map((s) => format(s.values[i] ?? 0)),
+      ]),
     },
   };
 }

@@ -30,7 +30,9 @@ export function parseTrustProxy(value: string | undefined): boolean | number | s
   if (text === 'true') return true;
   if (/^\d+$/.test(text)) return Number(text);
   if (!/^[0-9A-Fa-f.:/, a-z]+$/.test(text)) {
-    throw new Error('PLACEBUDGET_TRUST_PROXY must be false, a hop count, or proxy addresses / CIDR ranges separated by commas');
+    throw new Error(
+      'PLACEBUDGET_TRUST_PROXY must be false, a hop count, or proxy addresses / CIDR ranges separated by commas',
+    );
   }
   return text;
 }
@@ -44,7 +46,9 @@ function parsePublicUrl(value: string | undefined, port: number): string {
     throw new Error(`PLACEBUDGET_PUBLIC_URL must be an absolute http(s) address, not "${text}"`);
   }
   if (!/^https?:$/.test(url.protocol) || url.username || url.password || url.search || url.hash) {
-    throw new Error(`PLACEBUDGET_PUBLIC_URL must be a plain http(s) address like https://budget.example.org, not "${text}"`);
+    throw new Error(
+      `PLACEBUDGET_PUBLIC_URL must be a plain http(s) address like https://budget.example.org, not "${text}"`,
+    );
   }
   return url.href.replace(/\/+$/, '');
 }

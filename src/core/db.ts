@@ -71,10 +71,13 @@ export async function openPGlite(dataDir: string, options: { loadDataDir?: Blob 
       // PGlite is a single session, which the transaction holds, so the COPY joins it. It reads
       // the rows as a virtual file, which only a privileged role may do: the statement runs as the
       // session's own role (it writes only the named table) and the transaction's role comes back.
-      const { role } = (await sql<{ role: string }>`select current_setting('role') as role`.execute(tx)).rows[0]!;
+      const { role } = (await sql<{ role: string }>`select current_setting('role') as role`.execute(tx))
+        .rows[0]!;
       await sql`set local role none`.execute(tx);
       // A failed COPY aborts the transaction, whose rollback undoes the role change with it.
-      await pglite.query(`copy ${copyTarget(table, columns)} from '/dev/blob'`, [], { blob: new Blob([rows]) });
+      await pglite.query(`copy ${copyTarget(table, columns)} from '/dev/blob'`, [], {
+        blob: new Blob([rows]),
+      });
       await sql`select set_config('role', ${role}, true)`.execute(tx);
     },
     async script(text) {
@@ -164,7 +167,10 @@ export async function openPostgres(connectionString: string): Promise<Database> 
       const { pid } = (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(tx)).rows[0]!;
       const client = clients.get(pid);
       assert(client !== undefined, `the pool knows the client of server process ${pid}`);
-      await pipeline(Readable.from([rows]), client.query(copyFrom(`copy ${copyTarget(table, columns)} from stdin`)));
+      await pipeline(
+        Readable.from([rows]),
+        client.query(copyFrom(`copy ${copyTarget(table, columns)} from stdin`)),
+      );
     },
     async script(text) {
       const client = await pool.connect();
@@ -191,7 +197,8 @@ function backendPid(client: pg.PoolClient): number {
 
 /** COPY takes no parameters, so its table and column names are checked to be plain identifiers. */
 function copyTarget(table: string, columns: readonly string[]): string {
-  for (const name of [table, ...columns]) assert(/^[a-z_][a-z0-9_]*$/.test(name), `${name} is a plain identifier`);
+  for (const name of [table, ...columns])
+    assert(/^[a-z_][a-z0-9_]*$/.test(name), `${name} is a plain identifier`);
   return `${table} (${columns.join(', ')})`;
 }
 
@@ -218,7 +225,8 @@ export async function inPlace<T>(
   assert(Number.isSafeInteger(placeId) && placeId > 0, 'a place id is a positive integer');
   // SET LOCAL statement_timeout bounds each statement of a read. PGlite runs in this process's one
   // thread and has no timer to cancel a statement, so there the limit is not applied.
-  const timeout = db.engine === 'postgres' && options.statementTimeoutMs ? String(options.statementTimeoutMs) : null;
+  const timeout =
+    db.engine === 'postgres' && options.statementTimeoutMs ? String(options.statementTimeoutMs) : null;
   return db.kysely.transaction().execute(async (tx) => {
     // One round trip: set_config('role', …, true) is SET LOCAL ROLE.
     if (timeout) {

@@ -26,7 +26,8 @@ export class AppError extends Error {
   readonly amounts?: { values: Amounts; message: string; fields?: FieldErrors };
 
   constructor(
-    readonly code: 'not_found' | 'invalid' | 'conflict' | 'unauthenticated' | 'forbidden' | 'too_many_requests',
+    readonly code:
+      'not_found' | 'invalid' | 'conflict' | 'unauthenticated' | 'forbidden' | 'too_many_requests',
     message: string,
     fields?: FieldErrors,
     amounts?: Amounts,
@@ -49,7 +50,11 @@ export class AppError extends Error {
     return {
       message: writeAmounts(message, values, format),
       ...(fields
-        ? { fields: Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, writeAmounts(v, values, format)])) }
+        ? {
+            fields: Object.fromEntries(
+              Object.entries(fields).map(([k, v]) => [k, writeAmounts(v, values, format)]),
+            ),
+          }
         : {}),
     };
   }

@@ -18,7 +18,8 @@ export const text = (maxLength: number) => ({ type: 'string', maxLength }) as co
 export const isoDate = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' } as const;
 
 /** An amount of money in integer pence, more than nothing and at most `maximum` (£10bn unless said). */
-export const penceAmount = (maximum = 1_000_000_000_000) => ({ type: 'integer', minimum: 1, maximum }) as const;
+export const penceAmount = (maximum = 1_000_000_000_000) =>
+  ({ type: 'integer', minimum: 1, maximum }) as const;
 
 /** Params of a route under /places/:slug with further properties (`placeParamsOf({ year })`). */
 export function placeParamsOf(properties: Record<string, object>) {
@@ -30,7 +31,8 @@ export function placeParamsOf(properties: Record<string, object>) {
 }
 
 /** Params of a route under /places/:slug whose other params are ids: `placeParams('id')`. */
-export const placeParams = (...ids: string[]) => placeParamsOf(Object.fromEntries(ids.map((name) => [name, id])));
+export const placeParams = (...ids: string[]) =>
+  placeParamsOf(Object.fromEntries(ids.map((name) => [name, id])));
 
 /** Params of a route with only the place's slug. */
 export const slugParam = placeParams();

@@ -54,12 +54,21 @@ describe('money in pence', () => {
       message: 'Only £1,234.56 of this commitment is outstanding',
       fields: { amount_pence: 'Enter at most £1,234.56, what is still outstanding' },
     });
-    const conflict = new Conflict('The commitment of {amount} is more than the {available} available in {POT}', {
-      amount: 5000,
-      available: -1,
-    });
-    assert.equal(conflict.message, 'The commitment of 5000 pence is more than the -1 pence available in {POT}');
-    assert.equal(inPounds(conflict).message, 'The commitment of £50.00 is more than the -£0.01 available in {POT}');
+    const conflict = new Conflict(
+      'The commitment of {amount} is more than the {available} available in {POT}',
+      {
+        amount: 5000,
+        available: -1,
+      },
+    );
+    assert.equal(
+      conflict.message,
+      'The commitment of 5000 pence is more than the -1 pence available in {POT}',
+    );
+    assert.equal(
+      inPounds(conflict).message,
+      'The commitment of £50.00 is more than the -£0.01 available in {POT}',
+    );
     // An error without amounts reads the same everywhere.
     assert.deepEqual(inPounds(new Invalid('Enter a name', { name: 'Enter a name' })), {
       message: 'Enter a name',

@@ -46,11 +46,19 @@ function chartTable(figure: ChartFigure) {
 
 export function formatDate(value: Date | string): string {
   const date = typeof value === 'string' ? new Date(`${value}T12:00:00Z`) : value;
-  return date.toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'Europe/London' });
+  return date.toLocaleDateString('en-GB', {
+    day: 'numeric',
+    month: 'long',
+    year: 'numeric',
+    timeZone: 'Europe/London',
+  });
 }
 
 /** The GOV.UK error summary wants a list in the order of the form's fields. */
-export function errorList(fields: FieldErrors | undefined, order: string[]): { text: string; href: string }[] {
+export function errorList(
+  fields: FieldErrors | undefined,
+  order: string[],
+): { text: string; href: string }[] {
   if (!fields) return [];
   const known = order.filter((name) => fields[name]);
   const rest = Object.keys(fields).filter((name) => !order.includes(name));

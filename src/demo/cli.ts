@@ -12,7 +12,11 @@ export function demoCommands(program: Command) {
     .action(async (what: string) => {
       if (what !== 'demo') throw new Invalid(`Unknown seed "${what}": the only seed is "demo"`);
       const result = await withDatabase(seedDemo);
-      console.log(result.seeded ? `Loaded ${result.places} demo places.` : `The database already has ${result.places} places; nothing loaded.`);
+      console.log(
+        result.seeded
+          ? `Loaded ${result.places} demo places.`
+          : `The database already has ${result.places} places; nothing loaded.`,
+      );
       console.log(`Demo sign-in: ${result.login.email} / password: ${result.login.password}`);
     });
 }

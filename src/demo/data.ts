@@ -44,7 +44,8 @@ export const DEMO_PLACES: DemoPlace[] = [
     decisions: [
       {
         title: 'Count every public service in the borough before pooling',
-        description: 'Map what each partner spends on the 150+ local services as the basis for a single budget.',
+        description:
+          'Map what each partner spends on the 150+ local services as the basis for a single budget.',
         signedBy: 'all',
       },
     ],
@@ -78,7 +79,11 @@ export const DEMO_PLACES: DemoPlace[] = [
     summary:
       'The Tri-borough guarantee: every young person under 25 in work, education or training; 80% of children achieving five A*–C GCSEs; access to high-quality affordable housing.',
     facts: [
-      { label: 'Young people', value: 'Every young person under 25 in a job, training or education', source: PILOTS_2011 },
+      {
+        label: 'Young people',
+        value: 'Every young person under 25 in a job, training or education',
+        source: PILOTS_2011,
+      },
       { label: 'GCSE target', value: '80% of children achieve five A*–C grade GCSEs', source: LGA_2011 },
     ],
     partners: [
@@ -101,7 +106,11 @@ export const DEMO_PLACES: DemoPlace[] = [
       'One set of objectives for a £10.4bn public services budget; savings reinvested in prevention and early intervention, not handed back to the Treasury.',
     facts: [
       { label: 'Public services budget', value: '£10.4bn', source: PILOTS_2011 },
-      { label: 'Priorities', value: 'Health and social care, skills for young people, economic growth, community safety', source: LGA_2011 },
+      {
+        label: 'Priorities',
+        value: 'Health and social care, skills for young people, economic growth, community safety',
+        source: LGA_2011,
+      },
     ],
     partners: [
       ['Essex County Council', 'council'],
@@ -125,37 +134,139 @@ export const DEMO_PLACES: DemoPlace[] = [
       },
     ],
   },
-  neighbourhood('white-city', 'White City', 'Hammersmith & Fulham Council', 'west-london-tri-borough',
+  neighbourhood(
+    'white-city',
+    'White City',
+    'Hammersmith & Fulham Council',
+    'west-london-tri-borough',
     'Integrate neighbourhood service budgets, including welfare, crime, social care and clean and green.',
-    [['Hammersmith & Fulham Council', 'council'], ['Metropolitan Police Service', 'police'], ['White City Community Forum', 'voluntary']]),
-  neighbourhood('queens-park', 'Queens Park', 'Westminster City Council', 'west-london-tri-borough',
+    [
+      ['Hammersmith & Fulham Council', 'council'],
+      ['Metropolitan Police Service', 'police'],
+      ['White City Community Forum', 'voluntary'],
+    ],
+  ),
+  neighbourhood(
+    'queens-park',
+    'Queens Park',
+    'Westminster City Council',
+    'west-london-tri-borough',
     'A Recovery and Early Action Partnership bringing services and residents together to focus on families at risk.',
-    [['Westminster City Council', 'council'], ['Metropolitan Police Service', 'police'], ['NHS Westminster', 'health'], ['Queens Park Community Council', 'voluntary']]),
-  neighbourhood('poplar', 'Poplar', 'Tower Hamlets Council', undefined,
+    [
+      ['Westminster City Council', 'council'],
+      ['Metropolitan Police Service', 'police'],
+      ['NHS Westminster', 'health'],
+      ['Queens Park Community Council', 'voluntary'],
+    ],
+  ),
+  neighbourhood(
+    'poplar',
+    'Poplar',
+    'Tower Hamlets Council',
+    undefined,
     'Neighbourhood services that include support for local enterprise, with more spent on services than on bureaucracy (Poplar HARCA).',
-    [['Tower Hamlets Council', 'council'], ['Poplar HARCA', 'housing'], ['Metropolitan Police Service', 'police']]),
-  neighbourhood('norbiton', 'Kingston (Norbiton)', 'Royal Borough of Kingston upon Thames', undefined,
+    [
+      ['Tower Hamlets Council', 'council'],
+      ['Poplar HARCA', 'housing'],
+      ['Metropolitan Police Service', 'police'],
+    ],
+  ),
+  neighbourhood(
+    'norbiton',
+    'Kingston (Norbiton)',
+    'Royal Borough of Kingston upon Thames',
+    undefined,
     'Extend Local Integrated Services to all neighbourhood funds, looking at housing, policing and community engagement.',
-    [['Royal Borough of Kingston upon Thames', 'council'], ['Metropolitan Police Service', 'police'], ['Kingston Voluntary Action', 'voluntary']]),
-  neighbourhood('ilfracombe', 'Ilfracombe', 'North Devon Council', undefined,
+    [
+      ['Royal Borough of Kingston upon Thames', 'council'],
+      ['Metropolitan Police Service', 'police'],
+      ['Kingston Voluntary Action', 'voluntary'],
+    ],
+  ),
+  neighbourhood(
+    'ilfracombe',
+    'Ilfracombe',
+    'North Devon Council',
+    undefined,
     'Shadow accounts in a “virtual bank” as the first step to co-commissioning, before moving to budgetary control; neighbourhood services, libraries and highways.',
-    [['North Devon Council', 'council'], ['Devon County Council', 'council'], ['Devon and Cornwall Police', 'police'], ['Ilfracombe Town Council', 'voluntary']],
-    [{ title: 'Open shadow accounts in a virtual bank', description: 'Partners keep their money; the pot records what each aligns to neighbourhood services, libraries and highways.', signedBy: 'all' }]),
-  neighbourhood('bradford-trident', 'Bradford Trident', 'City of Bradford Metropolitan District Council', undefined,
+    [
+      ['North Devon Council', 'council'],
+      ['Devon County Council', 'council'],
+      ['Devon and Cornwall Police', 'police'],
+      ['Ilfracombe Town Council', 'voluntary'],
+    ],
+    [
+      {
+        title: 'Open shadow accounts in a virtual bank',
+        description:
+          'Partners keep their money; the pot records what each aligns to neighbourhood services, libraries and highways.',
+        signedBy: 'all',
+      },
+    ],
+  ),
+  neighbourhood(
+    'bradford-trident',
+    'Bradford Trident',
+    'City of Bradford Metropolitan District Council',
+    undefined,
     'Co-commission parish functions, health and employment services, with youth and sports centres run by a social enterprise.',
-    [['City of Bradford Metropolitan District Council', 'council'], ['NHS Bradford and Airedale', 'health'], ['Jobcentre Plus Bradford', 'dwp'], ['Bradford Trident', 'voluntary']]),
-  neighbourhood('sherwood', 'Sherwood', 'Tunbridge Wells Borough Council', undefined,
+    [
+      ['City of Bradford Metropolitan District Council', 'council'],
+      ['NHS Bradford and Airedale', 'health'],
+      ['Jobcentre Plus Bradford', 'dwp'],
+      ['Bradford Trident', 'voluntary'],
+    ],
+  ),
+  neighbourhood(
+    'sherwood',
+    'Sherwood',
+    'Tunbridge Wells Borough Council',
+    undefined,
     'Devolve all appropriate service funding to a resident-led trust.',
-    [['Tunbridge Wells Borough Council', 'council'], ['Kent Police', 'police'], ['Sherwood residents’ trust', 'voluntary']]),
-  neighbourhood('haverhill', 'Haverhill', 'St Edmundsbury Borough Council', undefined,
+    [
+      ['Tunbridge Wells Borough Council', 'council'],
+      ['Kent Police', 'police'],
+      ['Sherwood residents’ trust', 'voluntary'],
+    ],
+  ),
+  neighbourhood(
+    'haverhill',
+    'Haverhill',
+    'St Edmundsbury Borough Council',
+    undefined,
     'Devolve a pooled budget to the One Haverhill partnership, embedding local knowledge and community influence over services.',
-    [['St Edmundsbury Borough Council', 'council'], ['Suffolk County Council', 'council'], ['Suffolk Constabulary', 'police'], ['One Haverhill', 'voluntary']]),
-  neighbourhood('newcastle-cowgate-kenton-bar-montague', 'Cowgate, Kenton Bar and Montague', 'Newcastle City Council', undefined,
+    [
+      ['St Edmundsbury Borough Council', 'council'],
+      ['Suffolk County Council', 'council'],
+      ['Suffolk Constabulary', 'police'],
+      ['One Haverhill', 'voluntary'],
+    ],
+  ),
+  neighbourhood(
+    'newcastle-cowgate-kenton-bar-montague',
+    'Cowgate, Kenton Bar and Montague',
+    'Newcastle City Council',
+    undefined,
     'Broker agreements so ward committees can invest in family-support services delivered by a community enterprise.',
-    [['Newcastle City Council', 'council'], ['Northumbria Police', 'police'], ['Cowgate community enterprise', 'voluntary']]),
-  neighbourhood('birmingham-castle-vale-shard-end-balsall-heath', 'Castle Vale, Shard End and Balsall Heath', 'Birmingham City Council', undefined,
+    [
+      ['Newcastle City Council', 'council'],
+      ['Northumbria Police', 'police'],
+      ['Cowgate community enterprise', 'voluntary'],
+    ],
+  ),
+  neighbourhood(
+    'birmingham-castle-vale-shard-end-balsall-heath',
+    'Castle Vale, Shard End and Balsall Heath',
+    'Birmingham City Council',
+    undefined,
     'Pilots as a catalyst for more pooled budgets focused on prevention: Balsall Heath Forum and Shard End community-led, Castle Vale Community Partnership housing-association led.',
-    [['Birmingham City Council', 'council'], ['West Midlands Police', 'police'], ['Balsall Heath Forum', 'voluntary'], ['Castle Vale Community Partnership', 'housing']]),
+    [
+      ['Birmingham City Council', 'council'],
+      ['West Midlands Police', 'police'],
+      ['Balsall Heath Forum', 'voluntary'],
+      ['Castle Vale Community Partnership', 'housing'],
+    ],
+  ),
 ];
 
 function neighbourhood(
@@ -192,10 +303,34 @@ export interface DemoPerson {
 
 export const DEMO_PEOPLE: DemoPerson[] = [
   { email: 'admin@placebudget.example', name: 'Alex Morgan', roles: [{ places: '*', role: 'admin' }] },
-  { email: 'finance@placebudget.example', name: 'Priya Shah', roles: [{ places: ['essex', 'ilfracombe'], role: 'finance' }] },
-  { email: 'police.rep@placebudget.example', name: 'Tom Reid', roles: [{ places: ['essex'], role: 'partner_rep', partner: 'Essex Police' }] },
-  { email: 'keyworker@placebudget.example', name: 'Jo Bennett', roles: [{ places: ['essex'], role: 'key_worker', partner: 'Essex County Council' }] },
-  { email: 'analyst@placebudget.example', name: 'Sam Okafor', roles: [{ places: ['essex', 'greater-manchester'], role: 'analyst' }] },
-  { email: 'resident@placebudget.example', name: 'Kim Lewis', roles: [{ places: ['ilfracombe'], role: 'resident' }] },
-  { email: 'observer@placebudget.example', name: 'Chris Evans', roles: [{ places: ['essex'], role: 'observer' }] },
+  {
+    email: 'finance@placebudget.example',
+    name: 'Priya Shah',
+    roles: [{ places: ['essex', 'ilfracombe'], role: 'finance' }],
+  },
+  {
+    email: 'police.rep@placebudget.example',
+    name: 'Tom Reid',
+    roles: [{ places: ['essex'], role: 'partner_rep', partner: 'Essex Police' }],
+  },
+  {
+    email: 'keyworker@placebudget.example',
+    name: 'Jo Bennett',
+    roles: [{ places: ['essex'], role: 'key_worker', partner: 'Essex County Council' }],
+  },
+  {
+    email: 'analyst@placebudget.example',
+    name: 'Sam Okafor',
+    roles: [{ places: ['essex', 'greater-manchester'], role: 'analyst' }],
+  },
+  {
+    email: 'resident@placebudget.example',
+    name: 'Kim Lewis',
+    roles: [{ places: ['ilfracombe'], role: 'resident' }],
+  },
+  {
+    email: 'observer@placebudget.example',
+    name: 'Chris Evans',
+    roles: [{ places: ['essex'], role: 'observer' }],
+  },
 ];

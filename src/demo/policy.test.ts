@@ -9,15 +9,23 @@ import { demoDecision, isLoopbackHost } from './policy.ts';
 
 describe('review 2026-12 M9: where the demo may load (pure)', () => {
   it('loads only on a loopback address, outside production, on the embedded database unless PLACEBUDGET_DEMO=1', () => {
-    for (const host of ['127.0.0.1', 'localhost', '::1', '[::1]', '127.0.0.2']) assert.equal(isLoopbackHost(host), true, host);
-    for (const host of ['0.0.0.0', '::', '192.168.1.10', 'placebudget.example.org', '']) assert.equal(isLoopbackHost(host), false, host);
+    for (const host of ['127.0.0.1', 'localhost', '::1', '[::1]', '127.0.0.2'])
+      assert.equal(isLoopbackHost(host), true, host);
+    for (const host of ['0.0.0.0', '::', '192.168.1.10', 'placebudget.example.org', ''])
+      assert.equal(isLoopbackHost(host), false, host);
     assert.equal(demoDecision({}, '127.0.0.1').load, true);
     assert.equal(demoDecision({}, '0.0.0.0').load, false);
     assert.equal(demoDecision({ NODE_ENV: 'production' }, '127.0.0.1').load, false);
     assert.equal(demoDecision({ NODE_ENV: 'production', PLACEBUDGET_DEMO: '1' }, '127.0.0.1').load, false);
     assert.equal(demoDecision({ DATABASE_URL: 'postgres://x/y' }, '127.0.0.1').load, false);
-    assert.equal(demoDecision({ DATABASE_URL: 'postgres://x/y', PLACEBUDGET_DEMO: '1' }, '127.0.0.1').load, true);
-    assert.equal(demoDecision({ DATABASE_URL: 'postgres://x/y', PLACEBUDGET_DEMO: '1' }, '0.0.0.0').load, false);
+    assert.equal(
+      demoDecision({ DATABASE_URL: 'postgres://x/y', PLACEBUDGET_DEMO: '1' }, '127.0.0.1').load,
+      true,
+    );
+    assert.equal(
+      demoDecision({ DATABASE_URL: 'postgres://x/y', PLACEBUDGET_DEMO: '1' }, '0.0.0.0').load,
+      false,
+    );
     assert.equal(demoDecision({ PLACEBUDGET_NO_DEMO: '1' }, '127.0.0.1').load, false);
   });
 });
@@ -29,12 +37,17 @@ function startServer(env: Record<string, string>): Promise<{ code: number | null
   delete full.PLACEBUDGET_NO_DEMO;
   if (!env.DATABASE_URL) delete full.DATABASE_URL;
   Object.assign(full, env);
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/server.ts')], { cwd: REPO_ROOT, env: full, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/server.ts')], {
+    cwd: REPO_ROOT,
+    env: full,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   return new Promise((resolve) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      if (/placebudget is running at/.test(output) && /Demo sign-in|demo is not loaded/.test(output)) child.kill('SIGTERM');
+      if (/placebudget is running at/.test(output) && /Demo sign-in|demo is not loaded/.test(output))
+        child.kill('SIGTERM');
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
@@ -52,7 +65,11 @@ describe(`review 2026-12 M9: the demo never loads where others can reach it, on 
 
   const demoAdmins = async () => {
     db = await db.reopen();
-    const rows = await db.kysely.selectFrom('people').select('email').where('email', '=', DEMO_PEOPLE[0]!.email).execute();
+    const rows = await db.kysely
+      .selectFrom('people')
+      .select('email')
+      .where('email', '=', DEMO_PEOPLE[0]!.email)
+      .execute();
     await db.close();
     return rows.length;
   };
@@ -65,7 +82,11 @@ describe(`review 2026-12 M9: the demo never loads where others can reach it, on 
   });
 
   it('loads for a newcomer on localhost, and then refuses to start exposed while the demo password works', async () => {
-    const local = await startServer({ ...db.env, HOST: '127.0.0.1', ...(db.env.DATABASE_URL ? { PLACEBUDGET_DEMO: '1' } : {}) });
+    const local = await startServer({
+      ...db.env,
+      HOST: '127.0.0.1',
+      ...(db.env.DATABASE_URL ? { PLACEBUDGET_DEMO: '1' } : {}),
+    });
     assert.match(local.output, /Demo sign-in: admin@placebudget\.example/);
     assert.equal(await demoAdmins(), 1);
     const exposed = await startServer({ ...db.env, HOST: '0.0.0.0' });

@@ -25,16 +25,24 @@ export async function demoPasswordWorks(db: Database): Promise<boolean> {
   const rows = await db.kysely
     .selectFrom('people')
     .select('password_hash')
-    .where('email', 'in', DEMO_PEOPLE.map((p) => p.email))
+    .where(
+      'email',
+      'in',
+      DEMO_PEOPLE.map((p) => p.email),
+    )
     .where('password_hash', 'is not', null)
     .execute();
-  for (const hash of new Set(rows.map((r) => r.password_hash))) if (await verifyPassword(DEMO_PASSWORD, hash)) return true;
+  for (const hash of new Set(rows.map((r) => r.password_hash)))
+    if (await verifyPassword(DEMO_PASSWORD, hash)) return true;
   return false;
 }
 
 /** Loads the pilots once; on a database that already has places it changes nothing. */
 export async function seedDemo(db: Database): Promise<SeedResult> {
-  const existing = await db.kysely.selectFrom('places').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const existing = await db.kysely
+    .selectFrom('places')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   if (Number(existing.n) > 0) return { seeded: false, places: Number(existing.n), login };
   const passwordHash = await hashPassword(DEMO_PASSWORD);
 
@@ -61,7 +69,10 @@ export async function seedDemo(db: Database): Promise<SeedResult> {
         .returning(['id', 'name'])
         .execute();
       for (const p of partners) partnerIds.set(`${place.slug}|${p.name}`, p.id);
-      await tx.insertInto('place_facts').values(place.facts.map((f) => ({ place_id: row.id, ...f }))).execute();
+      await tx
+        .insertInto('place_facts')
+        .values(place.facts.map((f) => ({ place_id: row.id, ...f })))
+        .execute();
     }
 
     const people = new Map<string, number>();
@@ -79,7 +90,12 @@ export async function seedDemo(db: Database): Promise<SeedResult> {
           assert(!grant.partner || partnerId, `demo partner ${grant.partner} exists in ${slug}`);
           await tx
             .insertInto('memberships')
-            .values({ place_id: placeIds.get(slug)!, person_id: row.id, role: grant.role, partner_id: partnerId ?? null })
+            .values({
+              place_id: placeIds.get(slug)!,
+              person_id: row.id,
+              role: grant.role,
+              partner_id: partnerId ?? null,
+            })
             .execute();
         }
       }
@@ -94,12 +110,26 @@ export async function seedDemo(db: Database): Promise<SeedResult> {
         const met = signOffState('all', ids, signed).met;
         const row = await tx
           .insertInto('decisions')
-          .values({ place_id: placeId, title: decision.title, description: decision.description, sign_off_rule: 'all', proposed_by: admin, agreed_at: met ? new Date() : null })
+          .values({
+            place_id: placeId,
+            title: decision.title,
+            description: decision.description,
+            sign_off_rule: 'all',
+            proposed_by: admin,
+            agreed_at: met ? new Date() : null,
+          })
           .returning('id')
           .executeTakeFirstOrThrow();
         await tx
           .insertInto('decision_sign_offs')
-          .values(signed.map((partner_id) => ({ place_id: placeId, decision_id: row.id, partner_id, signed_by: admin })))
+          .values(
+            signed.map((partner_id) => ({
+              place_id: placeId,
+              decision_id: row.id,
+              partner_id,
+              signed_by: admin,
+            })),
+          )
           .execute();
       }
     }

@@ -23,11 +23,39 @@ describe(`placebudget families cost on ${engineName}`, () => {
     await db.kysely
       .insertInto('family_events')
       .values([
-        { place_id: place, family_id: families[0]!.id, event_type: 'police_callout', occurred_on: daysAgo(10), quantity: 2, partner_id: police },
-        { place_id: place, family_id: families[0]!.id, event_type: 'ae_attendance', occurred_on: daysAgo(300), quantity: 1, partner_id: police },
-        { place_id: place, family_id: families[1]!.id, event_type: 'arrest', occurred_on: daysAgo(0), quantity: 1, partner_id: police },
+        {
+          place_id: place,
+          family_id: families[0]!.id,
+          event_type: 'police_callout',
+          occurred_on: daysAgo(10),
+          quantity: 2,
+          partner_id: police,
+        },
+        {
+          place_id: place,
+          family_id: families[0]!.id,
+          event_type: 'ae_attendance',
+          occurred_on: daysAgo(300),
+          quantity: 1,
+          partner_id: police,
+        },
+        {
+          place_id: place,
+          family_id: families[1]!.id,
+          event_type: 'arrest',
+          occurred_on: daysAgo(0),
+          quantity: 1,
+          partner_id: police,
+        },
         // Outside the last 12 months: not counted.
-        { place_id: place, family_id: families[1]!.id, event_type: 'eviction', occurred_on: daysAgo(400), quantity: 1, partner_id: police },
+        {
+          place_id: place,
+          family_id: families[1]!.id,
+          event_type: 'eviction',
+          occurred_on: daysAgo(400),
+          quantity: 1,
+          partner_id: police,
+        },
       ])
       .execute();
     await db.close();

@@ -3,7 +3,20 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Invalid } from '../core/errors.ts';
 import { defaultCatalogue, fileCatalogue } from './catalogue.ts';
-import { accessBasis, beforeAfter, costOf, hashMatchRows, householdKey, parseUkDate, personKey, proposeHouseholds, uplift, validateEventRows, type AgreementTerms, type UnitCost } from './domain.ts';
+import {
+  accessBasis,
+  beforeAfter,
+  costOf,
+  hashMatchRows,
+  householdKey,
+  parseUkDate,
+  personKey,
+  proposeHouseholds,
+  uplift,
+  validateEventRows,
+  type AgreementTerms,
+  type UnitCost,
+} from './domain.ts';
 import { addMonths } from '../core/dates.ts';
 
 const unit = (code: string, p: number, agency: UnitCost['agency']): [string, UnitCost] => [

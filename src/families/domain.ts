@@ -311,8 +311,7 @@ export function validateNewFamily(input: Record<string, unknown>): NewFamily {
   const address = text(input.address);
   if (address.length > 500) fields.address = 'Address must be 500 characters or fewer';
   const postcode = text(input.postcode);
-  if (postcode && !isFullPostcode(postcode))
-    fields.postcode = 'Enter a real postcode, like SE1 7PB';
+  if (postcode && !isFullPostcode(postcode)) fields.postcode = 'Enter a real postcode, like SE1 7PB';
   const taken_on = parseUkDate(text(input.taken_on));
   if (!taken_on) fields.taken_on = 'Enter the date the family was taken on, like 2013-04-01';
   const status = (text(input.status) || 'active') as FamilyStatus;
@@ -409,7 +408,8 @@ export interface NewProfessional {
 export function validateProfessional(input: Record<string, unknown>): NewProfessional {
   const fields: FieldErrors = {};
   const partner_id = optionalId(input.partner_id);
-  if (partner_id === null || !Number.isSafeInteger(partner_id)) fields.partner_id = 'Select the agency they work for';
+  if (partner_id === null || !Number.isSafeInteger(partner_id))
+    fields.partner_id = 'Select the agency they work for';
   const name = text(input.name);
   if (!name || name.length > 200) fields.name = 'Enter the professional’s name, up to 200 characters';
   const role = text(input.role);
@@ -421,7 +421,8 @@ export function validateProfessional(input: Record<string, unknown>): NewProfess
 /** The date an agreement ends, in any of the date forms people type. */
 export function validateEndDate(input: unknown): string {
   const endsOn = parseUkDate(text(input));
-  if (!endsOn) throw new Invalid('Enter the date the agreement ends', { ends_on: 'Enter a date, like 2014-03-31' });
+  if (!endsOn)
+    throw new Invalid('Enter the date the agreement ends', { ends_on: 'Enter a date, like 2014-03-31' });
   return endsOn;
 }
 

@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { inPlace } from '../core/db.ts';
 import { engineName } from '../../test/db.ts';
-import { makePartner, makePerson, makePlace, signInAs, startTestApp, type SignedIn, type TestApp } from '../../test/support.ts';
+import {
+  makePartner,
+  makePerson,
+  makePlace,
+  signInAs,
+  startTestApp,
+  type SignedIn,
+  type TestApp,
+} from '../../test/support.ts';
 import { addMonths, todayIso } from '../core/dates.ts';
 
 const today = todayIso();
@@ -30,7 +38,8 @@ describe(`family access rule, role × agreement × consent, on ${engineName}`, (
         admin: await makePerson(t.db, `admin@${variant}.test`, [[place, 'admin']]),
         analyst: await makePerson(t.db, `analyst@${variant}.test`, [[place, 'analyst']]),
       };
-      for (const [role, personId] of Object.entries(people)) who.set(`${variant}|${role}`, await signInAs(t.db, personId));
+      for (const [role, personId] of Object.entries(people))
+        who.set(`${variant}|${role}`, await signInAs(t.db, personId));
       if (variant !== 'none') {
         await inPlace(t.db, place, async (tx) => {
           const a = await tx
@@ -47,20 +56,40 @@ describe(`family access rule, role × agreement × consent, on ${engineName}`, (
             })
             .returning('id')
             .executeTakeFirstOrThrow();
-          await tx.insertInto('family_agreement_parties').values({ place_id: place, agreement_id: a.id, partner_id: party }).execute();
+          await tx
+            .insertInto('family_agreement_parties')
+            .values({ place_id: place, agreement_id: a.id, partner_id: party })
+            .execute();
         });
       }
       for (const consent of consentStates) {
         await inPlace(t.db, place, async (tx) => {
           const f = await tx
             .insertInto('families')
-            .values({ place_id: place, reference: `F-${consent.toUpperCase()}`, household_name: `Household ${consent}`, taken_on: '2013-04-01', lead_partner_id: party })
+            .values({
+              place_id: place,
+              reference: `F-${consent.toUpperCase()}`,
+              household_name: `Household ${consent}`,
+              taken_on: '2013-04-01',
+              lead_partner_id: party,
+            })
             .returning('id')
             .executeTakeFirstOrThrow();
           familyIds.set(`${variant}|${consent}`, f.id);
           const states = consent === 'none' ? [] : consent === 'given' ? ['given'] : ['given', 'withdrawn'];
           for (const state of states) {
-            await tx.insertInto('family_consents').values({ place_id: place, family_id: f.id, purpose: 'case_work', state: state as 'given', given_by: 'Parent', recorded_on: '2013-04-01', recorded_by: kw }).execute();
+            await tx
+              .insertInto('family_consents')
+              .values({
+                place_id: place,
+                family_id: f.id,
+                purpose: 'case_work',
+                state: state as 'given',
+                given_by: 'Parent',
+                recorded_on: '2013-04-01',
+                recorded_by: kw,
+              })
+              .execute();
           }
         });
       }
@@ -71,7 +100,8 @@ describe(`family access rule, role × agreement × consent, on ${engineName}`, (
   // A professional whose partner is party to an agreement in force reads when consent is given, or always
   // when the agreement rests on public task; everyone else, in every other cell, gets 404.
   const expected = (variant: string, role: string, consent: string) =>
-    (role === 'kw_party' || role === 'rep_party') && (variant === 'public_task' || (variant === 'consent' && consent === 'given'));
+    (role === 'kw_party' || role === 'rep_party') &&
+    (variant === 'public_task' || (variant === 'consent' && consent === 'given'));
 
   it('answers 200 exactly where the rule allows and 404 everywhere else, API and page', async () => {
     let allowed = 0;
@@ -81,8 +111,16 @@ describe(`family access rule, role × agreement × consent, on ${engineName}`, (
           const slug = `matrix-${variant.replace('_', '-')}`;
           const familyId = familyIds.get(`${variant}|${consent}`)!;
           const headers = who.get(`${variant}|${role}`)!.read;
-          const api = await t.app.inject({ method: 'GET', url: `/api/v1/places/${slug}/families/${familyId}`, headers });
-          const page = await t.app.inject({ method: 'GET', url: `/places/${slug}/families/${familyId}`, headers });
+          const api = await t.app.inject({
+            method: 'GET',
+            url: `/api/v1/places/${slug}/families/${familyId}`,
+            headers,
+          });
+          const page = await t.app.inject({
+            method: 'GET',
+            url: `/places/${slug}/families/${familyId}`,
+            headers,
+          });
           const want = expected(variant, role, consent);
           assert.equal(api.statusCode, want ? 200 : 404, `API ${variant} ${role} ${consent}`);
           assert.equal(page.statusCode, want ? 200 : 404, `page ${variant} ${role} ${consent}`);
@@ -103,18 +141,34 @@ describe(`family access rule, role × agreement × consent, on ${engineName}`, (
     const slug = 'matrix-public-task';
     const familyId = familyIds.get('public_task|none')!;
     const count = async () =>
-      (await t.db.kysely.selectFrom('audit_log').select(['person_id', 'detail']).where('action', '=', 'family.read').where('subject', '=', `family:${familyId}`).execute());
+      await t.db.kysely
+        .selectFrom('audit_log')
+        .select(['person_id', 'detail'])
+        .where('action', '=', 'family.read')
+        .where('subject', '=', `family:${familyId}`)
+        .execute();
     const beforeReads = (await count()).length;
     const headers = who.get('public_task|kw_party')!.read;
     await t.app.inject({ method: 'GET', url: `/api/v1/places/${slug}/families/${familyId}`, headers });
     await t.app.inject({ method: 'GET', url: `/places/${slug}/families/${familyId}`, headers });
-    const refused = await t.app.inject({ method: 'GET', url: `/api/v1/places/${slug}/families/${familyId}`, headers: who.get('public_task|kw_other')!.read });
+    const refused = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/places/${slug}/families/${familyId}`,
+      headers: who.get('public_task|kw_other')!.read,
+    });
     assert.equal(refused.statusCode, 404);
     const entries = await count();
     assert.equal(entries.length, beforeReads + 2);
-    const kw = await t.db.kysely.selectFrom('people').select('id').where('email', '=', 'kw-party@public_task.test').executeTakeFirstOrThrow();
+    const kw = await t.db.kysely
+      .selectFrom('people')
+      .select('id')
+      .where('email', '=', 'kw-party@public_task.test')
+      .executeTakeFirstOrThrow();
     assert.equal(entries.at(-1)!.person_id, kw.id);
-    assert.deepEqual({ purpose: entries.at(-1)!.detail.purpose, basis: entries.at(-1)!.detail.basis }, { purpose: 'case_work', basis: 'public_task' });
+    assert.deepEqual(
+      { purpose: entries.at(-1)!.detail.purpose, basis: entries.at(-1)!.detail.basis },
+      { purpose: 'case_work', basis: 'public_task' },
+    );
   });
 });
 
@@ -130,20 +184,36 @@ describe(`family costing, erasure and the CLI on ${engineName}`, () => {
     const council = await makePartner(t.db, place, 'Salford City Council');
     const police = await makePartner(t.db, place, 'Greater Manchester Police', 'police');
     kw = await signInAs(t.db, await makePerson(t.db, 'kw@salford.test', [[place, 'key_worker', council]]));
-    const officer = await signInAs(t.db, await makePerson(t.db, 'officer@salford.test', [[place, 'partner_rep', police]]));
+    const officer = await signInAs(
+      t.db,
+      await makePerson(t.db, 'officer@salford.test', [[place, 'partner_rep', police]]),
+    );
     admin = await signInAs(t.db, await makePerson(t.db, 'admin@salford.test', [[place, 'admin']]));
     const agreement = await t.app.inject({
       method: 'POST',
       url: '/api/v1/places/salford/family-agreements',
       headers: admin.write,
-      payload: { title: 'Troubled families', purposes: ['case_work'], data_categories: ['identity', 'criminal_offence'], legal_basis: 'public_task', starts_on: '2012-01-01', party_ids: [council, police] },
+      payload: {
+        title: 'Troubled families',
+        purposes: ['case_work'],
+        data_categories: ['identity', 'criminal_offence'],
+        legal_basis: 'public_task',
+        starts_on: '2012-01-01',
+        party_ids: [council, police],
+      },
     });
     assert.equal(agreement.statusCode, 201, agreement.body);
     const created = await t.app.inject({
       method: 'POST',
       url: '/api/v1/places/salford/families',
       headers: kw.write,
-      payload: { reference: 'SAL-1', household_name: 'The Example family', postcode: 'm5 4wt', taken_on: daysAgo(100), members: [{ name: 'Pat Example', date_of_birth: '07/03/1985', relationship: 'parent' }] },
+      payload: {
+        reference: 'SAL-1',
+        household_name: 'The Example family',
+        postcode: 'm5 4wt',
+        taken_on: daysAgo(100),
+        members: [{ name: 'Pat Example', date_of_birth: '07/03/1985', relationship: 'parent' }],
+      },
     });
     assert.equal(created.statusCode, 201, created.body);
     familyId = created.json().id;
@@ -153,9 +223,19 @@ describe(`family costing, erasure and the CLI on ${engineName}`, () => {
       `SAL-1,arrest,${daysAgo(150)},1,`,
       `SAL-1,police_callout,${daysAgo(50)},1,`,
     ].join('\n');
-    const imported = await t.app.inject({ method: 'POST', url: '/api/v1/places/salford/family-events/import', headers: officer.write, payload: { csv } });
+    const imported = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/places/salford/family-events/import',
+      headers: officer.write,
+      payload: { csv },
+    });
     assert.equal(imported.statusCode, 201, imported.body);
-    const logged = await t.app.inject({ method: 'POST', url: `/api/v1/places/salford/families/${familyId}/events`, headers: kw.write, payload: { event_type: 'ae_attendance', occurred_on: daysAgo(20), quantity: 2 } });
+    const logged = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/places/salford/families/${familyId}/events`,
+      headers: kw.write,
+      payload: { event_type: 'ae_attendance', occurred_on: daysAgo(20), quantity: 2 },
+    });
     assert.equal(logged.statusCode, 201, logged.body);
   });
   after(() => t.close());
@@ -165,16 +245,25 @@ describe(`family costing, erasure and the CLI on ${engineName}`, () => {
       method: 'POST',
       url: '/api/v1/places/salford/family-events/import',
       headers: kw.write,
-      payload: { csv: `family_reference,event_type,occurred_on\nSAL-1,arrest,${daysAgo(5)}\nSAL-1,teleport,${daysAgo(5)}\n` },
+      payload: {
+        csv: `family_reference,event_type,occurred_on\nSAL-1,arrest,${daysAgo(5)}\nSAL-1,teleport,${daysAgo(5)}\n`,
+      },
     });
     assert.equal(res.statusCode, 400);
     assert.match(res.json().fields['line 3'], /Unknown event type "teleport"/);
-    const events = await t.db.kysely.selectFrom('family_events').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+    const events = await t.db.kysely
+      .selectFrom('family_events')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow();
     assert.equal(Number(events.n), 4);
   });
 
   it('costs the cohort before and after the date taken on', async () => {
-    const res = await t.app.inject({ method: 'GET', url: '/api/v1/places/salford/family-cohort', headers: admin.read });
+    const res = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/places/salford/family-cohort',
+      headers: admin.read,
+    });
     assert.equal(res.statusCode, 200);
     const c = res.json();
     // Before (taken on 100 days ago): 3 call-outs × £500 + 1 arrest × £593 = £2,093.
@@ -186,20 +275,47 @@ describe(`family costing, erasure and the CLI on ${engineName}`, () => {
   });
 
   it('erases the personal data and keeps the aggregate cost unchanged', async () => {
-    const cohortTotal = async () => (await t.app.inject({ method: 'GET', url: '/api/v1/places/salford/family-cohort', headers: admin.read })).json();
+    const cohortTotal = async () =>
+      (
+        await t.app.inject({
+          method: 'GET',
+          url: '/api/v1/places/salford/family-cohort',
+          headers: admin.read,
+        })
+      ).json();
     const beforeErase = await cohortTotal();
-    const exported = await t.app.inject({ method: 'GET', url: `/api/v1/places/salford/families/${familyId}/export`, headers: kw.read });
+    const exported = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/places/salford/families/${familyId}/export`,
+      headers: kw.read,
+    });
     assert.equal(exported.statusCode, 200);
     assert.equal(exported.json().members[0].name, 'Pat Example');
     assert.equal(exported.json().events.length, 4);
-    const erased = await t.app.inject({ method: 'POST', url: `/api/v1/places/salford/families/${familyId}/erase`, headers: admin.write });
+    const erased = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/places/salford/families/${familyId}/erase`,
+      headers: admin.write,
+    });
     assert.equal(erased.statusCode, 200, erased.body);
     assert.deepEqual(await cohortTotal(), beforeErase);
-    const family = await t.db.kysely.selectFrom('families').select(['household_name', 'postcode', 'address', 'reference']).where('id', '=', familyId).executeTakeFirstOrThrow();
+    const family = await t.db.kysely
+      .selectFrom('families')
+      .select(['household_name', 'postcode', 'address', 'reference'])
+      .where('id', '=', familyId)
+      .executeTakeFirstOrThrow();
     assert.deepEqual(family, { household_name: null, postcode: null, address: null, reference: 'SAL-1' });
-    const members = await t.db.kysely.selectFrom('family_members').select(['name', 'date_of_birth']).where('family_id', '=', familyId).execute();
+    const members = await t.db.kysely
+      .selectFrom('family_members')
+      .select(['name', 'date_of_birth'])
+      .where('family_id', '=', familyId)
+      .execute();
     assert.deepEqual(members, [{ name: null, date_of_birth: null }]);
-    const after = await t.app.inject({ method: 'GET', url: `/api/v1/places/salford/families/${familyId}`, headers: kw.read });
+    const after = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/places/salford/families/${familyId}`,
+      headers: kw.read,
+    });
     assert.equal(after.statusCode, 404);
   });
 });

@@ -57,7 +57,8 @@ describe(`families forms on ${engineName}`, () => {
   /** Forms are posted the way a browser posts them: URL-encoded, repeated names for checkboxes. */
   const { browserForm: form, page, fileForm } = requests(() => t.app, { pages: '/places/salford' });
   /** A file upload form: multipart, as a browser sends an <input type="file">. */
-  const upload = (url: string, who: SignedIn, csv: string) => fileForm(url, who, { name: 'list.csv', bytes: csv });
+  const upload = (url: string, who: SignedIn, csv: string) =>
+    fileForm(url, who, { name: 'list.csv', bytes: csv });
   const audited = async (action: string) =>
     Number(
       (

@@ -10,7 +10,25 @@ import { inRequestPlace, need, placeScoped, type PlaceContext } from '../places/
 import { listPartners } from '../places/public.ts';
 import { defaultCatalogue } from './catalogue.ts';
 import { MAX_CSV_BYTES } from './csv.ts';
-import { CRITERIA, CRITERION_LABELS, DATA_CATEGORIES, LEGAL_BASES, LEGAL_BASIS_LABELS, OUTCOMES, PURPOSE_LABELS, PURPOSES, parseUkDate, validateEndDate, validateEvent, validateGoal, validateMatchThreshold, validateNewAgreement, validateNewConsent, validateNewFamily, validateProfessional } from './domain.ts';
+import {
+  CRITERIA,
+  CRITERION_LABELS,
+  DATA_CATEGORIES,
+  LEGAL_BASES,
+  LEGAL_BASIS_LABELS,
+  OUTCOMES,
+  PURPOSE_LABELS,
+  PURPOSES,
+  parseUkDate,
+  validateEndDate,
+  validateEvent,
+  validateGoal,
+  validateMatchThreshold,
+  validateNewAgreement,
+  validateNewConsent,
+  validateNewFamily,
+  validateProfessional,
+} from './domain.ts';
 import { matchingKeyFor } from './matching.ts';
 import { viewerOf } from './routes.ts';
 import { importEventsCsv, partnerFor, uploadMatchCsv } from './service.ts';

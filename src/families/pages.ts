@@ -7,7 +7,16 @@ import { inRequestPlace, need, placeScoped } from '../places/scope.ts';
 import { defaultCatalogue } from './catalogue.ts';
 import { CRITERION_LABELS, LEGAL_BASIS_LABELS, PURPOSE_LABELS, type CostSummary } from './domain.ts';
 import { needFamilyReader, viewerOf } from './routes.ts';
-import { cohortFor, listAgreements, listFamilies, listGoals, readFamily, subjectAccessExport, timeline, type Cohort } from './store.ts';
+import {
+  cohortFor,
+  listAgreements,
+  listFamilies,
+  listGoals,
+  readFamily,
+  subjectAccessExport,
+  timeline,
+  type Cohort,
+} from './store.ts';
 import { todayIso } from '../core/dates.ts';
 
 /** Cost by bearing agency, the twelve months before against the twelve after. */
@@ -33,8 +42,15 @@ const BANDS: [string, number][] = [
 
 /** How many families fall in each band of cost in their twelve months before being taken on. */
 function distributionChart(c: Cohort) {
-  const counts = BANDS.map(([, upper], i) => c.perFamily.filter((f) => f.before < upper && f.before >= (i ? BANDS[i - 1]![1] : 0)).length);
-  return barChart({ caption: 'Families by cost in the 12 months before they were taken on', categories: BANDS.map(([label]) => label), series: [{ name: 'Families', values: counts }] });
+  const counts = BANDS.map(
+    ([, upper], i) =>
+      c.perFamily.filter((f) => f.before < upper && f.before >= (i ? BANDS[i - 1]![1] : 0)).length,
+  );
+  return barChart({
+    caption: 'Families by cost in the 12 months before they were taken on',
+    categories: BANDS.map(([label]) => label),
+    series: [{ name: 'Families', values: counts }],
+  });
 }
 
 export async function familyPages(app: FastifyInstance) {
@@ -43,7 +59,9 @@ export async function familyPages(app: FastifyInstance) {
       s.get('/families', { schema: { hide: true } }, async (request, reply) => {
         const place = need(request, 'family.cohort');
         const data = await inRequestPlace(request, place, async (tx) => ({
-          families: allows(place.roles, 'family.read') ? await listFamilies(tx, place.id, viewerOf(place), todayIso()) : [],
+          families: allows(place.roles, 'family.read')
+            ? await listFamilies(tx, place.id, viewerOf(place), todayIso())
+            : [],
           agreements: await listAgreements(tx, place.id),
         }));
         const query = request.query as { added?: string; imported?: string };
@@ -52,7 +70,11 @@ export async function familyPages(app: FastifyInstance) {
           place,
           ...data,
           canRead: allows(place.roles, 'family.read'),
-          can: { manage: allows(place.roles, 'family.manage'), agreements: allows(place.roles, 'family.agreements'), match: allows(place.roles, 'family.match') },
+          can: {
+            manage: allows(place.roles, 'family.manage'),
+            agreements: allows(place.roles, 'family.agreements'),
+            match: allows(place.roles, 'family.match'),
+          },
           added: query.added,
           imported: /^\d+$/.test(query.imported ?? '') ? Number(query.imported) : null,
           purposeLabels: PURPOSE_LABELS,
@@ -62,34 +84,70 @@ export async function familyPages(app: FastifyInstance) {
 
       s.get('/families/cohort', { schema: { hide: true } }, async (request, reply) => {
         const place = need(request, 'family.cohort');
-        const { view: c, full } = await inRequestPlace(request, place, (tx) => cohortFor(tx, place.id, viewerOf(place), defaultCatalogue, null, todayIso()));
+        const { view: c, full } = await inRequestPlace(request, place, (tx) =>
+          cohortFor(tx, place.id, viewerOf(place), defaultCatalogue, null, todayIso()),
+        );
         return reply.page('families/views/cohort.njk', {
           title: `Family cohort costs – ${place.name}`,
           place,
           cohort: c,
           agencyLabels: AGENCY_LABELS,
-          beforeAfter: c.families ? beforeAfterChart(c.before, c.after, 'Cost by agency, 12 months before and after families were taken on') : null,
+          beforeAfter: c.families
+            ? beforeAfterChart(
+                c.before,
+                c.after,
+                'Cost by agency, 12 months before and after families were taken on',
+              )
+            : null,
           distribution: c.families ? distributionChart(full) : null,
           pounds: formatPounds,
         });
       });
 
-      s.get<{ Params: { slug: string; id: string } }>('/families/:id', { schema: { hide: true } }, async (request, reply) => {
-        const place = needFamilyReader(request);
-        const familyId = Number(request.params.id);
-        const data = await inRequestPlace(request, place, async (tx) => {
-          const record = await readFamily(tx, place.id, familyId, viewerOf(place), 'case_work', todayIso());
-          return { record, events: await timeline(tx, place.id, familyId, defaultCatalogue, null), goals: await listGoals(tx, place.id, familyId) };
-        });
-        return reply.page('families/views/family.njk', { title: `${data.record.household_name ?? data.record.reference} – family record`, place, ...data, pounds: formatPounds, purposeLabels: PURPOSE_LABELS, criterionLabels: CRITERION_LABELS });
-      });
+      s.get<{ Params: { slug: string; id: string } }>(
+        '/families/:id',
+        { schema: { hide: true } },
+        async (request, reply) => {
+          const place = needFamilyReader(request);
+          const familyId = Number(request.params.id);
+          const data = await inRequestPlace(request, place, async (tx) => {
+            const record = await readFamily(tx, place.id, familyId, viewerOf(place), 'case_work', todayIso());
+            return {
+              record,
+              events: await timeline(tx, place.id, familyId, defaultCatalogue, null),
+              goals: await listGoals(tx, place.id, familyId),
+            };
+          });
+          return reply.page('families/views/family.njk', {
+            title: `${data.record.household_name ?? data.record.reference} – family record`,
+            place,
+            ...data,
+            pounds: formatPounds,
+            purposeLabels: PURPOSE_LABELS,
+            criterionLabels: CRITERION_LABELS,
+          });
+        },
+      );
 
-      s.get<{ Params: { slug: string; id: string } }>('/families/:id/export', { schema: { hide: true } }, async (request, reply) => {
-        const place = needFamilyReader(request);
-        const familyId = Number(request.params.id);
-        const data = await inRequestPlace(request, place, (tx) => subjectAccessExport(tx, place.id, familyId, viewerOf(place), todayIso(), defaultCatalogue));
-        return reply.page('families/views/export.njk', { title: 'Everything held about this family', place, familyId, data, json: JSON.stringify(data, null, 2), pounds: formatPounds });
-      });
+      s.get<{ Params: { slug: string; id: string } }>(
+        '/families/:id/export',
+        { schema: { hide: true } },
+        async (request, reply) => {
+          const place = needFamilyReader(request);
+          const familyId = Number(request.params.id);
+          const data = await inRequestPlace(request, place, (tx) =>
+            subjectAccessExport(tx, place.id, familyId, viewerOf(place), todayIso(), defaultCatalogue),
+          );
+          return reply.page('families/views/export.njk', {
+            title: 'Everything held about this family',
+            place,
+            familyId,
+            data,
+            json: JSON.stringify(data, null, 2),
+            pounds: formatPounds,
+          });
+        },
+      );
     }),
   );
 }

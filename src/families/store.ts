@@ -70,7 +70,9 @@ export async function listAgreements(tx: Tx, placeId: number): Promise<Agreement
 }
 
 async function assertPartnersOfPlace(tx: Tx, placeId: number, ids: readonly number[], field: string) {
-  await assertPartnersOf(tx, placeId, ids, 'Select partners of this place', { [field]: 'Select partners of this place' });
+  await assertPartnersOf(tx, placeId, ids, 'Select partners of this place', {
+    [field]: 'Select partners of this place',
+  });
 }
 
 export async function createAgreement(
@@ -1378,16 +1380,14 @@ export async function saveMatchList(
     await tx
       .insertInto('family_match_entries')
       .values(
-        entries
-          .slice(i, i + INSERT_CHUNK)
-          .map((e) => ({
-            place_id: placeId,
-            list_id: list.id,
-            line: e.line,
-            person_key: e.person_key,
-            household_key: e.household_key,
-            criteria: e.criteria,
-          })),
+        entries.slice(i, i + INSERT_CHUNK).map((e) => ({
+          place_id: placeId,
+          list_id: list.id,
+          line: e.line,
+          person_key: e.person_key,
+          household_key: e.household_key,
+          criteria: e.criteria,
+        })),
       )
       .execute();
   }

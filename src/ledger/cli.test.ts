@@ -35,11 +35,42 @@ describe(`ledger CLI on ${engineName}`, () => {
     const police = await makePartner(db, placeId, 'Essex Police', 'police');
     await inPlace(db, placeId, async (tx) => {
       const system = { personId: null };
-      await createAccount(tx, placeId, { code: 'POT', name: 'Pot', kind: 'pot', partner_id: null, service: null }, system);
-      await createAccount(tx, placeId, { code: 'C-POLICE', name: 'Police contribution', kind: 'contribution', partner_id: police, service: null }, system);
-      await createAccount(tx, placeId, { code: 'ALLOC-FAM', name: 'Families', kind: 'allocation', partner_id: null, service: 'Families' }, system);
-      await createAccount(tx, placeId, { code: 'SPEND-FAM', name: 'Families spend', kind: 'spend', partner_id: null, service: 'Families' }, system);
-      await createAccount(tx, placeId, { code: 'UNUSED', name: 'Not used', kind: 'income', partner_id: null, service: null }, system);
+      await createAccount(
+        tx,
+        placeId,
+        { code: 'POT', name: 'Pot', kind: 'pot', partner_id: null, service: null },
+        system,
+      );
+      await createAccount(
+        tx,
+        placeId,
+        {
+          code: 'C-POLICE',
+          name: 'Police contribution',
+          kind: 'contribution',
+          partner_id: police,
+          service: null,
+        },
+        system,
+      );
+      await createAccount(
+        tx,
+        placeId,
+        { code: 'ALLOC-FAM', name: 'Families', kind: 'allocation', partner_id: null, service: 'Families' },
+        system,
+      );
+      await createAccount(
+        tx,
+        placeId,
+        { code: 'SPEND-FAM', name: 'Families spend', kind: 'spend', partner_id: null, service: 'Families' },
+        system,
+      );
+      await createAccount(
+        tx,
+        placeId,
+        { code: 'UNUSED', name: 'Not used', kind: 'income', partner_id: null, service: null },
+        system,
+      );
     });
     await db.close(); // the CLI opens the database itself
   });
@@ -49,9 +80,33 @@ describe(`ledger CLI on ${engineName}`, () => {
   });
 
   const batch = [
-    { key: 'c-2012-1', date: '2012-04-02', memo: 'PCSO budget, "Q1", pooled', postings: [{ account: 'POT', amount_pence: 250_000_00 }, { account: 'C-POLICE', amount_pence: -250_000_00 }] },
-    { key: 'a-2012-1', date: '2012-04-05', memo: 'Families allocation', postings: [{ account: 'ALLOC-FAM', amount_pence: 200_000_00 }, { account: 'POT', amount_pence: -200_000_00 }] },
-    { key: 's-2012-1', date: '2012-09-30', memo: 'Key workers', postings: [{ account: 'SPEND-FAM', amount_pence: 123_456_78 }, { account: 'ALLOC-FAM', amount_pence: -123_456_78 }] },
+    {
+      key: 'c-2012-1',
+      date: '2012-04-02',
+      memo: 'PCSO budget, "Q1", pooled',
+      postings: [
+        { account: 'POT', amount_pence: 250_000_00 },
+        { account: 'C-POLICE', amount_pence: -250_000_00 },
+      ],
+    },
+    {
+      key: 'a-2012-1',
+      date: '2012-04-05',
+      memo: 'Families allocation',
+      postings: [
+        { account: 'ALLOC-FAM', amount_pence: 200_000_00 },
+        { account: 'POT', amount_pence: -200_000_00 },
+      ],
+    },
+    {
+      key: 's-2012-1',
+      date: '2012-09-30',
+      memo: 'Key workers',
+      postings: [
+        { account: 'SPEND-FAM', amount_pence: 123_456_78 },
+        { account: 'ALLOC-FAM', amount_pence: -123_456_78 },
+      ],
+    },
   ];
 
   it('posts a file atomically, prints a summary, and posts a repeated key only once', () => {
@@ -65,17 +120,46 @@ describe(`ledger CLI on ${engineName}`, () => {
 
   it('rejects unknown accounts and unbalanced transactions with the index and reason, exit 2, posting nothing', () => {
     const bad = writeBatch('bad.json', [
-      { key: 'n1', date: '2012-10-01', memo: '', postings: [{ account: 'POT', amount_pence: 5 }, { account: 'C-POLICE', amount_pence: -5 }] },
-      { key: 'n2', date: '2012-10-01', memo: '', postings: [{ account: 'POT', amount_pence: 5 }, { account: 'C-POLICE', amount_pence: -4 }] },
+      {
+        key: 'n1',
+        date: '2012-10-01',
+        memo: '',
+        postings: [
+          { account: 'POT', amount_pence: 5 },
+          { account: 'C-POLICE', amount_pence: -5 },
+        ],
+      },
+      {
+        key: 'n2',
+        date: '2012-10-01',
+        memo: '',
+        postings: [
+          { account: 'POT', amount_pence: 5 },
+          { account: 'C-POLICE', amount_pence: -4 },
+        ],
+      },
     ]);
     const unbalanced = runCli(['ledger', 'post', '--place', 'essex', '--file', bad], db.env);
     assert.equal(unbalanced.status, 2);
     assert.match(unbalanced.stderr, /\[1\]: postings do not balance: they sum to 1 pence, not 0/);
-    const unknown = writeBatch('unknown.json', [{ key: 'n3', date: '2012-10-01', memo: '', postings: [{ account: 'POT', amount_pence: 5 }, { account: 'NOWHERE', amount_pence: -5 }] }]);
+    const unknown = writeBatch('unknown.json', [
+      {
+        key: 'n3',
+        date: '2012-10-01',
+        memo: '',
+        postings: [
+          { account: 'POT', amount_pence: 5 },
+          { account: 'NOWHERE', amount_pence: -5 },
+        ],
+      },
+    ]);
     const res = runCli(['ledger', 'post', '--place', 'essex', '--file', unknown], db.env);
     assert.equal(res.status, 2);
     assert.match(res.stderr, /\[0\]: unknown account NOWHERE/);
-    assert.equal(runCli(['ledger', 'post', '--place', 'essex', '--file', path.join(tmp, 'missing.json')], db.env).status, 2);
+    assert.equal(
+      runCli(['ledger', 'post', '--place', 'essex', '--file', path.join(tmp, 'missing.json')], db.env).status,
+      2,
+    );
   });
 
   let balances: { account: string; balance_pence: number }[] = [];
@@ -91,9 +175,17 @@ describe(`ledger CLI on ${engineName}`, () => {
       { account: 'SPEND-FAM', balance_pence: 123_456_78 },
       { account: 'UNUSED', balance_pence: 0 },
     ]);
-    const early = JSON.parse(runCli(['ledger', 'balances', '--place', 'essex', '--as-of', '2012-04-04', '--json'], db.env).stdout);
-    assert.deepEqual(early.find((b: { account: string }) => b.account === 'POT'), { account: 'POT', balance_pence: 250_000_00 });
-    assert.equal(runCli(['ledger', 'balances', '--place', 'essex', '--as-of', '2012-02-30', '--json'], db.env).status, 2);
+    const early = JSON.parse(
+      runCli(['ledger', 'balances', '--place', 'essex', '--as-of', '2012-04-04', '--json'], db.env).stdout,
+    );
+    assert.deepEqual(
+      early.find((b: { account: string }) => b.account === 'POT'),
+      { account: 'POT', balance_pence: 250_000_00 },
+    );
+    assert.equal(
+      runCli(['ledger', 'balances', '--place', 'essex', '--as-of', '2012-02-30', '--json'], db.env).status,
+      2,
+    );
   });
 
   it('exports a CSV journal with a row per posting', () => {
@@ -105,23 +197,35 @@ describe(`ledger CLI on ${engineName}`, () => {
     assert.match(lines[1]!, /^\d+,2012-04-02,c-2012-1,general,"PCSO budget, ""Q1"", pooled",POT,25000000$/);
   });
 
-  it('exports an hledger journal whose balances agree with ledger balances', { skip: hasHledger ? false : 'hledger is not installed' }, () => {
-    const out = runCli(['ledger', 'export', '--place', 'essex', '--format', 'hledger'], db.env);
-    assert.equal(out.status, 0, out.stderr);
-    const file = path.join(tmp, 'essex.journal');
-    fs.writeFileSync(file, out.stdout);
-    const hledger = spawnSync('hledger', ['-f', file, 'balance', '--flat', '-E', '--no-total', '-O', 'csv'], { encoding: 'utf8' });
-    assert.equal(hledger.status, 0, hledger.stderr);
-    const theirs = new Map(
-      hledger.stdout.trim().split('\n').slice(1).map((line) => {
-        const [account, amount] = line.split(',').map((f) => f.replace(/^"|"$/g, ''));
-        return [account!, hledgerPence(amount!)];
-      }),
-    );
-    assert.equal(balances.length, 5);
-    for (const b of balances) assert.equal(theirs.get(b.account) ?? 0, b.balance_pence, b.account);
-    assert.equal(theirs.size, 4, 'hledger shows the four accounts with postings');
-  });
+  it(
+    'exports an hledger journal whose balances agree with ledger balances',
+    { skip: hasHledger ? false : 'hledger is not installed' },
+    () => {
+      const out = runCli(['ledger', 'export', '--place', 'essex', '--format', 'hledger'], db.env);
+      assert.equal(out.status, 0, out.stderr);
+      const file = path.join(tmp, 'essex.journal');
+      fs.writeFileSync(file, out.stdout);
+      const hledger = spawnSync(
+        'hledger',
+        ['-f', file, 'balance', '--flat', '-E', '--no-total', '-O', 'csv'],
+        { encoding: 'utf8' },
+      );
+      assert.equal(hledger.status, 0, hledger.stderr);
+      const theirs = new Map(
+        hledger.stdout
+          .trim()
+          .split('\n')
+          .slice(1)
+          .map((line) => {
+            const [account, amount] = line.split(',').map((f) => f.replace(/^"|"$/g, ''));
+            return [account!, hledgerPence(amount!)];
+          }),
+      );
+      assert.equal(balances.length, 5);
+      for (const b of balances) assert.equal(theirs.get(b.account) ?? 0, b.balance_pence, b.account);
+      assert.equal(theirs.size, 4, 'hledger shows the four accounts with postings');
+    },
+  );
 
   it('leaves all of a batch or none of it when the process is killed mid-post, and the ledger still balances', async () => {
     // 4,000 three-leg transactions: long enough to be killed while posting.
@@ -129,28 +233,60 @@ describe(`ledger CLI on ${engineName}`, () => {
       key: `crash-${i}`,
       date: '2012-11-01',
       memo: `crash test ${i}`,
-      postings: [{ account: 'POT', amount_pence: 300 + i }, { account: 'C-POLICE', amount_pence: -200 }, { account: 'ALLOC-FAM', amount_pence: -100 - i }],
+      postings: [
+        { account: 'POT', amount_pence: 300 + i },
+        { account: 'C-POLICE', amount_pence: -200 },
+        { account: 'ALLOC-FAM', amount_pence: -100 - i },
+      ],
     }));
     const file = writeBatch('big.json', big);
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/placebudget.js'), 'ledger', 'post', '--place', 'essex', '--file', file], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, ...db.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    await new Promise<void>((resolve) => child.stderr.on('data', (chunk: Buffer) => chunk.toString().includes('Posting') && resolve()));
+    const child = spawn(
+      process.execPath,
+      [path.join(REPO_ROOT, 'bin/placebudget.js'), 'ledger', 'post', '--place', 'essex', '--file', file],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, ...db.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    await new Promise<void>((resolve) =>
+      child.stderr.on('data', (chunk: Buffer) => chunk.toString().includes('Posting') && resolve()),
+    );
     await new Promise((resolve) => setTimeout(resolve, 150));
     child.kill('SIGKILL');
     await new Promise((resolve) => child.on('exit', resolve));
 
     const reopened = await db.reopen();
     try {
-      const placeId = (await reopened.kysely.selectFrom('places').select('id').where('slug', '=', 'essex').executeTakeFirstOrThrow()).id;
-      const { n } = await reopened.kysely.selectFrom('ledger_transactions').select((eb) => eb.fn.countAll<string>().as('n')).where('idempotency_key', 'like', 'crash-%').executeTakeFirstOrThrow();
+      const placeId = (
+        await reopened.kysely
+          .selectFrom('places')
+          .select('id')
+          .where('slug', '=', 'essex')
+          .executeTakeFirstOrThrow()
+      ).id;
+      const { n } = await reopened.kysely
+        .selectFrom('ledger_transactions')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('idempotency_key', 'like', 'crash-%')
+        .executeTakeFirstOrThrow();
       assert.ok(Number(n) === 0 || Number(n) === 4000, `all or nothing, found ${n}`);
       const checks = await inPlace(reopened, placeId, async (tx) => ({
-        unbalanced: (await sql`select transaction_id from ledger_postings group by transaction_id having sum(amount_pence) <> 0`.execute(tx)).rows.length,
-        trial: (await sql<{ s: string }>`select coalesce(sum(balance_pence), 0)::text as s from ledger_balances`.execute(tx)).rows[0]!.s,
-        drift: (await sql`select b.account_id from ledger_balances b left join (select account_id, sum(amount_pence) s from ledger_postings group by account_id) p using (account_id) where b.balance_pence <> coalesce(p.s, 0)`.execute(tx)).rows.length,
+        unbalanced: (
+          await sql`select transaction_id from ledger_postings group by transaction_id having sum(amount_pence) <> 0`.execute(
+            tx,
+          )
+        ).rows.length,
+        trial: (
+          await sql<{
+            s: string;
+          }>`select coalesce(sum(balance_pence), 0)::text as s from ledger_balances`.execute(tx)
+        ).rows[0]!.s,
+        drift: (
+          await sql`select b.account_id from ledger_balances b left join (select account_id, sum(amount_pence) s from ledger_postings group by account_id) p using (account_id) where b.balance_pence <> coalesce(p.s, 0)`.execute(
+            tx,
+          )
+        ).rows.length,
       }));
       assert.deepEqual(checks, { unbalanced: 0, trial: '0', drift: 0 });
     } finally {

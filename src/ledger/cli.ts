@@ -21,7 +21,10 @@ async function placeId(db: Database, slug: string): Promise<number> {
 function readBatch(file: string): unknown {
   let text: string;
   try {
-    if (fs.statSync(file).size > MAX_FILE_BYTES) throw new Invalid(`${file} is larger than ${MAX_FILE_BYTES / 2 ** 20} MiB: split it into smaller batches`);
+    if (fs.statSync(file).size > MAX_FILE_BYTES)
+      throw new Invalid(
+        `${file} is larger than ${MAX_FILE_BYTES / 2 ** 20} MiB: split it into smaller batches`,
+      );
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
     if (err instanceof Invalid) throw err;
@@ -45,16 +48,22 @@ export function ledgerCommands(program: Command) {
     .command('post')
     .requiredOption('--place <slug>', 'the place whose ledger to post to')
     .requiredOption('--file <file>', 'a JSON array of {key, date, memo, postings:[{account, amount_pence}]}')
-    .description('post a batch of balanced transactions, all or none; a key posted before is not posted again')
+    .description(
+      'post a batch of balanced transactions, all or none; a key posted before is not posted again',
+    )
     .action(async (options: { place: string; file: string }) => {
       const batch = balancedBatch(readBatch(options.file));
       const results = await withDatabase(async (db) => {
         const id = await placeId(db, options.place);
         console.error(`Posting ${batch.length} transactions to ${options.place}…`);
-        return inPlace(db, id, (tx) => postTransactions(tx, id, batch, { kind: 'general', actor: { personId: null } }));
+        return inPlace(db, id, (tx) =>
+          postTransactions(tx, id, batch, { kind: 'general', actor: { personId: null } }),
+        );
       });
       const posted = results.filter((r) => r.status === 'posted');
-      const legs = batch.filter((_, i) => results[i]!.status === 'posted').reduce((n, t) => n + t.postings.length, 0);
+      const legs = batch
+        .filter((_, i) => results[i]!.status === 'posted')
+        .reduce((n, t) => n + t.postings.length, 0);
       console.log(`Posted ${posted.length} transactions (${legs} postings) to ${options.place}.`);
       const again = results.length - posted.length;
       if (again) console.log(`${again} had been posted before with the same key and were not posted again.`);
@@ -66,13 +75,15 @@ export function ledgerCommands(program: Command) {
     .option('--json', 'print [{account, balance_pence}]')
     .description('the balance of every account')
     .action(async (options: { place: string; asOf?: string; json?: boolean }) => {
-      if (options.asOf !== undefined && !isIsoDate(options.asOf)) throw new Invalid('--as-of takes a date written YYYY-MM-DD');
+      if (options.asOf !== undefined && !isIsoDate(options.asOf))
+        throw new Invalid('--as-of takes a date written YYYY-MM-DD');
       const rows = await withDatabase(async (db) => {
         const id = await placeId(db, options.place);
         return inPlace(db, id, (tx) => listBalances(tx, id, options.asOf));
       });
       if (options.json) return console.log(JSON.stringify(rows));
-      for (const r of rows) console.log(`${r.account.padEnd(40)} ${formatPounds(r.balance_pence).padStart(20)}`);
+      for (const r of rows)
+        console.log(`${r.account.padEnd(40)} ${formatPounds(r.balance_pence).padStart(20)}`);
     });
   ledger
     .command('export')
@@ -80,12 +91,18 @@ export function ledgerCommands(program: Command) {
     .requiredOption('--format <format>', 'hledger or csv')
     .description('write the whole journal to stdout, in date order')
     .action(async (options: { place: string; format: string }) => {
-      if (options.format !== 'hledger' && options.format !== 'csv') throw new Invalid('--format must be hledger or csv');
+      if (options.format !== 'hledger' && options.format !== 'csv')
+        throw new Invalid('--format must be hledger or csv');
       await withDatabase(async (db) => {
         const id = await placeId(db, options.place);
         await inPlace(db, id, async (tx) => {
-          await write(options.format === 'csv' ? `${CSV_HEADER}\n` : `; placebudget ledger of ${options.place}; amounts in pounds sterling\n\n`);
-          for await (const t of journal(tx, id)) await write(options.format === 'csv' ? csvRows(t) : `${hledgerEntry(t)}\n`);
+          await write(
+            options.format === 'csv'
+              ? `${CSV_HEADER}\n`
+              : `; placebudget ledger of ${options.place}; amounts in pounds sterling\n\n`,
+          );
+          for await (const t of journal(tx, id))
+            await write(options.format === 'csv' ? csvRows(t) : `${hledgerEntry(t)}\n`);
         });
       });
     });

@@ -10,7 +10,15 @@ import { toCsv } from '../core/csv.ts';
  * contribution → pot → allocation → commitment → spend, so a pot's or allocation's balance is
  * what is still available, and a partner's contribution account is (minus) what it put in.
  */
-export const ACCOUNT_KINDS = ['contribution', 'pot', 'allocation', 'commitment', 'spend', 'income', 'reinvestment'] as const;
+export const ACCOUNT_KINDS = [
+  'contribution',
+  'pot',
+  'allocation',
+  'commitment',
+  'spend',
+  'income',
+  'reinvestment',
+] as const;
 export type AccountKind = (typeof ACCOUNT_KINDS)[number];
 
 export const ACCOUNT_KIND_LABELS: Record<AccountKind, string> = {
@@ -81,7 +89,8 @@ export function isAccountCode(value: unknown): value is string {
 
 /** The reasons a proposed transaction is not one; empty when it is. */
 export function transactionProblems(input: unknown): string[] {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) return ['must be an object {key, date, memo, postings}'];
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    return ['must be an object {key, date, memo, postings}'];
   const t = input as Record<string, unknown>;
   const problems: string[] = [];
   if (typeof t.key !== 'string' || t.key.trim() === '' || t.key.length > LIMITS.keyLength) {
@@ -91,7 +100,11 @@ export function transactionProblems(input: unknown): string[] {
   if (t.memo !== undefined && (typeof t.memo !== 'string' || t.memo.length > LIMITS.memoLength)) {
     problems.push(`memo must be text of at most ${LIMITS.memoLength} characters`);
   }
-  if (t.decision_id !== undefined && t.decision_id !== null && !(Number.isSafeInteger(t.decision_id) && (t.decision_id as number) > 0)) {
+  if (
+    t.decision_id !== undefined &&
+    t.decision_id !== null &&
+    !(Number.isSafeInteger(t.decision_id) && (t.decision_id as number) > 0)
+  ) {
     problems.push('decision_id must be the number of a board decision');
   }
   if (!Array.isArray(t.postings) || t.postings.length < 2 || t.postings.length > LIMITS.legs) {
@@ -104,19 +117,25 @@ export function transactionProblems(input: unknown): string[] {
     if (!isAccountCode(posting.account)) problems.push(`posting ${i}: account must be an account code`);
     const amount = posting.amount_pence;
     if (!Number.isSafeInteger(amount) || amount === 0 || Math.abs(amount as number) > LIMITS.amountPence) {
-      problems.push(`posting ${i}: amount_pence must be a whole number of pence, not zero, at most ${LIMITS.amountPence} either way`);
+      problems.push(
+        `posting ${i}: amount_pence must be a whole number of pence, not zero, at most ${LIMITS.amountPence} either way`,
+      );
     } else {
       sum += BigInt(amount as number);
     }
   });
-  if (problems.length === 0 && sum !== 0n) problems.push(`postings do not balance: they sum to ${sum} pence, not 0`);
+  if (problems.length === 0 && sum !== 0n)
+    problems.push(`postings do not balance: they sum to ${sum} pence, not 0`);
   return problems;
 }
 
 /** The only way to make a BalancedTransaction: an unbalanced one cannot be constructed. */
 export function balancedTransaction(input: unknown): BalancedTransaction {
   const problems = transactionProblems(input);
-  if (problems.length) throw new Invalid(`The transaction is not valid: ${problems.join('; ')}`, { transaction: problems.join('; ') });
+  if (problems.length)
+    throw new Invalid(`The transaction is not valid: ${problems.join('; ')}`, {
+      transaction: problems.join('; '),
+    });
   const t = input as TransactionInput;
   return {
     key: t.key.trim(),
@@ -132,10 +151,14 @@ export function balancedTransaction(input: unknown): BalancedTransaction {
  * its index in the array, so a 10,000-line file is fixed in one pass, not one error at a time.
  */
 export function balancedBatch(input: unknown): BalancedTransaction[] {
-  if (!Array.isArray(input)) throw new Invalid('The file must hold a JSON array of transactions', { file: 'must be a JSON array' });
-  if (input.length === 0) throw new Invalid('The file holds no transactions', { file: 'must hold at least one transaction' });
+  if (!Array.isArray(input))
+    throw new Invalid('The file must hold a JSON array of transactions', { file: 'must be a JSON array' });
+  if (input.length === 0)
+    throw new Invalid('The file holds no transactions', { file: 'must hold at least one transaction' });
   if (input.length > LIMITS.batchTransactions) {
-    throw new Invalid(`A batch holds at most ${LIMITS.batchTransactions} transactions; split the file`, { file: 'too many transactions' });
+    throw new Invalid(`A batch holds at most ${LIMITS.batchTransactions} transactions; split the file`, {
+      file: 'too many transactions',
+    });
   }
   const fields: FieldErrors = {};
   const seen = new Map<string, number>();
@@ -163,7 +186,13 @@ export function throwIfAny(fields: FieldErrors, what: string) {
 
 /** sha256 of what a transaction says, so a reused idempotency key with other content is caught. */
 export function fingerprint(t: BalancedTransaction, kind: TransactionKind): string {
-  const canonical = JSON.stringify([kind, t.date, t.memo, t.decision_id ?? null, t.postings.map((p) => [p.account, p.amount_pence])]);
+  const canonical = JSON.stringify([
+    kind,
+    t.date,
+    t.memo,
+    t.decision_id ?? null,
+    t.postings.map((p) => [p.account, p.amount_pence]),
+  ]);
   return createHash('sha256').update(canonical).digest('hex');
 }
 
@@ -185,12 +214,19 @@ export interface Share {
 export function splitByShares(amount: Pence, shares: Share[]): { parts: Map<number, Pence>; kept: Pence } {
   pence(amount);
   const totalBp = shares.reduce((s, x) => s + x.basisPoints, 0);
-  assert(shares.every((s) => Number.isInteger(s.basisPoints) && s.basisPoints >= 0), 'shares are whole basis points');
+  assert(
+    shares.every((s) => Number.isInteger(s.basisPoints) && s.basisPoints >= 0),
+    'shares are whole basis points',
+  );
   assert(totalBp <= 10_000, `shares total ${totalBp} basis points, more than 100%`);
   const sign = amount < 0 ? -1n : 1n;
   const abs = BigInt(Math.abs(amount));
   const distributable = (abs * BigInt(totalBp)) / 10_000n;
-  const exact = shares.map((s) => ({ id: s.id, floor: (abs * BigInt(s.basisPoints)) / 10_000n, rem: (abs * BigInt(s.basisPoints)) % 10_000n }));
+  const exact = shares.map((s) => ({
+    id: s.id,
+    floor: (abs * BigInt(s.basisPoints)) / 10_000n,
+    rem: (abs * BigInt(s.basisPoints)) % 10_000n,
+  }));
   let left = distributable - exact.reduce((s, e) => s + e.floor, 0n);
   const order = [...exact].sort((a, b) => (a.rem === b.rem ? a.id - b.id : a.rem > b.rem ? -1 : 1));
   for (const e of order) {
@@ -224,7 +260,11 @@ export interface AllocationOutturn {
  * partner takes goes to (or comes from) the savings reinvestment account, which is how a place
  * keeps its savings to reinvest. Returns null when the allocation is exactly spent.
  */
-export function riskSharePostings(outturn: AllocationOutturn, agreements: AgreementShares[], reinvestmentAccount: string): Posting[] | null {
+export function riskSharePostings(
+  outturn: AllocationOutturn,
+  agreements: AgreementShares[],
+  reinvestmentAccount: string,
+): Posting[] | null {
   if (outturn.balance === 0) return null;
   const underspend = outturn.balance > 0;
   const byPartner = new Map<number, { account: string; bp: number }>();
@@ -235,7 +275,10 @@ export function riskSharePostings(outturn: AllocationOutturn, agreements: Agreem
   }
   const shares = [...byPartner].map(([id, e]) => ({ id, basisPoints: Math.min(e.bp, 10_000) }));
   const totalBp = shares.reduce((s, x) => s + x.basisPoints, 0);
-  if (totalBp > 10_000) throw new Invalid(`The ${underspend ? 'underspend' : 'overspend'} shares of this year’s agreements add up to more than 100%`);
+  if (totalBp > 10_000)
+    throw new Invalid(
+      `The ${underspend ? 'underspend' : 'overspend'} shares of this year’s agreements add up to more than 100%`,
+    );
   const { parts, kept } = splitByShares(outturn.balance, shares);
   // Clearing the allocation to zero: take the balance out, and put it where the shares say.
   const postings: Posting[] = [{ account: outturn.account, amount_pence: pence(-outturn.balance) }];
@@ -254,19 +297,33 @@ export interface NewAccount {
   service: string | null;
 }
 
-export function validateNewAccount(input: { code?: unknown; name?: unknown; kind?: unknown; partner_id?: unknown; service?: unknown }): NewAccount {
+export function validateNewAccount(input: {
+  code?: unknown;
+  name?: unknown;
+  kind?: unknown;
+  partner_id?: unknown;
+  service?: unknown;
+}): NewAccount {
   const fields: FieldErrors = {};
   const code = typeof input.code === 'string' ? input.code.trim() : '';
-  if (!isAccountCode(code)) fields.code = 'Enter a code of letters, digits, dots, dashes or underscores, up to 40 characters, like ALLOC-FAMILIES';
+  if (!isAccountCode(code))
+    fields.code =
+      'Enter a code of letters, digits, dots, dashes or underscores, up to 40 characters, like ALLOC-FAMILIES';
   const name = typeof input.name === 'string' ? input.name.trim() : '';
   if (!name) fields.name = 'Enter the account’s name';
   else if (name.length > 200) fields.name = 'Account name must be 200 characters or fewer';
   const kind = input.kind as AccountKind;
   if (!ACCOUNT_KINDS.includes(kind)) fields.kind = 'Select the kind of account';
-  const partnerId = input.partner_id === undefined || input.partner_id === null || input.partner_id === '' ? null : Number(input.partner_id);
-  if (kind === 'contribution' && partnerId === null) fields.partner_id = 'Select the partner whose contribution this account holds';
-  if (partnerId !== null && !(Number.isSafeInteger(partnerId) && partnerId > 0)) fields.partner_id = 'Select a partner';
-  if (kind !== 'contribution' && partnerId !== null) fields.partner_id = 'Only a contribution account belongs to a partner';
+  const partnerId =
+    input.partner_id === undefined || input.partner_id === null || input.partner_id === ''
+      ? null
+      : Number(input.partner_id);
+  if (kind === 'contribution' && partnerId === null)
+    fields.partner_id = 'Select the partner whose contribution this account holds';
+  if (partnerId !== null && !(Number.isSafeInteger(partnerId) && partnerId > 0))
+    fields.partner_id = 'Select a partner';
+  if (kind !== 'contribution' && partnerId !== null)
+    fields.partner_id = 'Only a contribution account belongs to a partner';
   const service = typeof input.service === 'string' && input.service.trim() ? input.service.trim() : null;
   if (service && service.length > 200) fields.service = 'Service name must be 200 characters or fewer';
   if (Object.keys(fields).length) throw new Invalid('There is a problem with the account', fields);
@@ -294,23 +351,31 @@ const isBasisPoints = (v: unknown) => Number.isInteger(v) && (v as number) >= 0 
 export function validateNewAgreement(input: Record<string, unknown>): NewAgreement {
   const fields: FieldErrors = {};
   const year = input.financial_year;
-  if (!(Number.isInteger(year) && (year as number) >= 2000 && (year as number) <= 2100)) fields.financial_year = 'Enter the year the financial year starts, like 2012 for 2012/13';
+  if (!(Number.isInteger(year) && (year as number) >= 2000 && (year as number) <= 2100))
+    fields.financial_year = 'Enter the year the financial year starts, like 2012 for 2012/13';
   if (!isPositiveId(input.partner_id)) fields.partner_id = 'Select the partner';
   const stream = typeof input.funding_stream === 'string' ? input.funding_stream.trim() : '';
-  if (!stream || stream.length > 200) fields.funding_stream = 'Enter the funding stream, like Police – PCSO budget';
+  if (!stream || stream.length > 200)
+    fields.funding_stream = 'Enter the funding stream, like Police – PCSO budget';
   const amount = input.amount_pence;
-  if (!(Number.isSafeInteger(amount) && (amount as number) > 0 && (amount as number) <= LIMITS.amountPence)) fields.amount_pence = 'Enter the amount per year in pence, more than 0';
+  if (!(Number.isSafeInteger(amount) && (amount as number) > 0 && (amount as number) <= LIMITS.amountPence))
+    fields.amount_pence = 'Enter the amount per year in pence, more than 0';
   if (!CONTRIBUTION_FORMS.includes(input.form as ContributionForm)) fields.form = 'Select cash or in kind';
-  const ringFence = typeof input.ring_fence === 'string' && input.ring_fence.trim() ? input.ring_fence.trim() : null;
+  const ringFence =
+    typeof input.ring_fence === 'string' && input.ring_fence.trim() ? input.ring_fence.trim() : null;
   if (ringFence && ringFence.length > 500) fields.ring_fence = 'Ring-fence must be 500 characters or fewer';
   const host = input.host_partner_id ?? null;
   if (host !== null && !isPositiveId(host)) fields.host_partner_id = 'Select the host partner';
-  if (!isBasisPoints(input.overspend_share_bp)) fields.overspend_share_bp = 'Enter the overspend share in basis points, 0 to 10000 (100%)';
-  if (!isBasisPoints(input.underspend_share_bp)) fields.underspend_share_bp = 'Enter the underspend share in basis points, 0 to 10000 (100%)';
+  if (!isBasisPoints(input.overspend_share_bp))
+    fields.overspend_share_bp = 'Enter the overspend share in basis points, 0 to 10000 (100%)';
+  if (!isBasisPoints(input.underspend_share_bp))
+    fields.underspend_share_bp = 'Enter the underspend share in basis points, 0 to 10000 (100%)';
   const exitTerms = typeof input.exit_terms === 'string' ? input.exit_terms.trim() : '';
   if (exitTerms.length > 5000) fields.exit_terms = 'Exit terms must be 5,000 characters or fewer';
-  if (!isPositiveId(input.decision_id)) fields.decision_id = 'Select the board decision that signed the agreement off';
-  if (!isAccountCode(input.contribution_account)) fields.contribution_account = 'Enter the code of the partner’s contribution account';
+  if (!isPositiveId(input.decision_id))
+    fields.decision_id = 'Select the board decision that signed the agreement off';
+  if (!isAccountCode(input.contribution_account))
+    fields.contribution_account = 'Enter the code of the partner’s contribution account';
   if (Object.keys(fields).length) throw new Invalid('There is a problem with the agreement', fields);
   return {
     financial_year: year as number,
@@ -329,7 +394,10 @@ export function validateNewAgreement(input: Record<string, unknown>): NewAgreeme
 }
 
 /** The mode in force on a date: the latest switch on or before it, or none before the first. */
-export function modeOn(history: { mode: BudgetMode; effective_from: string }[], date: string): BudgetMode | null {
+export function modeOn(
+  history: { mode: BudgetMode; effective_from: string }[],
+  date: string,
+): BudgetMode | null {
   let current: BudgetMode | null = null;
   let since = '';
   for (const h of history) {
@@ -359,7 +427,9 @@ export interface JournalEntry {
 /** One hledger journal entry; the idempotency key goes in a tag so the file traces back to us. */
 export function hledgerEntry(t: JournalEntry): string {
   const description = (t.memo || t.kind).replace(/[\r\n;|]+/g, ' ').trim();
-  const lines = [`${t.date} (${t.id}) ${description}  ; key:${t.key.replace(/[\r\n,]+/g, ' ')}, kind:${t.kind}`];
+  const lines = [
+    `${t.date} (${t.id}) ${description}  ; key:${t.key.replace(/[\r\n,]+/g, ' ')}, kind:${t.kind}`,
+  ];
   for (const p of t.postings) lines.push(`    ${p.account}  ${hledgerAmount(p.amount_pence)}`);
   return lines.join('\n') + '\n';
 }
@@ -367,5 +437,8 @@ export function hledgerEntry(t: JournalEntry): string {
 export const CSV_HEADER = 'transaction_id,date,key,kind,memo,account,amount_pence';
 
 export function csvRows(t: JournalEntry): string {
-  return toCsv(t.postings.map((p) => [t.id, t.date, t.key, t.kind, t.memo, p.account, p.amount_pence]), { newline: '\n' });
+  return toCsv(
+    t.postings.map((p) => [t.id, t.date, t.key, t.kind, t.memo, p.account, p.amount_pence]),
+    { newline: '\n' },
+  );
 }

@@ -4,7 +4,13 @@ import { Conflict, Invalid, NotFound, type FieldErrors } from '../core/errors.ts
 import { formatPounds, inPounds, type Pence } from '../core/money.ts';
 import { formOr, formPage } from '../core/forms.ts';
 import { inRequestPlace, need, type PlaceContext } from '../places/scope.ts';
-import { ACCOUNT_KIND_LABELS, balancedTransaction, COMMITMENT_SOURCES, LIMITS, type AccountKind } from './domain.ts';
+import {
+  ACCOUNT_KIND_LABELS,
+  balancedTransaction,
+  COMMITMENT_SOURCES,
+  LIMITS,
+  type AccountKind,
+} from './domain.ts';
 import {
   closePeriod,
   listAccounts,
@@ -36,8 +42,13 @@ export function throwFields(fields: FieldErrors, message: string) {
 }
 
 /** Pounds typed in a form, at most the ledger's limit; see core/form-fields.ts's penceField. */
-export const poundsField = (body: Body, field: string, fields: FieldErrors, positive: boolean, subject?: string) =>
-  penceField(body, field, fields, { positive, max: LIMITS.amountPence, ...(subject ? { subject } : {}) });
+export const poundsField = (
+  body: Body,
+  field: string,
+  fields: FieldErrors,
+  positive: boolean,
+  subject?: string,
+) => penceField(body, field, fields, { positive, max: LIMITS.amountPence, ...(subject ? { subject } : {}) });
 
 /**
  * Shows the store's refusals against the form's field rather than as an error page: a conflict

@@ -62,17 +62,28 @@ export interface BudgetReport {
   financial_year: number;
   services: ServiceLine[];
   partners: PartnerLine[];
-  totals: { budget: Pence; actual: Pence; committed: Pence; forecast: Pence; contributed: Pence; agreed: Pence };
+  totals: {
+    budget: Pence;
+    actual: Pence;
+    committed: Pence;
+    forecast: Pence;
+    contributed: Pence;
+    agreed: Pence;
+  };
 }
 
 const SERVICE_KINDS: readonly AccountKind[] = ['allocation', 'commitment', 'spend'];
 
 export async function budgetReport(tx: Tx, placeId: number, year: number): Promise<BudgetReport> {
   const nets = await yearNets(tx, placeId, year);
-  const services = [...new Set(nets.filter((n) => n.service && SERVICE_KINDS.includes(n.kind)).map((n) => n.service!))].sort();
+  const services = [
+    ...new Set(nets.filter((n) => n.service && SERVICE_KINDS.includes(n.kind)).map((n) => n.service!)),
+  ].sort();
   const serviceLines = services.map((service) => {
     const own = nets.filter((n) => n.service === service);
-    const budget = sum(own.filter((n) => SERVICE_KINDS.includes(n.kind) && n.transaction_kind !== 'risk_share'));
+    const budget = sum(
+      own.filter((n) => SERVICE_KINDS.includes(n.kind) && n.transaction_kind !== 'risk_share'),
+    );
     const actual = sum(own.filter((n) => n.kind === 'spend'));
     const committed = sum(own.filter((n) => n.kind === 'commitment'));
     const forecast = pence(actual + committed);
@@ -82,20 +93,26 @@ export async function budgetReport(tx: Tx, placeId: number, year: number): Promi
   const partners = await listPartners(tx, placeId);
   const totalActual = sum(nets.filter((n) => n.kind === 'spend'));
   const totalForecast = pence(totalActual + sum(nets.filter((n) => n.kind === 'commitment')));
-  const contributedBy = (id: number) => pence(-sum(nets.filter((n) => n.partner_id === id && n.transaction_kind !== 'risk_share')));
+  const contributedBy = (id: number) =>
+    pence(-sum(nets.filter((n) => n.partner_id === id && n.transaction_kind !== 'risk_share')));
   const totalContributed = pence(partners.reduce((s, p) => s + contributedBy(p.id), 0));
-  const share = (amount: Pence, part: Pence) => (totalContributed === 0 ? 0 : roundHalfAwayFromZero((amount * part) / totalContributed));
+  const share = (amount: Pence, part: Pence) =>
+    totalContributed === 0 ? 0 : roundHalfAwayFromZero((amount * part) / totalContributed);
   const partnerLines = partners
     .map((p) => {
       const contributed = contributedBy(p.id);
       return {
         partner_id: p.id,
         partner: p.name,
-        agreed: pence(agreements.filter((a) => a.partner_id === p.id).reduce((s, a) => s + a.amount_pence, 0)),
+        agreed: pence(
+          agreements.filter((a) => a.partner_id === p.id).reduce((s, a) => s + a.amount_pence, 0),
+        ),
         contributed,
         actual_share: share(totalActual, contributed),
         forecast_share: share(totalForecast, contributed),
-        risk_share: pence(sum(nets.filter((n) => n.partner_id === p.id && n.transaction_kind === 'risk_share'))),
+        risk_share: pence(
+          sum(nets.filter((n) => n.partner_id === p.id && n.transaction_kind === 'risk_share')),
+        ),
       };
     })
     .filter((p) => p.agreed || p.contributed || p.risk_share);
@@ -119,21 +136,51 @@ export interface PartnerStatement {
   financial_year: number;
   agreements: AgreementRow[];
   /** Each movement on the partner's contribution accounts, as the partner sees it: in is positive. */
-  lines: { date: string; transaction_id: number; kind: TransactionKind; memo: string; account: string; partner_code: string | null; amount_pence: Pence }[];
+  lines: {
+    date: string;
+    transaction_id: number;
+    kind: TransactionKind;
+    memo: string;
+    account: string;
+    partner_code: string | null;
+    amount_pence: Pence;
+  }[];
   summary: PartnerLine | null;
   spend_by_service: { service: string; actual_share: Pence }[];
 }
 
-export async function partnerStatement(tx: Tx, placeId: number, partnerId: number, year: number): Promise<PartnerStatement> {
+export async function partnerStatement(
+  tx: Tx,
+  placeId: number,
+  partnerId: number,
+  year: number,
+): Promise<PartnerStatement> {
   const partner = await partnerOfPlace(tx, placeId, partnerId);
   if (!partner) throw new NotFound('No such partner in this place');
   const { start, end } = financialYearBounds(year);
   const lines = await tx
     .selectFrom('ledger_postings as p')
-    .innerJoin('ledger_accounts as a', (j) => j.onRef('a.place_id', '=', 'p.place_id').onRef('a.id', '=', 'p.account_id'))
-    .innerJoin('ledger_transactions as t', (j) => j.onRef('t.place_id', '=', 'p.place_id').onRef('t.id', '=', 'p.transaction_id'))
-    .leftJoin('ledger_partner_codes as c', (j) => j.onRef('c.place_id', '=', 'a.place_id').onRef('c.account_id', '=', 'a.id').on('c.partner_id', '=', partnerId))
-    .select(['p.effective_date as date', 't.id as transaction_id', 't.kind', 't.memo', 'a.code as account', 'c.partner_code', 'p.amount_pence'])
+    .innerJoin('ledger_accounts as a', (j) =>
+      j.onRef('a.place_id', '=', 'p.place_id').onRef('a.id', '=', 'p.account_id'),
+    )
+    .innerJoin('ledger_transactions as t', (j) =>
+      j.onRef('t.place_id', '=', 'p.place_id').onRef('t.id', '=', 'p.transaction_id'),
+    )
+    .leftJoin('ledger_partner_codes as c', (j) =>
+      j
+        .onRef('c.place_id', '=', 'a.place_id')
+        .onRef('c.account_id', '=', 'a.id')
+        .on('c.partner_id', '=', partnerId),
+    )
+    .select([
+      'p.effective_date as date',
+      't.id as transaction_id',
+      't.kind',
+      't.memo',
+      'a.code as account',
+      'c.partner_code',
+      'p.amount_pence',
+    ])
     .where('p.place_id', '=', placeId)
     .where('a.partner_id', '=', partnerId)
     .where('p.effective_date', '>=', start)
@@ -150,7 +197,10 @@ export async function partnerStatement(tx: Tx, placeId: number, partnerId: numbe
     agreements: (await listAgreements(tx, placeId, year)).filter((a) => a.partner_id === partnerId),
     lines: lines.map((l) => ({ ...l, amount_pence: pence(-l.amount_pence) })),
     summary,
-    spend_by_service: report.services.map((s) => ({ service: s.service, actual_share: roundHalfAwayFromZero(s.actual * fraction) })),
+    spend_by_service: report.services.map((s) => ({
+      service: s.service,
+      actual_share: roundHalfAwayFromZero(s.actual * fraction),
+    })),
   };
 }
 
@@ -177,7 +227,11 @@ export function flowFigure(report: BudgetReport, potName: string): ChartFigure |
           bottom: 12,
           nodeGap: 10,
           emphasis: { focus: 'adjacency' },
-          data: [...inflows.map((p) => ({ name: p.partner })), { name: potName }, ...outflows.map((s) => ({ name: s.service }))],
+          data: [
+            ...inflows.map((p) => ({ name: p.partner })),
+            { name: potName },
+            ...outflows.map((s) => ({ name: s.service })),
+          ],
           links,
           label: { fontSize: 12 },
           lineStyle: { color: 'gradient', opacity: 0.4 },
@@ -189,6 +243,9 @@ export function flowFigure(report: BudgetReport, potName: string): ChartFigure |
   return {
     caption,
     svg,
-    table: { head: ['From', 'To', 'Amount'], rows: links.map((l) => [l.source, l.target, formatPounds(l.value)]) },
+    table: {
+      head: ['From', 'To', 'Amount'],
+      rows: links.map((l) => [l.source, l.target, formatPounds(l.value)]),
+    },
   };
 }

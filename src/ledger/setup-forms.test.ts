@@ -34,12 +34,21 @@ describe(`ledger set-up and correction forms on ${engineName}`, () => {
     const decision = (title: string, agreedAt: Date | null, reopens: number | null = null) =>
       t.db.kysely
         .insertInto('decisions')
-        .values({ place_id: place, title, sign_off_rule: 'all', proposed_by: financeId, agreed_at: agreedAt, kind: reopens ? 'period_reopen' : 'general', financial_year: reopens })
+        .values({
+          place_id: place,
+          title,
+          sign_off_rule: 'all',
+          proposed_by: financeId,
+          agreed_at: agreedAt,
+          kind: reopens ? 'period_reopen' : 'general',
+          financial_year: reopens,
+        })
         .returning('id')
         .executeTakeFirstOrThrow();
     agreed = (await decision('Pool the PCSO budget', new Date('2026-03-20T12:00:00Z'))).id;
     proposed = (await decision('Re-open 2025/26 for a late invoice', null, 2025)).id;
-    reopens = (await decision('Re-open 2025/26 for the PCSO invoice', new Date('2026-05-20T12:00:00Z'), 2025)).id;
+    reopens = (await decision('Re-open 2025/26 for the PCSO invoice', new Date('2026-05-20T12:00:00Z'), 2025))
+      .id;
   });
   after(() => t.close());
 

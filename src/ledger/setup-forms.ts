@@ -12,7 +12,17 @@ import {
   validateNewAccount,
   validateNewAgreement,
 } from './domain.ts';
-import { accountItems, actor, freshKey, poundsField, refusalsAsField, throwFields, today, yearParam, type Body } from './forms.ts';
+import {
+  accountItems,
+  actor,
+  freshKey,
+  poundsField,
+  refusalsAsField,
+  throwFields,
+  today,
+  yearParam,
+  type Body,
+} from './forms.ts';
 import {
   addAgreement,
   createAccount,
@@ -44,7 +54,15 @@ async function partnersAndDecisions(request: FastifyRequest, place: PlaceContext
   return inRequestPlace(request, place, async (tx) => {
     const partners = await listPartners(tx, place.id);
     const decisions = (await listDecisions(tx, place.id, partners)).filter((d) => d.agreed_at !== null);
-    return { partners, decisions: decisions.map((d) => ({ id: d.id, name: d.title, kind: d.kind, financial_year: d.financial_year })) };
+    return {
+      partners,
+      decisions: decisions.map((d) => ({
+        id: d.id,
+        name: d.title,
+        kind: d.kind,
+        financial_year: d.financial_year,
+      })),
+    };
   });
 }
 
@@ -331,7 +349,9 @@ export function ledgerSetupForms(scoped: FastifyInstance) {
       const period = periods.find((p) => p.financial_year === year);
       // Only agreed decisions made to re-open this year and not used yet can re-open it.
       const used = new Set(periods.flatMap((p) => p.events.map((e) => e.decision_id)));
-      const decisions = agreed.filter((d) => d.kind === 'period_reopen' && d.financial_year === year && !used.has(d.id));
+      const decisions = agreed.filter(
+        (d) => d.kind === 'period_reopen' && d.financial_year === year && !used.has(d.id),
+      );
       return {
         title: `Re-open ${financialYearLabel(year)}`,
         place,

@@ -18,7 +18,12 @@ import {
   type NewAgreement,
   type TransactionKind,
 } from './domain.ts';
-import { assertPartnersOfPlace, decisionOfPlace, decisionsOfPlace, partnersOfPlace } from '../places/public.ts';
+import {
+  assertPartnersOfPlace,
+  decisionOfPlace,
+  decisionsOfPlace,
+  partnersOfPlace,
+} from '../places/public.ts';
 import { financialYearBounds, financialYearLabel, financialYearOf, todayIso } from '../core/dates.ts';
 
 /** Who did it: a signed-in person, or null for the CLI and the demo seed. */
@@ -38,7 +43,12 @@ export interface AccountRow {
 const accountColumns = ['id', 'code', 'name', 'kind', 'partner_id', 'service'] as const;
 
 export async function listAccounts(tx: Tx, placeId: number): Promise<AccountRow[]> {
-  return tx.selectFrom('ledger_accounts').select(accountColumns).where('place_id', '=', placeId).orderBy('code').execute();
+  return tx
+    .selectFrom('ledger_accounts')
+    .select(accountColumns)
+    .where('place_id', '=', placeId)
+    .orderBy('code')
+    .execute();
 }
 
 async function accountsByCode(tx: Tx, placeId: number): Promise<Map<string, AccountRow>> {
@@ -46,48 +56,97 @@ async function accountsByCode(tx: Tx, placeId: number): Promise<Map<string, Acco
 }
 
 async function accountByCode(tx: Tx, placeId: number, code: string, field: string): Promise<AccountRow> {
-  const account = await tx.selectFrom('ledger_accounts').select(accountColumns).where('place_id', '=', placeId).where('code', '=', code).executeTakeFirst();
-  if (!account) throw new Invalid(`There is no account ${code} in this place`, { [field]: `There is no account ${code} in this place` });
+  const account = await tx
+    .selectFrom('ledger_accounts')
+    .select(accountColumns)
+    .where('place_id', '=', placeId)
+    .where('code', '=', code)
+    .executeTakeFirst();
+  if (!account)
+    throw new Invalid(`There is no account ${code} in this place`, {
+      [field]: `There is no account ${code} in this place`,
+    });
   return account;
 }
 
-export async function createAccount(tx: Tx, placeId: number, input: NewAccount, actor: Actor): Promise<AccountRow> {
+export async function createAccount(
+  tx: Tx,
+  placeId: number,
+  input: NewAccount,
+  actor: Actor,
+): Promise<AccountRow> {
   return (await createAccounts(tx, placeId, [input], actor))[0]!;
 }
 
 /** Opens accounts, each with a zero balance row for the postings trigger to maintain. */
-export async function createAccounts(tx: Tx, placeId: number, inputs: NewAccount[], actor: Actor): Promise<AccountRow[]> {
+export async function createAccounts(
+  tx: Tx,
+  placeId: number,
+  inputs: NewAccount[],
+  actor: Actor,
+): Promise<AccountRow[]> {
   const codes = inputs.map((i) => i.code);
-  const clash = await tx.selectFrom('ledger_accounts').select('code').where('place_id', '=', placeId).where('code', 'in', codes).executeTakeFirst();
+  const clash = await tx
+    .selectFrom('ledger_accounts')
+    .select('code')
+    .where('place_id', '=', placeId)
+    .where('code', 'in', codes)
+    .executeTakeFirst();
   const repeated = codes.find((c, i) => codes.indexOf(c) !== i);
-  if (clash || repeated) throw new Invalid('There is a problem with the account', { code: `This place already has an account ${clash?.code ?? repeated}` });
+  if (clash || repeated)
+    throw new Invalid('There is a problem with the account', {
+      code: `This place already has an account ${clash?.code ?? repeated}`,
+    });
   const partnerIds = [...new Set(inputs.map((i) => i.partner_id).filter((id): id is number => id !== null))];
-  await assertPartnersOfPlace(tx, placeId, partnerIds, 'There is a problem with the account', { partner_id: 'Select a partner of this place' });
+  await assertPartnersOfPlace(tx, placeId, partnerIds, 'There is a problem with the account', {
+    partner_id: 'Select a partner of this place',
+  });
   const accounts = await tx
     .insertInto('ledger_accounts')
     .values(inputs.map((input) => ({ place_id: placeId, ...input })))
     .returning(accountColumns)
     .execute();
-  await tx.insertInto('ledger_balances').values(accounts.map((a) => ({ place_id: placeId, account_id: a.id }))).execute();
+  await tx
+    .insertInto('ledger_balances')
+    .values(accounts.map((a) => ({ place_id: placeId, account_id: a.id })))
+    .execute();
   await appendAudit(tx, {
     person_id: actor.personId,
     place_id: placeId,
     action: 'ledger.account.add',
-    subject: accounts.length === 1 ? `ledger_account:${accounts[0]!.id}` : `ledger_accounts:${accounts[0]!.id}..${accounts.at(-1)!.id}`,
+    subject:
+      accounts.length === 1
+        ? `ledger_account:${accounts[0]!.id}`
+        : `ledger_accounts:${accounts[0]!.id}..${accounts.at(-1)!.id}`,
     detail: { accounts: inputs.map((i) => ({ code: i.code, kind: i.kind })) },
   });
   return accounts;
 }
 
 /** A partner's own code for one of our accounts, so statements read in their chart too. */
-export async function mapPartnerCode(tx: Tx, placeId: number, accountCode: string, partnerId: number, partnerCode: string, actor: Actor) {
+export async function mapPartnerCode(
+  tx: Tx,
+  placeId: number,
+  accountCode: string,
+  partnerId: number,
+  partnerCode: string,
+  actor: Actor,
+) {
   const account = await accountByCode(tx, placeId, accountCode, 'account');
   await tx
     .insertInto('ledger_partner_codes')
     .values({ place_id: placeId, account_id: account.id, partner_id: partnerId, partner_code: partnerCode })
-    .onConflict((oc) => oc.columns(['place_id', 'account_id', 'partner_id']).doUpdateSet({ partner_code: partnerCode }))
+    .onConflict((oc) =>
+      oc.columns(['place_id', 'account_id', 'partner_id']).doUpdateSet({ partner_code: partnerCode }),
+    )
     .execute();
-  await appendAudit(tx, { person_id: actor.personId, place_id: placeId, action: 'ledger.account.map', subject: `ledger_account:${account.id}`, detail: { partner_id: partnerId, partner_code: partnerCode } });
+  await appendAudit(tx, {
+    person_id: actor.personId,
+    place_id: placeId,
+    action: 'ledger.account.map',
+    subject: `ledger_account:${account.id}`,
+    detail: { partner_id: partnerId, partner_code: partnerCode },
+  });
 }
 
 export interface PostOptions {
@@ -117,7 +176,12 @@ export const MAX_BALANCE_PENCE = 100_000_000_000_000;
  * A key posted before with the same content is answered with the first result; with other
  * content it is refused.
  */
-export async function postTransactions(tx: Tx, placeId: number, transactions: BalancedTransaction[], options: PostOptions): Promise<PostedTransaction[]> {
+export async function postTransactions(
+  tx: Tx,
+  placeId: number,
+  transactions: BalancedTransaction[],
+  options: PostOptions,
+): Promise<PostedTransaction[]> {
   const kind = options.kind ?? 'general';
   const accounts = await accountsByCode(tx, placeId);
   const closed = await lockedClosedYears(tx, placeId, transactions);
@@ -126,13 +190,25 @@ export async function postTransactions(tx: Tx, placeId: number, transactions: Ba
   transactions.forEach((t, index) => {
     const problems: string[] = [];
     const unknown = [...new Set(t.postings.filter((p) => !accounts.has(p.account)).map((p) => p.account))];
-    if (unknown.length) problems.push(`unknown account${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`);
+    if (unknown.length)
+      problems.push(`unknown account${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`);
     // Commitment accounts move only with their commitments (raise, spend, release), or the
     // sub-ledger of outstanding commitments would no longer match the account.
-    const committed = [...new Set(t.postings.filter((p) => kind === 'general' && accounts.get(p.account)?.kind === 'commitment').map((p) => p.account))];
-    if (committed.length) problems.push(`${committed.join(', ')} ${committed.length > 1 ? 'are commitment accounts' : 'is a commitment account'}: raise, spend or release a commitment instead of a journal`);
-    if (closed.has(financialYearOf(t.date))) problems.push(`financial year ${financialYearLabel(financialYearOf(t.date))} is closed`);
-    if (t.decision_id && !decisions.has(t.decision_id)) problems.push(`there is no board decision ${t.decision_id} in this place`);
+    const committed = [
+      ...new Set(
+        t.postings
+          .filter((p) => kind === 'general' && accounts.get(p.account)?.kind === 'commitment')
+          .map((p) => p.account),
+      ),
+    ];
+    if (committed.length)
+      problems.push(
+        `${committed.join(', ')} ${committed.length > 1 ? 'are commitment accounts' : 'is a commitment account'}: raise, spend or release a commitment instead of a journal`,
+      );
+    if (closed.has(financialYearOf(t.date)))
+      problems.push(`financial year ${financialYearLabel(financialYearOf(t.date))} is closed`);
+    if (t.decision_id && !decisions.has(t.decision_id))
+      problems.push(`there is no board decision ${t.decision_id} in this place`);
     if (problems.length) fields[`[${index}]`] = problems.join('; ');
   });
   throwIfAny(fields, 'transactions');
@@ -143,7 +219,11 @@ export async function postTransactions(tx: Tx, placeId: number, transactions: Ba
     const prints = chunk.map((t) => fingerprint(t, kind));
     const inserted = await insertChunk(tx, placeId, chunk, prints, accounts, kind, options);
     const newIds = new Map(inserted.map((r) => [r.idempotency_key, r.id]));
-    const earlier = await earlierWithKeys(tx, placeId, chunk.filter((t) => !newIds.has(t.key)).map((t) => t.key));
+    const earlier = await earlierWithKeys(
+      tx,
+      placeId,
+      chunk.filter((t) => !newIds.has(t.key)).map((t) => t.key),
+    );
     for (const [i, t] of chunk.entries()) {
       const index = start + i;
       const id = newIds.get(t.key);
@@ -152,21 +232,26 @@ export async function postTransactions(tx: Tx, placeId: number, transactions: Ba
         continue;
       }
       const first = earlier.get(t.key)!;
-      if (first.fingerprint !== prints[i]) fields[`[${index}]`] = `key ${t.key} was already used for a different transaction (${first.id})`;
+      if (first.fingerprint !== prints[i])
+        fields[`[${index}]`] = `key ${t.key} was already used for a different transaction (${first.id})`;
       results.push({ index, key: t.key, id: first.id, status: 'already_posted' });
     }
     // Throwing rolls back the chunk's inserts with the rest of the caller's transaction.
     throwIfAny(fields, 'transactions');
   }
   const posted = results.filter((r) => r.status === 'posted');
-  if (posted.length && (kind === 'general' || kind === 'reversal')) await assertPotsNotOverdrawn(tx, placeId, transactions, accounts);
+  if (posted.length && (kind === 'general' || kind === 'reversal'))
+    await assertPotsNotOverdrawn(tx, placeId, transactions, accounts);
   if (posted.length) await assertBalancesBounded(tx, placeId, transactions, accounts);
   if (posted.length) {
     await appendAudit(tx, {
       person_id: options.actor.personId,
       place_id: placeId,
       action: 'ledger.post',
-      subject: posted.length === 1 ? `ledger_transaction:${posted[0]!.id}` : `ledger_transactions:${posted[0]!.id}..${posted.at(-1)!.id}`,
+      subject:
+        posted.length === 1
+          ? `ledger_transaction:${posted[0]!.id}`
+          : `ledger_transactions:${posted[0]!.id}..${posted.at(-1)!.id}`,
       detail: { kind, transactions: posted.length, first_key: posted[0]!.key, last_key: posted.at(-1)!.key },
     });
   }
@@ -187,7 +272,14 @@ async function insertChunk(
   kind: TransactionKind,
   options: PostOptions,
 ): Promise<{ id: number; idempotency_key: string }[]> {
-  const legs = chunk.flatMap((t) => t.postings.map((p, i) => ({ key: t.key, leg: i + 1, account: accounts.get(p.account)!.id, amount: p.amount_pence })));
+  const legs = chunk.flatMap((t) =>
+    t.postings.map((p, i) => ({
+      key: t.key,
+      leg: i + 1,
+      account: accounts.get(p.account)!.id,
+      amount: p.amount_pence,
+    })),
+  );
   const result = await sql<{ id: number; idempotency_key: string }>`
     with headers as (
       insert into ledger_transactions (place_id, idempotency_key, fingerprint, kind, effective_date, memo, decision_id, reverses_id, commitment_id, recorded_by)
@@ -225,7 +317,11 @@ async function earlierWithKeys(tx: Tx, placeId: number, keys: string[]) {
  * close of its year serialise: the posting waits for the close and then sees the year closed, or
  * the close waits for the posting and then counts it.
  */
-async function lockedClosedYears(tx: Tx, placeId: number, transactions: readonly BalancedTransaction[]): Promise<Set<number>> {
+async function lockedClosedYears(
+  tx: Tx,
+  placeId: number,
+  transactions: readonly BalancedTransaction[],
+): Promise<Set<number>> {
   const years = [...new Set(transactions.map((t) => financialYearOf(t.date)))].sort((a, b) => a - b);
   if (years.length === 0) return new Set();
   await tx
@@ -249,12 +345,25 @@ async function lockedClosedYears(tx: Tx, placeId: number, transactions: readonly
  * and every total of up to ninety of them, stays exact as a JavaScript number on every page,
  * report and export. The balances are compared in SQL, never read into a number first.
  */
-async function assertBalancesBounded(tx: Tx, placeId: number, transactions: readonly BalancedTransaction[], accounts: Map<string, AccountRow>) {
-  const touched = [...new Set(transactions.flatMap((t) => t.postings.map((p) => accounts.get(p.account)?.id)).filter((id): id is number => id !== undefined))];
+async function assertBalancesBounded(
+  tx: Tx,
+  placeId: number,
+  transactions: readonly BalancedTransaction[],
+  accounts: Map<string, AccountRow>,
+) {
+  const touched = [
+    ...new Set(
+      transactions
+        .flatMap((t) => t.postings.map((p) => accounts.get(p.account)?.id))
+        .filter((id): id is number => id !== undefined),
+    ),
+  ];
   if (touched.length === 0) return;
   const beyond = await tx
     .selectFrom('ledger_balances as b')
-    .innerJoin('ledger_accounts as a', (j) => j.onRef('a.place_id', '=', 'b.place_id').onRef('a.id', '=', 'b.account_id'))
+    .innerJoin('ledger_accounts as a', (j) =>
+      j.onRef('a.place_id', '=', 'b.place_id').onRef('a.id', '=', 'b.account_id'),
+    )
     .select('a.code')
     .where('b.place_id', '=', placeId)
     .where('b.account_id', 'in', touched)
@@ -262,9 +371,12 @@ async function assertBalancesBounded(tx: Tx, placeId: number, transactions: read
     .orderBy('a.code')
     .execute();
   if (beyond.length)
-    throw new Invalid(`This would take the balance of ${beyond.map((b) => b.code).join(', ')} past ${MAX_BALANCE_PENCE} pence either way, the most an account may hold`, {
-      transactions: 'An account’s balance may not pass £1,000,000,000,000 either way',
-    });
+    throw new Invalid(
+      `This would take the balance of ${beyond.map((b) => b.code).join(', ')} past ${MAX_BALANCE_PENCE} pence either way, the most an account may hold`,
+      {
+        transactions: 'An account’s balance may not pass £1,000,000,000,000 either way',
+      },
+    );
 }
 
 /**
@@ -272,12 +384,27 @@ async function assertBalancesBounded(tx: Tx, placeId: number, transactions: read
  * to commit and allocate, and the commitment rule (no overdraw) would otherwise be bypassed. The
  * balance rows were just updated by this transaction's postings, so they are locked and current.
  */
-async function assertPotsNotOverdrawn(tx: Tx, placeId: number, transactions: readonly BalancedTransaction[], accounts: Map<string, AccountRow>) {
-  const drawn = [...new Set(transactions.flatMap((t) => t.postings.filter((p) => p.amount_pence < 0 && accounts.get(p.account)?.kind === 'pot').map((p) => accounts.get(p.account)!.id)))];
+async function assertPotsNotOverdrawn(
+  tx: Tx,
+  placeId: number,
+  transactions: readonly BalancedTransaction[],
+  accounts: Map<string, AccountRow>,
+) {
+  const drawn = [
+    ...new Set(
+      transactions.flatMap((t) =>
+        t.postings
+          .filter((p) => p.amount_pence < 0 && accounts.get(p.account)?.kind === 'pot')
+          .map((p) => accounts.get(p.account)!.id),
+      ),
+    ),
+  ];
   if (drawn.length === 0) return;
   const overdrawn = await tx
     .selectFrom('ledger_balances as b')
-    .innerJoin('ledger_accounts as a', (j) => j.onRef('a.place_id', '=', 'b.place_id').onRef('a.id', '=', 'b.account_id'))
+    .innerJoin('ledger_accounts as a', (j) =>
+      j.onRef('a.place_id', '=', 'b.place_id').onRef('a.id', '=', 'b.account_id'),
+    )
     .select(['a.code', 'b.balance_pence'])
     .where('b.place_id', '=', placeId)
     .where('b.account_id', 'in', drawn)
@@ -285,15 +412,26 @@ async function assertPotsNotOverdrawn(tx: Tx, placeId: number, transactions: rea
     .orderBy('a.code')
     .execute();
   if (overdrawn.length)
-    throw new Conflict(`This would overdraw ${overdrawn.map((o) => `${o.code} by ${-o.balance_pence} pence`).join(', ')}: a pot may not go below zero`);
+    throw new Conflict(
+      `This would overdraw ${overdrawn.map((o) => `${o.code} by ${-o.balance_pence} pence`).join(', ')}: a pot may not go below zero`,
+    );
 }
 
-async function decisionIds(tx: Tx, placeId: number, transactions: BalancedTransaction[]): Promise<Set<number>> {
+async function decisionIds(
+  tx: Tx,
+  placeId: number,
+  transactions: BalancedTransaction[],
+): Promise<Set<number>> {
   const wanted = [...new Set(transactions.map((t) => t.decision_id).filter((d): d is number => !!d))];
   return decisionsOfPlace(tx, placeId, wanted);
 }
 
-async function postOne(tx: Tx, placeId: number, t: BalancedTransaction, options: PostOptions): Promise<PostedTransaction> {
+async function postOne(
+  tx: Tx,
+  placeId: number,
+  t: BalancedTransaction,
+  options: PostOptions,
+): Promise<PostedTransaction> {
   return (await postTransactions(tx, placeId, [t], options))[0]!;
 }
 
@@ -310,7 +448,9 @@ export async function listBalances(tx: Tx, placeId: number, asOf?: string): Prom
   if (!asOf) {
     return tx
       .selectFrom('ledger_accounts as a')
-      .innerJoin('ledger_balances as b', (j) => j.onRef('b.place_id', '=', 'a.place_id').onRef('b.account_id', '=', 'a.id'))
+      .innerJoin('ledger_balances as b', (j) =>
+        j.onRef('b.place_id', '=', 'a.place_id').onRef('b.account_id', '=', 'a.id'),
+      )
       .select(['a.code as account', 'b.balance_pence'])
       .where('a.place_id', '=', placeId)
       .orderBy('a.code')
@@ -318,7 +458,12 @@ export async function listBalances(tx: Tx, placeId: number, asOf?: string): Prom
   }
   const rows = await tx
     .selectFrom('ledger_accounts as a')
-    .leftJoin('ledger_postings as p', (j) => j.onRef('p.place_id', '=', 'a.place_id').onRef('p.account_id', '=', 'a.id').on('p.effective_date', '<=', asOf))
+    .leftJoin('ledger_postings as p', (j) =>
+      j
+        .onRef('p.place_id', '=', 'a.place_id')
+        .onRef('p.account_id', '=', 'a.id')
+        .on('p.effective_date', '<=', asOf),
+    )
     .select(['a.code as account', sql<string>`coalesce(sum(p.amount_pence), 0)::bigint`.as('balance_pence')])
     .where('a.place_id', '=', placeId)
     .groupBy(['a.id', 'a.code'])
@@ -366,23 +511,43 @@ export interface CommitmentRow {
  * the rest of the transaction, so concurrent raises queue on it and each sees what the one
  * before left: together they can never promise more than the source holds.
  */
-export async function raiseCommitment(tx: Tx, placeId: number, input: CommitmentInput, actor: Actor): Promise<CommitmentRow> {
+export async function raiseCommitment(
+  tx: Tx,
+  placeId: number,
+  input: CommitmentInput,
+  actor: Actor,
+): Promise<CommitmentRow> {
   const source = await accountByCode(tx, placeId, input.source, 'source');
   const target = await accountByCode(tx, placeId, input.commitment_account, 'commitment_account');
-  if (!COMMITMENT_SOURCES.includes(source.kind)) throw new Invalid('A commitment draws on a pot or an allocation', { source: 'Select a pot or an allocation account' });
-  if (target.kind !== 'commitment') throw new Invalid('Commitments are held in a commitment account', { commitment_account: 'Select a commitment account' });
+  if (!COMMITMENT_SOURCES.includes(source.kind))
+    throw new Invalid('A commitment draws on a pot or an allocation', {
+      source: 'Select a pot or an allocation account',
+    });
+  if (target.kind !== 'commitment')
+    throw new Invalid('Commitments are held in a commitment account', {
+      commitment_account: 'Select a commitment account',
+    });
   const available = await lockedBalance(tx, placeId, source.id);
   // After the lock, so a concurrent raise with the same key has committed and is seen here.
-  const earlier = await tx.selectFrom('ledger_transactions').select('commitment_id').where('place_id', '=', placeId).where('idempotency_key', '=', input.key).executeTakeFirst();
+  const earlier = await tx
+    .selectFrom('ledger_transactions')
+    .select('commitment_id')
+    .where('place_id', '=', placeId)
+    .where('idempotency_key', '=', input.key)
+    .executeTakeFirst();
   if (earlier) {
-    if (!earlier.commitment_id) throw new Conflict(`Key ${input.key} was already used for a different transaction`);
+    if (!earlier.commitment_id)
+      throw new Conflict(`Key ${input.key} was already used for a different transaction`);
     return findCommitment(tx, placeId, earlier.commitment_id);
   }
   if (input.amount_pence > available) {
-    throw new Conflict(`The commitment of {amount} is more than the {available} available in ${source.code}`, {
-      amount: input.amount_pence,
-      available,
-    });
+    throw new Conflict(
+      `The commitment of {amount} is more than the {available} available in ${source.code}`,
+      {
+        amount: input.amount_pence,
+        available,
+      },
+    );
   }
   const t = balancedTransaction({
     key: input.key,
@@ -411,16 +576,37 @@ export async function raiseCommitment(tx: Tx, placeId: number, input: Commitment
   return findCommitment(tx, placeId, row.id);
 }
 
-export async function listCommitments(tx: Tx, placeId: number, commitmentId?: number): Promise<CommitmentRow[]> {
+export async function listCommitments(
+  tx: Tx,
+  placeId: number,
+  commitmentId?: number,
+): Promise<CommitmentRow[]> {
   let query = tx
     .selectFrom('ledger_commitments as c')
-    .innerJoin('ledger_accounts as s', (j) => j.onRef('s.place_id', '=', 'c.place_id').onRef('s.id', '=', 'c.source_account_id'))
-    .innerJoin('ledger_accounts as t', (j) => j.onRef('t.place_id', '=', 'c.place_id').onRef('t.id', '=', 'c.commitment_account_id'))
-    .select(['c.id', 's.code as source', 't.code as commitment_account', 'c.description', 'c.amount_pence', 'c.spent_pence', 'c.released_pence', 'c.raised_on', 'c.decision_id'])
+    .innerJoin('ledger_accounts as s', (j) =>
+      j.onRef('s.place_id', '=', 'c.place_id').onRef('s.id', '=', 'c.source_account_id'),
+    )
+    .innerJoin('ledger_accounts as t', (j) =>
+      j.onRef('t.place_id', '=', 'c.place_id').onRef('t.id', '=', 'c.commitment_account_id'),
+    )
+    .select([
+      'c.id',
+      's.code as source',
+      't.code as commitment_account',
+      'c.description',
+      'c.amount_pence',
+      'c.spent_pence',
+      'c.released_pence',
+      'c.raised_on',
+      'c.decision_id',
+    ])
     .where('c.place_id', '=', placeId);
   if (commitmentId !== undefined) query = query.where('c.id', '=', commitmentId);
   const rows = await query.orderBy('c.raised_on', 'desc').orderBy('c.id', 'desc').execute();
-  return rows.map((r) => ({ ...r, outstanding_pence: pence(r.amount_pence - r.spent_pence - r.released_pence) }));
+  return rows.map((r) => ({
+    ...r,
+    outstanding_pence: pence(r.amount_pence - r.spent_pence - r.released_pence),
+  }));
 }
 
 async function findCommitment(tx: Tx, placeId: number, commitmentId: number): Promise<CommitmentRow> {
@@ -432,7 +618,14 @@ async function findCommitment(tx: Tx, placeId: number, commitmentId: number): Pr
 async function lockCommitment(tx: Tx, placeId: number, commitmentId: number) {
   const row = await tx
     .selectFrom('ledger_commitments')
-    .select(['id', 'amount_pence', 'spent_pence', 'released_pence', 'source_account_id', 'commitment_account_id'])
+    .select([
+      'id',
+      'amount_pence',
+      'spent_pence',
+      'released_pence',
+      'source_account_id',
+      'commitment_account_id',
+    ])
     .where('place_id', '=', placeId)
     .where('id', '=', commitmentId)
     .forUpdate()
@@ -442,15 +635,26 @@ async function lockCommitment(tx: Tx, placeId: number, commitmentId: number) {
 }
 
 async function codeOf(tx: Tx, placeId: number, accountId: number): Promise<string> {
-  const row = await tx.selectFrom('ledger_accounts').select('code').where('place_id', '=', placeId).where('id', '=', accountId).executeTakeFirstOrThrow();
+  const row = await tx
+    .selectFrom('ledger_accounts')
+    .select('code')
+    .where('place_id', '=', placeId)
+    .where('id', '=', accountId)
+    .executeTakeFirstOrThrow();
   return row.code;
 }
 
 /** Was this key used already for this commitment? Then the first answer stands. */
 async function alreadyDone(tx: Tx, placeId: number, key: string, commitmentId: number): Promise<boolean> {
-  const earlier = await tx.selectFrom('ledger_transactions').select('commitment_id').where('place_id', '=', placeId).where('idempotency_key', '=', key).executeTakeFirst();
+  const earlier = await tx
+    .selectFrom('ledger_transactions')
+    .select('commitment_id')
+    .where('place_id', '=', placeId)
+    .where('idempotency_key', '=', key)
+    .executeTakeFirst();
   if (!earlier) return false;
-  if (earlier.commitment_id !== commitmentId) throw new Conflict(`Key ${key} was already used for a different transaction`);
+  if (earlier.commitment_id !== commitmentId)
+    throw new Conflict(`Key ${key} was already used for a different transaction`);
   return true;
 }
 
@@ -463,11 +667,19 @@ export interface CommitmentSpend {
 }
 
 /** Spends part or all of what is still outstanding on a commitment. */
-export async function spendCommitment(tx: Tx, placeId: number, commitmentId: number, input: CommitmentSpend, actor: Actor): Promise<CommitmentRow> {
+export async function spendCommitment(
+  tx: Tx,
+  placeId: number,
+  commitmentId: number,
+  input: CommitmentSpend,
+  actor: Actor,
+): Promise<CommitmentRow> {
   const c = await lockCommitment(tx, placeId, commitmentId);
-  if (await alreadyDone(tx, placeId, input.key, commitmentId)) return findCommitment(tx, placeId, commitmentId);
+  if (await alreadyDone(tx, placeId, input.key, commitmentId))
+    return findCommitment(tx, placeId, commitmentId);
   const spend = await accountByCode(tx, placeId, input.spend_account, 'spend_account');
-  if (spend.kind !== 'spend') throw new Invalid('Spend goes to a spend account', { spend_account: 'Select a spend account' });
+  if (spend.kind !== 'spend')
+    throw new Invalid('Spend goes to a spend account', { spend_account: 'Select a spend account' });
   if (input.amount_pence > c.outstanding) {
     throw new Invalid(
       'Only {outstanding} of this commitment is outstanding',
@@ -484,7 +696,12 @@ export async function spendCommitment(tx: Tx, placeId: number, commitmentId: num
       { account: await codeOf(tx, placeId, c.commitment_account_id), amount_pence: -input.amount_pence },
     ],
   });
-  await tx.updateTable('ledger_commitments').set({ spent_pence: c.spent_pence + input.amount_pence }).where('place_id', '=', placeId).where('id', '=', commitmentId).execute();
+  await tx
+    .updateTable('ledger_commitments')
+    .set({ spent_pence: c.spent_pence + input.amount_pence })
+    .where('place_id', '=', placeId)
+    .where('id', '=', commitmentId)
+    .execute();
   await postOne(tx, placeId, t, { kind: 'commitment_spend', commitmentId, actor });
   return findCommitment(tx, placeId, commitmentId);
 }
@@ -498,9 +715,13 @@ export async function releaseCommitment(
   actor: Actor,
 ): Promise<CommitmentRow> {
   const c = await lockCommitment(tx, placeId, commitmentId);
-  if (await alreadyDone(tx, placeId, input.key, commitmentId)) return findCommitment(tx, placeId, commitmentId);
+  if (await alreadyDone(tx, placeId, input.key, commitmentId))
+    return findCommitment(tx, placeId, commitmentId);
   const amount = input.amount_pence ?? c.outstanding;
-  if (c.outstanding === 0) throw new Invalid('Nothing is outstanding on this commitment', { amount_pence: 'Nothing is left to release' });
+  if (c.outstanding === 0)
+    throw new Invalid('Nothing is outstanding on this commitment', {
+      amount_pence: 'Nothing is left to release',
+    });
   if (amount > c.outstanding) {
     throw new Invalid(
       'Only {outstanding} of this commitment is outstanding',
@@ -517,13 +738,24 @@ export async function releaseCommitment(
       { account: await codeOf(tx, placeId, c.commitment_account_id), amount_pence: -amount },
     ],
   });
-  await tx.updateTable('ledger_commitments').set({ released_pence: c.released_pence + amount }).where('place_id', '=', placeId).where('id', '=', commitmentId).execute();
+  await tx
+    .updateTable('ledger_commitments')
+    .set({ released_pence: c.released_pence + amount })
+    .where('place_id', '=', placeId)
+    .where('id', '=', commitmentId)
+    .execute();
   await postOne(tx, placeId, t, { kind: 'commitment_release', commitmentId, actor });
   return findCommitment(tx, placeId, commitmentId);
 }
 
 /** Kinds a reversal may undo; commitments are corrected by releasing them, closes by re-opening. */
-export const REVERSIBLE: readonly TransactionKind[] = ['general', 'contribution', 'allocation', 'spend', 'income'];
+export const REVERSIBLE: readonly TransactionKind[] = [
+  'general',
+  'contribution',
+  'allocation',
+  'spend',
+  'income',
+];
 
 export async function reverseTransaction(
   tx: Tx,
@@ -539,13 +771,27 @@ export async function reverseTransaction(
     .where('id', '=', transactionId)
     .executeTakeFirst();
   if (!original) throw new NotFound('No such transaction in this place');
-  const earlier = await tx.selectFrom('ledger_transactions').select(['id', 'reverses_id']).where('place_id', '=', placeId).where('idempotency_key', '=', input.key).executeTakeFirst();
-  if (earlier && earlier.reverses_id === transactionId) return { index: 0, key: input.key, id: earlier.id, status: 'already_posted' };
+  const earlier = await tx
+    .selectFrom('ledger_transactions')
+    .select(['id', 'reverses_id'])
+    .where('place_id', '=', placeId)
+    .where('idempotency_key', '=', input.key)
+    .executeTakeFirst();
+  if (earlier && earlier.reverses_id === transactionId)
+    return { index: 0, key: input.key, id: earlier.id, status: 'already_posted' };
   if (!REVERSIBLE.includes(original.kind)) {
-    throw new Invalid(`A ${original.kind.replace('_', ' ')} transaction is not reversed: ${original.kind.startsWith('commitment') ? 'release the commitment instead' : 're-open the year instead'}`);
+    throw new Invalid(
+      `A ${original.kind.replace('_', ' ')} transaction is not reversed: ${original.kind.startsWith('commitment') ? 'release the commitment instead' : 're-open the year instead'}`,
+    );
   }
-  const reversed = await tx.selectFrom('ledger_transactions').select('id').where('place_id', '=', placeId).where('reverses_id', '=', transactionId).executeTakeFirst();
-  if (reversed) throw new Conflict(`Transaction ${transactionId} was already reversed by transaction ${reversed.id}`);
+  const reversed = await tx
+    .selectFrom('ledger_transactions')
+    .select('id')
+    .where('place_id', '=', placeId)
+    .where('reverses_id', '=', transactionId)
+    .executeTakeFirst();
+  if (reversed)
+    throw new Conflict(`Transaction ${transactionId} was already reversed by transaction ${reversed.id}`);
   const postings = await journalPostings(tx, placeId, [transactionId]);
   const t = balancedTransaction({
     key: input.key,
@@ -560,7 +806,9 @@ export async function reverseTransaction(
 async function journalPostings(tx: Tx, placeId: number, transactionIds: number[]) {
   const rows = await tx
     .selectFrom('ledger_postings as p')
-    .innerJoin('ledger_accounts as a', (j) => j.onRef('a.place_id', '=', 'p.place_id').onRef('a.id', '=', 'p.account_id'))
+    .innerJoin('ledger_accounts as a', (j) =>
+      j.onRef('a.place_id', '=', 'p.place_id').onRef('a.id', '=', 'p.account_id'),
+    )
     .select(['p.transaction_id', 'a.code', 'p.amount_pence'])
     .where('p.place_id', '=', placeId)
     .where('p.transaction_id', 'in', transactionIds)
@@ -590,22 +838,65 @@ export interface JournalTransaction {
 }
 
 /** The journal in date order, a page at a time after `afterId`-style keyset paging. */
-export async function journalPage(tx: Tx, placeId: number, options: { after?: { date: string; id: number }; limit: number; offset?: number; newestFirst?: boolean; id?: number }): Promise<JournalTransaction[]> {
+export async function journalPage(
+  tx: Tx,
+  placeId: number,
+  options: {
+    after?: { date: string; id: number };
+    limit: number;
+    offset?: number;
+    newestFirst?: boolean;
+    id?: number;
+  },
+): Promise<JournalTransaction[]> {
   let query = tx
     .selectFrom('ledger_transactions as t')
-    .leftJoin('ledger_transactions as r', (j) => j.onRef('r.place_id', '=', 't.place_id').onRef('r.reverses_id', '=', 't.id'))
-    .select(['t.id', 't.idempotency_key as key', 't.effective_date as date', 't.memo', 't.kind', 't.recorded_at', 't.decision_id', 't.reverses_id', 'r.id as reversed_by'])
+    .leftJoin('ledger_transactions as r', (j) =>
+      j.onRef('r.place_id', '=', 't.place_id').onRef('r.reverses_id', '=', 't.id'),
+    )
+    .select([
+      't.id',
+      't.idempotency_key as key',
+      't.effective_date as date',
+      't.memo',
+      't.kind',
+      't.recorded_at',
+      't.decision_id',
+      't.reverses_id',
+      'r.id as reversed_by',
+    ])
     .where('t.place_id', '=', placeId);
   if (options.id !== undefined) query = query.where('t.id', '=', options.id);
   const after = options.after;
   if (after) {
     query = options.newestFirst
-      ? query.where((eb) => eb.or([eb('t.effective_date', '<', after.date), eb.and([eb('t.effective_date', '=', after.date), eb('t.id', '<', after.id)])]))
-      : query.where((eb) => eb.or([eb('t.effective_date', '>', after.date), eb.and([eb('t.effective_date', '=', after.date), eb('t.id', '>', after.id)])]));
+      ? query.where((eb) =>
+          eb.or([
+            eb('t.effective_date', '<', after.date),
+            eb.and([eb('t.effective_date', '=', after.date), eb('t.id', '<', after.id)]),
+          ]),
+        )
+      : query.where((eb) =>
+          eb.or([
+            eb('t.effective_date', '>', after.date),
+            eb.and([eb('t.effective_date', '=', after.date), eb('t.id', '>', after.id)]),
+          ]),
+        );
   }
   const direction = options.newestFirst ? 'desc' : 'asc';
-  const rows = await query.orderBy('t.effective_date', direction).orderBy('t.id', direction).limit(options.limit).offset(options.offset ?? 0).execute();
-  const postings = rows.length ? await journalPostings(tx, placeId, rows.map((r) => r.id)) : new Map();
+  const rows = await query
+    .orderBy('t.effective_date', direction)
+    .orderBy('t.id', direction)
+    .limit(options.limit)
+    .offset(options.offset ?? 0)
+    .execute();
+  const postings = rows.length
+    ? await journalPostings(
+        tx,
+        placeId,
+        rows.map((r) => r.id),
+      )
+    : new Map();
   return rows.map((r) => ({ ...r, postings: postings.get(r.id) ?? [] }));
 }
 
@@ -634,15 +925,26 @@ export interface ModeChange {
 /** Starts a year's pooled budget or switches its mode from a date; earlier modes stay as history. */
 export async function setBudgetMode(tx: Tx, placeId: number, input: ModeChange, actor: Actor) {
   if (financialYearOf(input.effective_from) !== input.financial_year) {
-    throw new Invalid('The date must fall in the financial year', { effective_from: `Enter a date in ${financialYearLabel(input.financial_year)}` });
+    throw new Invalid('The date must fall in the financial year', {
+      effective_from: `Enter a date in ${financialYearLabel(input.financial_year)}`,
+    });
   }
   await tx
     .insertInto('ledger_budgets')
-    .values({ place_id: placeId, financial_year: input.financial_year, host_partner_id: input.host_partner_id ?? null })
+    .values({
+      place_id: placeId,
+      financial_year: input.financial_year,
+      host_partner_id: input.host_partner_id ?? null,
+    })
     .onConflict((oc) => oc.columns(['place_id', 'financial_year']).doNothing())
     .execute();
   if (input.host_partner_id) {
-    await tx.updateTable('ledger_budgets').set({ host_partner_id: input.host_partner_id }).where('place_id', '=', placeId).where('financial_year', '=', input.financial_year).execute();
+    await tx
+      .updateTable('ledger_budgets')
+      .set({ host_partner_id: input.host_partner_id })
+      .where('place_id', '=', placeId)
+      .where('financial_year', '=', input.financial_year)
+      .execute();
   }
   const clash = await tx
     .selectFrom('ledger_budget_modes')
@@ -651,12 +953,28 @@ export async function setBudgetMode(tx: Tx, placeId: number, input: ModeChange, 
     .where('financial_year', '=', input.financial_year)
     .where('effective_from', '=', input.effective_from)
     .executeTakeFirst();
-  if (clash) throw new Invalid('The budget already changes mode on that date', { effective_from: 'Choose another date' });
+  if (clash)
+    throw new Invalid('The budget already changes mode on that date', {
+      effective_from: 'Choose another date',
+    });
   await tx
     .insertInto('ledger_budget_modes')
-    .values({ place_id: placeId, financial_year: input.financial_year, mode: input.mode, effective_from: input.effective_from, decision_id: input.decision_id, recorded_by: actor.personId })
+    .values({
+      place_id: placeId,
+      financial_year: input.financial_year,
+      mode: input.mode,
+      effective_from: input.effective_from,
+      decision_id: input.decision_id,
+      recorded_by: actor.personId,
+    })
     .execute();
-  await appendAudit(tx, { person_id: actor.personId, place_id: placeId, action: 'ledger.budget.mode', subject: `ledger_budget:${input.financial_year}`, detail: { ...input } });
+  await appendAudit(tx, {
+    person_id: actor.personId,
+    place_id: placeId,
+    action: 'ledger.budget.mode',
+    subject: `ledger_budget:${input.financial_year}`,
+    detail: { ...input },
+  });
 }
 
 export interface BudgetView {
@@ -669,7 +987,9 @@ export interface BudgetView {
 export async function listBudgets(tx: Tx, placeId: number, today = todayIso()): Promise<BudgetView[]> {
   const budgets = await tx
     .selectFrom('ledger_budgets as b')
-    .leftJoin('partners as p', (j) => j.onRef('p.place_id', '=', 'b.place_id').onRef('p.id', '=', 'b.host_partner_id'))
+    .leftJoin('partners as p', (j) =>
+      j.onRef('p.place_id', '=', 'b.place_id').onRef('p.id', '=', 'b.host_partner_id'),
+    )
     .select(['b.financial_year', 'p.name as host_partner'])
     .where('b.place_id', '=', placeId)
     .orderBy('b.financial_year', 'desc')
@@ -681,7 +1001,14 @@ export async function listBudgets(tx: Tx, placeId: number, today = todayIso()): 
     .orderBy('effective_from')
     .execute();
   return budgets.map((b) => {
-    const history = modes.filter((m) => m.financial_year === b.financial_year).map(({ mode, effective_from, decision_id, recorded_at }) => ({ mode, effective_from, decision_id, recorded_at }));
+    const history = modes
+      .filter((m) => m.financial_year === b.financial_year)
+      .map(({ mode, effective_from, decision_id, recorded_at }) => ({
+        mode,
+        effective_from,
+        decision_id,
+        recorded_at,
+      }));
     const { end } = financialYearBounds(b.financial_year);
     return { ...b, mode_today: modeOn(history, today < end ? today : end), history };
   });
@@ -708,10 +1035,18 @@ export interface AgreementRow {
 export async function listAgreements(tx: Tx, placeId: number, year?: number): Promise<AgreementRow[]> {
   let query = tx
     .selectFrom('ledger_agreements as g')
-    .innerJoin('partners as p', (j) => j.onRef('p.place_id', '=', 'g.place_id').onRef('p.id', '=', 'g.partner_id'))
-    .leftJoin('partners as h', (j) => j.onRef('h.place_id', '=', 'g.place_id').onRef('h.id', '=', 'g.host_partner_id'))
-    .innerJoin('decisions as d', (j) => j.onRef('d.place_id', '=', 'g.place_id').onRef('d.id', '=', 'g.decision_id'))
-    .innerJoin('ledger_accounts as a', (j) => j.onRef('a.place_id', '=', 'g.place_id').onRef('a.id', '=', 'g.contribution_account_id'))
+    .innerJoin('partners as p', (j) =>
+      j.onRef('p.place_id', '=', 'g.place_id').onRef('p.id', '=', 'g.partner_id'),
+    )
+    .leftJoin('partners as h', (j) =>
+      j.onRef('h.place_id', '=', 'g.place_id').onRef('h.id', '=', 'g.host_partner_id'),
+    )
+    .innerJoin('decisions as d', (j) =>
+      j.onRef('d.place_id', '=', 'g.place_id').onRef('d.id', '=', 'g.decision_id'),
+    )
+    .innerJoin('ledger_accounts as a', (j) =>
+      j.onRef('a.place_id', '=', 'g.place_id').onRef('a.id', '=', 'g.contribution_account_id'),
+    )
     .select([
       'g.id',
       'g.financial_year',
@@ -735,39 +1070,72 @@ export async function listAgreements(tx: Tx, placeId: number, year?: number): Pr
 }
 
 /** Records an agreement the board signed off; shares across a year's agreements stay within 100%. */
-export async function addAgreement(tx: Tx, placeId: number, input: NewAgreement, actor: Actor): Promise<AgreementRow> {
+export async function addAgreement(
+  tx: Tx,
+  placeId: number,
+  input: NewAgreement,
+  actor: Actor,
+): Promise<AgreementRow> {
   const fields: FieldErrors = {};
-  const budget = await tx.selectFrom('ledger_budgets').select('financial_year').where('place_id', '=', placeId).where('financial_year', '=', input.financial_year).executeTakeFirst();
-  if (!budget) fields.financial_year = `Start the pooled budget for ${financialYearLabel(input.financial_year)} first`;
+  const budget = await tx
+    .selectFrom('ledger_budgets')
+    .select('financial_year')
+    .where('place_id', '=', placeId)
+    .where('financial_year', '=', input.financial_year)
+    .executeTakeFirst();
+  if (!budget)
+    fields.financial_year = `Start the pooled budget for ${financialYearLabel(input.financial_year)} first`;
   const partnerIds = [input.partner_id, input.host_partner_id].filter((x): x is number => x !== null);
   const partners = await partnersOfPlace(tx, placeId, partnerIds);
   if (!partners.has(input.partner_id)) fields.partner_id = 'Select a partner of this place';
-  if (input.host_partner_id && !partners.has(input.host_partner_id)) fields.host_partner_id = 'Select a partner of this place';
+  if (input.host_partner_id && !partners.has(input.host_partner_id))
+    fields.host_partner_id = 'Select a partner of this place';
   const decision = await decisionOfPlace(tx, placeId, input.decision_id);
   if (!decision) fields.decision_id = 'Select a board decision of this place';
   else if (!decision.agreed_at) fields.decision_id = 'The decision has not been agreed by the board yet';
-  const account = await tx.selectFrom('ledger_accounts').select(['id', 'kind', 'partner_id']).where('place_id', '=', placeId).where('code', '=', input.contribution_account).executeTakeFirst();
+  const account = await tx
+    .selectFrom('ledger_accounts')
+    .select(['id', 'kind', 'partner_id'])
+    .where('place_id', '=', placeId)
+    .where('code', '=', input.contribution_account)
+    .executeTakeFirst();
   if (!account || account.kind !== 'contribution' || account.partner_id !== input.partner_id) {
     fields.contribution_account = 'Enter the code of this partner’s contribution account';
   }
   const totals = await tx
     .selectFrom('ledger_agreements')
-    .select((eb) => [eb.fn.coalesce(eb.fn.sum<number>('overspend_share_bp'), eb.lit(0)).as('over'), eb.fn.coalesce(eb.fn.sum<number>('underspend_share_bp'), eb.lit(0)).as('under')])
+    .select((eb) => [
+      eb.fn.coalesce(eb.fn.sum<number>('overspend_share_bp'), eb.lit(0)).as('over'),
+      eb.fn.coalesce(eb.fn.sum<number>('underspend_share_bp'), eb.lit(0)).as('under'),
+    ])
     .where('place_id', '=', placeId)
     .where('financial_year', '=', input.financial_year)
     .executeTakeFirstOrThrow();
-  if (Number(totals.over) + input.overspend_share_bp > 10_000) fields.overspend_share_bp = `Overspend shares would total more than 100%: ${Number(totals.over) / 100}% is already agreed`;
-  if (Number(totals.under) + input.underspend_share_bp > 10_000) fields.underspend_share_bp = `Underspend shares would total more than 100%: ${Number(totals.under) / 100}% is already agreed`;
+  if (Number(totals.over) + input.overspend_share_bp > 10_000)
+    fields.overspend_share_bp = `Overspend shares would total more than 100%: ${Number(totals.over) / 100}% is already agreed`;
+  if (Number(totals.under) + input.underspend_share_bp > 10_000)
+    fields.underspend_share_bp = `Underspend shares would total more than 100%: ${Number(totals.under) / 100}% is already agreed`;
   if (Object.keys(fields).length) throw new Invalid('There is a problem with the agreement', fields);
   const { contribution_account: _code, ...rest } = input;
   const row = await tx
     .insertInto('ledger_agreements')
     .values({ place_id: placeId, ...rest, contribution_account_id: account!.id })
-    .onConflict((oc) => oc.columns(['place_id', 'financial_year', 'partner_id', 'funding_stream']).doNothing())
+    .onConflict((oc) =>
+      oc.columns(['place_id', 'financial_year', 'partner_id', 'funding_stream']).doNothing(),
+    )
     .returning('id')
     .executeTakeFirst();
-  if (!row) throw new Invalid('There is a problem with the agreement', { funding_stream: 'This partner already has an agreement for that funding stream this year' });
-  await appendAudit(tx, { person_id: actor.personId, place_id: placeId, action: 'ledger.agreement.add', subject: `ledger_agreement:${row.id}`, detail: { ...input } });
+  if (!row)
+    throw new Invalid('There is a problem with the agreement', {
+      funding_stream: 'This partner already has an agreement for that funding stream this year',
+    });
+  await appendAudit(tx, {
+    person_id: actor.personId,
+    place_id: placeId,
+    action: 'ledger.agreement.add',
+    subject: `ledger_agreement:${row.id}`,
+    detail: { ...input },
+  });
   return (await listAgreements(tx, placeId, input.financial_year)).find((a) => a.id === row.id)!;
 }
 
@@ -780,14 +1148,39 @@ export interface PeriodView {
 }
 
 export async function listPeriods(tx: Tx, placeId: number): Promise<PeriodView[]> {
-  const periods = await tx.selectFrom('ledger_periods').select(['financial_year', 'closed']).where('place_id', '=', placeId).orderBy('financial_year', 'desc').execute();
-  const events = await tx.selectFrom('ledger_period_events').select(['financial_year', 'action', 'decision_id', 'recorded_at']).where('place_id', '=', placeId).orderBy('id').execute();
-  return periods.map((p) => ({ ...p, events: events.filter((e) => e.financial_year === p.financial_year).map(({ action, decision_id, recorded_at }) => ({ action, decision_id, recorded_at })) }));
+  const periods = await tx
+    .selectFrom('ledger_periods')
+    .select(['financial_year', 'closed'])
+    .where('place_id', '=', placeId)
+    .orderBy('financial_year', 'desc')
+    .execute();
+  const events = await tx
+    .selectFrom('ledger_period_events')
+    .select(['financial_year', 'action', 'decision_id', 'recorded_at'])
+    .where('place_id', '=', placeId)
+    .orderBy('id')
+    .execute();
+  return periods.map((p) => ({
+    ...p,
+    events: events
+      .filter((e) => e.financial_year === p.financial_year)
+      .map(({ action, decision_id, recorded_at }) => ({ action, decision_id, recorded_at })),
+  }));
 }
 
 async function lockPeriod(tx: Tx, placeId: number, year: number) {
-  await tx.insertInto('ledger_periods').values({ place_id: placeId, financial_year: year }).onConflict((oc) => oc.doNothing()).execute();
-  return tx.selectFrom('ledger_periods').select('closed').where('place_id', '=', placeId).where('financial_year', '=', year).forUpdate().executeTakeFirstOrThrow();
+  await tx
+    .insertInto('ledger_periods')
+    .values({ place_id: placeId, financial_year: year })
+    .onConflict((oc) => oc.doNothing())
+    .execute();
+  return tx
+    .selectFrom('ledger_periods')
+    .select('closed')
+    .where('place_id', '=', placeId)
+    .where('financial_year', '=', year)
+    .forUpdate()
+    .executeTakeFirstOrThrow();
 }
 
 export interface CloseResult {
@@ -810,12 +1203,25 @@ export async function riskShareDrafts(tx: Tx, placeId: number, year: number): Pr
     overspendBp: a.overspend_share_bp,
     underspendBp: a.underspend_share_bp,
   }));
-  const closes = await tx.selectFrom('ledger_period_events').select('id').where('place_id', '=', placeId).where('financial_year', '=', year).where('action', '=', 'close').execute();
+  const closes = await tx
+    .selectFrom('ledger_period_events')
+    .select('id')
+    .where('place_id', '=', placeId)
+    .where('financial_year', '=', year)
+    .where('action', '=', 'close')
+    .execute();
   return accounts
     .filter((a) => a.kind === 'allocation' && balances.get(a.code))
     .map((a) => {
-      if (!reinvestment) throw new Invalid('Add a savings reinvestment account before closing the year: it receives what partners do not take');
-      const postings = riskSharePostings({ account: a.code, balance: balances.get(a.code)! }, agreements, reinvestment.code)!;
+      if (!reinvestment)
+        throw new Invalid(
+          'Add a savings reinvestment account before closing the year: it receives what partners do not take',
+        );
+      const postings = riskSharePostings(
+        { account: a.code, balance: balances.get(a.code)! },
+        agreements,
+        reinvestment.code,
+      )!;
       return balancedTransaction({
         key: `close-${year}-${closes.length + 1}-${a.code}`,
         date: end,
@@ -834,13 +1240,33 @@ export async function closePeriod(tx: Tx, placeId: number, year: number, actor: 
   const period = await lockPeriod(tx, placeId, year);
   if (period.closed) throw new Conflict(`${financialYearLabel(year)} is already closed`);
   const drafts = await riskShareDrafts(tx, placeId, year);
-  const posted = drafts.length ? await postTransactions(tx, placeId, drafts, { kind: 'risk_share', actor }) : [];
-  await tx.updateTable('ledger_periods').set({ closed: true }).where('place_id', '=', placeId).where('financial_year', '=', year).execute();
-  await tx.insertInto('ledger_period_events').values({ place_id: placeId, financial_year: year, action: 'close', recorded_by: actor.personId }).execute();
-  await appendAudit(tx, { person_id: actor.personId, place_id: placeId, action: 'ledger.period.close', subject: `ledger_period:${year}`, detail: { risk_share_transactions: posted.length } });
+  const posted = drafts.length
+    ? await postTransactions(tx, placeId, drafts, { kind: 'risk_share', actor })
+    : [];
+  await tx
+    .updateTable('ledger_periods')
+    .set({ closed: true })
+    .where('place_id', '=', placeId)
+    .where('financial_year', '=', year)
+    .execute();
+  await tx
+    .insertInto('ledger_period_events')
+    .values({ place_id: placeId, financial_year: year, action: 'close', recorded_by: actor.personId })
+    .execute();
+  await appendAudit(tx, {
+    person_id: actor.personId,
+    place_id: placeId,
+    action: 'ledger.period.close',
+    subject: `ledger_period:${year}`,
+    detail: { risk_share_transactions: posted.length },
+  });
   return {
     financial_year: year,
-    risk_share: drafts.map((d, i) => ({ allocation: d.postings[0]!.account, balance_pence: pence(-d.postings[0]!.amount_pence), transaction_id: posted[i]!.id })),
+    risk_share: drafts.map((d, i) => ({
+      allocation: d.postings[0]!.account,
+      balance_pence: pence(-d.postings[0]!.amount_pence),
+      transaction_id: posted[i]!.id,
+    })),
   };
 }
 
@@ -853,13 +1279,50 @@ export async function reopenPeriod(tx: Tx, placeId: number, year: number, decisi
   const period = await lockPeriod(tx, placeId, year);
   if (!period.closed) throw new Conflict(`${financialYearLabel(year)} is not closed`);
   const decision = await decisionOfPlace(tx, placeId, decisionId);
-  if (!decision) throw new Invalid('Select the board decision that re-opens the year', { decision_id: 'Select a board decision of this place' });
+  if (!decision)
+    throw new Invalid('Select the board decision that re-opens the year', {
+      decision_id: 'Select a board decision of this place',
+    });
   if (decision.kind !== 'period_reopen' || decision.financial_year !== year)
-    throw new Invalid(`The decision was not made to re-open ${financialYearLabel(year)}`, { decision_id: `Select a board decision to re-open ${financialYearLabel(year)}` });
-  if (!decision.agreed_at) throw new Invalid('The decision has not been agreed by the board yet', { decision_id: 'The decision has not been agreed by the board yet' });
-  const used = await tx.selectFrom('ledger_period_events').select('id').where('place_id', '=', placeId).where('decision_id', '=', decisionId).where('action', '=', 'reopen').executeTakeFirst();
-  if (used) throw new Invalid('That decision has already re-opened the year once', { decision_id: 'A decision re-opens a year once: the board must decide again' });
-  await tx.updateTable('ledger_periods').set({ closed: false }).where('place_id', '=', placeId).where('financial_year', '=', year).execute();
-  await tx.insertInto('ledger_period_events').values({ place_id: placeId, financial_year: year, action: 'reopen', decision_id: decisionId, recorded_by: actor.personId }).execute();
-  await appendAudit(tx, { person_id: actor.personId, place_id: placeId, action: 'ledger.period.reopen', subject: `ledger_period:${year}`, detail: { decision_id: decisionId } });
+    throw new Invalid(`The decision was not made to re-open ${financialYearLabel(year)}`, {
+      decision_id: `Select a board decision to re-open ${financialYearLabel(year)}`,
+    });
+  if (!decision.agreed_at)
+    throw new Invalid('The decision has not been agreed by the board yet', {
+      decision_id: 'The decision has not been agreed by the board yet',
+    });
+  const used = await tx
+    .selectFrom('ledger_period_events')
+    .select('id')
+    .where('place_id', '=', placeId)
+    .where('decision_id', '=', decisionId)
+    .where('action', '=', 'reopen')
+    .executeTakeFirst();
+  if (used)
+    throw new Invalid('That decision has already re-opened the year once', {
+      decision_id: 'A decision re-opens a year once: the board must decide again',
+    });
+  await tx
+    .updateTable('ledger_periods')
+    .set({ closed: false })
+    .where('place_id', '=', placeId)
+    .where('financial_year', '=', year)
+    .execute();
+  await tx
+    .insertInto('ledger_period_events')
+    .values({
+      place_id: placeId,
+      financial_year: year,
+      action: 'reopen',
+      decision_id: decisionId,
+      recorded_by: actor.personId,
+    })
+    .execute();
+  await appendAudit(tx, {
+    person_id: actor.personId,
+    place_id: placeId,
+    action: 'ledger.period.reopen',
+    subject: `ledger_period:${year}`,
+    detail: { decision_id: decisionId },
+  });
 }

@@ -77,10 +77,16 @@ export async function readPlaceFigures(figures: PlaceFigures, tx: Tx, place: Pla
  * partner for a partner rep with `ledger.statement`; none for anyone else). The dashboard shows
  * nothing the statements would refuse.
  */
-export function moneyForViewer(money: Figure<MoneyFigures>, viewer: { roles: readonly Role[]; partnerIds: readonly number[] }): Figure<MoneyFigures> {
+export function moneyForViewer(
+  money: Figure<MoneyFigures>,
+  viewer: { roles: readonly Role[]; partnerIds: readonly number[] },
+): Figure<MoneyFigures> {
   if (!money.available || allows([...viewer.roles], 'ledger.read')) return money;
   const own = allows([...viewer.roles], 'ledger.statement') ? new Set(viewer.partnerIds) : new Set<number>();
-  return { ...money, value: { ...money.value, byPartner: money.value.byPartner.filter((p) => own.has(p.partnerId)) } };
+  return {
+    ...money,
+    value: { ...money.value, byPartner: money.value.byPartner.filter((p) => own.has(p.partnerId)) },
+  };
 }
 
 /** Until the ledger, families and cost-benefit capabilities are wired in, each figure says so. */

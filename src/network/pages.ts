@@ -128,7 +128,11 @@ export function networkPages(figures: PlaceFigures) {
           const place = need(request, 'dashboard.read');
           const data = await inRequestPlace(request, place, async (tx) => {
             const read = await readPlaceFigures(figures, tx, place);
-            return { ...read, money: moneyForViewer(read.money, place), indicators: await listIndicators(tx, place.id) };
+            return {
+              ...read,
+              money: moneyForViewer(read.money, place),
+              indicators: await listIndicators(tx, place.id),
+            };
           });
           return reply.page('network/views/dashboard.njk', {
             title: `Dashboard – ${place.name}`,

@@ -154,7 +154,8 @@ function assertNothingDerivable(publication: Publication, places: PlaceInput[]) 
   const shown = new Map<string, number>();
   for (const b of publication.benchmarks)
     if (b.measures.families.shown) shown.set(`families:place:${b.slug}`, b.measures.families.value);
-  for (const r of publication.rollup) if (r.families.shown) shown.set(`families:total:${r.kind}`, r.families.value);
+  for (const r of publication.rollup)
+    if (r.families.shown) shown.set(`families:total:${r.kind}`, r.families.value);
   const hidden = cells.filter((c) => !shown.has(c.id)).map((c) => c.id);
   const col = new Map(hidden.map((id, i) => [id, i]));
   const matrix = relations.map((r) => {

@@ -25,23 +25,28 @@ export async function loadPlaceInputs(db: Database, figures: PlaceFigures): Prom
   for (const place of places) {
     inputs.push(
       // Every place is read for every view: each statement is bounded like a request's reads.
-      await inPlace(db, place.id, async (tx) => {
-        const n = await countPartners(tx, place.id);
-        const sharing = await tx
-          .selectFrom('benchmark_sharing')
-          .select('shares')
-          .where('place_id', '=', place.id)
-          .executeTakeFirst();
-        return {
-          slug: place.slug,
-          name: place.name,
-          kind: place.kind,
-          partners: Number(n),
-          shares: sharing?.shares ?? false,
-          ...(await readPlaceFigures(figures, tx, place)),
-          indicators: await indicatorProgress(tx, place.id),
-        };
-      }, { statementTimeoutMs: READ_STATEMENT_TIMEOUT_MS }),
+      await inPlace(
+        db,
+        place.id,
+        async (tx) => {
+          const n = await countPartners(tx, place.id);
+          const sharing = await tx
+            .selectFrom('benchmark_sharing')
+            .select('shares')
+            .where('place_id', '=', place.id)
+            .executeTakeFirst();
+          return {
+            slug: place.slug,
+            name: place.name,
+            kind: place.kind,
+            partners: Number(n),
+            shares: sharing?.shares ?? false,
+            ...(await readPlaceFigures(figures, tx, place)),
+            indicators: await indicatorProgress(tx, place.id),
+          };
+        },
+        { statementTimeoutMs: READ_STATEMENT_TIMEOUT_MS },
+      ),
     );
   }
   return inputs;

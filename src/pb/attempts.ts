@@ -48,7 +48,8 @@ export class CodeAttempts {
 
   private add(key: string) {
     const now = this.now();
-    if (this.counts.size > 100_000) for (const [k, e] of this.counts) if (e.until <= now) this.counts.delete(k);
+    if (this.counts.size > 100_000)
+      for (const [k, e] of this.counts) if (e.until <= now) this.counts.delete(k);
     const entry = this.counts.get(key);
     if (entry && entry.until > now) entry.n += 1;
     else this.counts.set(key, { n: 1, until: now + this.limits.windowMs });

@@ -120,7 +120,10 @@ describe(`participatory budgeting ballot security on ${engineName}`, () => {
       const res = await api('POST', `/pb/processes/${id}/ballots`, residents[i]!, ballot(project));
       assert.equal(res.statusCode, 201, res.body);
     }
-    assert.equal((await api('POST', `/pb/processes/${id}/phase`, admin, { phase: 'results' })).statusCode, 200);
+    assert.equal(
+      (await api('POST', `/pb/processes/${id}/phase`, admin, { phase: 'results' })).statusCode,
+      200,
+    );
 
     // The export, which every resident may download, lists the votes in content order, not cast order.
     const exported = await api('GET', `/pb/processes/${id}/pabulib`, residents[3]!);
@@ -160,7 +163,11 @@ describe(`participatory budgeting ballot security on ${engineName}`, () => {
           select * from ${sql.table(table_name)} where process_id = ${id}`.execute(tx);
         if (rows.rows.length === 0) continue;
         contentRows += rows.rows.length;
-        const columns = await sql<{ column_name: string; is_identity: string; column_default: string | null }>`
+        const columns = await sql<{
+          column_name: string;
+          is_identity: string;
+          column_default: string | null;
+        }>`
           select column_name, is_identity, column_default from information_schema.columns
           where table_schema = current_schema() and table_name = ${table_name}`.execute(tx);
         for (const c of columns.rows) {
@@ -177,21 +184,36 @@ describe(`participatory budgeting ballot security on ${engineName}`, () => {
         const stored = await sql<{ projects: number[] }>`
           select projects from ${sql.table(table_name)} where process_id = ${id} order by ctid`.execute(tx);
         const physical = stored.rows.map((r) => String(r.projects[0]));
-        assert.deepEqual(physical, [...physical].sort((a, b) => Number(a) - Number(b)));
+        assert.deepEqual(
+          physical,
+          [...physical].sort((a, b) => Number(a) - Number(b)),
+        );
       }
       assert.equal(contentRows, 3, 'the three ballots are kept, without voters');
     });
     // The count still counts all three, and a resident still sees they voted.
     assert.equal((await api('POST', `/pb/processes/${id}/count`, admin)).statusCode, 200);
     assert.deepEqual(await ballots(id), { total: 3, paper: 0 });
-    const page = await t.app.inject({ method: 'GET', url: `/places/bow/pb/${id}`, headers: residents[0]!.read });
+    const page = await t.app.inject({
+      method: 'GET',
+      url: `/places/bow/pb/${id}`,
+      headers: residents[0]!.read,
+    });
     assert.equal(page.statusCode, 200);
   });
 
   it('M2: an account holder given codes votes once: codes are refused where the process uses accounts, online and at the slip address', async () => {
     const { id, ids, codes } = await openVoting(2041, 'accounts', 2);
-    assert.equal((await api('POST', `/pb/processes/${id}/ballots`, residents[0]!, ballot(ids[0]!))).statusCode, 201);
-    const byCode = await api('POST', `/pb/processes/${id}/ballots`, residents[0]!, ballot(ids[1]!, { code: codes[0] }));
+    assert.equal(
+      (await api('POST', `/pb/processes/${id}/ballots`, residents[0]!, ballot(ids[0]!))).statusCode,
+      201,
+    );
+    const byCode = await api(
+      'POST',
+      `/pb/processes/${id}/ballots`,
+      residents[0]!,
+      ballot(ids[1]!, { code: codes[0] }),
+    );
     assert.equal(byCode.statusCode, 400, byCode.body);
     assert.match(byCode.json().fields.code, /uses residents’ accounts/);
     const slip = await t.app.inject({
@@ -206,13 +228,28 @@ describe(`participatory budgeting ballot security on ${engineName}`, () => {
 
   it('M2: in a codes process one person votes once, whichever codes they hold', async () => {
     const { id, ids, codes } = await openVoting(2042, 'codes', 3);
-    const first = await api('POST', `/pb/processes/${id}/ballots`, residents[1]!, ballot(ids[0]!, { code: codes[0] }));
+    const first = await api(
+      'POST',
+      `/pb/processes/${id}/ballots`,
+      residents[1]!,
+      ballot(ids[0]!, { code: codes[0] }),
+    );
     assert.equal(first.statusCode, 201, first.body);
     // The same code again is a revote.
-    const revote = await api('POST', `/pb/processes/${id}/ballots`, residents[1]!, ballot(ids[1]!, { code: codes[0] }));
+    const revote = await api(
+      'POST',
+      `/pb/processes/${id}/ballots`,
+      residents[1]!,
+      ballot(ids[1]!, { code: codes[0] }),
+    );
     assert.equal(revote.statusCode, 201, revote.body);
     assert.equal(revote.json().replaced, true);
-    const second = await api('POST', `/pb/processes/${id}/ballots`, residents[1]!, ballot(ids[2]!, { code: codes[1] }));
+    const second = await api(
+      'POST',
+      `/pb/processes/${id}/ballots`,
+      residents[1]!,
+      ballot(ids[2]!, { code: codes[1] }),
+    );
     assert.equal(second.statusCode, 409, second.body);
     assert.match(second.json().message, /already voted/);
     assert.deepEqual(await ballots(id), { total: 1, paper: 0 });
@@ -226,11 +263,25 @@ describe(`participatory budgeting ballot security on ${engineName}`, () => {
       payload: { code: codes[0]!, projects: ids[0]!, postcode: 'E3 2AB', of_age: 'yes' },
     });
     assert.equal(online.statusCode, 200, online.body);
-    const overwrite = await api('POST', `/pb/processes/${id}/paper-ballots`, admin, ballot(ids[1]!, { code: codes[0] }));
+    const overwrite = await api(
+      'POST',
+      `/pb/processes/${id}/paper-ballots`,
+      admin,
+      ballot(ids[1]!, { code: codes[0] }),
+    );
     assert.equal(overwrite.statusCode, 409, overwrite.body);
     assert.match(overwrite.json().message, /already been used to vote/);
-    assert.equal((await api('POST', `/pb/processes/${id}/paper-ballots`, admin, ballot(ids[1]!, { code: codes[1] }))).statusCode, 201);
-    const again = await api('POST', `/pb/processes/${id}/paper-ballots`, admin, ballot(ids[2]!, { code: codes[1] }));
+    assert.equal(
+      (await api('POST', `/pb/processes/${id}/paper-ballots`, admin, ballot(ids[1]!, { code: codes[1] })))
+        .statusCode,
+      201,
+    );
+    const again = await api(
+      'POST',
+      `/pb/processes/${id}/paper-ballots`,
+      admin,
+      ballot(ids[2]!, { code: codes[1] }),
+    );
     assert.equal(again.statusCode, 409, again.body);
     const afterPaper = await t.app.inject({
       method: 'POST',
@@ -239,10 +290,16 @@ describe(`participatory budgeting ballot security on ${engineName}`, () => {
     });
     assert.equal(afterPaper.statusCode, 409, afterPaper.body);
     assert.deepEqual(await ballots(id), { total: 2, paper: 1 });
-    assert.equal((await api('POST', `/pb/processes/${id}/phase`, admin, { phase: 'results' })).statusCode, 200);
+    assert.equal(
+      (await api('POST', `/pb/processes/${id}/phase`, admin, { phase: 'results' })).statusCode,
+      200,
+    );
     const counted = (await api('POST', `/pb/processes/${id}/count`, admin)).json();
     assert.deepEqual(
-      counted.projects.filter((p: { votes: number }) => p.votes > 0).map((p: { id: string }) => p.id).sort(),
+      counted.projects
+        .filter((p: { votes: number }) => p.votes > 0)
+        .map((p: { id: string }) => p.id)
+        .sort(),
       [ids[0], ids[1]].sort(),
       'the online ballot and the first paper ballot stand',
     );
@@ -266,7 +323,10 @@ describe(`participatory budgeting ballot security on ${engineName}`, () => {
     // even with a right code, so the answer tells them nothing more.
     let wrong = 0;
     for (;;) {
-      const res = await vote(`ZZZZ-ZZZZ-${String(wrong).padStart(4, '2').replace(/[01]/g, '2')}`, '198.51.100.1');
+      const res = await vote(
+        `ZZZZ-ZZZZ-${String(wrong).padStart(4, '2').replace(/[01]/g, '2')}`,
+        '198.51.100.1',
+      );
       if (res.statusCode === 429) break;
       assert.equal(res.statusCode, 400);
       wrong += 1;

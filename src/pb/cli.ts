@@ -3,7 +3,16 @@ import type { Command } from 'commander';
 import { Invalid } from '../core/errors.ts';
 import { profileOf } from './election.ts';
 import { parsePabulib } from './pabulib.ts';
-import { COMPLETIONS, count, describeReason, RULES, UTILITIES, type Completion, type RuleName, type Utility } from './rules.ts';
+import {
+  COMPLETIONS,
+  count,
+  describeReason,
+  RULES,
+  UTILITIES,
+  type Completion,
+  type RuleName,
+  type Utility,
+} from './rules.ts';
 
 interface CountFlags {
   rule: string;
@@ -22,9 +31,12 @@ export function pbCommands(program: Command) {
     .option('--completion <completion>', `for mes: ${COMPLETIONS.join('|')}`, 'add1')
     .option('--json', 'print {"rule", "winners", "spent", "budget"}')
     .action((file: string, flags: CountFlags) => {
-      if (!(RULES as readonly string[]).includes(flags.rule)) throw new Invalid(`--rule must be one of ${RULES.join(', ')}`);
-      if (!(UTILITIES as readonly string[]).includes(flags.utility)) throw new Invalid(`--utility must be one of ${UTILITIES.join(', ')}`);
-      if (!(COMPLETIONS as readonly string[]).includes(flags.completion)) throw new Invalid(`--completion must be one of ${COMPLETIONS.join(', ')}`);
+      if (!(RULES as readonly string[]).includes(flags.rule))
+        throw new Invalid(`--rule must be one of ${RULES.join(', ')}`);
+      if (!(UTILITIES as readonly string[]).includes(flags.utility))
+        throw new Invalid(`--utility must be one of ${UTILITIES.join(', ')}`);
+      if (!(COMPLETIONS as readonly string[]).includes(flags.completion))
+        throw new Invalid(`--completion must be one of ${COMPLETIONS.join(', ')}`);
       let text: string;
       try {
         text = fs.readFileSync(file, 'utf8');
@@ -32,14 +44,29 @@ export function pbCommands(program: Command) {
         throw new Invalid(`Cannot read ${file}: ${(err as Error).message}`);
       }
       const { election } = parsePabulib(text);
-      const result = count(profileOf(election), { rule: flags.rule as RuleName, utility: flags.utility as Utility, completion: flags.completion as Completion });
+      const result = count(profileOf(election), {
+        rule: flags.rule as RuleName,
+        utility: flags.utility as Utility,
+        completion: flags.completion as Completion,
+      });
       if (flags.json) {
-        console.log(JSON.stringify({ rule: result.rule, winners: result.winners, spent: result.spent, budget: result.budget }));
+        console.log(
+          JSON.stringify({
+            rule: result.rule,
+            winners: result.winners,
+            spent: result.spent,
+            budget: result.budget,
+          }),
+        );
         return;
       }
-      console.log(`${result.rule}: spent ${result.spent} of ${result.budget} on ${result.winners.length} projects`);
+      console.log(
+        `${result.rule}: spent ${result.spent} of ${result.budget} on ${result.winners.length} projects`,
+      );
       for (const p of result.projects) {
-        console.log(`${p.funded ? `#${p.position}`.padEnd(5) : '  -  '} ${p.id.padEnd(12)} cost ${String(p.cost).padStart(10)}  votes ${String(p.votes).padStart(7)}  ${describeReason(p.reason, (r) => (r.den === 1n ? String(r.num) : r.toNumber().toFixed(4)))}`);
+        console.log(
+          `${p.funded ? `#${p.position}`.padEnd(5) : '  -  '} ${p.id.padEnd(12)} cost ${String(p.cost).padStart(10)}  votes ${String(p.votes).padStart(7)}  ${describeReason(p.reason, (r) => (r.den === 1n ? String(r.num) : r.toNumber().toFixed(4)))}`,
+        );
       }
     });
 }

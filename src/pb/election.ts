@@ -57,7 +57,10 @@ export function validateBallot(rules: BallotRules, projects: Project[], ballot: 
     case 'approval_budget': {
       if (chosen.length === 0) problem('Choose at least one project');
       const total = chosen.reduce((sum, id) => sum + byId.get(id)!.cost, 0);
-      if (total > rules.limit) problem(`The projects you chose cost more than the budget; remove some so they cost ${rules.limit} or less`);
+      if (total > rules.limit)
+        problem(
+          `The projects you chose cost more than the budget; remove some so they cost ${rules.limit} or less`,
+        );
       return { projects: canonicalOrder(projects, chosen) };
     }
     case 'approval_max':
@@ -71,10 +74,12 @@ export function validateBallot(rules: BallotRules, projects: Project[], ballot: 
     case 'cumulative': {
       const points = ballot.points ?? [];
       if (points.length !== chosen.length) problem('Give each project you choose a number of points');
-      if (!points.every((p) => Number.isSafeInteger(p) && p > 0)) problem('Points must be whole numbers of 1 or more');
+      if (!points.every((p) => Number.isSafeInteger(p) && p > 0))
+        problem('Points must be whole numbers of 1 or more');
       const total = points.reduce((a, b) => a + b, 0);
       if (total === 0) problem('Give at least one project some points');
-      if (total > rules.maxPoints) problem(`You can give ${rules.maxPoints} points in total; you gave ${total}`);
+      if (total > rules.maxPoints)
+        problem(`You can give ${rules.maxPoints} points in total; you gave ${total}`);
       const order = canonicalOrder(projects, chosen);
       const pointsOf = new Map(chosen.map((id, i) => [id, points[i]!]));
       return { projects: order, points: order.map((id) => pointsOf.get(id)!) };
@@ -105,7 +110,10 @@ export interface Profile {
 }
 
 export function profileOf(election: Election): Profile {
-  assert(Number.isSafeInteger(election.budget) && election.budget >= 0, 'the budget is a whole number of 0 or more');
+  assert(
+    Number.isSafeInteger(election.budget) && election.budget >= 0,
+    'the budget is a whole number of 0 or more',
+  );
   const index = new Map<string, number>();
   election.projects.forEach((p, i) => {
     assert(!index.has(p.id), `project ${p.id} is listed twice`);
@@ -123,7 +131,10 @@ export function profileOf(election: Election): Profile {
       assert(!seen.has(p), `ballot ${voter + 1} names project ${id} twice`);
       seen.add(p);
       const points = pointsCount ? (ballot.points?.[k] ?? 0) : 1;
-      assert(Number.isSafeInteger(points) && points >= 0, `ballot ${voter + 1} gives project ${id} points that are not a whole number`);
+      assert(
+        Number.isSafeInteger(points) && points >= 0,
+        `ballot ${voter + 1} gives project ${id} points that are not a whole number`,
+      );
       if (points === 0) return;
       lists[p]!.push(voter);
       scores[p]! += BigInt(points);

@@ -16,7 +16,13 @@ export interface PotFunds {
    * Raises a commitment for a winning project and answers the ledger's id for it; the ledger
    * refuses one larger than the available balance.
    */
-  commit(tx: Transaction<DB>, placeId: number, projectId: number, amount: Pence, memo: string): Promise<number>;
+  commit(
+    tx: Transaction<DB>,
+    placeId: number,
+    projectId: number,
+    amount: Pence,
+    memo: string,
+  ): Promise<number>;
 }
 
 /**
@@ -28,9 +34,17 @@ export interface PbPorts {
 }
 
 /** A process cannot be opened with a budget larger than the pot's available balance. */
-export async function assertBudgetAvailable(funds: PotFunds, tx: Transaction<DB>, placeId: number, budget: Pence): Promise<void> {
+export async function assertBudgetAvailable(
+  funds: PotFunds,
+  tx: Transaction<DB>,
+  placeId: number,
+  budget: Pence,
+): Promise<void> {
   const available = await funds.available(tx, placeId);
-  if (pence(budget) > available) throw new Conflict('The budget is more than the {available} available in the neighbourhood pot', { available });
+  if (pence(budget) > available)
+    throw new Conflict('The budget is more than the {available} available in the neighbourhood pot', {
+      available,
+    });
 }
 
 export interface Commitment {
@@ -41,7 +55,10 @@ export interface Commitment {
 }
 
 /** The commitments publishing a result raises: one per winner, for its (council-checked) cost, in selection order. */
-export function commitmentsFor(result: Pick<CountResult, 'rule' | 'winners'> & { projects: { id: string; cost: number }[] }, processTitle: string): Commitment[] {
+export function commitmentsFor(
+  result: Pick<CountResult, 'rule' | 'winners'> & { projects: { id: string; cost: number }[] },
+  processTitle: string,
+): Commitment[] {
   const cost = new Map(result.projects.map((p) => [p.id, p.cost]));
   return result.winners.map((id, i) => ({
     projectId: id,

@@ -110,7 +110,10 @@ describe('Pabulib files', () => {
     assert.match(text, /^a;3;\d+;"'=HYPERLINK\(""http:\/\/evil.example"";""Park""\)"$/m);
     // Numbers stay numbers, so the count reads the same.
     assert.deepEqual(exported.election.ballots, election.ballots);
-    assert.deepEqual(exported.election.projects.map((p) => p.cost), [3, 4, 4]);
+    assert.deepEqual(
+      exported.election.projects.map((p) => p.cost),
+      [3, 4, 4],
+    );
   });
 
   it('refuses malformed files with the line number and the reason', () => {

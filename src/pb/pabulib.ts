@@ -101,25 +101,32 @@ export function parsePabulib(text: string): PabulibElection {
     if (!current) fail(row.line, 'the file must start with META');
     current.push(row);
   }
-  for (const name of SECTIONS) if (!sections.has(name)) fail(all.at(-1)?.line ?? 1, `the ${name} section is missing`);
+  for (const name of SECTIONS)
+    if (!sections.has(name)) fail(all.at(-1)?.line ?? 1, `the ${name} section is missing`);
 
   const metaRows = sections.get('META')!;
   const meta: [string, string][] = [];
   metaRows.forEach((row, k) => {
-    if (row.fields.length !== 2) fail(row.line, `a META row has a key and a value separated by ";", found ${row.fields.length} fields`);
+    if (row.fields.length !== 2)
+      fail(row.line, `a META row has a key and a value separated by ";", found ${row.fields.length} fields`);
     if (k === 0 && row.fields[0]!.trim() === 'key') return;
     meta.push([row.fields[0]!.trim(), row.fields[1]!.trim()]);
   });
   const metaValue = (key: string) => meta.find(([k]) => k === key)?.[1];
-  const metaLine = (key: string) => metaRows.find((r) => r.fields[0]!.trim() === key)?.line ?? metaRows[0]?.line ?? 1;
+  const metaLine = (key: string) =>
+    metaRows.find((r) => r.fields[0]!.trim() === key)?.line ?? metaRows[0]?.line ?? 1;
   const budgetText = metaValue('budget');
   if (budgetText === undefined) fail(metaRows[0]?.line ?? 1, 'META has no budget');
   const budget = wholeNumber(budgetText, metaLine('budget'), 'budget');
   const voteTypeText = metaValue('vote_type') ?? '';
-  if (!(VOTE_TYPES as readonly string[]).includes(voteTypeText)) fail(metaLine('vote_type'), `vote_type must be one of ${VOTE_TYPES.join(', ')}, found "${voteTypeText}"`);
+  if (!(VOTE_TYPES as readonly string[]).includes(voteTypeText))
+    fail(metaLine('vote_type'), `vote_type must be one of ${VOTE_TYPES.join(', ')}, found "${voteTypeText}"`);
   const voteType = voteTypeText as VoteType;
 
-  const { columns: projectColumns, records: projectRecords } = table(sections.get('PROJECTS')!, 'PROJECTS', ['project_id', 'cost']);
+  const { columns: projectColumns, records: projectRecords } = table(sections.get('PROJECTS')!, 'PROJECTS', [
+    'project_id',
+    'cost',
+  ]);
   const projects: Project[] = [];
   const seenProjects = new Set<string>();
   for (const { line, record } of projectRecords) {
@@ -133,7 +140,11 @@ export function parsePabulib(text: string): PabulibElection {
   }
 
   const needsPoints = voteType === 'cumulative' || voteType === 'scoring';
-  const { columns: voteColumns, records: voteRecords } = table(sections.get('VOTES')!, 'VOTES', needsPoints ? ['voter_id', 'vote', 'points'] : ['voter_id', 'vote']);
+  const { columns: voteColumns, records: voteRecords } = table(
+    sections.get('VOTES')!,
+    'VOTES',
+    needsPoints ? ['voter_id', 'vote', 'points'] : ['voter_id', 'vote'],
+  );
   const ballots: Ballot[] = [];
   const voterIds: string[] = [];
   const seenVoters = new Set<string>();
@@ -144,19 +155,27 @@ export function parsePabulib(text: string): PabulibElection {
     const chosen = splitList(record.vote!);
     const inBallot = new Set<string>();
     for (const id of chosen) {
-      if (!seenProjects.has(id)) fail(line, `voter ${voter} votes for project ${id}, which is not in PROJECTS`);
+      if (!seenProjects.has(id))
+        fail(line, `voter ${voter} votes for project ${id}, which is not in PROJECTS`);
       if (inBallot.has(id)) fail(line, `voter ${voter} votes for project ${id} twice`);
       inBallot.add(id);
     }
     if (needsPoints) {
       const points = splitList(record.points!).map((p) => wholeNumber(p, line, 'points'));
-      if (points.length !== chosen.length) fail(line, `voter ${voter} has ${chosen.length} projects but ${points.length} points`);
+      if (points.length !== chosen.length)
+        fail(line, `voter ${voter} has ${chosen.length} projects but ${points.length} points`);
       ballots.push({ projects: chosen, points });
     } else ballots.push({ projects: chosen });
     voterIds.push(voter);
   }
   return {
-    file: { meta, projectColumns, projects: projectRecords.map((r) => r.record), voteColumns, votes: voteRecords.map((r) => r.record) },
+    file: {
+      meta,
+      projectColumns,
+      projects: projectRecords.map((r) => r.record),
+      voteColumns,
+      votes: voteRecords.map((r) => r.record),
+    },
     election: { budget, projects, voteType, ballots },
     voterIds,
   };
@@ -166,9 +185,14 @@ function table(section: Row[], name: string, required: string[]) {
   const [header, ...body] = section;
   if (!header) fail(1, `the ${name} section has no header row`);
   const columns = header.fields.map((f) => f.trim());
-  for (const column of required) if (!columns.includes(column)) fail(header.line, `the ${name} header has no ${column} column`);
+  for (const column of required)
+    if (!columns.includes(column)) fail(header.line, `the ${name} header has no ${column} column`);
   const records = body.map((row) => {
-    if (row.fields.length !== columns.length) fail(row.line, `expected ${columns.length} fields as in the ${name} header, found ${row.fields.length}`);
+    if (row.fields.length !== columns.length)
+      fail(
+        row.line,
+        `expected ${columns.length} fields as in the ${name} header, found ${row.fields.length}`,
+      );
     const record: Record<string, string> = {};
     columns.forEach((c, i) => (record[c] = row.fields[i]!));
     return { line: row.line, record };
@@ -207,9 +231,14 @@ export function writePabulib(file: PabulibFile): string {
 }
 
 /** A Pabulib file for an election of ours (export for researchers): ids, costs, votes; no voter details. */
-export function pabulibOf(election: Election, meta: [string, string][], names: Map<string, string> = new Map()): PabulibFile {
+export function pabulibOf(
+  election: Election,
+  meta: [string, string][],
+  names: Map<string, string> = new Map(),
+): PabulibFile {
   const votes = new Map<string, number>();
-  for (const b of election.ballots) b.projects.forEach((id, k) => votes.set(id, (votes.get(id) ?? 0) + (b.points ? b.points[k]! : 1)));
+  for (const b of election.ballots)
+    b.projects.forEach((id, k) => votes.set(id, (votes.get(id) ?? 0) + (b.points ? b.points[k]! : 1)));
   const points = election.voteType === 'cumulative' || election.voteType === 'scoring';
   return {
     meta: [
@@ -220,8 +249,17 @@ export function pabulibOf(election: Election, meta: [string, string][], names: M
       ['vote_type', election.voteType],
     ],
     projectColumns: ['project_id', 'cost', 'votes', 'name'],
-    projects: election.projects.map((p) => ({ project_id: p.id, cost: String(p.cost), votes: String(votes.get(p.id) ?? 0), name: names.get(p.id) ?? p.name ?? '' })),
+    projects: election.projects.map((p) => ({
+      project_id: p.id,
+      cost: String(p.cost),
+      votes: String(votes.get(p.id) ?? 0),
+      name: names.get(p.id) ?? p.name ?? '',
+    })),
     voteColumns: points ? ['voter_id', 'vote', 'points'] : ['voter_id', 'vote'],
-    votes: election.ballots.map((b, i) => ({ voter_id: String(i + 1), vote: b.projects.join(','), ...(points ? { points: (b.points ?? []).join(',') } : {}) })),
+    votes: election.ballots.map((b, i) => ({
+      voter_id: String(i + 1),
+      vote: b.projects.join(','),
+      ...(points ? { points: (b.points ?? []).join(',') } : {}),
+    })),
   };
 }

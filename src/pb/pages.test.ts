@@ -33,7 +33,10 @@ describe(`participatory budgeting pages and API on ${engineName}`, () => {
   });
   after(() => t.close());
 
-  const { form, page, api } = requests(() => t.app, { pages: '/places/white-city', api: '/api/v1/places/white-city' });
+  const { form, page, api } = requests(() => t.app, {
+    pages: '/places/white-city',
+    api: '/api/v1/places/white-city',
+  });
   /** Staff publish proposals through the moderation form; each is answered with a redirect. */
   const publish = async (processId: number | string, proposalIds: string[]) => {
     for (const proposalId of proposalIds) {

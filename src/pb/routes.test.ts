@@ -331,7 +331,8 @@ describe(`participatory budgeting API on ${engineName}`, () => {
       2037,
       { voters: 'codes', ballot_kind: 'ordinal', ballot_limit: 2, rule: 'greedy', budget_pence: 5_000_00 },
       async (processId) => {
-        codes = (await api('POST', `/pb/processes/${processId}/access-codes`, admin, { count: 1 })).json().codes;
+        codes = (await api('POST', `/pb/processes/${processId}/access-codes`, admin, { count: 1 })).json()
+          .codes;
       },
     );
     const sheet = await t.app.inject({

@@ -440,7 +440,12 @@ export async function reviewProposal(
     place_id: placeId,
     action: 'pb.proposal.review',
     subject: `pb_proposal:${proposalId}`,
-    detail: { review: input.review, council_cost_pence: input.council_cost_pence, reason_length: reason.length, cost_note_length: costNote.length },
+    detail: {
+      review: input.review,
+      council_cost_pence: input.council_cost_pence,
+      reason_length: reason.length,
+      cost_note_length: costNote.length,
+    },
   });
   return findProposal(tx, placeId, processId, proposalId);
 }
@@ -580,7 +585,9 @@ export async function castBallot(
         .doUpdateSet({ person_id: sql`coalesce(pb_voted.person_id, excluded.person_id)` })
         .where('pb_voted.channel', '=', 'online')
         .where(sql<string>`excluded.channel`, '=', 'online')
-        .where(sql<boolean>`(excluded.person_id is null or pb_voted.person_id is null or pb_voted.person_id = excluded.person_id)`),
+        .where(
+          sql<boolean>`(excluded.person_id is null or pb_voted.person_id is null or pb_voted.person_id = excluded.person_id)`,
+        ),
     )
     // xmax is set only on a row version that replaced another: true for a revote.
     .returning(sql<boolean>`xmax <> 0`.as('replaced'))
@@ -743,7 +750,8 @@ export async function hasVoted(
  */
 export async function electionOf(tx: Tx, placeId: number, process: ProcessRow): Promise<Election> {
   const projects = ballotProjects(await listProposals(tx, placeId, process.id));
-  const table = process.phase === 'results' || process.phase === 'delivery' ? 'pb_sealed_ballots' : 'pb_ballots';
+  const table =
+    process.phase === 'results' || process.phase === 'delivery' ? 'pb_sealed_ballots' : 'pb_ballots';
   const ballots = (
     await tx
       .selectFrom(table)

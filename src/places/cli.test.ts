@@ -24,20 +24,31 @@ describe(`demo data and the places CLI on ${engineName}`, () => {
   it('lists every place as [{slug, name, kind, parent}]', () => {
     const out = runCli(['places', 'list', '--json'], db.env);
     assert.equal(out.status, 0, out.stderr);
-    const places = JSON.parse(out.stdout) as { slug: string; name: string; kind: string; parent: string | null }[];
+    const places = JSON.parse(out.stdout) as {
+      slug: string;
+      name: string;
+      kind: string;
+      parent: string | null;
+    }[];
     assert.equal(places.length, 14);
     for (const p of places) assert.deepEqual(Object.keys(p), ['slug', 'name', 'kind', 'parent']);
     assert.deepEqual(
-      places.filter((p) => p.kind === 'whole_place').map((p) => p.slug).sort(),
+      places
+        .filter((p) => p.kind === 'whole_place')
+        .map((p) => p.slug)
+        .sort(),
       ['cheshire-west-and-chester', 'essex', 'greater-manchester', 'west-london-tri-borough'],
     );
     assert.equal(places.filter((p) => p.kind === 'neighbourhood').length, 10);
-    assert.deepEqual(places.find((p) => p.slug === 'white-city'), {
-      slug: 'white-city',
-      name: 'White City',
-      kind: 'neighbourhood',
-      parent: 'west-london-tri-borough',
-    });
+    assert.deepEqual(
+      places.find((p) => p.slug === 'white-city'),
+      {
+        slug: 'white-city',
+        name: 'White City',
+        kind: 'neighbourhood',
+        parent: 'west-london-tri-borough',
+      },
+    );
   });
 
   it('carries the figures the public record gives', async () => {
@@ -49,7 +60,10 @@ describe(`demo data and the places CLI on ${engineName}`, () => {
   });
 
   it('exits 2 with the reason on bad input', () => {
-    const out = runCli(['places', 'add', '--slug', 'Bad Slug', '--name', 'x', '--kind', 'whole_place'], db.env);
+    const out = runCli(
+      ['places', 'add', '--slug', 'Bad Slug', '--name', 'x', '--kind', 'whole_place'],
+      db.env,
+    );
     assert.equal(out.status, 2);
     assert.match(out.stderr, /--slug takes lower-case letters/);
     const seed = runCli(['seed', 'everything'], db.env);
@@ -57,12 +71,27 @@ describe(`demo data and the places CLI on ${engineName}`, () => {
   });
 
   it('adds a place and a person with a role, for a council setting up without the demo', () => {
-    assert.equal(runCli(['places', 'add', '--slug', 'north-devon', '--name', 'North Devon', '--kind', 'whole_place'], db.env).status, 0);
-    const add = runCli(['people', 'add', '--email', 'Clerk@NorthDevon.test', '--name', 'Town Clerk'], { ...db.env, PLACEBUDGET_PASSWORD: 'a long enough password' });
+    assert.equal(
+      runCli(
+        ['places', 'add', '--slug', 'north-devon', '--name', 'North Devon', '--kind', 'whole_place'],
+        db.env,
+      ).status,
+      0,
+    );
+    const add = runCli(['people', 'add', '--email', 'Clerk@NorthDevon.test', '--name', 'Town Clerk'], {
+      ...db.env,
+      PLACEBUDGET_PASSWORD: 'a long enough password',
+    });
     assert.equal(add.status, 0, add.stderr);
-    const grant = runCli(['people', 'grant', '--email', 'clerk@northdevon.test', '--place', 'north-devon', '--role', 'admin'], db.env);
+    const grant = runCli(
+      ['people', 'grant', '--email', 'clerk@northdevon.test', '--place', 'north-devon', '--role', 'admin'],
+      db.env,
+    );
     assert.equal(grant.status, 0, grant.stderr);
-    const weak = runCli(['people', 'add', '--email', 'x@y.test', '--name', 'X'], { ...db.env, PLACEBUDGET_PASSWORD: 'short' });
+    const weak = runCli(['people', 'add', '--email', 'x@y.test', '--name', 'X'], {
+      ...db.env,
+      PLACEBUDGET_PASSWORD: 'short',
+    });
     assert.equal(weak.status, 2);
     assert.match(weak.stderr, /12 characters or more/);
   });

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Invalid } from '../core/errors.ts';
-import { SIGN_OFF_RULES, signOffsNeeded, signOffState, validateNewDecision, validateNewPartner } from './domain.ts';
+import {
+  SIGN_OFF_RULES,
+  signOffsNeeded,
+  signOffState,
+  validateNewDecision,
+  validateNewPartner,
+} from './domain.ts';
 import { financialYearLabel, financialYearOf } from '../core/dates.ts';
 
 describe('board sign-off rules', () => {
@@ -70,7 +76,11 @@ describe('partner and decision input', () => {
   });
 
   it('takes a single signed-off partner from a form as a list, and drops repeats', () => {
-    const decision = validateNewDecision({ title: 'Pool PCSO budget', sign_off_rule: 'all', signed_off_by: '3' });
+    const decision = validateNewDecision({
+      title: 'Pool PCSO budget',
+      sign_off_rule: 'all',
+      signed_off_by: '3',
+    });
     assert.deepEqual(decision.signed_off_by, [3]);
     assert.deepEqual(
       validateNewDecision({ title: 'x', sign_off_rule: 'all', signed_off_by: ['3', '3', '4'] }).signed_off_by,

@@ -126,8 +126,12 @@ export function validateNewDecision(input: {
   }
   const kind = (input.kind === undefined || input.kind === '' ? 'general' : input.kind) as DecisionKind;
   if (!DECISION_KINDS.includes(kind)) fields.kind = 'Select what the decision is for';
-  const rawYear = input.financial_year === undefined || input.financial_year === '' ? null : Number(input.financial_year);
-  if (kind === 'period_reopen' && (rawYear === null || !Number.isInteger(rawYear) || rawYear < 1990 || rawYear > 2100))
+  const rawYear =
+    input.financial_year === undefined || input.financial_year === '' ? null : Number(input.financial_year);
+  if (
+    kind === 'period_reopen' &&
+    (rawYear === null || !Number.isInteger(rawYear) || rawYear < 1990 || rawYear > 2100)
+  )
     fields.financial_year = 'Enter the financial year the decision re-opens, like 2012 for 2012/13';
   if (Object.keys(fields).length) throw new Invalid('There is a problem with the decision', fields);
   return {
@@ -150,7 +154,12 @@ export interface NewMember {
   partner_id: number | null;
 }
 
-export function validateNewMember(input: { email?: unknown; name?: unknown; role?: unknown; partner_id?: unknown }): NewMember {
+export function validateNewMember(input: {
+  email?: unknown;
+  name?: unknown;
+  role?: unknown;
+  partner_id?: unknown;
+}): NewMember {
   const fields: FieldErrors = {};
   const email = typeof input.email === 'string' ? input.email.trim().toLowerCase() : '';
   if (!email) fields.email = 'Enter their email address';
@@ -163,9 +172,14 @@ export function validateNewMember(input: { email?: unknown; name?: unknown; role
   else if (name.length > 200) fields.name = 'Name must be 200 characters or fewer';
   const role = input.role as Role;
   if (!ROLES.includes(role)) fields.role = 'Select their role in this place';
-  const partnerRaw = input.partner_id === '' || input.partner_id === undefined || input.partner_id === null ? null : Number(input.partner_id);
-  if (partnerRaw !== null && !(Number.isSafeInteger(partnerRaw) && partnerRaw > 0)) fields.partner_id = 'Select a partner from the list';
-  else if (PARTNER_ROLES.includes(role) && partnerRaw === null) fields.partner_id = 'Select the partner they work for';
+  const partnerRaw =
+    input.partner_id === '' || input.partner_id === undefined || input.partner_id === null
+      ? null
+      : Number(input.partner_id);
+  if (partnerRaw !== null && !(Number.isSafeInteger(partnerRaw) && partnerRaw > 0))
+    fields.partner_id = 'Select a partner from the list';
+  else if (PARTNER_ROLES.includes(role) && partnerRaw === null)
+    fields.partner_id = 'Select the partner they work for';
   if (Object.keys(fields).length) throw new Invalid('There is a problem with the person', fields);
   return { email, name, role, partner_id: PARTNER_ROLES.includes(role) ? partnerRaw : null };
 }

@@ -15,11 +15,22 @@ export interface PlaceMembership {
  * The place and the person's roles in it, in one query; undefined when the place does not exist
  * or the person is not a member, which callers must answer identically (404).
  */
-export async function membershipBySlug(db: Database, personId: number, slug: string): Promise<PlaceMembership | undefined> {
+export async function membershipBySlug(
+  db: Database,
+  personId: number,
+  slug: string,
+): Promise<PlaceMembership | undefined> {
   const rows = await db.kysely
     .selectFrom('places')
     .innerJoin('memberships', 'memberships.place_id', 'places.id')
-    .select(['places.id', 'places.slug', 'places.name', 'places.kind', 'memberships.role', 'memberships.partner_id'])
+    .select([
+      'places.id',
+      'places.slug',
+      'places.name',
+      'places.kind',
+      'memberships.role',
+      'memberships.partner_id',
+    ])
     .where('places.slug', '=', slug)
     .where('memberships.person_id', '=', personId)
     .execute();

@@ -4,7 +4,14 @@ import { endSessionsIfNoRoles } from '../auth/public.ts';
 import { listPlaceAudit } from '../audit/public.ts';
 import type { FastifyRequest } from 'fastify';
 import { ROLES, type Role } from '../auth/domain.ts';
-import { AGENCY_TYPES, DECISION_KINDS, SIGN_OFF_RULES, validateNewDecision, validateNewMember, validateNewPartner } from './domain.ts';
+import {
+  AGENCY_TYPES,
+  DECISION_KINDS,
+  SIGN_OFF_RULES,
+  validateNewDecision,
+  validateNewMember,
+  validateNewPartner,
+} from './domain.ts';
 import { inRequestPlace, need, placeScoped } from './scope.ts';
 import {
   addMember,
@@ -21,7 +28,6 @@ import {
 } from './store.ts';
 import { Forbidden } from '../core/errors.ts';
 import { id, pageQuery, slugParam, text } from '../core/json-schema.ts';
-
 
 const placeSummary = {
   type: 'object',
@@ -56,7 +62,11 @@ const decision = {
       type: 'array',
       items: {
         type: 'object',
-        properties: { partner_id: id, partner_name: { type: 'string' }, signed_at: { type: 'string', format: 'date-time' } },
+        properties: {
+          partner_id: id,
+          partner_name: { type: 'string' },
+          signed_at: { type: 'string', format: 'date-time' },
+        },
       },
     },
     needed: { type: 'integer' },
@@ -66,11 +76,16 @@ const decision = {
   required: ['id', 'title', 'sign_off_rule', 'met', 'needed', 'given'],
 } as const;
 
-
 export async function placeRoutes(app: FastifyInstance) {
   app.get(
     '/api/v1/directory',
-    { schema: { tags: ['places'], summary: 'Every place on this service (public)', response: { 200: { type: 'array', items: placeSummary } } } },
+    {
+      schema: {
+        tags: ['places'],
+        summary: 'Every place on this service (public)',
+        response: { 200: { type: 'array', items: placeSummary } },
+      },
+    },
     async () => listPlaces(app.deps.db),
   );
 
@@ -83,7 +98,13 @@ export async function placeRoutes(app: FastifyInstance) {
         response: {
           200: {
             type: 'array',
-            items: { ...placeSummary, properties: { ...placeSummary.properties, roles: { type: 'array', items: { type: 'string', enum: ROLES } } } },
+            items: {
+              ...placeSummary,
+              properties: {
+                ...placeSummary.properties,
+                roles: { type: 'array', items: { type: 'string', enum: ROLES } },
+              },
+            },
           },
         },
       },
@@ -106,13 +127,25 @@ export async function placeRoutes(app: FastifyInstance) {
                 properties: {
                   place: {
                     type: 'object',
-                    properties: { slug: { type: 'string' }, name: { type: 'string' }, kind: { type: 'string' }, roles: { type: 'array', items: { type: 'string' } } },
+                    properties: {
+                      slug: { type: 'string' },
+                      name: { type: 'string' },
+                      kind: { type: 'string' },
+                      roles: { type: 'array', items: { type: 'string' } },
+                    },
                   },
                   partners: { type: 'array', items: partner },
                   decisions: { type: 'array', items: decision },
                   facts: {
                     type: 'array',
-                    items: { type: 'object', properties: { label: { type: 'string' }, value: { type: 'string' }, source: { type: 'string' } } },
+                    items: {
+                      type: 'object',
+                      properties: {
+                        label: { type: 'string' },
+                        value: { type: 'string' },
+                        source: { type: 'string' },
+                      },
+                    },
                   },
                 },
               },
@@ -135,7 +168,14 @@ export async function placeRoutes(app: FastifyInstance) {
 
       scoped.get(
         '/partners',
-        { schema: { tags: ['places'], summary: 'Partners of the place', params: slugParam, response: { 200: { type: 'array', items: partner } } } },
+        {
+          schema: {
+            tags: ['places'],
+            summary: 'Partners of the place',
+            params: slugParam,
+            response: { 200: { type: 'array', items: partner } },
+          },
+        },
         async (request) => {
           const place = need(request, 'place.read');
           return inRequestPlace(request, place, (tx) => listPartners(tx, place.id));
@@ -161,7 +201,9 @@ export async function placeRoutes(app: FastifyInstance) {
         async (request, reply) => {
           const place = need(request, 'partner.manage');
           const input = validateNewPartner(request.body);
-          const created = await inRequestPlace(request, place, (tx) => addPartner(tx, place.id, input, { personId: place.person.id }));
+          const created = await inRequestPlace(request, place, (tx) =>
+            addPartner(tx, place.id, input, { personId: place.person.id }),
+          );
           return reply.code(201).send(created);
         },
       );
@@ -178,7 +220,13 @@ export async function placeRoutes(app: FastifyInstance) {
                 type: 'array',
                 items: {
                   type: 'object',
-                  properties: { id, name: { type: 'string' }, email: { type: 'string' }, roles: { type: 'array', items: { type: 'string' } }, partner_name: { type: ['string', 'null'] } },
+                  properties: {
+                    id,
+                    name: { type: 'string' },
+                    email: { type: 'string' },
+                    roles: { type: 'array', items: { type: 'string' } },
+                    partner_name: { type: ['string', 'null'] },
+                  },
                 },
               },
             },
@@ -195,23 +243,40 @@ export async function placeRoutes(app: FastifyInstance) {
         {
           schema: {
             tags: ['places'],
-            summary: 'Give a person a role in the place (admin); a new person gets a one-time link to set their password',
+            summary:
+              'Give a person a role in the place (admin); a new person gets a one-time link to set their password',
             params: slugParam,
             body: {
               type: 'object',
-              properties: { email: text(320), name: text(200), role: { type: 'string', enum: ROLES }, partner_id: { anyOf: [id, { type: 'null' }] } },
+              properties: {
+                email: text(320),
+                name: text(200),
+                role: { type: 'string', enum: ROLES },
+                partner_id: { anyOf: [id, { type: 'null' }] },
+              },
               required: ['email', 'name', 'role'],
               additionalProperties: false,
             },
-            response: { 201: { type: 'object', properties: { person_id: id, invitation_url: { type: 'string' } }, required: ['person_id', 'invitation_url'] } },
+            response: {
+              201: {
+                type: 'object',
+                properties: { person_id: id, invitation_url: { type: 'string' } },
+                required: ['person_id', 'invitation_url'],
+              },
+            },
           },
         },
         async (request, reply) => {
           const place = need(request, 'people.manage');
           const input = validateNewMember(request.body);
-          const added = await inRequestPlace(request, place, (tx) => addMember(tx, place.id, input, { personId: place.person.id }));
+          const added = await inRequestPlace(request, place, (tx) =>
+            addMember(tx, place.id, input, { personId: place.person.id }),
+          );
           // The same answer whether or not the email already has an account anywhere on the service.
-          return reply.code(201).send({ person_id: added.person_id, invitation_url: invitationUrl(request, added.invitation_token) });
+          return reply.code(201).send({
+            person_id: added.person_id,
+            invitation_url: invitationUrl(request, added.invitation_token),
+          });
         },
       );
 
@@ -221,13 +286,21 @@ export async function placeRoutes(app: FastifyInstance) {
           schema: {
             tags: ['places'],
             summary: 'Take a role away from a person (admin); the place keeps at least one administrator',
-            params: { type: 'object', properties: { slug: { type: 'string' }, personId: id, role: { type: 'string', enum: ROLES } }, required: ['slug', 'personId', 'role'] },
+            params: {
+              type: 'object',
+              properties: { slug: { type: 'string' }, personId: id, role: { type: 'string', enum: ROLES } },
+              required: ['slug', 'personId', 'role'],
+            },
             response: { 204: { type: 'null' } },
           },
         },
         async (request, reply) => {
           const place = need(request, 'people.manage');
-          await inRequestPlace(request, place, (tx) => removeRole(tx, place.id, request.params.personId, request.params.role, { personId: place.person.id }));
+          await inRequestPlace(request, place, (tx) =>
+            removeRole(tx, place.id, request.params.personId, request.params.role, {
+              personId: place.person.id,
+            }),
+          );
           await endSessionsIfNoRoles(app.deps.db, request.params.personId);
           return reply.code(204).send();
         },
@@ -235,19 +308,38 @@ export async function placeRoutes(app: FastifyInstance) {
 
       scoped.get(
         '/decisions',
-        { schema: { tags: ['board'], summary: 'Programme board decisions, newest first', params: slugParam, response: { 200: { type: 'array', items: decision } } } },
+        {
+          schema: {
+            tags: ['board'],
+            summary: 'Programme board decisions, newest first',
+            params: slugParam,
+            response: { 200: { type: 'array', items: decision } },
+          },
+        },
         async (request) => {
           const place = need(request, 'place.read');
-          return inRequestPlace(request, place, async (tx) => listDecisions(tx, place.id, await listPartners(tx, place.id)));
+          return inRequestPlace(request, place, async (tx) =>
+            listDecisions(tx, place.id, await listPartners(tx, place.id)),
+          );
         },
       );
 
-      scoped.post<{ Body: { title: string; description?: string; sign_off_rule: string; signed_off_by?: number[]; kind?: string; financial_year?: number } }>(
+      scoped.post<{
+        Body: {
+          title: string;
+          description?: string;
+          sign_off_rule: string;
+          signed_off_by?: number[];
+          kind?: string;
+          financial_year?: number;
+        };
+      }>(
         '/decisions',
         {
           schema: {
             tags: ['board'],
-            summary: 'Record a board decision (admin); signed_off_by only for the partners you represent; kind period_reopen with financial_year re-opens that closed year once',
+            summary:
+              'Record a board decision (admin); signed_off_by only for the partners you represent; kind period_reopen with financial_year re-opens that closed year once',
             params: slugParam,
             body: {
               type: 'object',
@@ -268,7 +360,9 @@ export async function placeRoutes(app: FastifyInstance) {
         async (request, reply) => {
           const place = need(request, 'decision.record');
           const input = validateNewDecision(request.body);
-          const created = await inRequestPlace(request, place, (tx) => recordDecision(tx, place.id, input, { personId: place.person.id }));
+          const created = await inRequestPlace(request, place, (tx) =>
+            recordDecision(tx, place.id, input, { personId: place.person.id }),
+          );
           return reply.code(201).send(created);
         },
       );
@@ -279,8 +373,17 @@ export async function placeRoutes(app: FastifyInstance) {
           schema: {
             tags: ['board'],
             summary: 'Sign a decision off for a partner (only its representative)',
-            params: { type: 'object', properties: { slug: { type: 'string' }, id }, required: ['slug', 'id'] },
-            body: { type: 'object', properties: { partner_id: id }, required: ['partner_id'], additionalProperties: false },
+            params: {
+              type: 'object',
+              properties: { slug: { type: 'string' }, id },
+              required: ['slug', 'id'],
+            },
+            body: {
+              type: 'object',
+              properties: { partner_id: id },
+              required: ['partner_id'],
+              additionalProperties: false,
+            },
             response: { 200: decision },
           },
         },
@@ -288,7 +391,9 @@ export async function placeRoutes(app: FastifyInstance) {
           const place = need(request, 'decision.sign_off');
           assertMaySignFor(place.roles, place.partnerIds, request.body.partner_id);
           return inRequestPlace(request, place, (tx) =>
-            signOffDecision(tx, place.id, request.params.id, request.body.partner_id, { personId: place.person.id }),
+            signOffDecision(tx, place.id, request.params.id, request.body.partner_id, {
+              personId: place.person.id,
+            }),
           );
         },
       );
@@ -305,7 +410,9 @@ export async function placeRoutes(app: FastifyInstance) {
         },
         async (request) => {
           const place = need(request, 'audit.read');
-          return inRequestPlace(request, place, (tx) => listPlaceAudit(tx, place.id, request.query.page ?? 1));
+          return inRequestPlace(request, place, (tx) =>
+            listPlaceAudit(tx, place.id, request.query.page ?? 1),
+          );
         },
       );
     }),

@@ -74,8 +74,15 @@ export function need(request: FastifyRequest, permission: Permission): PlaceCont
 }
 
 /** Runs work in the request's place, behind row-level security for that place. */
-export function inRequestPlace<T>(request: FastifyRequest, place: PlaceContext, work: (tx: Tx) => Promise<T>): Promise<T> {
+export function inRequestPlace<T>(
+  request: FastifyRequest,
+  place: PlaceContext,
+  work: (tx: Tx) => Promise<T>,
+): Promise<T> {
   // Reads (GET) are bounded in time on PostgreSQL; writes such as large imports are not.
-  const options = request.method === 'GET' || request.method === 'HEAD' ? { statementTimeoutMs: READ_STATEMENT_TIMEOUT_MS } : {};
+  const options =
+    request.method === 'GET' || request.method === 'HEAD'
+      ? { statementTimeoutMs: READ_STATEMENT_TIMEOUT_MS }
+      : {};
   return inPlace(request.server.deps.db, place.id, work, options);
 }

@@ -3,7 +3,15 @@ import { Forbidden, Invalid, NotFound } from '../core/errors.ts';
 import { appendAudit } from '../audit/public.ts';
 import { createInvitation } from '../auth/public.ts';
 import type { Role } from '../auth/domain.ts';
-import { signOffState, type AgencyType, type NewDecision, type NewMember, type NewPartner, type PlaceKind, type SignOffRule } from './domain.ts';
+import {
+  signOffState,
+  type AgencyType,
+  type NewDecision,
+  type NewMember,
+  type NewPartner,
+  type PlaceKind,
+  type SignOffRule,
+} from './domain.ts';
 import type { Place } from './tables.ts';
 
 export interface PlaceSummary {
@@ -34,7 +42,13 @@ export async function listPlacesOf(db: Database, personId: number): Promise<Memb
     .selectFrom('memberships')
     .innerJoin('places', 'places.id', 'memberships.place_id')
     .leftJoin('places as parent', 'parent.id', 'places.parent_id')
-    .select(['places.slug', 'places.name', 'places.kind', 'parent.slug as parent', 'parent.name as parent_name'])
+    .select([
+      'places.slug',
+      'places.name',
+      'places.kind',
+      'parent.slug as parent',
+      'parent.name as parent_name',
+    ])
     .select((eb) => eb.fn.agg<Role[]>('array_agg', ['memberships.role']).as('roles'))
     .where('memberships.person_id', '=', personId)
     .groupBy(['places.id', 'parent.slug', 'parent.name'])
@@ -67,14 +81,22 @@ export interface Actor {
   personId: number;
 }
 
-export async function addPartner(tx: Tx, placeId: number, input: NewPartner, actor: Actor): Promise<PartnerRow> {
+export async function addPartner(
+  tx: Tx,
+  placeId: number,
+  input: NewPartner,
+  actor: Actor,
+): Promise<PartnerRow> {
   const clash = await tx
     .selectFrom('partners')
     .select('id')
     .where('place_id', '=', placeId)
     .where((eb) => eb(eb.fn('lower', ['name']), '=', input.name.toLowerCase()))
     .executeTakeFirst();
-  if (clash) throw new Invalid('There is a problem with the partner', { name: 'This place already has a partner with that name' });
+  if (clash)
+    throw new Invalid('There is a problem with the partner', {
+      name: 'This place already has a partner with that name',
+    });
   const partner = await tx
     .insertInto('partners')
     .values({ place_id: placeId, ...input })
@@ -103,7 +125,9 @@ export async function listPeople(tx: Tx, placeId: number): Promise<PersonRow[]> 
     .selectFrom('memberships')
     .innerJoin('people', 'people.id', 'memberships.person_id')
     .leftJoin('partners', (join) =>
-      join.onRef('partners.place_id', '=', 'memberships.place_id').onRef('partners.id', '=', 'memberships.partner_id'),
+      join
+        .onRef('partners.place_id', '=', 'memberships.place_id')
+        .onRef('partners.id', '=', 'memberships.partner_id'),
     )
     .select(['people.id', 'people.name', 'people.email'])
     .select((eb) => [
@@ -133,7 +157,11 @@ export interface DecisionView {
   met: boolean;
 }
 
-export async function listDecisions(tx: Tx, placeId: number, partners: PartnerRow[]): Promise<DecisionView[]> {
+export async function listDecisions(
+  tx: Tx,
+  placeId: number,
+  partners: PartnerRow[],
+): Promise<DecisionView[]> {
   const decisions = await tx
     .selectFrom('decisions')
     .innerJoin('people', 'people.id', 'decisions.proposed_by')
@@ -155,19 +183,34 @@ export async function listDecisions(tx: Tx, placeId: number, partners: PartnerRo
   const signOffs = await tx
     .selectFrom('decision_sign_offs')
     .innerJoin('partners', (join) =>
-      join.onRef('partners.place_id', '=', 'decision_sign_offs.place_id').onRef('partners.id', '=', 'decision_sign_offs.partner_id'),
+      join
+        .onRef('partners.place_id', '=', 'decision_sign_offs.place_id')
+        .onRef('partners.id', '=', 'decision_sign_offs.partner_id'),
     )
-    .select(['decision_sign_offs.decision_id', 'decision_sign_offs.partner_id', 'decision_sign_offs.signed_at', 'partners.name as partner_name'])
+    .select([
+      'decision_sign_offs.decision_id',
+      'decision_sign_offs.partner_id',
+      'decision_sign_offs.signed_at',
+      'partners.name as partner_name',
+    ])
     .where('decision_sign_offs.place_id', '=', placeId)
     .orderBy('partners.name')
     .execute();
   const partnerIds = partners.map((p) => p.id);
   return decisions.map((decision) => {
     const signed = signOffs.filter((s) => s.decision_id === decision.id);
-    const state = signOffState(decision.sign_off_rule, partnerIds, signed.map((s) => s.partner_id));
+    const state = signOffState(
+      decision.sign_off_rule,
+      partnerIds,
+      signed.map((s) => s.partner_id),
+    );
     return {
       ...decision,
-      signed_off_by: signed.map(({ partner_id, partner_name, signed_at }) => ({ partner_id, partner_name, signed_at })),
+      signed_off_by: signed.map(({ partner_id, partner_name, signed_at }) => ({
+        partner_id,
+        partner_name,
+        signed_at,
+      })),
       needed: state.needed,
       given: state.given,
       // Once agreed, a decision stays agreed even if partners join later.
@@ -194,7 +237,11 @@ function assertPartnersOfPlace(partners: PartnerRow[], ids: number[], field: str
  * The partners this person represents in the place: their partner_rep memberships. Only they sign
  * off for those partners; no other role (an admin included) signs for a partner.
  */
-export async function representedPartners(tx: Tx, placeId: number, personId: number | null): Promise<Set<number>> {
+export async function representedPartners(
+  tx: Tx,
+  placeId: number,
+  personId: number | null,
+): Promise<Set<number>> {
   if (personId === null) return new Set();
   const rows = await tx
     .selectFrom('memberships')
@@ -206,18 +253,35 @@ export async function representedPartners(tx: Tx, placeId: number, personId: num
   return new Set(rows.map((r) => r.partner_id).filter((id): id is number => id !== null));
 }
 
-async function assertRepresents(tx: Tx, placeId: number, personId: number | null, partnerIds: readonly number[]) {
+async function assertRepresents(
+  tx: Tx,
+  placeId: number,
+  personId: number | null,
+  partnerIds: readonly number[],
+) {
   const mine = await representedPartners(tx, placeId, personId);
-  if (!partnerIds.every((id) => mine.has(id))) throw new Forbidden('You can only sign off for the partner you represent');
+  if (!partnerIds.every((id) => mine.has(id)))
+    throw new Forbidden('You can only sign off for the partner you represent');
 }
 
-export async function recordDecision(tx: Tx, placeId: number, input: NewDecision, actor: Actor): Promise<DecisionView> {
+export async function recordDecision(
+  tx: Tx,
+  placeId: number,
+  input: NewDecision,
+  actor: Actor,
+): Promise<DecisionView> {
   const partners = await listPartners(tx, placeId);
   assertPartnersOfPlace(partners, input.signed_off_by, 'signed_off_by');
   const mine = await representedPartners(tx, placeId, actor.personId);
   if (!input.signed_off_by.every((id) => mine.has(id)))
-    throw new Invalid('There is a problem with the sign-off', { signed_off_by: 'You can only sign off for the partner you represent' });
-  const state = signOffState(input.sign_off_rule, partners.map((p) => p.id), input.signed_off_by);
+    throw new Invalid('There is a problem with the sign-off', {
+      signed_off_by: 'You can only sign off for the partner you represent',
+    });
+  const state = signOffState(
+    input.sign_off_rule,
+    partners.map((p) => p.id),
+    input.signed_off_by,
+  );
   const decision = await tx
     .insertInto('decisions')
     .values({
@@ -236,7 +300,14 @@ export async function recordDecision(tx: Tx, placeId: number, input: NewDecision
   if (input.signed_off_by.length) {
     await tx
       .insertInto('decision_sign_offs')
-      .values(input.signed_off_by.map((partner_id) => ({ place_id: placeId, decision_id: decision.id, partner_id, signed_by: actor.personId })))
+      .values(
+        input.signed_off_by.map((partner_id) => ({
+          place_id: placeId,
+          decision_id: decision.id,
+          partner_id,
+          signed_by: actor.personId,
+        })),
+      )
       .execute();
   }
   await appendAudit(tx, {
@@ -244,7 +315,14 @@ export async function recordDecision(tx: Tx, placeId: number, input: NewDecision
     place_id: placeId,
     action: 'decision.record',
     subject: `decision:${decision.id}`,
-    detail: { kind: input.kind ?? 'general', financial_year: input.financial_year ?? null, title_length: input.title.length, sign_off_rule: input.sign_off_rule, signed_off_by: input.signed_off_by, agreed: state.met },
+    detail: {
+      kind: input.kind ?? 'general',
+      financial_year: input.financial_year ?? null,
+      title_length: input.title.length,
+      sign_off_rule: input.sign_off_rule,
+      signed_off_by: input.signed_off_by,
+      agreed: state.met,
+    },
   });
   return findDecision(tx, placeId, decision.id);
 }
@@ -278,7 +356,12 @@ export async function signOffDecision(
   const decision = await findDecision(tx, placeId, decisionId);
   if (inserted) {
     if (decision.met && !decision.agreed_at) {
-      await tx.updateTable('decisions').set({ agreed_at: new Date() }).where('place_id', '=', placeId).where('id', '=', decisionId).execute();
+      await tx
+        .updateTable('decisions')
+        .set({ agreed_at: new Date() })
+        .where('place_id', '=', placeId)
+        .where('id', '=', decisionId)
+        .execute();
     }
     await appendAudit(tx, {
       person_id: actor.personId,
@@ -292,7 +375,12 @@ export async function signOffDecision(
 }
 
 export async function listFacts(tx: Tx, placeId: number) {
-  return tx.selectFrom('place_facts').select(['label', 'value', 'source']).where('place_id', '=', placeId).orderBy('id').execute();
+  return tx
+    .selectFrom('place_facts')
+    .select(['label', 'value', 'source'])
+    .where('place_id', '=', placeId)
+    .orderBy('id')
+    .execute();
 }
 
 export interface AddedMember {
@@ -310,22 +398,41 @@ export interface AddedMember {
  * set their password). Nobody grants a role to themselves (separation of duties): another admin
  * must, and every grant is audited with who gave it.
  */
-export async function addMember(tx: Tx, placeId: number, input: NewMember, actor: Actor): Promise<AddedMember> {
-  if (input.partner_id !== null) assertPartnersOfPlace(await listPartners(tx, placeId), [input.partner_id], 'partner_id');
-  const existing = await tx.selectFrom('people').select('id').where('email', '=', input.email).executeTakeFirst();
+export async function addMember(
+  tx: Tx,
+  placeId: number,
+  input: NewMember,
+  actor: Actor,
+): Promise<AddedMember> {
+  if (input.partner_id !== null)
+    assertPartnersOfPlace(await listPartners(tx, placeId), [input.partner_id], 'partner_id');
+  const existing = await tx
+    .selectFrom('people')
+    .select('id')
+    .where('email', '=', input.email)
+    .executeTakeFirst();
   if (existing && existing.id === actor.personId) {
     throw new Forbidden('You cannot give yourself a role. Ask another administrator of this place');
   }
   const personId =
     existing?.id ??
-    (await tx.insertInto('people').values({ email: input.email, name: input.name }).returning('id').executeTakeFirstOrThrow()).id;
+    (
+      await tx
+        .insertInto('people')
+        .values({ email: input.email, name: input.name })
+        .returning('id')
+        .executeTakeFirstOrThrow()
+    ).id;
   const granted = await tx
     .insertInto('memberships')
     .values({ place_id: placeId, person_id: personId, role: input.role, partner_id: input.partner_id })
     .onConflict((oc) => oc.doNothing())
     .returning('role')
     .executeTakeFirst();
-  if (!granted) throw new Invalid('There is a problem with the person', { role: 'They already have this role in this place' });
+  if (!granted)
+    throw new Invalid('There is a problem with the person', {
+      role: 'They already have this role in this place',
+    });
   const invitation_token = await createInvitation(tx, personId, actor.personId);
   await appendAudit(tx, {
     person_id: actor.personId,
@@ -339,11 +446,24 @@ export async function addMember(tx: Tx, placeId: number, input: NewMember, actor
 }
 
 /** Takes a role away; the place always keeps at least one administrator. */
-export async function removeRole(tx: Tx, placeId: number, personId: number, role: Role, actor: Actor): Promise<void> {
+export async function removeRole(
+  tx: Tx,
+  placeId: number,
+  personId: number,
+  role: Role,
+  actor: Actor,
+): Promise<void> {
   if (role === 'admin') {
-    const admins = await tx.selectFrom('memberships').select('person_id').where('place_id', '=', placeId).where('role', '=', 'admin').execute();
+    const admins = await tx
+      .selectFrom('memberships')
+      .select('person_id')
+      .where('place_id', '=', placeId)
+      .where('role', '=', 'admin')
+      .execute();
     if (admins.length === 1 && admins[0]!.person_id === personId) {
-      throw new Invalid('The place needs an administrator', { role: 'Add another administrator before removing the last one' });
+      throw new Invalid('The place needs an administrator', {
+        role: 'Add another administrator before removing the last one',
+      });
     }
   }
   const removed = await tx
@@ -354,5 +474,11 @@ export async function removeRole(tx: Tx, placeId: number, personId: number, role
     .returning('role')
     .executeTakeFirst();
   if (!removed) throw new NotFound('That person does not have that role here');
-  await appendAudit(tx, { person_id: actor.personId, place_id: placeId, action: 'membership.revoke', subject: `person:${personId}`, detail: { role } });
+  await appendAudit(tx, {
+    person_id: actor.personId,
+    place_id: placeId,
+    action: 'membership.revoke',
+    subject: `person:${personId}`,
+    detail: { role },
+  });
 }

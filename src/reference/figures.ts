@@ -75,7 +75,9 @@ const unitCostFile = readReference<{ edition: number; entries: Omit<UnitCost, 'v
 export const NATIONAL_UNIT_COSTS: readonly UnitCost[] = unitCostFile.entries.map((e) =>
   checkNational(e, unitCostFile.edition),
 );
-export const EVENT_CODES: readonly EventCode[] = readReference<{ codes: EventCode[] }>('event-codes.json').codes;
+export const EVENT_CODES: readonly EventCode[] = readReference<{ codes: EventCode[] }>(
+  'event-codes.json',
+).codes;
 
 const deflatorFile = readReference<{ source: string; reference_year: number; index: Record<string, number> }>(
   'gdp-deflators.json',

@@ -76,22 +76,29 @@ async function transparencyPage(
       sql<boolean>`(spend_lines.paid_on, spend_lines.import_id, spend_lines.line) > (${after.paid_on}::date, ${after.import_id}, ${after.line})`,
     );
   }
-  return (await query.orderBy('paid_on').orderBy('spend_lines.import_id').orderBy('line').limit(size).execute()) as TransparencyRow[];
+  return (await query
+    .orderBy('paid_on')
+    .orderBy('spend_lines.import_id')
+    .orderBy('line')
+    .limit(size)
+    .execute()) as TransparencyRow[];
 }
 
 const transparencyLine = (l: TransparencyRow) =>
-  toCsv([[
-    l.body,
-    ukDate(l.paid_on),
-    l.transaction_id,
-    poundsText(l.amount_pence),
-    l.supplier,
-    l.expense_area,
-    l.expense_type,
-    l.account_code,
-    l.file_name,
-    String(l.line),
-  ]]);
+  toCsv([
+    [
+      l.body,
+      ukDate(l.paid_on),
+      l.transaction_id,
+      poundsText(l.amount_pence),
+      l.supplier,
+      l.expense_area,
+      l.expense_type,
+      l.account_code,
+      l.file_name,
+      String(l.line),
+    ],
+  ]);
 
 export const TRANSPARENCY_PAGE = 2_000;
 
@@ -111,12 +118,18 @@ export async function* transparencyCsvChunks(
   const size = options.pageSize ?? TRANSPARENCY_PAGE;
   yield toCsv([TRANSPARENCY_HEAD]);
   const lastImport = await inPlaceTx(async (tx) => {
-    const row = await tx.selectFrom('spend_imports').select((eb) => eb.fn.max('id').as('id')).where('place_id', '=', placeId).executeTakeFirst();
+    const row = await tx
+      .selectFrom('spend_imports')
+      .select((eb) => eb.fn.max('id').as('id'))
+      .where('place_id', '=', placeId)
+      .executeTakeFirst();
     return Number(row?.id ?? 0);
   });
   let after: { paid_on: string; import_id: number; line: number } | null = null;
   for (;;) {
-    const page: TransparencyRow[] = await inPlaceTx((tx) => transparencyPage(tx, placeId, lastImport, after, size));
+    const page: TransparencyRow[] = await inPlaceTx((tx) =>
+      transparencyPage(tx, placeId, lastImport, after, size),
+    );
     options.onPage?.(page.length);
     if (page.length === 0) return;
     yield page.map(transparencyLine).join('');

@@ -21,9 +21,7 @@ import { ORUK_LIMIT, UPLOAD_LIMIT } from './upload.ts';
 const LAMBETH = path.basename(SPEND_FIXTURES.lambeth2012);
 const LAMBETH_BYTES = fs.readFileSync(SPEND_FIXTURES.lambeth2012);
 /** A whole service directory as an Open Referral UK v1 API lists it: 738 services. */
-const DIRECTORY_ORUK = fs.readFileSync(
-  SYNTHETIC_FIXTURES.serviceDirectory,
-);
+const DIRECTORY_ORUK = fs.readFileSync(SYNTHETIC_FIXTURES.serviceDirectory);
 
 describe(`the service map and import wizard pages (${engineName})`, () => {
   let t: TestApp;
@@ -127,13 +125,8 @@ describe(`the service map and import wizard pages (${engineName})`, () => {
   });
 
   /** Posts a form with one file, as a browser would, to one of this place's pages. */
-  const postFile = (
-    to: string,
-    who: SignedIn,
-    fields: Record<string, string>,
-    name: string,
-    bytes: Buffer,
-  ) => requests(t.app, { pages: '/places/lambeth' }).fileForm(to, who, { name, bytes }, fields);
+  const postFile = (to: string, who: SignedIn, fields: Record<string, string>, name: string, bytes: Buffer) =>
+    requests(t.app, { pages: '/places/lambeth' }).fileForm(to, who, { name, bytes }, fields);
   const upload = (who: SignedIn, fields: Record<string, string>, name: string, bytes: Buffer) =>
     postFile('/spend/uploads', who, fields, name, bytes);
 

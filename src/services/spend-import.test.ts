@@ -294,10 +294,7 @@ describe(`importing the six real spend files (${engineName})`, () => {
     const imported = runCli(['services', 'import', '--place', 'lambeth', file, '--json'], db.env);
     assert.equal(imported.status, 0, imported.stderr);
     assert.deepEqual(JSON.parse(imported.stdout), { added: 738, updated: 0 });
-    const notJson = runCli(
-      ['services', 'import', '--place', 'lambeth', FILES[3].file],
-      db.env,
-    );
+    const notJson = runCli(['services', 'import', '--place', 'lambeth', FILES[3].file], db.env);
     assert.equal(notJson.status, 2);
     assert.match(notJson.stderr, /is not readable JSON/);
     const exported = runCli(['services', 'export', '--place', 'lambeth', '--format', 'oruk'], db.env);

@@ -21,7 +21,6 @@ import {
   unclassifiedSpend,
 } from './store.ts';
 
-
 describe(`the service map (${engineName})`, () => {
   let db: TestDatabase;
   let placeId: number;
@@ -89,9 +88,7 @@ describe(`the service map (${engineName})`, () => {
   });
 
   test('exports Open Referral UK that validates against the UK profile service schema, and CSV', async () => {
-    const schema = JSON.parse(
-      fs.readFileSync(STANDARDS_FIXTURES.orukServiceSchema, 'utf8'),
-    );
+    const schema = JSON.parse(fs.readFileSync(STANDARDS_FIXTURES.orukServiceSchema, 'utf8'));
     const ajv = new Ajv({ strict: false, validateFormats: false });
     const validate = ajv.compile(schema);
     const services = await inPlace(db, placeId, (tx) => listServices(tx, placeId));

@@ -112,7 +112,9 @@ export async function listServices(tx: Tx, placeId: number): Promise<ServiceView
 }
 
 async function assertPartners(tx: Tx, placeId: number, ids: number[], field: string) {
-  await assertPartnersOfPlace(tx, placeId, ids, 'There is a problem with the service', { [field]: 'Select partners of this place' });
+  await assertPartnersOfPlace(tx, placeId, ids, 'There is a problem with the service', {
+    [field]: 'Select partners of this place',
+  });
 }
 
 /** The partners and the board decision a service names must be this place's own. */

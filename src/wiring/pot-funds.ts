@@ -47,10 +47,7 @@ async function ensurePbAccounts(tx: Tx, placeId: number, actor: Actor): Promise<
  * balance (money neither allocated, committed nor spent), and a winner's money is a ledger
  * commitment from the pot, which the ledger refuses beyond that balance under a row lock.
  */
-export function ledgerPotFunds(
-  actor: Actor,
-  today: () => string = () => todayIso(),
-): PotFunds {
+export function ledgerPotFunds(actor: Actor, today: () => string = () => todayIso()): PotFunds {
   return {
     async available(tx, placeId): Promise<Pence> {
       const pot = await potAccount(tx, placeId);

@@ -17,10 +17,19 @@ describe(`payment-by-results income into the pot on ${engineName}`, () => {
   });
   after(() => db.drop());
 
-  const claim = (claimId: number) => ({ placeId: essex, claimId, familyReference: 'ES-0001', amount: 80_000, approvedBy: finance });
+  const claim = (claimId: number) => ({
+    placeId: essex,
+    claimId,
+    familyReference: 'ES-0001',
+    amount: 80_000,
+    approvedBy: finance,
+  });
 
   it('refuses to pay a claim in before the pot and income accounts exist, changing nothing', async () => {
-    await assert.rejects(inPlace(db, essex, (tx) => ledgerPotIncome.postClaim(tx, claim(1))), /needs a pot account and an income account/);
+    await assert.rejects(
+      inPlace(db, essex, (tx) => ledgerPotIncome.postClaim(tx, claim(1))),
+      /needs a pot account and an income account/,
+    );
   });
 
   it('debits the pot and credits income, once per claim however often it is approved', async () => {
@@ -30,7 +39,13 @@ describe(`payment-by-results income into the pot on ${engineName}`, () => {
         essex,
         [
           { code: 'POT', name: 'Pooled budget', kind: 'pot', partner_id: null, service: null },
-          { code: 'INCOME-PBR', name: 'Payment-by-results income', kind: 'income', partner_id: null, service: null },
+          {
+            code: 'INCOME-PBR',
+            name: 'Payment-by-results income',
+            kind: 'income',
+            partner_id: null,
+            service: null,
+          },
         ],
         { personId: null },
       ),

@@ -14,9 +14,12 @@ export const ledgerPotIncome: PotIncome = {
     const pot = accounts.find((a) => a.kind === 'pot');
     const income = accounts.find((a) => a.kind === 'income');
     if (!pot || !income) {
-      throw new Invalid('The pooled budget needs a pot account and an income account before a claim can be paid into it', {
-        decision: 'Ask finance to set up the ledger’s pot and income accounts',
-      });
+      throw new Invalid(
+        'The pooled budget needs a pot account and an income account before a claim can be paid into it',
+        {
+          decision: 'Ask finance to set up the ledger’s pot and income accounts',
+        },
+      );
     }
     const [posted] = await postTransactions(
       tx,

@@ -53,7 +53,7 @@ try {
       'tsx',
       '--test',
       `--test-concurrency=${concurrency}`,
-      '--test-timeout=300000',
+      '--test-timeout=600000',
       '--test-reporter=spec',
       ...files,
     ],

@@ -29,32 +29,30 @@ import {
   validateNewFamily,
   validateProfessional,
 } from './domain.ts';
-import { matchingKeyFor } from './matching.ts';
+import { matchingKeyFor } from './matching-key.ts';
 import { viewerOf } from './routes.ts';
 import { importEventsCsv, partnerFor, uploadMatchCsv } from './service.ts';
+import {
+  createAgreement,
+  endAgreement,
+  familyForForm,
+  listAgreements,
+  mayRead,
+  recordConsent,
+  requireConsentTaker,
+} from './access.ts';
+import { decideClaim, listClaims, makeClaim } from './claims.ts';
+import { logEvent } from './events.ts';
+import { matchProposals, matchThreshold, setMatchThreshold } from './match-lists.ts';
 import {
   addGoal,
   addProfessional,
   closeFamily,
-  createAgreement,
   createFamily,
-  decideClaim,
-  endAgreement,
-  familyForForm,
-  listAgreements,
-  listClaims,
   listGoals,
   listLeadProfessionals,
-  logEvent,
-  makeClaim,
   markGoalMet,
-  matchProposals,
-  matchThreshold,
-  mayRead,
-  recordConsent,
-  requireConsentTaker,
-  setMatchThreshold,
-} from './store.ts';
+} from './record.ts';
 import { todayIso } from '../core/dates.ts';
 import { listField, textField } from '../core/form-fields.ts';
 

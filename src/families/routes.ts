@@ -20,34 +20,25 @@ import {
   type Purpose,
 } from './domain.ts';
 import type { FamilyPorts } from './income.ts';
-import { matchingKeyFor } from './matching.ts';
+import { matchingKeyFor } from './matching-key.ts';
 import { importEventsCsv, partnerFor, uploadMatchCsv } from './service.ts';
+import { createAgreement, endAgreement, listAgreements, recordConsent, type FamilyViewer } from './access.ts';
+import { decideClaim, listClaims, makeClaim } from './claims.ts';
+import { cohortFor } from './costing.ts';
+import { logEvent, timeline } from './events.ts';
+import { matchProposals, matchThreshold, setMatchThreshold } from './match-lists.ts';
 import {
   addGoal,
   addProfessional,
   closeFamily,
-  cohortFor,
-  createAgreement,
   createFamily,
-  decideClaim,
-  endAgreement,
   eraseFamily,
-  listAgreements,
-  listClaims,
   listFamilies,
   listGoals,
-  logEvent,
-  makeClaim,
   markGoalMet,
-  matchProposals,
-  matchThreshold,
   readFamily,
-  recordConsent,
-  setMatchThreshold,
   subjectAccessExport,
-  timeline,
-  type FamilyViewer,
-} from './store.ts';
+} from './record.ts';
 import { todayIso } from '../core/dates.ts';
 import { id, placeParams, text as str } from '../core/json-schema.ts';
 

@@ -164,11 +164,29 @@ function uploadedText(body: FormBody): string {
   if (!file) throw new Invalid('Choose a CSV file to upload', { file: 'Choose a CSV file' });
   return file;
 }
+const today = todayIso;
 
-/** Every families form, calling the same store functions with the same permissions as the JSON API. */
-function familyForms(s: FastifyInstance, ports: FamilyPorts) {
-  const today = todayIso;
+// ---- Around one family: professionals, events, consent, goals, closing ----------------------
+async function familyContext(request: FastifyRequest<{ Params: Id }>, title: string) {
+  const place = need(request, 'family.manage');
+  const family = await inRequestPlace(request, place, (tx) =>
+    familyForForm(tx, place.id, idParam(request.params.id, 'Family'), viewerOf(place), today()),
+  );
+  return { place, family, title, back: familiesUrl(place, `/${family.id}`) };
+}
 
+async function goalContext(request: FastifyRequest<{ Params: GoalId }>, title: string) {
+  const base = await familyContext(request, title);
+  const goalId = idParam(request.params.goal, 'Goal');
+  const goal = (
+    await inRequestPlace(request, base.place, (tx) => listGoals(tx, base.place.id, base.family.id))
+  ).find((g) => g.id === goalId);
+  if (!goal) throw new NotFound('Goal not found');
+  return { ...base, goal };
+}
+
+/** Open a family's record, add a professional, close the record. */
+function registerRecordForms(s: FastifyInstance) {
   // ---- Open a family's record ----------------------------------------------------------------
   formPage(s, {
     path: '/families/new',
@@ -235,15 +253,6 @@ function familyForms(s: FastifyInstance, ports: FamilyPorts) {
     },
   });
 
-  // ---- Around one family: professionals, events, consent, goals, closing ----------------------
-  async function familyContext(request: FastifyRequest<{ Params: Id }>, title: string) {
-    const place = need(request, 'family.manage');
-    const family = await inRequestPlace(request, place, (tx) =>
-      familyForForm(tx, place.id, idParam(request.params.id, 'Family'), viewerOf(place), today()),
-    );
-    return { place, family, title, back: familiesUrl(place, `/${family.id}`) };
-  }
-
   formPage<Id>(s, {
     path: '/families/:id/professionals/new',
     template: 'families/views/professional-new.njk',
@@ -288,7 +297,10 @@ function familyForms(s: FastifyInstance, ports: FamilyPorts) {
       return familiesUrl(place, `/${familyId}`);
     },
   });
+}
 
+/** Log an event on a family's timeline. */
+function registerEventForm(s: FastifyInstance) {
   formPage<Id>(s, {
     path: '/families/:id/events/new',
     template: 'families/views/event-new.njk',
@@ -328,7 +340,10 @@ function familyForms(s: FastifyInstance, ports: FamilyPorts) {
       return familiesUrl(place, `/${familyId}#timeline`);
     },
   });
+}
 
+/** Record consent to a family's record. */
+function registerConsentForm(s: FastifyInstance) {
   formPage<Id>(s, {
     path: '/families/:id/consents/new',
     template: 'families/views/consent-new.njk',
@@ -365,7 +380,10 @@ function familyForms(s: FastifyInstance, ports: FamilyPorts) {
       return nextForFamily(request, place, familyId);
     },
   });
+}
 
+/** The outcome plan: add a goal, record it as met. */
+function registerGoalForms(s: FastifyInstance) {
   formPage<Id>(s, {
     path: '/families/:id/goals/new',
     template: 'families/views/goal-new.njk',
@@ -388,16 +406,6 @@ function familyForms(s: FastifyInstance, ports: FamilyPorts) {
       return familiesUrl(place, `/${familyId}#outcome-plan`);
     },
   });
-
-  async function goalContext(request: FastifyRequest<{ Params: GoalId }>, title: string) {
-    const base = await familyContext(request, title);
-    const goalId = idParam(request.params.goal, 'Goal');
-    const goal = (
-      await inRequestPlace(request, base.place, (tx) => listGoals(tx, base.place.id, base.family.id))
-    ).find((g) => g.id === goalId);
-    if (!goal) throw new NotFound('Goal not found');
-    return { ...base, goal };
-  }
 
   formPage<GoalId>(s, {
     path: '/families/:id/goals/:goal/met',
@@ -429,7 +437,10 @@ function familyForms(s: FastifyInstance, ports: FamilyPorts) {
       return familiesUrl(place, `/${familyId}#outcome-plan`);
     },
   });
+}
 
+/** Payment by results: claim on a met goal; approve (posting to the pot) or reject, after checking the claim. */
+function registerClaimForms(s: FastifyInstance, ports: FamilyPorts) {
   formPage<GoalId>(s, {
     path: '/families/:id/goals/:goal/claim',
     template: 'families/views/claim-new.njk',
@@ -499,7 +510,10 @@ function familyForms(s: FastifyInstance, ports: FamilyPorts) {
       return familiesUrl(place, `/claims#claim-${claimId}`);
     },
   });
+}
 
+/** Data-sharing agreements: add one, end one. */
+function registerAgreementForms(s: FastifyInstance) {
   // ---- Data-sharing agreements ---------------------------------------------------------------
   formPage(s, {
     path: '/families/agreements/new',
@@ -561,7 +575,10 @@ function familyForms(s: FastifyInstance, ports: FamilyPorts) {
       return familiesUrl(place, '#agreements');
     },
   });
+}
 
+/** The place's matching rule. */
+function registerMatchingRuleForm(s: FastifyInstance) {
   // ---- The place's matching rule ---------------------------------------------------------------
   formPage(s, {
     path: '/families/matching/settings',
@@ -584,6 +601,17 @@ function familyForms(s: FastifyInstance, ports: FamilyPorts) {
       return familiesUrl(place, '/matching');
     },
   });
+}
+
+/** Every families form, calling the same store functions with the same permissions as the JSON API. */
+function familyForms(s: FastifyInstance, ports: FamilyPorts) {
+  registerRecordForms(s);
+  registerEventForm(s);
+  registerConsentForm(s);
+  registerGoalForms(s);
+  registerClaimForms(s, ports);
+  registerAgreementForms(s);
+  registerMatchingRuleForm(s);
 }
 
 /** The upload forms: CSV files arrive as multipart form data, read into text for the same services the API calls. */

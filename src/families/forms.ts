@@ -164,6 +164,7 @@ function uploadedText(body: FormBody): string {
   if (!file) throw new Invalid('Choose a CSV file to upload', { file: 'Choose a CSV file' });
   return file;
 }
+
 const today = todayIso;
 
 // ---- Around one family: professionals, events, consent, goals, closing ----------------------

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { inPlace } from '../src/core/db.ts';
 import { defaultCatalogue } from '../src/families/catalogue.ts';
-import { costByAgencyYear } from '../src/families/store.ts';
+import { costByAgencyYear } from '../src/families/costing.ts';
 import { AGENCY_TYPES } from '../src/places/domain.ts';
 import { openTestDatabase } from '../test/db.ts';
 import { result, type Benchmark } from './types.ts';

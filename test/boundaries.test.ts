@@ -61,7 +61,7 @@ describe('the boundary between capabilities (eslint.config.js)', () => {
     );
     assert.equal(rootFile.length, 1);
     const nested = await boundaryErrors(
-      `import { x } from '../../families/store.ts';\nexport const y = x;\n`,
+      `import { x } from '../../families/record.ts';\nexport const y = x;\n`,
       'src/cba/examples/boundary-fixture.ts',
     );
     assert.equal(nested.length, 1);

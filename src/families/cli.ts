@@ -5,8 +5,9 @@ import { Invalid } from '../core/errors.ts';
 import { formatPounds } from '../core/money.ts';
 import { findPlaceBySlug } from '../places/public.ts';
 import { defaultCatalogue } from './catalogue.ts';
-import { rotateMatchingSecret } from './matching.ts';
-import { costByFamily, productRollup, staleMatchLists } from './store.ts';
+import { rotateMatchingSecret } from './matching-key.ts';
+import { costByFamily, productRollup } from './costing.ts';
+import { staleMatchLists } from './match-lists.ts';
 import { addMonths, financialYearLabel, todayIso } from '../core/dates.ts';
 
 export function familyCommands(program: Command) {

@@ -11,7 +11,7 @@ import {
   type SignedIn,
   type TestApp,
 } from '../../test/support.ts';
-import { secretVariable } from './matching.ts';
+import { secretVariable } from './matching-key.ts';
 
 const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
 

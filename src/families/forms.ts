@@ -29,32 +29,30 @@ import {
   validateNewFamily,
   validateProfessional,
 } from './domain.ts';
-import { matchingKeyFor } from './matching.ts';
+import { matchingKeyFor } from './matching-key.ts';
 import { viewerOf } from './routes.ts';
 import { importEventsCsv, partnerFor, uploadMatchCsv } from './service.ts';
+import {
+  createAgreement,
+  endAgreement,
+  familyForForm,
+  listAgreements,
+  mayRead,
+  recordConsent,
+  requireConsentTaker,
+} from './access.ts';
+import { decideClaim, listClaims, makeClaim } from './claims.ts';
+import { logEvent } from './events.ts';
+import { matchProposals, matchThreshold, setMatchThreshold } from './match-lists.ts';
 import {
   addGoal,
   addProfessional,
   closeFamily,
-  createAgreement,
   createFamily,
-  decideClaim,
-  endAgreement,
-  familyForForm,
-  listAgreements,
-  listClaims,
   listGoals,
   listLeadProfessionals,
-  logEvent,
-  makeClaim,
   markGoalMet,
-  matchProposals,
-  matchThreshold,
-  mayRead,
-  recordConsent,
-  requireConsentTaker,
-  setMatchThreshold,
-} from './store.ts';
+} from './record.ts';
 import { todayIso } from '../core/dates.ts';
 import { listField, textField } from '../core/form-fields.ts';
 
@@ -167,10 +165,29 @@ function uploadedText(body: FormBody): string {
   return file;
 }
 
-/** Every families form, calling the same store functions with the same permissions as the JSON API. */
-function familyForms(s: FastifyInstance, ports: FamilyPorts) {
-  const today = todayIso;
+const today = todayIso;
 
+// ---- Around one family: professionals, events, consent, goals, closing ----------------------
+async function familyContext(request: FastifyRequest<{ Params: Id }>, title: string) {
+  const place = need(request, 'family.manage');
+  const family = await inRequestPlace(request, place, (tx) =>
+    familyForForm(tx, place.id, idParam(request.params.id, 'Family'), viewerOf(place), today()),
+  );
+  return { place, family, title, back: familiesUrl(place, `/${family.id}`) };
+}
+
+async function goalContext(request: FastifyRequest<{ Params: GoalId }>, title: string) {
+  const base = await familyContext(request, title);
+  const goalId = idParam(request.params.goal, 'Goal');
+  const goal = (
+    await inRequestPlace(request, base.place, (tx) => listGoals(tx, base.place.id, base.family.id))
+  ).find((g) => g.id === goalId);
+  if (!goal) throw new NotFound('Goal not found');
+  return { ...base, goal };
+}
+
+/** Open a family's record, add a professional, close the record. */
+function registerRecordForms(s: FastifyInstance) {
   // ---- Open a family's record ----------------------------------------------------------------
   formPage(s, {
     path: '/families/new',
@@ -237,15 +254,6 @@ function familyForms(s: FastifyInstance, ports: FamilyPorts) {
     },
   });
 
-  // ---- Around one family: professionals, events, consent, goals, closing ----------------------
-  async function familyContext(request: FastifyRequest<{ Params: Id }>, title: string) {
-    const place = need(request, 'family.manage');
-    const family = await inRequestPlace(request, place, (tx) =>
-      familyForForm(tx, place.id, idParam(request.params.id, 'Family'), viewerOf(place), today()),
-    );
-    return { place, family, title, back: familiesUrl(place, `/${family.id}`) };
-  }
-
   formPage<Id>(s, {
     path: '/families/:id/professionals/new',
     template: 'families/views/professional-new.njk',
@@ -290,7 +298,10 @@ function familyForms(s: FastifyInstance, ports: FamilyPorts) {
       return familiesUrl(place, `/${familyId}`);
     },
   });
+}
 
+/** Log an event on a family's timeline. */
+function registerEventForm(s: FastifyInstance) {
   formPage<Id>(s, {
     path: '/families/:id/events/new',
     template: 'families/views/event-new.njk',
@@ -330,7 +341,10 @@ function familyForms(s: FastifyInstance, ports: FamilyPorts) {
       return familiesUrl(place, `/${familyId}#timeline`);
     },
   });
+}
 
+/** Record consent to a family's record. */
+function registerConsentForm(s: FastifyInstance) {
   formPage<Id>(s, {
     path: '/families/:id/consents/new',
     template: 'families/views/consent-new.njk',
@@ -367,7 +381,10 @@ function familyForms(s: FastifyInstance, ports: FamilyPorts) {
       return nextForFamily(request, place, familyId);
     },
   });
+}
 
+/** The outcome plan: add a goal, record it as met. */
+function registerGoalForms(s: FastifyInstance) {
   formPage<Id>(s, {
     path: '/families/:id/goals/new',
     template: 'families/views/goal-new.njk',
@@ -390,16 +407,6 @@ function familyForms(s: FastifyInstance, ports: FamilyPorts) {
       return familiesUrl(place, `/${familyId}#outcome-plan`);
     },
   });
-
-  async function goalContext(request: FastifyRequest<{ Params: GoalId }>, title: string) {
-    const base = await familyContext(request, title);
-    const goalId = idParam(request.params.goal, 'Goal');
-    const goal = (
-      await inRequestPlace(request, base.place, (tx) => listGoals(tx, base.place.id, base.family.id))
-    ).find((g) => g.id === goalId);
-    if (!goal) throw new NotFound('Goal not found');
-    return { ...base, goal };
-  }
 
   formPage<GoalId>(s, {
     path: '/families/:id/goals/:goal/met',
@@ -431,7 +438,10 @@ function familyForms(s: FastifyInstance, ports: FamilyPorts) {
       return familiesUrl(place, `/${familyId}#outcome-plan`);
     },
   });
+}
 
+/** Payment by results: claim on a met goal; approve (posting to the pot) or reject, after checking the claim. */
+function registerClaimForms(s: FastifyInstance, ports: FamilyPorts) {
   formPage<GoalId>(s, {
     path: '/families/:id/goals/:goal/claim',
     template: 'families/views/claim-new.njk',
@@ -501,7 +511,10 @@ function familyForms(s: FastifyInstance, ports: FamilyPorts) {
       return familiesUrl(place, `/claims#claim-${claimId}`);
     },
   });
+}
 
+/** Data-sharing agreements: add one, end one. */
+function registerAgreementForms(s: FastifyInstance) {
   // ---- Data-sharing agreements ---------------------------------------------------------------
   formPage(s, {
     path: '/families/agreements/new',
@@ -563,7 +576,10 @@ function familyForms(s: FastifyInstance, ports: FamilyPorts) {
       return familiesUrl(place, '#agreements');
     },
   });
+}
 
+/** The place's matching rule. */
+function registerMatchingRuleForm(s: FastifyInstance) {
   // ---- The place's matching rule ---------------------------------------------------------------
   formPage(s, {
     path: '/families/matching/settings',
@@ -586,6 +602,17 @@ function familyForms(s: FastifyInstance, ports: FamilyPorts) {
       return familiesUrl(place, '/matching');
     },
   });
+}
+
+/** Every families form, calling the same store functions with the same permissions as the JSON API. */
+function familyForms(s: FastifyInstance, ports: FamilyPorts) {
+  registerRecordForms(s);
+  registerEventForm(s);
+  registerConsentForm(s);
+  registerGoalForms(s);
+  registerClaimForms(s, ports);
+  registerAgreementForms(s);
+  registerMatchingRuleForm(s);
 }
 
 /** The upload forms: CSV files arrive as multipart form data, read into text for the same services the API calls. */

@@ -7,16 +7,10 @@ import { inRequestPlace, need, placeScoped } from '../places/scope.ts';
 import { defaultCatalogue } from './catalogue.ts';
 import { CRITERION_LABELS, LEGAL_BASIS_LABELS, PURPOSE_LABELS, type CostSummary } from './domain.ts';
 import { needFamilyReader, viewerOf } from './routes.ts';
-import {
-  cohortFor,
-  listAgreements,
-  listFamilies,
-  listGoals,
-  readFamily,
-  subjectAccessExport,
-  timeline,
-  type Cohort,
-} from './store.ts';
+import { listAgreements } from './access.ts';
+import { cohortFor, type Cohort } from './costing.ts';
+import { timeline } from './events.ts';
+import { listFamilies, listGoals, readFamily, subjectAccessExport } from './record.ts';
 import { todayIso } from '../core/dates.ts';
 
 /** Cost by bearing agency, the twelve months before against the twelve after. */

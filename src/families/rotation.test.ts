@@ -8,8 +8,8 @@ import { runCli } from '../../test/cli.ts';
 import { engineName, openTestDatabase, type TestDatabase } from '../../test/db.ts';
 import { makePartner, makePerson, makePlace } from '../../test/support.ts';
 import { hashMatchRows } from './domain.ts';
-import { matchingKeyFor, rotateMatchingSecret } from './matching.ts';
-import { matchProposals, saveMatchList } from './store.ts';
+import { matchingKeyFor, rotateMatchingSecret } from './matching-key.ts';
+import { matchProposals, saveMatchList } from './match-lists.ts';
 
 describe(`rotating a place's matching secret on ${engineName}`, () => {
   let db: TestDatabase;

@@ -14,7 +14,7 @@ import {
 import { moneyForViewer, type MoneyFigures } from '../network/figures.ts';
 import { addAgreement, createAccount, postTransactions, setBudgetMode } from '../ledger/store.ts';
 import { balancedTransaction } from '../ledger/domain.ts';
-import { ERASED_FIELDS } from './store.ts';
+import { ERASED_FIELDS } from './record.ts';
 
 /**
  * The families, dashboard and caching findings of the external security review of 2026-12

@@ -3,13 +3,9 @@ import { Invalid } from '../core/errors.ts';
 import type { UnitCostCatalogue } from './catalogue.ts';
 import { readCsv } from './csv.ts';
 import { hashMatchRows, validateEventRows, type MatchingKey } from './domain.ts';
-import {
-  accessibleReferences,
-  saveImportedEvents,
-  saveMatchList,
-  type Actor,
-  type FamilyViewer,
-} from './store.ts';
+import { type Actor, type FamilyViewer } from './access.ts';
+import { accessibleReferences, saveImportedEvents } from './events.ts';
+import { saveMatchList } from './match-lists.ts';
 
 /**
  * One agency's events CSV (family_reference, event_type, occurred_on, quantity, note): all lines or

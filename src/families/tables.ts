@@ -20,7 +20,7 @@ export interface FamilyAgreementPartiesTable {
   partner_id: number;
 }
 
-/** household_name, address and postcode are personal data: only store.ts reads them, behind the access rule. */
+/** household_name, address and postcode are personal data: only record.ts reads them, behind the access rule. */
 export interface FamiliesTable {
   place_id: number;
   id: Generated<number>;

@@ -14,7 +14,7 @@ import { DEMO_PLACES } from '../demo/data.ts';
 import { notAvailableYet, type PlaceFigures } from './figures.ts';
 import { inPlace } from '../core/db.ts';
 import { defaultCatalogue } from '../families/catalogue.ts';
-import { cohort } from '../families/store.ts';
+import { cohort } from '../families/costing.ts';
 import { budgetReport } from '../ledger/reports.ts';
 import { listBudgets } from '../ledger/store.ts';
 import { publish } from './publish.ts';

@@ -2,7 +2,7 @@ import type { Tx } from '../core/db.ts';
 import { pence } from '../core/money.ts';
 import { listBusinessCases, runBusinessCase } from '../cba/store.ts';
 import { defaultCatalogue } from '../families/catalogue.ts';
-import { cohort } from '../families/store.ts';
+import { cohort } from '../families/costing.ts';
 import { listBudgets } from '../ledger/store.ts';
 import { budgetReport } from '../ledger/reports.ts';
 import type { FamilyFigures, Figure, PlaceFigures, PlaceRef } from '../network/figures.ts';

@@ -3,7 +3,8 @@
  * costed events of the families a business case is linked to show.
  */
 import { defaultCatalogue } from '../families/catalogue.ts';
-import { cohort, timeline } from '../families/store.ts';
+import { cohort } from '../families/costing.ts';
+import { timeline } from '../families/events.ts';
 import type { RealisedEvents } from '../cba/forecast.ts';
 import type { RealisedOutcomesSource } from '../cba/ports.ts';
 import { addMonths } from '../core/dates.ts';

@@ -34,35 +34,33 @@ import type { PbPorts } from './funds.ts';
 import { visibleProposals } from './routes.ts';
 import { codeAttemptsOf, guardCodeTry } from './attempts.ts';
 import { commitmentsFor } from './funds.ts';
+import { ballotCount, accessCodeKnown, castBallot, generateAccessCodes, hasVoted } from './ballot-store.ts';
+import { exportPabulib } from './pabulib-store.ts';
 import {
   advancePhase,
-  ballotCount,
   ballotProjects,
-  accessCodeKnown,
-  castBallot,
-  countVotes,
   createProcess,
-  exportPabulib,
   findProcess,
-  generateAccessCodes,
-  hasVoted,
-  listFunded,
   listProcesses,
   listProposals,
   moderateProposal,
-  publishResults,
-  recordDelivery,
   reviewProposal,
   setTieOrder,
-  storedCount,
   submitProposal,
   tieOrderRefusal,
   validateProposal,
   type ProcessRow,
   type ProposalInput,
   type ProposalRow,
+} from './process-store.ts';
+import {
+  countVotes,
+  listFunded,
+  publishResults,
+  recordDelivery,
+  storedCount,
   type StoredCount,
-} from './store.ts';
+} from './results-store.ts';
 import { listField, penceField, textField } from '../core/form-fields.ts';
 import { todayIso } from '../core/dates.ts';
 

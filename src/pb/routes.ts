@@ -17,30 +17,22 @@ import { BALLOT_KINDS } from './election.ts';
 import type { PbPorts } from './funds.ts';
 import { codeAttemptsOf, guardCodeTry } from './attempts.ts';
 import { COMPLETIONS, RULES, UTILITIES } from './rules.ts';
+import { accessCodeKnown, ballotCount, castBallot, generateAccessCodes } from './ballot-store.ts';
+import { exportPabulib, importPabulib } from './pabulib-store.ts';
 import {
-  accessCodeKnown,
   advancePhase,
-  ballotCount,
-  castBallot,
-  countVotes,
   createProcess,
-  exportPabulib,
   findProcess,
-  generateAccessCodes,
-  importPabulib,
-  listFunded,
   listProcesses,
   listProposals,
   moderateProposal,
-  publishResults,
-  recordDelivery,
   reviewProposal,
   setTieOrder,
-  storedCount,
   submitProposal,
   validateProposal,
   type ProposalRow,
-} from './store.ts';
+} from './process-store.ts';
+import { countVotes, listFunded, publishResults, recordDelivery, storedCount } from './results-store.ts';
 import { id, isoDate as date, penceAmount, slugParam, text as str } from '../core/json-schema.ts';
 
 const pence = penceAmount(100_000_000_000);

@@ -23,7 +23,7 @@ import {
 } from './domain.ts';
 import { BALLOT_KINDS } from './election.ts';
 import type { PbPorts } from './funds.ts';
-import { visibleProposals } from './routes.ts';
+import { visibleProposals } from './route-helpers.ts';
 import { ballotCount, hasVoted } from './ballot-store.ts';
 import {
   advancePhase,

@@ -5,7 +5,8 @@
  */
 import { withDatabase } from '../src/core/command.ts';
 import { inPlace } from '../src/core/db.ts';
-import { castBallot, generateAccessCodes, listProcesses, listProposals } from '../src/pb/store.ts';
+import { castBallot, generateAccessCodes } from '../src/pb/ballot-store.ts';
+import { listProcesses, listProposals } from '../src/pb/process-store.ts';
 import { findPlaceBySlug } from '../src/places/store.ts';
 
 const [slug = '', howMany = ''] = process.argv.slice(2);

@@ -9,7 +9,7 @@ import { SESSION_COOKIE } from '../src/auth/domain.ts';
 import { createSession } from '../src/auth/store.ts';
 import { inPlace, type Database } from '../src/core/db.ts';
 import { accessCodeHash, voterOfCode } from '../src/pb/domain.ts';
-import { listProcesses } from '../src/pb/store.ts';
+import { listProcesses } from '../src/pb/process-store.ts';
 import { seedDemo } from '../src/demo/seed.ts';
 import { REPO_ROOT, runCli } from './cli.ts';
 import { SYNTHETIC_FIXTURES } from './fixtures.ts';

@@ -2,19 +2,16 @@ import type { Tx } from '../core/db.ts';
 import { seededRandom } from '../core/random.ts';
 import type { ProcessSettings } from './domain.ts';
 import type { PbPorts } from './funds.ts';
+import { castBallot, generateAccessCodes } from './ballot-store.ts';
 import {
   advancePhase,
-  castBallot,
-  countVotes,
   createProcess,
-  generateAccessCodes,
   moderateProposal,
-  publishResults,
-  recordDelivery,
   reviewProposal,
   submitProposal,
   type ProposalInput,
-} from './store.ts';
+} from './process-store.ts';
+import { countVotes, publishResults, recordDelivery } from './results-store.ts';
 
 /** Illustrative proposals for Ilfracombe, where the demo resident lives: not real ones. */
 interface DemoProposal extends Omit<ProposalInput, 'cost_pence' | 'group_name'> {

@@ -8,27 +8,20 @@ import { balancedTransaction } from '../ledger/domain.ts';
 import { createAccount, listBalances, listCommitments, postTransactions } from '../ledger/store.ts';
 import type { ProcessSettings } from './domain.ts';
 import { ledgerPotFunds } from '../wiring/pot-funds.ts';
+import { ballotCount, castBallot, generateAccessCodes } from './ballot-store.ts';
+import { countElection } from './count.ts';
+import { exportPabulib, importPabulib } from './pabulib-store.ts';
 import {
   advancePhase,
-  ballotCount,
-  castBallot,
-  countElection,
-  countVotes,
   createProcess,
-  electionOf,
-  exportPabulib,
   findProcess,
-  generateAccessCodes,
-  importPabulib,
-  listFunded,
   listProposals,
   moderateProposal,
-  publishResults,
-  recordDelivery,
   reviewProposal,
   submitProposal,
   validateProposal,
-} from './store.ts';
+} from './process-store.ts';
+import { countVotes, electionOf, listFunded, publishResults, recordDelivery } from './results-store.ts';
 
 const system = { personId: null };
 const funds = ledgerPotFunds(system, () => '2026-06-01');

@@ -7,18 +7,16 @@ import { engineName, openTestDatabase, type TestDatabase } from '../../test/db.t
 import { STANDARDS_FIXTURES, SYNTHETIC_FIXTURES } from '../../test/fixtures.ts';
 import { makePartner, makePerson, makePlace } from '../../test/support.ts';
 import { validateNewService } from './domain.ts';
-import { importSpend } from './spend-store.ts';
+import { importSpend } from '../spend/store.ts';
+import { addRule, spendByServiceByPartnerByMonth, unclassifiedSpend } from '../spend/classification.ts';
 import {
-  addRule,
   addService,
   exportServices,
   importOruk,
   listOverlaps,
   setServiceCost,
-  spendByServiceByPartnerByMonth,
   toOruk,
   listServices,
-  unclassifiedSpend,
 } from './store.ts';
 
 describe(`the service map (${engineName})`, () => {

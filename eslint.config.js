@@ -19,6 +19,7 @@ export const MAY_USE = {
   families: ['audit', 'auth', 'places'],
   outcomes: ['audit', 'auth', 'places'],
   services: ['audit', 'auth', 'places'],
+  spend: ['audit', 'auth', 'places', 'services'],
   cba: ['audit', 'auth', 'places', 'ledger'],
   pb: ['audit', 'auth', 'places', 'ledger', 'families'],
   network: ['audit', 'auth', 'places', 'outcomes'],

@@ -18,6 +18,8 @@ import { placePages } from './places/pages.ts';
 import { placeRoutes } from './places/routes.ts';
 import { servicePages } from './services/pages.ts';
 import { serviceRoutes } from './services/routes.ts';
+import { spendPages } from './spend/pages.ts';
+import { spendRoutes } from './spend/routes.ts';
 import { pbPages } from './pb/pages.ts';
 import { pbRoutes } from './pb/routes.ts';
 import { buildWiring, type Wiring } from './wiring/index.ts';
@@ -49,6 +51,8 @@ export async function buildApp(
   await app.register(outcomePages);
   await app.register(serviceRoutes);
   await app.register(servicePages);
+  await app.register(spendRoutes);
+  await app.register(spendPages);
   await app.register(pbRoutes, wiring.pb);
   await app.register(pbPages, wiring.pb);
   await app.register(networkRoutes(wiring.network.figures));

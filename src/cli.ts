@@ -13,6 +13,7 @@ import { demoCommands } from './demo/cli.ts';
 import { placeCommands } from './places/cli.ts';
 import { pbCommands } from './pb/cli.ts';
 import { serviceCommands } from './services/cli.ts';
+import { spendCommands } from './spend/cli.ts';
 import { buildWiring } from './wiring/index.ts';
 
 export function buildCli(): Command {
@@ -67,6 +68,7 @@ export function buildCli(): Command {
   auditCommands(program);
   ledgerCommands(program);
   pbCommands(program);
+  spendCommands(program);
   serviceCommands(program);
   cbaCommands(program);
   familyCommands(program);

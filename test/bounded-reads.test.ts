@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import { inPlace } from '../src/core/db.ts';
 import { toErrorBody } from '../src/core/http.ts';
 import { LIMITS } from '../src/auth/limits.ts';
-import { transparencyCsvChunks } from '../src/services/open-data.ts';
+import { transparencyCsvChunks } from '../src/spend/transparency.ts';
 import { engineName } from './db.ts';
 import { makePerson, makePlace, signInAs, startTestApp, type SignedIn, type TestApp } from './support.ts';
 

@@ -4,7 +4,7 @@
  */
 import { withDatabase } from '../src/core/command.ts';
 import { inPlace } from '../src/core/db.ts';
-import { closePeriod } from '../src/ledger/store.ts';
+import { closePeriod } from '../src/ledger/periods.ts';
 import { findPlaceBySlug } from '../src/places/store.ts';
 
 const [slug = '', year = ''] = process.argv.slice(2);

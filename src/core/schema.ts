@@ -8,6 +8,7 @@ import type { OutcomesTables } from '../outcomes/tables.ts';
 import type { PbTables } from '../pb/tables.ts';
 import type { PlacesTables } from '../places/tables.ts';
 import type { ServicesTables } from '../services/tables.ts';
+import type { SpendTables } from '../spend/tables.ts';
 
 /** The whole database as Kysely sees it: each capability declares its own tables. */
 export interface DB
@@ -17,6 +18,7 @@ export interface DB
     AuditTables,
     LedgerTables,
     ServicesTables,
+    SpendTables,
     CbaTables,
     FamiliesTables,
     OutcomesTables,

@@ -29,3 +29,20 @@ export function acceptFileForms(scope: FastifyInstance, { fileSize, tooLarge, ke
     },
   });
 }
+
+/**
+ * A file sent with a request. The bytes sit behind a private field so that code walking the body
+ * (the check for unstorable text) sees only the name, not millions of byte indexes.
+ */
+export class UploadedFile {
+  readonly #bytes: Uint8Array;
+  constructor(
+    readonly name: string,
+    bytes: Uint8Array,
+  ) {
+    this.#bytes = bytes;
+  }
+  get bytes(): Uint8Array {
+    return this.#bytes;
+  }
+}

@@ -7,14 +7,8 @@ import {
   type NewAccount,
   type TransactionInput,
 } from './domain.ts';
-import {
-  addAgreement,
-  createAccounts,
-  postTransactions,
-  raiseCommitment,
-  setBudgetMode,
-  spendCommitment,
-} from './store.ts';
+import { createAccounts, postTransactions, raiseCommitment, spendCommitment } from './store.ts';
+import { addAgreement, setBudgetMode } from './agreements.ts';
 
 /**
  * Illustrative 2012/13 pooled budgets for the demo pilots: not published figures. Whole places

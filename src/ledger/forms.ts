@@ -12,17 +12,15 @@ import {
   type AccountKind,
 } from './domain.ts';
 import {
-  closePeriod,
   listAccounts,
   listCommitments,
-  listPeriods,
   postTransactions,
   raiseCommitment,
   releaseCommitment,
-  riskShareDrafts,
   spendCommitment,
   type AccountRow,
 } from './store.ts';
+import { closePeriod, listPeriods, riskShareDrafts } from './periods.ts';
 import { financialYearLabel, todayIso } from '../core/dates.ts';
 import { dateField, penceField } from '../core/form-fields.ts';
 

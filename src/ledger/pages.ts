@@ -7,14 +7,9 @@ import { ledgerForms } from './forms.ts';
 import { ledgerSetupForms } from './setup-forms.ts';
 import { budgetReport, flowFigure, partnerStatement } from './reports.ts';
 import { assertMayReadStatement } from './routes.ts';
-import {
-  journalPage,
-  listAccounts,
-  listBalances,
-  listBudgets,
-  listCommitments,
-  listPeriods,
-} from './store.ts';
+import { journalPage, listAccounts, listBalances, listCommitments } from './store.ts';
+import { listBudgets } from './agreements.ts';
+import { listPeriods } from './periods.ts';
 import { financialYearLabel, financialYearOf, todayIso } from '../core/dates.ts';
 
 /** `?year=2012` for 2012/13; anything else means the year today falls in. */

@@ -1,12 +1,12 @@
 /**
  * What other capabilities may use of the ledger: its accounts and balances, posting a balanced
  * transaction, and commitments raised, spent and listed, each in the caller's transaction so the
- * caller's change and the postings commit together. Anything else in store.ts is the ledger's own.
+ * caller's change and the postings commit together. Anything else in the ledger's
+ * store files is its own.
  */
 export {
   createAccounts,
   listAccounts,
-  listBudgets,
   listCommitments,
   postTransactions,
   raiseCommitment,
@@ -15,4 +15,5 @@ export {
   type Actor,
   type CommitmentRow,
 } from './store.ts';
+export { listBudgets } from './agreements.ts';
 export { budgetReport } from './reports.ts';

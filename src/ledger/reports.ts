@@ -5,7 +5,7 @@ import { pence, roundHalfAwayFromZero, type Pence } from '../core/money.ts';
 import { renderSvg, type ChartFigure } from '../core/chart.ts';
 import { formatPounds } from '../core/money.ts';
 import type { AccountKind, TransactionKind } from './domain.ts';
-import { listAgreements, type AgreementRow } from './store.ts';
+import { listAgreements, type AgreementRow } from './agreements.ts';
 import { listPartners, partnerOfPlace } from '../places/public.ts';
 import { financialYearBounds } from '../core/dates.ts';
 

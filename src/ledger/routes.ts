@@ -12,24 +12,19 @@ import {
 } from './domain.ts';
 import { budgetReport, partnerStatement } from './reports.ts';
 import {
-  addAgreement,
-  closePeriod,
   createAccount,
   journalPage,
   listAccounts,
-  listAgreements,
   listBalances,
-  listBudgets,
   listCommitments,
-  listPeriods,
   postTransactions,
   raiseCommitment,
   releaseCommitment,
-  reopenPeriod,
   reverseTransaction,
-  setBudgetMode,
   spendCommitment,
 } from './store.ts';
+import { addAgreement, listAgreements, listBudgets, setBudgetMode } from './agreements.ts';
+import { closePeriod, listPeriods, reopenPeriod } from './periods.ts';
 import { financialYearOf, isIsoDate, todayIso } from '../core/dates.ts';
 import {
   id,

@@ -14,7 +14,8 @@ import {
   type TestApp,
 } from '../../test/support.ts';
 import { balancedTransaction, type NewAccount, type Posting } from './domain.ts';
-import { closePeriod, createAccount, listBalances, postTransactions, raiseCommitment } from './store.ts';
+import { createAccount, listBalances, postTransactions, raiseCommitment } from './store.ts';
+import { closePeriod } from './periods.ts';
 
 /**
  * The ledger findings of the external security review of 2026-12 (H4, M3, M4, L5), each shown

@@ -24,17 +24,15 @@ import {
   type Body,
 } from './forms.ts';
 import {
-  addAgreement,
   createAccount,
   journalPage,
   listAccounts,
-  listPeriods,
   mapPartnerCode,
-  reopenPeriod,
   REVERSIBLE,
   reverseTransaction,
-  setBudgetMode,
 } from './store.ts';
+import { addAgreement, setBudgetMode } from './agreements.ts';
+import { listPeriods, reopenPeriod } from './periods.ts';
 import { financialYearLabel, financialYearOf } from '../core/dates.ts';
 import { dateField, textField } from '../core/form-fields.ts';
 

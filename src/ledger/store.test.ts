@@ -8,19 +8,17 @@ import { engineName, openTestDatabase, type TestDatabase } from '../../test/db.t
 import { makePartner, makePerson, makePlace } from '../../test/support.ts';
 import { balancedTransaction, type NewAccount, type Posting } from './domain.ts';
 import {
-  addAgreement,
-  closePeriod,
   createAccount,
   listBalances,
   listCommitments,
   postTransactions,
   raiseCommitment,
   releaseCommitment,
-  reopenPeriod,
   reverseTransaction,
-  setBudgetMode,
   spendCommitment,
 } from './store.ts';
+import { addAgreement, setBudgetMode } from './agreements.ts';
+import { closePeriod, reopenPeriod } from './periods.ts';
 
 const system = { personId: null };
 const leg = (account: string, amount_pence: number): Posting => ({ account, amount_pence });

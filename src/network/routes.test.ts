@@ -16,7 +16,7 @@ import { inPlace } from '../core/db.ts';
 import { defaultCatalogue } from '../families/catalogue.ts';
 import { cohort } from '../families/costing.ts';
 import { budgetReport } from '../ledger/reports.ts';
-import { listBudgets } from '../ledger/store.ts';
+import { listBudgets } from '../ledger/agreements.ts';
 import { publish } from './publish.ts';
 import { loadPlaceInputs } from './store.ts';
 

@@ -15,8 +15,9 @@ import {
   type TestApp,
 } from '../../test/support.ts';
 import { inPlace } from '../core/db.ts';
-import { findUpload } from './spend-store.ts';
-import { ORUK_LIMIT, UPLOAD_LIMIT } from './upload.ts';
+import { findUpload } from '../spend/store.ts';
+import { UPLOAD_LIMIT } from '../spend/upload.ts';
+import { ORUK_LIMIT } from './upload.ts';
 
 const LAMBETH = path.basename(SPEND_FIXTURES.lambeth2012);
 const LAMBETH_BYTES = fs.readFileSync(SPEND_FIXTURES.lambeth2012);
@@ -168,7 +169,7 @@ describe(`the service map and import wizard pages (${engineName})`, () => {
     const previewUrl = uploaded.headers.location!;
     const preview = await t.app.inject({ url: previewUrl, headers: admin.read });
     assert.equal(preview.statusCode, 200);
-    // The figures of src/services/spend-import.test.ts: header on line 10, 2,516 rows, 639 unreadable.
+    // The figures of src/spend/import.test.ts: header on line 10, 2,516 rows, 639 unreadable.
     assert.match(preview.body, /Line 10/);
     assert.match(preview.body, /2516/);
     assert.match(preview.body, /639/);

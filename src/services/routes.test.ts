@@ -190,7 +190,7 @@ describe(`the services API (${engineName})`, () => {
       payload: PCARD,
     });
     assert.equal(preview.statusCode, 200, preview.body);
-    // The figures of src/services/spend-import.test.ts, computed independently there.
+    // The figures of src/spend/import.test.ts, computed independently there.
     assert.deepEqual(
       {
         rows: preview.json().rows,

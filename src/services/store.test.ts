@@ -7,18 +7,16 @@ import { engineName, openTestDatabase, type TestDatabase } from '../../test/db.t
 import { STANDARDS_FIXTURES, SYNTHETIC_FIXTURES } from '../../test/fixtures.ts';
 import { makePartner, makePerson, makePlace } from '../../test/support.ts';
 import { validateNewService } from './domain.ts';
-import { importSpend } from './spend-store.ts';
+import { importSpend } from '../spend/store.ts';
+import { addRule, spendByServiceByPartnerByMonth, unclassifiedSpend } from '../spend/classification.ts';
 import {
-  addRule,
   addService,
   exportServices,
   importOruk,
   listOverlaps,
   setServiceCost,
-  spendByServiceByPartnerByMonth,
   toOruk,
   listServices,
-  unclassifiedSpend,
 } from './store.ts';
 
 describe(`the service map (${engineName})`, () => {
@@ -146,7 +144,7 @@ describe(`the service map (${engineName})`, () => {
     /*
      * Computed with: iconv -f cp1252 -t utf-8 p-card.csv | python3 -c "import csv,sys,decimal as d; r=list(csv.reader(sys.stdin))[2:];
      *   print(sum(d.Decimal(x[2].replace('£','').replace(',',''))*100 for x in r if x[3]=='People'), sum(1 for x in r if x[3]=='People'))"
-     *   → 6825699 pence over 129 lines in "People"; the whole file is 16774269 pence (see spend-import.test.ts).
+     *   → 6825699 pence over 129 lines in "People"; the whole file is 16774269 pence (see src/spend/import.test.ts).
      */
     const people = byService.filter((r) => r.service_id === service.id);
     assert.deepEqual(

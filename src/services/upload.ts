@@ -1,47 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Invalid, type AppError } from '../core/errors.ts';
 import { rejectUnstorableText } from '../core/http.ts';
-import { acceptFileForms } from '../core/uploads.ts';
-
-/** The largest spend file taken over HTTP; bigger files go through the CLI, which streams from disk. */
-export const UPLOAD_LIMIT = 64 * 1024 * 1024;
-
-/**
- * A file sent with a request. The bytes sit behind a private field so that code walking the body
- * (the check for unstorable text) sees only the name, not millions of byte indexes.
- */
-export class UploadedFile {
-  readonly #bytes: Uint8Array;
-  constructor(
-    readonly name: string,
-    bytes: Uint8Array,
-  ) {
-    this.#bytes = bytes;
-  }
-  get bytes(): Uint8Array {
-    return this.#bytes;
-  }
-}
-
-/** Lets the API routes of this scope take a spend file as the raw request body. */
-export function acceptCsvBodies(app: FastifyInstance) {
-  app.addContentTypeParser(
-    ['text/csv', 'application/octet-stream'],
-    { parseAs: 'buffer', bodyLimit: UPLOAD_LIMIT },
-    (_request, body, done) => {
-      done(null, new UploadedFile('', body as Buffer));
-    },
-  );
-}
-
-/** Lets the import wizard's form send a spend file (multipart/form-data), kept as bytes for encoding detection. */
-export function acceptSpendForms(app: FastifyInstance) {
-  return acceptFileForms(app, {
-    fileSize: UPLOAD_LIMIT,
-    tooLarge: 'The file is larger than 64 MB. Import it with the command line: placebudget spend import',
-    keep: (bytes, fileName) => new UploadedFile(fileName, bytes),
-  });
-}
+import { acceptFileForms, UploadedFile } from '../core/uploads.ts';
 
 /** The largest Open Referral UK file taken over HTTP, by the API and the upload page. */
 export const ORUK_LIMIT = 16 * 1024 * 1024;

@@ -3,7 +3,7 @@ import { pence } from '../core/money.ts';
 import { listBusinessCases, runBusinessCase } from '../cba/store.ts';
 import { defaultCatalogue } from '../families/catalogue.ts';
 import { cohort } from '../families/costing.ts';
-import { listBudgets } from '../ledger/store.ts';
+import { listBudgets } from '../ledger/agreements.ts';
 import { budgetReport } from '../ledger/reports.ts';
 import type { FamilyFigures, Figure, PlaceFigures, PlaceRef } from '../network/figures.ts';
 import { addMonths, financialYearLabel, todayIso } from '../core/dates.ts';

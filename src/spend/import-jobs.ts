@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../core/db.ts';
 import { AppError } from '../core/errors.ts';
-import { importSpend, type SpendImportRequest, type SpendImportResult } from './spend-store.ts';
+import { importSpend, type SpendImportRequest, type SpendImportResult } from './store.ts';
 
 /** An import the wizard started: the page shows its progress until it lands (or fails whole). */
 export interface ImportJob {

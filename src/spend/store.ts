@@ -15,7 +15,7 @@ import {
   type Layout,
   type MappingProfile,
   type SpendRow,
-} from './spend-parse.ts';
+} from './parse.ts';
 import { assertPartnersOfPlace, partnerNamed } from '../places/public.ts';
 
 /** Opens the file afresh: the import reads it twice (fingerprint, then rows) without holding it. */

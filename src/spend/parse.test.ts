@@ -9,7 +9,7 @@ import {
   parseDate,
   summariseSpend,
   type Encoding,
-} from './spend-parse.ts';
+} from './parse.ts';
 
 async function* chunks(bytes: Uint8Array, size = 7) {
   for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);

@@ -7,7 +7,7 @@ import { engineName, openTestDatabase, type TestDatabase } from '../../test/db.t
 import { runCli } from '../../test/cli.ts';
 import { SPEND_FIXTURES, SYNTHETIC_FIXTURES } from '../../test/fixtures.ts';
 import { makePartner, makePlace } from '../../test/support.ts';
-import { bytesSource, importSpend } from './spend-store.ts';
+import { bytesSource, importSpend } from './store.ts';
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
 

@@ -5,7 +5,8 @@ import { createSession } from '../src/auth/store.ts';
 import { loadConfig } from '../src/core/config.ts';
 import { inPlace } from '../src/core/db.ts';
 import { balancedTransaction } from '../src/ledger/domain.ts';
-import { createAccount, postTransactions } from '../src/ledger/store.ts';
+import { createAccount } from '../src/ledger/accounts.ts';
+import { postTransactions } from '../src/ledger/postings.ts';
 import type { PlaceKind } from '../src/places/domain.ts';
 import { openTestDatabase, type TestDatabase } from './db.ts';
 

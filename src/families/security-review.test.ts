@@ -12,7 +12,8 @@ import {
   type TestApp,
 } from '../../test/support.ts';
 import { moneyForViewer, type MoneyFigures } from '../network/figures.ts';
-import { createAccount, postTransactions } from '../ledger/store.ts';
+import { createAccount } from '../ledger/accounts.ts';
+import { postTransactions } from '../ledger/postings.ts';
 import { addAgreement, setBudgetMode } from '../ledger/agreements.ts';
 import { balancedTransaction } from '../ledger/domain.ts';
 import { ERASED_FIELDS } from './record.ts';

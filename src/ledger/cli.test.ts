@@ -9,7 +9,7 @@ import { inPlace } from '../core/db.ts';
 import { engineName, openTestDatabase, type TestDatabase } from '../../test/db.ts';
 import { REPO_ROOT, runCli } from '../../test/cli.ts';
 import { makePartner, makePlace } from '../../test/support.ts';
-import { createAccount } from './store.ts';
+import { createAccount } from './accounts.ts';
 
 const hasHledger = spawnSync('hledger', ['--version']).status === 0;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'placebudget-ledger-cli-'));

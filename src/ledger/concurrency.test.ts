@@ -5,7 +5,9 @@ import { Conflict } from '../core/errors.ts';
 import { engineName, openTestDatabase, type TestDatabase } from '../../test/db.ts';
 import { makePartner, makePlace } from '../../test/support.ts';
 import { balancedTransaction } from './domain.ts';
-import { createAccount, listBalances, listCommitments, postTransactions, raiseCommitment } from './store.ts';
+import { createAccount } from './accounts.ts';
+import { listBalances, postTransactions } from './postings.ts';
+import { listCommitments, raiseCommitment } from './commitments.ts';
 
 const system = { personId: null };
 

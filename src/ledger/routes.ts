@@ -11,18 +11,10 @@ import {
   validateNewAgreement,
 } from './domain.ts';
 import { budgetReport, partnerStatement } from './reports.ts';
-import {
-  createAccount,
-  journalPage,
-  listAccounts,
-  listBalances,
-  listCommitments,
-  postTransactions,
-  raiseCommitment,
-  releaseCommitment,
-  reverseTransaction,
-  spendCommitment,
-} from './store.ts';
+import { createAccount, listAccounts } from './accounts.ts';
+import { journalPage } from './journal.ts';
+import { listBalances, postTransactions, reverseTransaction } from './postings.ts';
+import { listCommitments, raiseCommitment, releaseCommitment, spendCommitment } from './commitments.ts';
 import { addAgreement, listAgreements, listBudgets, setBudgetMode } from './agreements.ts';
 import { closePeriod, listPeriods, reopenPeriod } from './periods.ts';
 import { financialYearOf, isIsoDate, todayIso } from '../core/dates.ts';

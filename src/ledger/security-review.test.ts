@@ -14,7 +14,9 @@ import {
   type TestApp,
 } from '../../test/support.ts';
 import { balancedTransaction, type NewAccount, type Posting } from './domain.ts';
-import { createAccount, listBalances, postTransactions, raiseCommitment } from './store.ts';
+import { createAccount } from './accounts.ts';
+import { listBalances, postTransactions } from './postings.ts';
+import { raiseCommitment } from './commitments.ts';
 import { closePeriod } from './periods.ts';
 
 /**

@@ -7,16 +7,9 @@ import { AppError } from '../core/errors.ts';
 import { engineName, openTestDatabase, type TestDatabase } from '../../test/db.ts';
 import { makePartner, makePerson, makePlace } from '../../test/support.ts';
 import { balancedTransaction, type NewAccount, type Posting } from './domain.ts';
-import {
-  createAccount,
-  listBalances,
-  listCommitments,
-  postTransactions,
-  raiseCommitment,
-  releaseCommitment,
-  reverseTransaction,
-  spendCommitment,
-} from './store.ts';
+import { createAccount } from './accounts.ts';
+import { listBalances, postTransactions, reverseTransaction } from './postings.ts';
+import { listCommitments, raiseCommitment, releaseCommitment, spendCommitment } from './commitments.ts';
 import { addAgreement, setBudgetMode } from './agreements.ts';
 import { closePeriod, reopenPeriod } from './periods.ts';
 

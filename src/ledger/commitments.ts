@@ -165,7 +165,10 @@ async function lockCommitment(tx: Tx, placeId: number, commitmentId: number) {
   return { ...row, outstanding: row.amount_pence - row.spent_pence - row.released_pence };
 }
 
-/** The commitment an earlier transaction with this key belongs to: undefined if the key is new, null if not a commitment's. */
+/**
+ * The commitment an earlier transaction with this key belongs to: undefined if the key is new,
+ * null if it was used for a transaction of no commitment.
+ */
 async function commitmentOfKey(tx: Tx, placeId: number, key: string): Promise<number | null | undefined> {
   const earlier = await tx
     .selectFrom('ledger_transactions')

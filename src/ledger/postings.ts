@@ -10,6 +10,7 @@ import {
   throwIfAny,
   type Actor,
   type BalancedTransaction,
+  type Posting,
   type TransactionKind,
 } from './domain.ts';
 import { accountsByCode, type AccountRow } from './accounts.ts';
@@ -210,6 +211,21 @@ async function lockedClosedYears(
   return new Set(rows.filter((r) => r.closed).map((r) => r.financial_year));
 }
 
+/** The accounts, each once, of the postings `picked` keeps. */
+function accountIds(
+  transactions: readonly BalancedTransaction[],
+  accounts: Map<string, AccountRow>,
+  picked: (p: Posting, account: AccountRow) => boolean,
+): number[] {
+  const ids = transactions.flatMap((t) =>
+    t.postings.flatMap((p) => {
+      const account = accounts.get(p.account);
+      return account && picked(p, account) ? [account.id] : [];
+    }),
+  );
+  return [...new Set(ids)];
+}
+
 /** The maintained balances of some accounts, by code: what the checks after posting read. */
 function balancesOf(tx: Tx, placeId: number, accountIds: number[]) {
   return tx
@@ -234,13 +250,7 @@ async function assertBalancesBounded(
   transactions: readonly BalancedTransaction[],
   accounts: Map<string, AccountRow>,
 ) {
-  const touched = [
-    ...new Set(
-      transactions
-        .flatMap((t) => t.postings.map((p) => accounts.get(p.account)?.id))
-        .filter((id): id is number => id !== undefined),
-    ),
-  ];
+  const touched = accountIds(transactions, accounts, () => true);
   if (touched.length === 0) return;
   const beyond = await balancesOf(tx, placeId, touched)
     .where(sql<boolean>`abs(b.balance_pence) > ${MAX_BALANCE_PENCE}`)
@@ -265,15 +275,7 @@ async function assertPotsNotOverdrawn(
   transactions: readonly BalancedTransaction[],
   accounts: Map<string, AccountRow>,
 ) {
-  const drawn = [
-    ...new Set(
-      transactions.flatMap((t) =>
-        t.postings
-          .filter((p) => p.amount_pence < 0 && accounts.get(p.account)?.kind === 'pot')
-          .map((p) => accounts.get(p.account)!.id),
-      ),
-    ),
-  ];
+  const drawn = accountIds(transactions, accounts, (p, a) => p.amount_pence < 0 && a.kind === 'pot');
   if (drawn.length === 0) return;
   const overdrawn = await balancesOf(tx, placeId, drawn).where('b.balance_pence', '<', 0).execute();
   if (overdrawn.length)

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { inPlace } from '../src/core/db.ts';
-import { createAccount, listBalances } from '../src/ledger/store.ts';
+import { createAccount } from '../src/ledger/accounts.ts';
+import { listBalances } from '../src/ledger/postings.ts';
 import { makePartner, makePlace } from '../test/support.ts';
 import { openTestDatabase } from '../test/db.ts';
 import { result, type Benchmark } from './types.ts';

@@ -1,6 +1,7 @@
 import { inPlace, inSystem } from '../src/core/db.ts';
 import { balancedTransaction, type BalancedTransaction } from '../src/ledger/domain.ts';
-import { createAccount, postTransactions } from '../src/ledger/store.ts';
+import { createAccount } from '../src/ledger/accounts.ts';
+import { postTransactions } from '../src/ledger/postings.ts';
 import { makePartner, makePlace } from '../test/support.ts';
 import { openTestDatabase } from '../test/db.ts';
 import { result, type Benchmark } from './types.ts';

@@ -94,7 +94,7 @@ describe('the boundary between capabilities (eslint.config.js)', () => {
     assert.equal(
       (
         await boundaryErrors(
-          `import { x } from '../ledger/store.ts';\nexport const y = x;\n`,
+          `import { x } from '../ledger/postings.ts';\nexport const y = x;\n`,
           'src/core/schema.ts',
         )
       ).length,
@@ -117,14 +117,14 @@ describe('the boundary between capabilities (eslint.config.js)', () => {
     assert.deepEqual(await boundaryErrors(code, 'src/pb/boundary-fixture.ts'), []);
     assert.deepEqual(
       await boundaryErrors(
-        `import { x } from '../ledger/store.ts';\nexport const y = x;\n`,
+        `import { x } from '../ledger/postings.ts';\nexport const y = x;\n`,
         'src/pb/boundary-fixture.test.ts',
       ),
       [],
     );
     assert.deepEqual(
       await boundaryErrors(
-        `import { x } from '../ledger/store.ts';\nexport const y = x;\n`,
+        `import { x } from '../ledger/postings.ts';\nexport const y = x;\n`,
         'src/wiring/boundary-fixture.ts',
       ),
       [],

@@ -4,8 +4,9 @@ import { SESSION_COOKIE, type Role } from '../src/auth/domain.ts';
 import { createSession } from '../src/auth/store.ts';
 import { loadConfig } from '../src/core/config.ts';
 import { inPlace } from '../src/core/db.ts';
-import { balancedTransaction } from '../src/ledger/domain.ts';
-import { createAccount, postTransactions } from '../src/ledger/store.ts';
+import { balancedTransaction, type BalancedTransaction, type NewAccount } from '../src/ledger/domain.ts';
+import { createAccount } from '../src/ledger/accounts.ts';
+import { postTransactions } from '../src/ledger/postings.ts';
 import type { PlaceKind } from '../src/places/domain.ts';
 import { openTestDatabase, type TestDatabase } from './db.ts';
 
@@ -167,6 +168,35 @@ export function requests(
   };
 }
 
+/** An account for a test's chart: no partner and no service unless given. */
+export type TestAccount = Pick<NewAccount, 'code' | 'name' | 'kind'> & Partial<NewAccount>;
+
+/** A partner's contribution account, such as C-POLICE, 'Police contribution'. */
+export const contributionAccount = (code: string, name: string, partnerId: number): TestAccount => ({
+  code,
+  name,
+  kind: 'contribution',
+  partner_id: partnerId,
+});
+
+/**
+ * Opens `accounts` in a place's ledger, one at a time in the order given, then posts the `opening`
+ * transactions (the money paid in before a test starts), all as the CLI would: no person.
+ */
+export async function makeLedger(
+  db: TestDatabase,
+  placeId: number,
+  accounts: TestAccount[],
+  opening: BalancedTransaction[] = [],
+) {
+  const system = { personId: null };
+  await inPlace(db, placeId, async (tx) => {
+    for (const account of accounts)
+      await createAccount(tx, placeId, { partner_id: null, service: null, ...account }, system);
+    if (opening.length) await postTransactions(tx, placeId, opening, { actor: system });
+  });
+}
+
 /**
  * A neighbourhood whose ledger pot holds `potPence`, paid in by its council: the money a
  * participatory budget may spend.
@@ -179,37 +209,19 @@ export async function makeFundedNeighbourhood(
 ) {
   const placeId = await makePlace(db, slug, 'neighbourhood');
   const councilId = await makePartner(db, placeId, council);
-  const system = { personId: null };
-  await inPlace(db, placeId, async (tx) => {
-    await createAccount(
-      tx,
-      placeId,
-      { code: 'POT', name: 'Pooled budget', kind: 'pot', partner_id: null, service: null },
-      system,
-    );
-    await createAccount(
-      tx,
-      placeId,
-      {
-        code: 'C-COUNCIL',
-        name: 'Council contribution',
-        kind: 'contribution',
-        partner_id: councilId,
-        service: null,
-      },
-      system,
-    );
-    const postings = [
-      { account: 'POT', amount_pence: potPence },
-      { account: 'C-COUNCIL', amount_pence: -potPence },
-    ];
-    await postTransactions(
-      tx,
-      placeId,
-      [balancedTransaction({ key: 'fund', date: '2026-01-02', memo: '', postings })],
-      { actor: system },
-    );
-  });
+  const postings = [
+    { account: 'POT', amount_pence: potPence },
+    { account: 'C-COUNCIL', amount_pence: -potPence },
+  ];
+  await makeLedger(
+    db,
+    placeId,
+    [
+      { code: 'POT', name: 'Pooled budget', kind: 'pot' },
+      contributionAccount('C-COUNCIL', 'Council contribution', councilId),
+    ],
+    [balancedTransaction({ key: 'fund', date: '2026-01-02', memo: '', postings })],
+  );
   return placeId;
 }
 

@@ -3,6 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { inPlace } from '../core/db.ts';
 import { engineName } from '../../test/db.ts';
 import {
+  contributionAccount,
+  makeLedger,
   makePartner,
   makePerson,
   makePlace,
@@ -12,7 +14,7 @@ import {
   type TestApp,
 } from '../../test/support.ts';
 import { moneyForViewer, type MoneyFigures } from '../network/figures.ts';
-import { createAccount, postTransactions } from '../ledger/store.ts';
+import { postTransactions } from '../ledger/postings.ts';
 import { addAgreement, setBudgetMode } from '../ledger/agreements.ts';
 import { balancedTransaction } from '../ledger/domain.ts';
 import { ERASED_FIELDS } from './record.ts';
@@ -297,37 +299,12 @@ describe(`security review 2026-12: families, dashboard and caching, on ${engineN
 
   it('M5: the dashboard shows a partner’s pot, committed and spent only to those who may read its statement', async () => {
     const system = { personId: null };
+    await makeLedger(t.db, place, [
+      { code: 'POT', name: 'Pot', kind: 'pot' },
+      contributionAccount('C-COUNCIL', 'Council contribution', council),
+      contributionAccount('C-POLICE', 'Police contribution', police),
+    ]);
     await inPlace(t.db, place, async (tx) => {
-      await createAccount(
-        tx,
-        place,
-        { code: 'POT', name: 'Pot', kind: 'pot', partner_id: null, service: null },
-        system,
-      );
-      await createAccount(
-        tx,
-        place,
-        {
-          code: 'C-COUNCIL',
-          name: 'Council contribution',
-          kind: 'contribution',
-          partner_id: council,
-          service: null,
-        },
-        system,
-      );
-      await createAccount(
-        tx,
-        place,
-        {
-          code: 'C-POLICE',
-          name: 'Police contribution',
-          kind: 'contribution',
-          partner_id: police,
-          service: null,
-        },
-        system,
-      );
       const decision = await tx
         .insertInto('decisions')
         .values({

@@ -3,7 +3,7 @@ import { Invalid, type FieldErrors } from '../core/errors.ts';
 import { type Pence } from '../core/money.ts';
 import { appendAudit } from '../audit/public.ts';
 import { modeOn, type BudgetMode, type NewAgreement } from './domain.ts';
-import type { Actor } from './store.ts';
+import { type Actor } from './domain.ts';
 import { decisionOfPlace, partnersOfPlace } from '../places/public.ts';
 import { financialYearBounds, financialYearLabel, financialYearOf, todayIso } from '../core/dates.ts';
 

@@ -8,8 +8,7 @@ import { sql } from 'kysely';
 import { inPlace } from '../core/db.ts';
 import { engineName, openTestDatabase, type TestDatabase } from '../../test/db.ts';
 import { REPO_ROOT, runCli } from '../../test/cli.ts';
-import { makePartner, makePlace } from '../../test/support.ts';
-import { createAccount } from './store.ts';
+import { contributionAccount, makeLedger, makePartner, makePlace } from '../../test/support.ts';
 
 const hasHledger = spawnSync('hledger', ['--version']).status === 0;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'placebudget-ledger-cli-'));
@@ -33,45 +32,13 @@ describe(`ledger CLI on ${engineName}`, () => {
     db = await openTestDatabase({ onDisk: true });
     const placeId = await makePlace(db, 'essex');
     const police = await makePartner(db, placeId, 'Essex Police', 'police');
-    await inPlace(db, placeId, async (tx) => {
-      const system = { personId: null };
-      await createAccount(
-        tx,
-        placeId,
-        { code: 'POT', name: 'Pot', kind: 'pot', partner_id: null, service: null },
-        system,
-      );
-      await createAccount(
-        tx,
-        placeId,
-        {
-          code: 'C-POLICE',
-          name: 'Police contribution',
-          kind: 'contribution',
-          partner_id: police,
-          service: null,
-        },
-        system,
-      );
-      await createAccount(
-        tx,
-        placeId,
-        { code: 'ALLOC-FAM', name: 'Families', kind: 'allocation', partner_id: null, service: 'Families' },
-        system,
-      );
-      await createAccount(
-        tx,
-        placeId,
-        { code: 'SPEND-FAM', name: 'Families spend', kind: 'spend', partner_id: null, service: 'Families' },
-        system,
-      );
-      await createAccount(
-        tx,
-        placeId,
-        { code: 'UNUSED', name: 'Not used', kind: 'income', partner_id: null, service: null },
-        system,
-      );
-    });
+    await makeLedger(db, placeId, [
+      { code: 'POT', name: 'Pot', kind: 'pot' },
+      contributionAccount('C-POLICE', 'Police contribution', police),
+      { code: 'ALLOC-FAM', name: 'Families', kind: 'allocation', service: 'Families' },
+      { code: 'SPEND-FAM', name: 'Families spend', kind: 'spend', service: 'Families' },
+      { code: 'UNUSED', name: 'Not used', kind: 'income' },
+    ]);
     await db.close(); // the CLI opens the database itself
   });
   after(async () => {

@@ -6,7 +6,8 @@ import { Invalid } from '../core/errors.ts';
 import { formatPounds } from '../core/money.ts';
 import { findPlaceBySlug } from '../places/public.ts';
 import { balancedBatch, CSV_HEADER, csvRows, hledgerEntry } from './domain.ts';
-import { journal, listBalances, postTransactions } from './store.ts';
+import { listBalances, postTransactions } from './postings.ts';
+import { journal } from './journal.ts';
 import { isIsoDate } from '../core/dates.ts';
 
 /** A batch file larger than this is split by whoever made it: 10,000 transactions fit easily. */

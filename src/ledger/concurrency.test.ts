@@ -3,9 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import { inPlace } from '../core/db.ts';
 import { Conflict } from '../core/errors.ts';
 import { engineName, openTestDatabase, type TestDatabase } from '../../test/db.ts';
-import { makePartner, makePlace } from '../../test/support.ts';
+import { contributionAccount, makeLedger, makePartner, makePlace } from '../../test/support.ts';
 import { balancedTransaction } from './domain.ts';
-import { createAccount, listBalances, listCommitments, postTransactions, raiseCommitment } from './store.ts';
+import { listBalances } from './postings.ts';
+import { listCommitments, raiseCommitment } from './commitments.ts';
 
 const system = { personId: null };
 
@@ -20,48 +21,26 @@ describe(`concurrent commitments on ${engineName}`, () => {
     db = await openTestDatabase();
     placeId = await makePlace(db, 'haverhill', 'neighbourhood');
     const council = await makePartner(db, placeId, 'St Edmundsbury Borough Council');
-    await inPlace(db, placeId, async (tx) => {
-      await createAccount(
-        tx,
-        placeId,
-        { code: 'POT', name: 'Pot', kind: 'pot', partner_id: null, service: null },
-        system,
-      );
-      await createAccount(
-        tx,
-        placeId,
-        { code: 'COMMIT', name: 'Commitments', kind: 'commitment', partner_id: null, service: 'Youth' },
-        system,
-      );
-      await createAccount(
-        tx,
-        placeId,
-        {
-          code: 'C-COUNCIL',
-          name: 'Council contribution',
-          kind: 'contribution',
-          partner_id: council,
-          service: null,
-        },
-        system,
-      );
-      await postTransactions(
-        tx,
-        placeId,
-        [
-          balancedTransaction({
-            key: 'in',
-            date: '2012-04-02',
-            memo: '',
-            postings: [
-              { account: 'POT', amount_pence: 1_000_00 },
-              { account: 'C-COUNCIL', amount_pence: -1_000_00 },
-            ],
-          }),
-        ],
-        { actor: system },
-      );
-    });
+    await makeLedger(
+      db,
+      placeId,
+      [
+        { code: 'POT', name: 'Pot', kind: 'pot' },
+        { code: 'COMMIT', name: 'Commitments', kind: 'commitment', service: 'Youth' },
+        contributionAccount('C-COUNCIL', 'Council contribution', council),
+      ],
+      [
+        balancedTransaction({
+          key: 'in',
+          date: '2012-04-02',
+          memo: '',
+          postings: [
+            { account: 'POT', amount_pence: 1_000_00 },
+            { account: 'C-COUNCIL', amount_pence: -1_000_00 },
+          ],
+        }),
+      ],
+    );
   });
   after(() => db.drop());
 

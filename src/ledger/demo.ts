@@ -7,7 +7,9 @@ import {
   type NewAccount,
   type TransactionInput,
 } from './domain.ts';
-import { createAccounts, postTransactions, raiseCommitment, spendCommitment } from './store.ts';
+import { createAccounts } from './accounts.ts';
+import { postTransactions } from './postings.ts';
+import { raiseCommitment, spendCommitment } from './commitments.ts';
 import { addAgreement, setBudgetMode } from './agreements.ts';
 
 /**

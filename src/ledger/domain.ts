@@ -66,6 +66,11 @@ export const LIMITS = {
 
 const CODE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/;
 
+/** Who did it: a signed-in person, or null for the CLI and the demo seed. */
+export interface Actor {
+  personId: number | null;
+}
+
 export interface Posting {
   account: string;
   amount_pence: Pence;

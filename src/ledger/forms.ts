@@ -11,15 +11,9 @@ import {
   LIMITS,
   type AccountKind,
 } from './domain.ts';
-import {
-  listAccounts,
-  listCommitments,
-  postTransactions,
-  raiseCommitment,
-  releaseCommitment,
-  spendCommitment,
-  type AccountRow,
-} from './store.ts';
+import { listAccounts, type AccountRow } from './accounts.ts';
+import { postTransactions } from './postings.ts';
+import { listCommitments, raiseCommitment, releaseCommitment, spendCommitment } from './commitments.ts';
 import { closePeriod, listPeriods, riskShareDrafts } from './periods.ts';
 import { financialYearLabel, todayIso } from '../core/dates.ts';
 import { dateField, penceField } from '../core/form-fields.ts';

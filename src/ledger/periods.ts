@@ -4,7 +4,9 @@ import { pence, type Pence } from '../core/money.ts';
 import { appendAudit } from '../audit/public.ts';
 import { balancedTransaction, riskSharePostings, type BalancedTransaction } from './domain.ts';
 import { listAgreements } from './agreements.ts';
-import { type Actor, listAccounts, listBalances, postTransactions } from './store.ts';
+import { listAccounts } from './accounts.ts';
+import { listBalances, postTransactions } from './postings.ts';
+import { type Actor } from './domain.ts';
 import { decisionOfPlace } from '../places/public.ts';
 import { financialYearBounds, financialYearLabel } from '../core/dates.ts';
 

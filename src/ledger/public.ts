@@ -4,16 +4,9 @@
  * caller's change and the postings commit together. Anything else in the ledger's
  * store files is its own.
  */
-export {
-  createAccounts,
-  listAccounts,
-  listCommitments,
-  postTransactions,
-  raiseCommitment,
-  spendCommitment,
-  type AccountRow,
-  type Actor,
-  type CommitmentRow,
-} from './store.ts';
+export { createAccounts, listAccounts, type AccountRow } from './accounts.ts';
+export { postTransactions } from './postings.ts';
+export { listCommitments, raiseCommitment, spendCommitment, type CommitmentRow } from './commitments.ts';
+export { type Actor } from './domain.ts';
 export { listBudgets } from './agreements.ts';
 export { budgetReport } from './reports.ts';

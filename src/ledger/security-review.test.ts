@@ -5,16 +5,20 @@ import { AUDIT_CHAIN_LOCK } from '../audit/store.ts';
 import { inPlace } from '../core/db.ts';
 import { engineName } from '../../test/db.ts';
 import {
+  contributionAccount,
+  makeLedger,
   makePartner,
   makePerson,
   makePlace,
   signInAs,
   startTestApp,
   type SignedIn,
+  type TestAccount,
   type TestApp,
 } from '../../test/support.ts';
-import { balancedTransaction, type NewAccount, type Posting } from './domain.ts';
-import { createAccount, listBalances, postTransactions, raiseCommitment } from './store.ts';
+import { balancedTransaction, type Posting } from './domain.ts';
+import { listBalances, postTransactions } from './postings.ts';
+import { raiseCommitment } from './commitments.ts';
 import { closePeriod } from './periods.ts';
 
 /**
@@ -27,7 +31,7 @@ const txn = (key: string, date: string, postings: Posting[]) =>
   balancedTransaction({ key, date, memo: '', postings });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const CHART: Omit<NewAccount, 'partner_id'>[] = [
+const CHART: TestAccount[] = [
   { code: 'POT', name: 'Pot', kind: 'pot', service: null },
   { code: 'ALLOC-FAM', name: 'Families allocation', kind: 'allocation', service: 'Families' },
   { code: 'COMMIT-FAM', name: 'Families commitments', kind: 'commitment', service: 'Families' },
@@ -51,45 +55,16 @@ describe(`security review 2026-12: the ledger findings, on ${engineName}`, () =>
     const placeId = await makePlace(t.db, slug);
     const police = await makePartner(t.db, placeId, 'Police', 'police');
     const council = await makePartner(t.db, placeId, 'Council', 'council');
-    await inPlace(t.db, placeId, async (tx) => {
-      for (const a of CHART) await createAccount(tx, placeId, { ...a, partner_id: null }, system);
-      await createAccount(
-        tx,
-        placeId,
-        {
-          code: 'C-POLICE',
-          name: 'Police contribution',
-          kind: 'contribution',
-          partner_id: police,
-          service: null,
-        },
-        system,
-      );
-      await createAccount(
-        tx,
-        placeId,
-        {
-          code: 'C-COUNCIL',
-          name: 'Council contribution',
-          kind: 'contribution',
-          partner_id: council,
-          service: null,
-        },
-        system,
-      );
-      await postTransactions(
-        tx,
-        placeId,
-        [
-          txn('in', '2012-04-02', [
-            leg('POT', 1_000_00),
-            leg('C-POLICE', -400_00),
-            leg('C-COUNCIL', -600_00),
-          ]),
-        ],
-        { actor: system },
-      );
-    });
+    await makeLedger(
+      t.db,
+      placeId,
+      [
+        ...CHART,
+        contributionAccount('C-POLICE', 'Police contribution', police),
+        contributionAccount('C-COUNCIL', 'Council contribution', council),
+      ],
+      [txn('in', '2012-04-02', [leg('POT', 1_000_00), leg('C-POLICE', -400_00), leg('C-COUNCIL', -600_00)])],
+    );
     const person = async (role: 'admin' | 'finance' | 'partner_rep', partner?: number) =>
       signInAs(
         t.db,

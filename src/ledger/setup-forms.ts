@@ -23,14 +23,9 @@ import {
   yearParam,
   type Body,
 } from './forms.ts';
-import {
-  createAccount,
-  journalPage,
-  listAccounts,
-  mapPartnerCode,
-  REVERSIBLE,
-  reverseTransaction,
-} from './store.ts';
+import { createAccount, listAccounts, mapPartnerCode } from './accounts.ts';
+import { REVERSIBLE, reverseTransaction } from './postings.ts';
+import { journalPage } from './journal.ts';
 import { addAgreement, setBudgetMode } from './agreements.ts';
 import { listPeriods, reopenPeriod } from './periods.ts';
 import { financialYearLabel, financialYearOf } from '../core/dates.ts';

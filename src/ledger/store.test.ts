@@ -5,18 +5,17 @@ import { sql } from 'kysely';
 import { inPlace } from '../core/db.ts';
 import { AppError } from '../core/errors.ts';
 import { engineName, openTestDatabase, type TestDatabase } from '../../test/db.ts';
-import { makePartner, makePerson, makePlace } from '../../test/support.ts';
-import { balancedTransaction, type NewAccount, type Posting } from './domain.ts';
 import {
-  createAccount,
-  listBalances,
-  listCommitments,
-  postTransactions,
-  raiseCommitment,
-  releaseCommitment,
-  reverseTransaction,
-  spendCommitment,
-} from './store.ts';
+  contributionAccount,
+  makeLedger,
+  makePartner,
+  makePerson,
+  makePlace,
+  type TestAccount,
+} from '../../test/support.ts';
+import { balancedTransaction, type Posting } from './domain.ts';
+import { listBalances, postTransactions, reverseTransaction } from './postings.ts';
+import { listCommitments, raiseCommitment, releaseCommitment, spendCommitment } from './commitments.ts';
 import { addAgreement, setBudgetMode } from './agreements.ts';
 import { closePeriod, reopenPeriod } from './periods.ts';
 
@@ -25,7 +24,7 @@ const leg = (account: string, amount_pence: number): Posting => ({ account, amou
 const txn = (key: string, date: string, postings: Posting[], memo = '') =>
   balancedTransaction({ key, date, memo, postings });
 
-const CHART: Omit<NewAccount, 'partner_id'>[] = [
+const CHART: TestAccount[] = [
   { code: 'POT', name: 'Pot', kind: 'pot', service: null },
   { code: 'ALLOC-FAM', name: 'Families allocation', kind: 'allocation', service: 'Families' },
   { code: 'ALLOC-JOBS', name: 'Jobs allocation', kind: 'allocation', service: 'Jobs' },
@@ -42,33 +41,11 @@ async function ledgerPlace(db: TestDatabase) {
   const placeId = await makePlace(db, `ledger-${++placeCount}`);
   const police = await makePartner(db, placeId, 'Police', 'police');
   const council = await makePartner(db, placeId, 'Council', 'council');
-  await inPlace(db, placeId, async (tx) => {
-    for (const a of CHART) await createAccount(tx, placeId, { ...a, partner_id: null }, system);
-    await createAccount(
-      tx,
-      placeId,
-      {
-        code: 'C-POLICE',
-        name: 'Police contribution',
-        kind: 'contribution',
-        partner_id: police,
-        service: null,
-      },
-      system,
-    );
-    await createAccount(
-      tx,
-      placeId,
-      {
-        code: 'C-COUNCIL',
-        name: 'Council contribution',
-        kind: 'contribution',
-        partner_id: council,
-        service: null,
-      },
-      system,
-    );
-  });
+  await makeLedger(db, placeId, [
+    ...CHART,
+    contributionAccount('C-POLICE', 'Police contribution', police),
+    contributionAccount('C-COUNCIL', 'Council contribution', council),
+  ]);
   return { placeId, police, council };
 }
 

@@ -3,9 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import { inPlace } from '../core/db.ts';
 import { AppError } from '../core/errors.ts';
 import { engineName, openTestDatabase, type TestDatabase } from '../../test/db.ts';
-import { makeFundedNeighbourhood, makePerson, makePlace } from '../../test/support.ts';
+import { makeFundedNeighbourhood, makeLedger, makePerson, makePlace } from '../../test/support.ts';
 import { balancedTransaction } from '../ledger/domain.ts';
-import { createAccount, listBalances, listCommitments, postTransactions } from '../ledger/store.ts';
+import { listBalances } from '../ledger/postings.ts';
+import { listCommitments } from '../ledger/commitments.ts';
 import type { ProcessSettings } from './domain.ts';
 import { ledgerPotFunds } from '../wiring/pot-funds.ts';
 import { ballotCount, castBallot, generateAccessCodes } from './ballot-store.ts';
@@ -339,30 +340,22 @@ describe(`participatory budgeting store on ${engineName}`, () => {
       return x.id;
     });
     // Meanwhile the pot is spent on something else: only £5,000 is left.
-    await inPlace(db, placeId, async (tx) => {
-      await createAccount(
-        tx,
-        placeId,
-        { code: 'ALLOC', name: 'Allocation', kind: 'allocation', partner_id: null, service: 'Youth' },
-        system,
-      );
-      await postTransactions(
-        tx,
-        placeId,
-        [
-          balancedTransaction({
-            key: 'alloc',
-            date: '2026-02-02',
-            memo: '',
-            postings: [
-              { account: 'ALLOC', amount_pence: 5_000_00 },
-              { account: 'POT', amount_pence: -5_000_00 },
-            ],
-          }),
-        ],
-        { actor: system },
-      );
-    });
+    await makeLedger(
+      db,
+      placeId,
+      [{ code: 'ALLOC', name: 'Allocation', kind: 'allocation', service: 'Youth' }],
+      [
+        balancedTransaction({
+          key: 'alloc',
+          date: '2026-02-02',
+          memo: '',
+          postings: [
+            { account: 'ALLOC', amount_pence: 5_000_00 },
+            { account: 'POT', amount_pence: -5_000_00 },
+          ],
+        }),
+      ],
+    );
     await assert.rejects(
       inPlace(db, placeId, (tx) => publishResults(tx, placeId, p.id, funds, staff)),
       /more than the 500000 pence available in POT/,

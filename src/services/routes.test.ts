@@ -5,7 +5,8 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import formats from 'ajv-formats';
 import { inPlace } from '../core/db.ts';
 import { balancedTransaction } from '../ledger/domain.ts';
-import { createAccounts, postTransactions } from '../ledger/store.ts';
+import { createAccounts } from '../ledger/accounts.ts';
+import { postTransactions } from '../ledger/postings.ts';
 import { engineName } from '../../test/db.ts';
 import { STANDARDS_FIXTURES, SYNTHETIC_FIXTURES } from '../../test/fixtures.ts';
 import {

@@ -3,7 +3,8 @@ import { Invalid, type FieldErrors } from '../core/errors.ts';
 import { agreementPartners, agreementPostings } from '../cba/investment.ts';
 import type { InvestmentAgreementPoster } from '../cba/ports.ts';
 import { balancedTransaction } from '../ledger/domain.ts';
-import { listAccounts, postTransactions } from '../ledger/store.ts';
+import { listAccounts } from '../ledger/accounts.ts';
+import { postTransactions } from '../ledger/postings.ts';
 
 /** The ledger's side of src/cba/ports.ts: an approved investment agreement posted as one ledger transaction. */
 export const ledgerAgreementPoster: InvestmentAgreementPoster = {

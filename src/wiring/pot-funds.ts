@@ -1,7 +1,9 @@
 import type { Tx } from '../core/db.ts';
 import { Conflict } from '../core/errors.ts';
 import { pence, type Pence } from '../core/money.ts';
-import { createAccounts, raiseCommitment, type Actor } from '../ledger/store.ts';
+import { createAccounts } from '../ledger/accounts.ts';
+import { raiseCommitment } from '../ledger/commitments.ts';
+import { type Actor } from '../ledger/domain.ts';
 import { PB_ACCOUNTS } from '../pb/domain.ts';
 import type { PotFunds } from '../pb/funds.ts';
 import { todayIso } from '../core/dates.ts';

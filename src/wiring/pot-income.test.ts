@@ -4,7 +4,8 @@ import { inPlace } from '../core/db.ts';
 import { engineName, openTestDatabase, type TestDatabase } from '../../test/db.ts';
 import { makePerson, makePlace } from '../../test/support.ts';
 import { ledgerPotIncome } from './pot-income.ts';
-import { createAccounts, listBalances } from '../ledger/store.ts';
+import { createAccounts } from '../ledger/accounts.ts';
+import { listBalances } from '../ledger/postings.ts';
 
 describe(`payment-by-results income into the pot on ${engineName}`, () => {
   let db: TestDatabase;

@@ -1,7 +1,8 @@
 import { Invalid } from '../core/errors.ts';
 import type { PotIncome } from '../families/income.ts';
 import { balancedTransaction } from '../ledger/domain.ts';
-import { listAccounts, postTransactions } from '../ledger/store.ts';
+import { listAccounts } from '../ledger/accounts.ts';
+import { postTransactions } from '../ledger/postings.ts';
 import { todayIso } from '../core/dates.ts';
 
 /**

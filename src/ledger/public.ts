@@ -17,3 +17,4 @@ export {
 } from './store.ts';
 export { listBudgets } from './agreements.ts';
 export { budgetReport } from './reports.ts';
+export { postedYears, type PostedYears } from './reports.ts';

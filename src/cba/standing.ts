@@ -20,31 +20,34 @@ export interface CaseStanding {
   reason: string | null;
 }
 
-/** The agreements approved by a decision the board has agreed: `g` in the query, `d` its decision. */
-function approvedAgreements(tx: Tx, placeId: number) {
-  return tx
-    .selectFrom('cba_investment_agreements as g')
-    .innerJoin('decisions as d', (j) =>
-      j.onRef('d.place_id', '=', 'g.place_id').onRef('d.id', '=', 'g.decision_id'),
-    )
-    .where('g.place_id', '=', placeId)
-    .where('d.agreed_at', 'is not', null);
-}
-
 /** The place's business cases, latest saved first, each with where it stands. */
 export async function listCaseStandings(tx: Tx, placeId: number): Promise<CaseStanding[]> {
   const rows = await tx
-    .selectFrom('cba_business_cases')
-    .select(['id', 'title', 'revision', 'updated_at', 'model'])
-    .where('place_id', '=', placeId)
-    .orderBy('updated_at', 'desc')
-    .orderBy('id', 'desc')
+    .selectFrom('cba_business_cases as c')
+    .select((eb) => [
+      'c.id',
+      'c.title',
+      'c.revision',
+      'c.updated_at',
+      'c.model',
+      eb
+        .exists(
+          eb
+            .selectFrom('cba_investment_agreements as g')
+            .innerJoin('decisions as d', (j) =>
+              j.onRef('d.place_id', '=', 'g.place_id').onRef('d.id', '=', 'g.decision_id'),
+            )
+            .select('g.id')
+            .whereRef('g.place_id', '=', 'c.place_id')
+            .whereRef('g.business_case_id', '=', 'c.id')
+            .where('d.agreed_at', 'is not', null),
+        )
+        .as('approved'),
+    ])
+    .where('c.place_id', '=', placeId)
+    .orderBy('c.updated_at', 'desc')
+    .orderBy('c.id', 'desc')
     .execute();
-  const approved = new Set(
-    (await approvedAgreements(tx, placeId).select('g.business_case_id').distinct().execute()).map(
-      (a) => a.business_case_id,
-    ),
-  );
   const lookup = await placeUnitCostLookup(tx, placeId);
   return rows.map(({ model, ...row }) => {
     let problems: string[];
@@ -57,7 +60,7 @@ export async function listCaseStandings(tx: Tx, placeId: number): Promise<CaseSt
     }
     return {
       ...row,
-      approved: approved.has(row.id),
+      approved: Boolean(row.approved),
       computable: problems.length === 0,
       reason: problems.length ? problems.join(' ') : null,
     };
@@ -78,7 +81,13 @@ export interface ApprovedForecast {
  * counts at the revision of its latest approval.
  */
 export async function approvedForecast(tx: Tx, placeId: number): Promise<ApprovedForecast> {
-  const rows = await approvedAgreements(tx, placeId)
+  const rows = await tx
+    .selectFrom('cba_investment_agreements as g')
+    .innerJoin('decisions as d', (j) =>
+      j.onRef('d.place_id', '=', 'g.place_id').onRef('d.id', '=', 'g.decision_id'),
+    )
+    .where('g.place_id', '=', placeId)
+    .where('d.agreed_at', 'is not', null)
     .innerJoin('cba_business_cases as c', (j) =>
       j.onRef('c.place_id', '=', 'g.place_id').onRef('c.id', '=', 'g.business_case_id'),
     )

@@ -14,7 +14,7 @@ import { validatePracticeNote } from './domain.ts';
 import { ROLLUP_CSV } from './export.ts';
 import {
   moneyForViewer,
-  readPlaceFigures,
+  readDashboardFigures,
   type FamilyFigures,
   type Figure,
   type MoneyFigures,
@@ -151,7 +151,7 @@ export function networkPages(figures: PlaceFigures) {
         scoped.get<YearQuery>('/dashboard', withYear, async (request, reply) => {
           const place = need(request, 'dashboard.read');
           const data = await inRequestPlace(request, place, async (tx) => {
-            const read = await readPlaceFigures(figures, tx, place, {
+            const read = await readDashboardFigures(figures, tx, place, {
               year: request.query.year,
               log: request.log,
             });

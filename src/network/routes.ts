@@ -6,7 +6,7 @@ import { STATUS_RULE } from '../outcomes/domain.ts';
 import { inRequestPlace, need, placeScoped } from '../places/scope.ts';
 import { validatePracticeNote } from './domain.ts';
 import { ROLLUP_CSV, rollupCsv, rollupDataPackage } from './export.ts';
-import { moneyForViewer, readPlaceFigures, type PlaceFigures } from './figures.ts';
+import { moneyForViewer, readDashboardFigures, type PlaceFigures } from './figures.ts';
 import { MEASURES, publish, type Measure } from './publish.ts';
 import {
   listPracticeNotes,
@@ -212,7 +212,7 @@ export function networkRoutes(figures: PlaceFigures) {
           async (request) => {
             const place = need(request, 'dashboard.read');
             return inRequestPlace(request, place, async (tx) => {
-              const read = await readPlaceFigures(figures, tx, place, {
+              const read = await readDashboardFigures(figures, tx, place, {
                 year: request.query.year,
                 log: request.log,
               });

@@ -93,6 +93,8 @@ describe(`place figures: each place's in its own cell, for one financial year, f
       steady,
       troubled: json('troubledDashboard'),
       troubledPage: responses.troubledPage.body,
+      networkPage: responses.network.body,
+      rollupPage: responses.rollupPage.body,
       benchmarks: json('benchmarks'),
       rollup: json('rollup') as { kind: string; pot: { value?: number }; moneyReporting: number }[],
     };
@@ -148,6 +150,8 @@ describe(`place figures: each place's in its own cell, for one financial year, f
     });
     assert.match(empty.troubledPage, /Money, 2026\/27/);
     assert.match(empty.troubledPage, /<option value="2025">2025\/26<\/option>/);
+    assert.match(empty.rollupPage, /Roll-up by kind of place, ledger figures for 2026\/27/);
+    assert.match(empty.networkPage, /<input type="hidden" name="rank_by" value="indicator_progress">/);
 
     for (const url of ['/api/v1/places/troubled/dashboard?year=1999', '/places/troubled/dashboard?year=next'])
       assert.equal((await app.inject({ url, headers: lead.read })).statusCode, 400, url);

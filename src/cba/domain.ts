@@ -255,6 +255,21 @@ function resolveLines(model: BusinessCase, lookup: UnitCostLookup): ResolvedLine
   return lines;
 }
 
+/**
+ * Why the case cannot be run on these unit costs, one problem each; empty when it can. Only the
+ * unit costs (codes, price years, optimism bias grades) can stop a parsed case from running. A case
+ * that cannot be run stays a draft: no agreement is proposed or approved from it, no figure counts it.
+ */
+export function caseProblems(model: BusinessCase, lookup: UnitCostLookup): string[] {
+  try {
+    resolveLines(model, lookup);
+    return [];
+  } catch (err) {
+    if (!(err instanceof Invalid)) throw err;
+    return Object.values(err.fields ?? { case: err.message });
+  }
+}
+
 /** The guidance's formula for one line's full-year effect, before profiling and discounting. */
 export function annualBenefit(p: {
   cohort: number;

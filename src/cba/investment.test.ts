@@ -253,4 +253,43 @@ describe(`investment agreements from a business case (${engineName})`, () => {
     assert.equal(forecast.statusCode, 200, forecast.body);
     assert.deepEqual([forecast.json().families, forecast.json().rows], [0, []]);
   });
+
+  test('keeps a case that cannot be computed a draft: no agreement is proposed or approved from it, and its list and page say why', async () => {
+    const { api } = requests(t.app, { api: '/api/v1/places/invest/cba/business-cases' });
+    const { id } = (await api('POST', '', analyst, { ...example, title: 'Tenancy support' })).json();
+    const aid = (await api('POST', `/${id}/agreements`, analyst)).json().id;
+    // Revision 2 names a unit cost the place does not have.
+    const broken = workedExample();
+    broken.title = 'Tenancy support';
+    (broken.benefits as { unitCost: unknown }[])[0]!.unitCost = 'tenancy_sustained_year';
+    assert.equal((await api('PUT', `/${id}`, analyst, { revision: 1, model: broken })).statusCode, 200);
+
+    const why =
+      /^This business case cannot be computed, so it stays a draft: No unit cost with code tenancy_sustained_year/;
+    const listed = (await api('GET', '', analyst)).json().find((c: { id: number }) => c.id === id);
+    assert.deepEqual([listed.approved, listed.computable], [false, false]);
+    assert.match(listed.reason, /^No unit cost with code tenancy_sustained_year/);
+    const proposed = await api('POST', `/${id}/agreements`, analyst);
+    assert.equal(proposed.statusCode, 400);
+    assert.match(proposed.json().fields.case, why);
+    const approved = await api('POST', `/${id}/agreements/${aid}/approve`, analyst, {
+      decision_id: await decision(true),
+    });
+    assert.equal(approved.statusCode, 400);
+    assert.match(approved.json().fields.decision_id, why);
+    const onForm = await form(`/cba/business-cases/${id}/agreements/${aid}/approve`, analyst, {
+      decision_id: String(await decision(true)),
+    });
+    assert.equal(onForm.statusCode, 400);
+    assert.match(onForm.body, /href="#decision_id">This business case cannot be computed/);
+    assert.equal((await api('GET', `/${id}/agreements`, analyst)).json()[0].decision_id, null);
+
+    const page = async (url: string) =>
+      (await t.app.inject({ url: `/places/invest${url}`, headers: analyst.read })).body;
+    assert.match(await page('/cba'), /Cannot be computed: No unit cost with code tenancy_sustained_year/);
+    assert.match(
+      await page(`/cba/business-cases/${id}`),
+      /This case cannot be computed, so it stays a draft/,
+    );
+  });
 });

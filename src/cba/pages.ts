@@ -37,17 +37,17 @@ import {
   VALUE_TYPES,
 } from '../reference/figures.ts';
 import {
+  caseOnUnitCosts,
   createBusinessCase,
   getBusinessCase,
-  listBusinessCases,
   listCaseAgreements,
   listUnitCosts,
-  placeUnitCostLookup,
   recordLocalUnitCost,
   updateBusinessCase,
   type BusinessCaseRow,
   type EffectiveUnitCost,
 } from './store.ts';
+import { listCaseStandings } from './standing.ts';
 import { validateLocalUnitCost } from './unit-costs.ts';
 import { agreementPages } from './agreement-pages.ts';
 import type { CbaPorts } from './ports.ts';
@@ -248,7 +248,7 @@ export async function cbaPages(app: FastifyInstance, ports: CbaPorts) {
     placeScoped('/places/:slug', (scoped) => {
       scoped.get('/cba', { schema: { hide: true } }, async (request, reply) => {
         const place = need(request, 'cba.read');
-        const cases = await inRequestPlace(request, place, (tx) => listBusinessCases(tx, place.id));
+        const cases = await inRequestPlace(request, place, (tx) => listCaseStandings(tx, place.id));
         return reply.page('cba/views/cases.njk', {
           title: `Business cases – ${place.name}`,
           place,
@@ -304,12 +304,16 @@ export async function cbaPages(app: FastifyInstance, ports: CbaPorts) {
         { schema: { hide: true } },
         async (request, reply) => {
           const place = need(request, 'cba.read');
-          const row = await loadCase(request, place, caseId(request.params.id));
+          const id = caseId(request.params.id);
+          const { row, problems } = await inRequestPlace(request, place, (tx) =>
+            caseOnUnitCosts(tx, place.id, id),
+          );
           const canEdit = allows(place.roles, 'cba.edit');
           return reply.page('cba/views/case.njk', {
             title: row.title,
             place,
             row,
+            problems,
             canEdit,
             tasks: taskList(place, row, canEdit),
           });
@@ -448,25 +452,17 @@ export async function cbaPages(app: FastifyInstance, ports: CbaPorts) {
         async (request, reply) => {
           const place = need(request, 'cba.read');
           const id = caseId(request.params.id);
-          const { row, lookup, agreements } = await inRequestPlace(request, place, async (tx) => ({
-            row: await getBusinessCase(tx, place.id, id),
-            lookup: await placeUnitCostLookup(tx, place.id),
+          const { row, lookup, problems, agreements } = await inRequestPlace(request, place, async (tx) => ({
+            ...(await caseOnUnitCosts(tx, place.id, id)),
             agreements: await listCaseAgreements(tx, place.id, id),
           }));
-          let results: ModelResults | null = null;
-          let problems: { text: string }[] = [];
-          try {
-            results = runModel(row.model, lookup);
-          } catch (err) {
-            if (!(err instanceof Invalid)) throw err;
-            problems = Object.values(err.fields ?? { case: err.message }).map((text) => ({ text }));
-          }
+          const results = problems.length ? null : runModel(row.model, lookup);
           return reply.page('cba/views/results.njk', {
             title: `Results – ${row.title}`,
             place,
             row,
             results,
-            problems,
+            problems: problems.map((text) => ({ text })),
             charts: results && { agencies: benefitsByAgencyChart(results), payback: paybackChart(results) },
             sensitivity: results && sensitivityTable(results),
             changes: SENSITIVITY_CHANGES,

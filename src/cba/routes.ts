@@ -16,13 +16,13 @@ import {
   linkCohort,
   listCaseAgreements,
   proposeInvestment,
-  listBusinessCases,
   listUnitCosts,
   recordLocalUnitCost,
   runBusinessCase,
   updateBusinessCase,
   withdrawLocalUnitCost,
 } from './store.ts';
+import { listCaseStandings } from './standing.ts';
 import { validateLocalUnitCost } from './unit-costs.ts';
 import { isIsoDate } from '../core/dates.ts';
 import { id, placeParams } from '../core/json-schema.ts';
@@ -90,10 +90,16 @@ export const cbaRoutes = placeScoped('/api/v1/places/:slug', (app: FastifyInstan
 
   app.get(
     '/cba/business-cases',
-    { schema: { tags: ['cba'], summary: 'Business cases of the place' } },
+    {
+      schema: {
+        tags: ['cba'],
+        summary:
+          'Business cases of the place: each approved or a draft, and computable or not (then `reason` says why)',
+      },
+    },
     async (request) => {
       const place = need(request, 'cba.read');
-      return inRequestPlace(request, place, (tx) => listBusinessCases(tx, place.id));
+      return inRequestPlace(request, place, (tx) => listCaseStandings(tx, place.id));
     },
   );
 

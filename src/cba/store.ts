@@ -5,6 +5,7 @@ import { appendAudit } from '../audit/public.ts';
 import { costInPriceYear, NATIONAL_UNIT_COSTS, type UnitCost } from '../reference/figures.ts';
 import type { LocalUnitCostInput } from './unit-costs.ts';
 import {
+  caseProblems,
   parseBusinessCase,
   runModel,
   type BusinessCase,
@@ -165,16 +166,6 @@ export interface BusinessCaseRow {
   updated_at: Date;
 }
 
-export async function listBusinessCases(tx: Tx, placeId: number) {
-  return tx
-    .selectFrom('cba_business_cases')
-    .select(['id', 'title', 'revision', 'updated_at'])
-    .where('place_id', '=', placeId)
-    .orderBy('updated_at', 'desc')
-    .orderBy('id', 'desc')
-    .execute();
-}
-
 export async function getBusinessCase(tx: Tx, placeId: number, id: number): Promise<BusinessCaseRow> {
   const row = await tx
     .selectFrom('cba_business_cases')
@@ -259,6 +250,23 @@ export async function runBusinessCase(tx: Tx, placeId: number, id: number) {
   return { case: row, results: runModel(row.model, await placeUnitCostLookup(tx, placeId)) };
 }
 
+/** The case, the unit costs it runs on, and why it cannot be computed on them (empty when it can). */
+export async function caseOnUnitCosts(tx: Tx, placeId: number, id: number) {
+  const row = await getBusinessCase(tx, placeId, id);
+  const lookup = await placeUnitCostLookup(tx, placeId);
+  return { row, lookup, problems: caseProblems(row.model, lookup) };
+}
+
+/** The case and the unit costs it runs on, refused (on `field`) when it cannot be computed. */
+async function computableCase(tx: Tx, placeId: number, id: number, field: string) {
+  const { row, lookup, problems } = await caseOnUnitCosts(tx, placeId, id);
+  if (problems.length) {
+    const message = `This business case cannot be computed, so it stays a draft: ${problems.join(' ')}`;
+    throw new Invalid(message, { [field]: message });
+  }
+  return { row, lookup };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Investment agreements: proposed from a revision, approved by a decision, posted by the ledger.
 
@@ -317,7 +325,8 @@ export async function getAgreement(
 
 /** Stores the agreement the case's current revision proposes. */
 export async function proposeInvestment(tx: Tx, placeId: number, personId: number | null, caseId: number) {
-  const { case: row, results } = await runBusinessCase(tx, placeId, caseId);
+  const { row, lookup } = await computableCase(tx, placeId, caseId, 'case');
+  const results = runModel(row.model, lookup);
   const agreement = results.investment_agreement;
   if (!agreement.repayments.length && !Object.keys(agreement.to_reinvestment_pence).length) {
     throw new Invalid('This business case proposes no repayments and no savings to reinvest', {});
@@ -329,6 +338,7 @@ export async function proposeInvestment(tx: Tx, placeId: number, personId: numbe
       business_case_id: caseId,
       case_revision: row.revision,
       agreement: JSON.stringify(agreement),
+      forecast_savings_pence: results.totals.present_value.fiscal_pence,
       proposed_by: personId,
     })
     .returning('id')
@@ -354,6 +364,7 @@ export async function approveInvestment(
 ) {
   const agreement = await getAgreement(tx, placeId, caseId, agreementId);
   if (agreement.decision_id !== null) throw new Conflict('This agreement is already approved');
+  await computableCase(tx, placeId, caseId, 'decision_id');
   const decision = await decisionOfPlace(tx, placeId, decisionId);
   if (!decision)
     throw new Invalid('Select a board decision of this place', {

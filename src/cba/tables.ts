@@ -37,6 +37,8 @@ export interface CbaInvestmentAgreementsTable {
   business_case_id: number;
   case_revision: number;
   agreement: JSONColumnType<InvestmentAgreement, string, string>;
+  /** The present value of the fiscal benefits of the revision proposed; null if proposed before it was kept. */
+  forecast_savings_pence: number | null;
   proposed_by: number | null;
   proposed_at: Generated<Date>;
   decision_id: number | null;

@@ -17,6 +17,12 @@ export const text = (maxLength: number) => ({ type: 'string', maxLength }) as co
  */
 export const isoDate = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' } as const;
 
+/** A financial year, named by the calendar year it starts in: 2012 is 2012/13. */
+export const financialYear = { type: 'integer', minimum: 2000, maximum: 2100 } as const;
+
+/** A query naming a financial year: `?year=2012`. */
+export const yearQuery = { type: 'object', properties: { year: financialYear } } as const;
+
 /** An amount of money in integer pence, more than nothing and at most `maximum` (£10bn unless said). */
 export const penceAmount = (maximum = 1_000_000_000_000) =>
   ({ type: 'integer', minimum: 1, maximum }) as const;

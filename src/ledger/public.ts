@@ -10,3 +10,4 @@ export { listCommitments, raiseCommitment, spendCommitment, type CommitmentRow }
 export { type Actor } from './domain.ts';
 export { listBudgets } from './agreements.ts';
 export { budgetReport } from './reports.ts';
+export { postedYears, type PostedYears } from './reports.ts';

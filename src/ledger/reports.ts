@@ -7,7 +7,7 @@ import { formatPounds } from '../core/money.ts';
 import type { AccountKind, TransactionKind } from './domain.ts';
 import { listAgreements, type AgreementRow } from './agreements.ts';
 import { listPartners, partnerOfPlace } from '../places/public.ts';
-import { financialYearBounds } from '../core/dates.ts';
+import { financialYearBounds, financialYearOf } from '../core/dates.ts';
 
 /** A year's net postings per account and kind of transaction: every report reads this one query. */
 interface YearNet {
@@ -29,6 +29,33 @@ async function yearNets(tx: Tx, placeId: number, year: number): Promise<YearNet[
     where p.place_id = ${placeId} and p.effective_date between ${start} and ${end}
     group by a.id, a.kind, a.service, a.partner_id, t.kind`.execute(tx);
   return rows.rows.map((r) => ({ ...r, net: pence(Number(r.net)) }));
+}
+
+/** The first and the latest financial year with postings. */
+export interface PostedYears {
+  earliest: number;
+  latest: number;
+}
+
+/**
+ * The financial years with postings in one place, or (`placeId` null, in a transaction outside any
+ * place) in any place; null when nothing is posted. Every transaction carries its postings, dated
+ * as it is, so one index probe per place on `ledger_transactions (place_id, effective_date)` answers
+ * it: a year that only has a budget mode recorded is not a year with postings.
+ */
+export async function postedYears(tx: Tx, placeId: number | null): Promise<PostedYears | null> {
+  const { rows } = await sql<{ earliest: string | null; latest: string | null }>`
+    select min(y.earliest)::text as earliest, max(y.latest)::text as latest
+    from places p
+    cross join lateral (
+      select min(t.effective_date) as earliest, max(t.effective_date) as latest
+      from ledger_transactions t where t.place_id = p.id
+    ) y
+    where ${placeId === null ? sql`true` : sql`p.id = ${placeId}`}`.execute(tx);
+  const [row] = rows;
+  return row?.earliest && row.latest
+    ? { earliest: financialYearOf(row.earliest), latest: financialYearOf(row.latest) }
+    : null;
 }
 
 const sum = (rows: YearNet[]) => pence(rows.reduce((s, r) => s + r.net, 0));

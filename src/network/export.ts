@@ -87,7 +87,10 @@ export function rollupDataPackage(asAt: string) {
       title: 'Places reporting savings',
       description: 'Places whose cost-benefit figures are in the savings columns',
     },
-    savings_forecast_pence: money('Savings forecast (pence)', 'Savings the business cases forecast'),
+    savings_forecast_pence: money(
+      'Forecast savings, approved business cases (pence)',
+      'Present value of the fiscal benefits of each business case the board has approved, counted once',
+    ),
     savings_realised_pence: money('Savings realised (pence)', 'Savings realised'),
   } as const;
   // Savings are money not spent, so they carry no direction; pots are approved, commitments adjust them.

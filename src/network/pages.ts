@@ -7,22 +7,25 @@ import { STATUS_LABELS, STATUS_RULE } from '../outcomes/domain.ts';
 import { formatValue, STATUS_TAG_CLASSES } from '../outcomes/public.ts';
 import { listIndicators, type IndicatorSummary } from '../outcomes/public.ts';
 import { formOr } from '../core/forms.ts';
+import { financialYearLabel } from '../core/dates.ts';
+import { yearQuery } from '../core/json-schema.ts';
 import { inRequestPlace, need, placeScoped, type PlaceContext } from '../places/scope.ts';
 import { validatePracticeNote } from './domain.ts';
 import { ROLLUP_CSV } from './export.ts';
 import {
   moneyForViewer,
-  readPlaceFigures,
+  readDashboardFigures,
   type FamilyFigures,
   type Figure,
   type MoneyFigures,
   type PlaceFigures,
   type SavingsFigures,
+  type YearRange,
 } from './figures.ts';
 import { MEASURES, publish, type Measure } from './publish.ts';
 import {
   listPracticeNotes,
-  loadPlaceInputs,
+  loadNetworkFigures,
   NOTES_PAGE,
   publishPracticeNote,
   setBenchmarkSharing,
@@ -62,8 +65,8 @@ function familiesChart(families: Figure<FamilyFigures>) {
 function savingsChart(savings: Figure<SavingsFigures>) {
   if (!savings.available) return null;
   return barChart({
-    caption: 'Savings: forecast in the business cases and realised',
-    categories: ['Forecast', 'Realised'],
+    caption: 'Savings: forecast in the approved business cases, and realised',
+    categories: ['Forecast (approved business cases)', 'Realised'],
     series: [{ name: 'Savings', values: [savings.value.forecast, savings.value.realised] }],
     format: formatPounds,
     axisFormat: formatPoundsShort,
@@ -81,11 +84,25 @@ function indicatorsChart(indicators: IndicatorSummary[]) {
   });
 }
 
+/** The years a page's year picker offers, latest first: those with postings, and the one shown. */
+function yearItems(years: YearRange | null, shown: number | null) {
+  const items = years
+    ? Array.from({ length: years.latest - years.earliest + 1 }, (_, i) => years.latest - i)
+    : [];
+  if (shown !== null && !items.includes(shown)) items.push(shown);
+  return items
+    .sort((a, b) => b - a)
+    .map((y) => ({ value: String(y), text: financialYearLabel(y), selected: y === shown }));
+}
+
+type YearQuery = { Querystring: { year?: number } };
+const withYear = { schema: { hide: true, querystring: yearQuery } };
+
 export function networkPages(figures: PlaceFigures) {
   return async (app: FastifyInstance) => {
-    app.get<{ Querystring: { rank_by?: string; tag?: string; page?: string } }>(
+    app.get<{ Querystring: { rank_by?: string; tag?: string; page?: string; year?: number } }>(
       '/network',
-      { schema: { hide: true } },
+      withYear,
       async (request, reply) => {
         spendBudget(request, 'network');
         const rankBy = MEASURE_KEYS.includes(request.query.rank_by as Measure)
@@ -93,13 +110,15 @@ export function networkPages(figures: PlaceFigures) {
           : 'indicator_progress';
         const page = Math.max(1, Math.min(10_000, Number(request.query.page) || 1));
         const tag = (request.query.tag ?? '').slice(0, 40).trim() || undefined;
-        const [{ benchmarks }, notes] = await Promise.all([
-          loadPlaceInputs(app.deps.db, figures).then((inputs) => publish(inputs, rankBy)),
+        const [network, notes] = await Promise.all([
+          loadNetworkFigures(app.deps.db, figures, { year: request.query.year, log: request.log }),
           listPracticeNotes(app.deps.db, { page, ...(tag ? { tag } : {}) }),
         ]);
         return reply.page('network/views/network.njk', {
           title: 'Learning network',
-          benchmarks,
+          benchmarks: publish(network.places, rankBy).benchmarks,
+          year: network.year,
+          yearItems: yearItems(network.years, network.year),
           measures: MEASURES,
           measureKeys: MEASURE_KEYS,
           rankBy,
@@ -112,22 +131,30 @@ export function networkPages(figures: PlaceFigures) {
       },
     );
 
-    app.get('/network/rollup', { schema: { hide: true } }, async (request, reply) => {
+    app.get<YearQuery>('/network/rollup', withYear, async (request, reply) => {
       spendBudget(request, 'network');
-      const { rollup } = publish(await loadPlaceInputs(app.deps.db, figures));
+      const network = await loadNetworkFigures(app.deps.db, figures, {
+        year: request.query.year,
+        log: request.log,
+      });
       return reply.page('network/views/rollup.njk', {
         title: 'National roll-up',
-        rollup,
-        csvHref: `/api/v1/network/rollup/${ROLLUP_CSV}`,
+        rollup: publish(network.places).rollup,
+        year: network.year,
+        yearItems: yearItems(network.years, network.year),
+        csvHref: `/api/v1/network/rollup/${ROLLUP_CSV}${network.year === null ? '' : `?year=${network.year}`}`,
       });
     });
 
     await app.register(
       placeScoped('/places/:slug', (scoped) => {
-        scoped.get('/dashboard', { schema: { hide: true } }, async (request, reply) => {
+        scoped.get<YearQuery>('/dashboard', withYear, async (request, reply) => {
           const place = need(request, 'dashboard.read');
           const data = await inRequestPlace(request, place, async (tx) => {
-            const read = await readPlaceFigures(figures, tx, place);
+            const read = await readDashboardFigures(figures, tx, place, {
+              year: request.query.year,
+              log: request.log,
+            });
             return {
               ...read,
               money: moneyForViewer(read.money, place),
@@ -138,6 +165,7 @@ export function networkPages(figures: PlaceFigures) {
             title: `Dashboard – ${place.name}`,
             place,
             ...data,
+            yearItems: yearItems(data.years, data.year),
             charts: {
               money: moneyChart(data.money),
               families: familiesChart(data.families),

@@ -45,7 +45,7 @@ const money = (pot: number, committed: number, spent: number): Figure<MoneyFigur
 });
 const savings = (forecast: number, realised: number): Figure<SavingsFigures> => ({
   available: true,
-  value: { forecast, realised },
+  value: { forecast, realised, notCounted: [] },
   source,
 });
 

@@ -33,6 +33,14 @@ export type Published =
     };
 
 const NOT_AVAILABLE: Published = { shown: false, text: 'Not available yet', reason: 'not_available' };
+
+/** Not available yet, or, where reading the place's figures failed, why (with the log's reference). */
+function notAvailable(...figures: Figure<unknown>[]): Published {
+  const failed = figures.find((f) => !f.available && f.reference);
+  return failed && !failed.available
+    ? { shown: false, text: `Not available: ${failed.reason}`, reason: 'not_available' }
+    : NOT_AVAILABLE;
+}
 const WITHHELD: Published = { shown: false, text: '[c]', reason: 'derived' };
 
 const percent = (ratio: number) => `${(Math.round(ratio * 1000) / 10).toFixed(1)}%`;
@@ -139,7 +147,7 @@ export function publish(places: PlaceInput[], rankBy: Measure = 'indicator_progr
   const benchmarks = places
     .filter((p) => p.shares)
     .map((p): BenchmarkRow => {
-      const families = count(familyCell(p.slug));
+      const families = p.families.available ? count(familyCell(p.slug)) : notAvailable(p.families);
       return {
         slug: p.slug,
         name: p.name,
@@ -154,7 +162,10 @@ export function publish(places: PlaceInput[], rankBy: Measure = 'indicator_progr
 /** Per-family figures exist only where the count they divide by is published. */
 function familyMeasures(place: PlaceInput, families: Published) {
   if (!place.families.available)
-    return { cost_per_family: NOT_AVAILABLE, change_after_intervention: NOT_AVAILABLE };
+    return {
+      cost_per_family: notAvailable(place.families),
+      change_after_intervention: notAvailable(place.families),
+    };
   if (!families.shown) return { cost_per_family: WITHHELD, change_after_intervention: WITHHELD };
   const { cohort, costBefore, costAfter } = place.families.value;
   return {
@@ -171,7 +182,7 @@ function otherMeasures(
   const savingsShare =
     money.available && savings.available && money.value.spent > 0
       ? shownRatio(savings.value.realised / money.value.spent)
-      : NOT_AVAILABLE;
+      : notAvailable(money, savings);
   return {
     savings_share: savingsShare,
     indicator_progress:

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { spendBudget, startExport } from '../auth/public.ts';
 import { requirePerson } from '../auth/plugin.ts';
 import { listIndicators } from '../outcomes/public.ts';
@@ -6,16 +6,16 @@ import { STATUS_RULE } from '../outcomes/domain.ts';
 import { inRequestPlace, need, placeScoped } from '../places/scope.ts';
 import { validatePracticeNote } from './domain.ts';
 import { ROLLUP_CSV, rollupCsv, rollupDataPackage } from './export.ts';
-import { moneyForViewer, readPlaceFigures, type PlaceFigures } from './figures.ts';
+import { moneyForViewer, readDashboardFigures, type PlaceFigures } from './figures.ts';
 import { MEASURES, publish, type Measure } from './publish.ts';
 import {
   listPracticeNotes,
-  loadPlaceInputs,
+  loadNetworkFigures,
   publishPracticeNote,
   setBenchmarkSharing,
   withdrawPracticeNote,
 } from './store.ts';
-import { id, pageQuery, slugParam, text as str } from '../core/json-schema.ts';
+import { financialYear, id, pageQuery, slugParam, text as str, yearQuery } from '../core/json-schema.ts';
 import { todayIso } from '../core/dates.ts';
 
 const MEASURE_KEYS = Object.keys(MEASURES) as Measure[];
@@ -37,6 +37,10 @@ const benchmarksResponse = {
   type: 'object',
   properties: {
     rank_by: { type: 'string', enum: MEASURE_KEYS },
+    year: {
+      type: ['integer', 'null'],
+      description: 'The financial year of the ledger figures (2012 is 2012/13)',
+    },
     benchmarks: {
       type: 'array',
       items: {
@@ -96,53 +100,69 @@ const today = () => todayIso();
 
 export function networkRoutes(figures: PlaceFigures) {
   return async (app: FastifyInstance) => {
-    const publication = async (rankBy: Measure = 'indicator_progress') =>
-      publish(await loadPlaceInputs(app.deps.db, figures), rankBy);
+    type YearRequest = FastifyRequest<{ Querystring: { year?: number } }>;
+    const publication = async (request: YearRequest, rankBy: Measure = 'indicator_progress') => {
+      const network = await loadNetworkFigures(app.deps.db, figures, {
+        year: request.query.year,
+        log: request.log,
+      });
+      return { year: network.year, ...publish(network.places, rankBy) };
+    };
+    const ofTheYear = ' in one financial year: `year`, else the latest with postings in any place';
 
-    app.get<{ Querystring: { rank_by?: Measure } }>(
+    app.get<{ Querystring: { rank_by?: Measure; year?: number } }>(
       '/api/v1/network/benchmarks',
       {
         schema: {
           tags: ['network'],
-          summary:
-            'Published benchmarks of the places that share them, ranked by a measure, with small-number suppression',
-          querystring: { type: 'object', properties: { rank_by: { type: 'string', enum: MEASURE_KEYS } } },
+          summary: `Published benchmarks of the places that share them, ranked by a measure, with small-number suppression,${ofTheYear}`,
+          querystring: {
+            type: 'object',
+            properties: { rank_by: { type: 'string', enum: MEASURE_KEYS }, year: financialYear },
+          },
           response: { 200: benchmarksResponse },
         },
       },
       async (request) => {
         spendBudget(request, 'network');
         const rankBy = request.query.rank_by ?? 'indicator_progress';
-        return { rank_by: rankBy, benchmarks: (await publication(rankBy)).benchmarks };
+        const { year, benchmarks } = await publication(request, rankBy);
+        return { rank_by: rankBy, year, benchmarks };
       },
     );
 
-    app.get(
+    app.get<{ Querystring: { year?: number } }>(
       '/api/v1/network/rollup',
       {
         schema: {
           tags: ['network'],
-          summary:
-            'National roll-up: places, partners, pooled money, families, savings (all, and by kind of place)',
+          summary: `National roll-up: places, partners, pooled money, families, savings (all, and by kind of place),${ofTheYear}`,
+          querystring: yearQuery,
           response: { 200: { type: 'array', items: rollupRow } },
         },
       },
       async (request) => {
         spendBudget(request, 'network');
-        return (await publication()).rollup;
+        return (await publication(request)).rollup;
       },
     );
 
-    app.get(
+    app.get<{ Querystring: { year?: number } }>(
       '/api/v1/network/rollup/' + ROLLUP_CSV,
-      { schema: { tags: ['network'], summary: 'The national roll-up as CSV' } },
+      {
+        schema: {
+          tags: ['network'],
+          summary: `The national roll-up as CSV,${ofTheYear}`,
+          querystring: yearQuery,
+        },
+      },
       async (request, reply) => {
         spendBudget(request, 'network');
         startExport(request, reply);
         return reply
           .type('text/csv; charset=utf-8')
           .header('content-disposition', `attachment; filename="${ROLLUP_CSV}"`)
-          .send(rollupCsv((await publication()).rollup));
+          .send(rollupCsv((await publication(request)).rollup));
       },
     );
 
@@ -178,20 +198,24 @@ export function networkRoutes(figures: PlaceFigures) {
 
     await app.register(
       placeScoped('/api/v1/places/:slug', (scoped) => {
-        scoped.get(
+        scoped.get<{ Querystring: { year?: number } }>(
           '/dashboard',
           {
             schema: {
               tags: ['network'],
               summary:
-                'The place dashboard: money, families, savings (each available or not yet) and indicators against targets',
+                'The place dashboard: money (for `year`, else the latest financial year with postings), families, savings (each available or not, and why) and indicators against targets',
               params: slugParam,
+              querystring: yearQuery,
             },
           },
           async (request) => {
             const place = need(request, 'dashboard.read');
             return inRequestPlace(request, place, async (tx) => {
-              const read = await readPlaceFigures(figures, tx, place);
+              const read = await readDashboardFigures(figures, tx, place, {
+                year: request.query.year,
+                log: request.log,
+              });
               return {
                 ...read,
                 money: moneyForViewer(read.money, place),

@@ -3,7 +3,7 @@ import { NotFound } from '../core/errors.ts';
 import { appendAudit } from '../audit/public.ts';
 import { indicatorProgress } from '../outcomes/public.ts';
 import type { NewPracticeNote } from './domain.ts';
-import { readPlaceFigures, type PlaceFigures } from './figures.ts';
+import { readPlaceFigures, type FigureLog, type PlaceFigures, type YearRange } from './figures.ts';
 import type { PlaceInput } from './publish.ts';
 import { countPartners } from '../places/public.ts';
 
@@ -11,11 +11,27 @@ export interface Actor {
   personId: number;
 }
 
+/** The network's places, with their figures for one financial year. */
+export interface NetworkFigures {
+  /** The asked year, else the latest with postings in any place; null when nothing is posted anywhere. */
+  year: number | null;
+  /** The years with postings in any place, for choosing another. */
+  years: YearRange | null;
+  places: PlaceInput[];
+}
+
 /**
  * Gathers each place's figures in its own place-scoped transaction, so the figures modules read
- * behind row-level security exactly as they do for the place's own pages.
+ * behind row-level security exactly as they do for the place's own pages. Every place is read for
+ * one financial year, so that what the network adds up or compares is of the same year.
  */
-export async function loadPlaceInputs(db: Database, figures: PlaceFigures): Promise<PlaceInput[]> {
+export async function loadNetworkFigures(
+  db: Database,
+  figures: PlaceFigures,
+  options: { year?: number; log: FigureLog },
+): Promise<NetworkFigures> {
+  const years = await inSystem(db, (tx) => figures.years(tx, null));
+  const year = options.year ?? years?.latest ?? null;
   const places = await db.kysely
     .selectFrom('places')
     .select(['id', 'slug', 'name', 'kind'])
@@ -35,13 +51,19 @@ export async function loadPlaceInputs(db: Database, figures: PlaceFigures): Prom
             .select('shares')
             .where('place_id', '=', place.id)
             .executeTakeFirst();
+          const { money, families, savings } = await readPlaceFigures(figures, tx, place, {
+            year,
+            log: options.log,
+          });
           return {
             slug: place.slug,
             name: place.name,
             kind: place.kind,
             partners: Number(n),
             shares: sharing?.shares ?? false,
-            ...(await readPlaceFigures(figures, tx, place)),
+            money,
+            families,
+            savings,
             indicators: await indicatorProgress(tx, place.id),
           };
         },
@@ -49,7 +71,7 @@ export async function loadPlaceInputs(db: Database, figures: PlaceFigures): Prom
       ),
     );
   }
-  return inputs;
+  return { year, years, places: inputs };
 }
 
 export async function sharesBenchmarks(tx: Tx, placeId: number): Promise<boolean> {

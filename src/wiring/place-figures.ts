@@ -1,10 +1,9 @@
 import type { Tx } from '../core/db.ts';
 import { pence } from '../core/money.ts';
-import { listBusinessCases, runBusinessCase } from '../cba/store.ts';
+import { approvedForecast, listCaseStandings } from '../cba/standing.ts';
 import { defaultCatalogue } from '../families/catalogue.ts';
 import { cohort } from '../families/costing.ts';
-import { listBudgets } from '../ledger/agreements.ts';
-import { budgetReport } from '../ledger/reports.ts';
+import { budgetReport, postedYears } from '../ledger/public.ts';
 import type { FamilyFigures, Figure, PlaceFigures, PlaceRef } from '../network/figures.ts';
 import { addMonths, financialYearLabel, todayIso } from '../core/dates.ts';
 
@@ -30,16 +29,19 @@ async function familyFigures(tx: Tx, place: PlaceRef): Promise<Figure<FamilyFigu
 }
 
 /**
- * The figures the dashboard, benchmarks and national roll-up show, read from the ledger (the
- * latest financial year with a pooled budget), the families cohort and the business cases.
+ * The figures the dashboard, benchmarks and national roll-up show, read from the ledger (one
+ * financial year), the families cohort and the business cases (approved ones only).
  */
 export const livePlaceFigures: PlaceFigures = {
-  async money(tx, place) {
-    const years = (await listBudgets(tx, place.id)).map((b) => b.financial_year);
-    if (years.length === 0)
-      return { available: false, reason: 'The place has no pooled budget in the ledger yet.' };
-    const year = Math.max(...years);
+  years: (tx, place) => postedYears(tx, place?.id ?? null),
+
+  async money(tx, place, year) {
     const report = await budgetReport(tx, place.id, year);
+    if (!report.services.length && !report.partners.length)
+      return {
+        available: false,
+        reason: `Nothing is agreed or posted in the ledger for ${financialYearLabel(year)}.`,
+      };
     return {
       available: true,
       value: {
@@ -64,19 +66,35 @@ export const livePlaceFigures: PlaceFigures = {
   families: familyFigures,
 
   async savings(tx, place, families) {
-    const cases = await listBusinessCases(tx, place.id);
-    if (!families.available && cases.length === 0) {
-      return { available: false, reason: 'There are no business cases and no family costs a year on yet.' };
+    const approved = await approvedForecast(tx, place.id);
+    const caseHref = (id: number) => `/places/${place.slug}/cba/business-cases/${id}`;
+    const notCounted = [
+      ...(await listCaseStandings(tx, place.id))
+        .filter((c) => !c.computable && !c.approved)
+        .map((c) => ({
+          what: c.title,
+          why: `cannot be computed, so it stays a draft: ${c.reason}`,
+          href: caseHref(c.id),
+        })),
+      ...approved.notKept.map((c) => ({
+        what: c.title,
+        why: 'approved before forecast savings were kept with the agreement: propose it again and approve that agreement to count it',
+        href: caseHref(c.id),
+      })),
+    ];
+    if (!families.available && approved.cases === 0) {
+      const left = notCounted.map((n) => ` Not counted: ${n.what} ${n.why}`).join('');
+      return {
+        available: false,
+        reason: `No business case is approved yet and no family has been worked with for a whole year.${left}`,
+      };
     }
-    let forecast = 0;
-    for (const c of cases)
-      forecast += (await runBusinessCase(tx, place.id, c.id)).results.totals.present_value.fiscal_pence;
     const realised = families.available ? families.value.costBefore - families.value.costAfter : 0;
     return {
       available: true,
-      value: { forecast: pence(forecast), realised: pence(realised) },
+      value: { forecast: approved.forecast, realised: pence(realised), notCounted },
       source: {
-        label: 'Business cases (forecast) and the families cohort (realised)',
+        label: 'Business cases approved by the board (forecast) and the families cohort (realised)',
         href: `/api/v1/places/${place.slug}/cba/business-cases`,
       },
     };

@@ -357,13 +357,7 @@ export async function subjectAccessExport(
   await requireAccess(tx, placeId, familyId, viewer, 'case_work', today);
   const { family, members, professionals, consents } = await loadRecord(tx, placeId, familyId);
   const events = await timeline(tx, placeId, familyId, catalogue, null);
-  const goals = await tx
-    .selectFrom('family_goals')
-    .select(['id', 'outcome', 'description', 'status', 'met_on'])
-    .where('place_id', '=', placeId)
-    .where('family_id', '=', familyId)
-    .orderBy('id')
-    .execute();
+  const goals = await goalsOf(tx, placeId, familyId);
   const claims = await tx
     .selectFrom('family_claims')
     .select(['id', 'goal_id', 'amount', 'evidence', 'status', 'claimed_at', 'decided_at'])
@@ -413,54 +407,24 @@ export const ERASED_FIELDS = {
   family_goals: ['description'],
   family_claims: ['evidence'],
 } as const;
+type ErasedTable = keyof typeof ERASED_FIELDS;
 
 export async function eraseFamily(tx: Tx, placeId: number, familyId: number, actor: Actor): Promise<void> {
   const family = await familyExists(tx, placeId, familyId);
   if (family.erased_at)
     throw new Invalid('This family’s personal data has already been erased', { family: 'Already erased' });
   const now = new Date();
-  await tx
-    .updateTable('families')
-    .set({ household_name: null, address: null, postcode: null, closure_reason: null, erased_at: now })
-    .where('place_id', '=', placeId)
-    .where('id', '=', familyId)
-    .execute();
-  await tx
-    .updateTable('family_members')
-    .set({ name: null, date_of_birth: null, relationship: null, erased_at: now })
-    .where('place_id', '=', placeId)
-    .where('family_id', '=', familyId)
-    .execute();
-  await tx
-    .updateTable('family_consents')
-    .set({ given_by: null })
-    .where('place_id', '=', placeId)
-    .where('family_id', '=', familyId)
-    .execute();
-  await tx
-    .updateTable('family_professionals')
-    .set({ name: null })
-    .where('place_id', '=', placeId)
-    .where('family_id', '=', familyId)
-    .execute();
-  await tx
-    .updateTable('family_goals')
-    .set({ description: null })
-    .where('place_id', '=', placeId)
-    .where('family_id', '=', familyId)
-    .execute();
-  await tx
-    .updateTable('family_events')
-    .set({ note: '' })
-    .where('place_id', '=', placeId)
-    .where('family_id', '=', familyId)
-    .execute();
-  await tx
-    .updateTable('family_claims')
-    .set({ evidence: null })
-    .where('place_id', '=', placeId)
-    .where('family_id', '=', familyId)
-    .execute();
+  for (const [table, fields] of Object.entries(ERASED_FIELDS) as [ErasedTable, readonly string[]][]) {
+    // A note may not be null, so it is left empty; the rows that carry erased_at are stamped in the
+    // same update, since their checks let a required field go blank only on an erased row.
+    const blanked = Object.fromEntries(fields.map((field) => [field, field === 'note' ? '' : null]));
+    await tx
+      .updateTable(table)
+      .set(table === 'families' || table === 'family_members' ? { ...blanked, erased_at: now } : blanked)
+      .where('place_id', '=', placeId)
+      .where(table === 'families' ? 'id' : 'family_id', '=', familyId)
+      .execute();
+  }
   await appendAudit(tx, {
     person_id: actor.personId,
     place_id: placeId,
@@ -473,14 +437,18 @@ export async function eraseFamily(tx: Tx, placeId: number, familyId: number, act
 // ---------------------------------------------------------------------------------------------
 // Outcome plans
 
-export async function listGoals(tx: Tx, placeId: number, familyId: number) {
-  const goals = await tx
+function goalsOf(tx: Tx, placeId: number, familyId: number) {
+  return tx
     .selectFrom('family_goals')
     .select(['id', 'outcome', 'description', 'status', 'met_on'])
     .where('place_id', '=', placeId)
     .where('family_id', '=', familyId)
     .orderBy('id')
     .execute();
+}
+
+export async function listGoals(tx: Tx, placeId: number, familyId: number) {
+  const goals = await goalsOf(tx, placeId, familyId);
   const claims = await tx
     .selectFrom('family_claims')
     .select(['id', 'goal_id', 'amount', 'status', 'posting_ref'])

@@ -5,6 +5,7 @@ import { Invalid } from '../core/errors.ts';
 import { formOr } from '../core/forms.ts';
 import { inRequestPlace, need, placeScoped, type PlaceContext } from '../places/scope.ts';
 import {
+  INDICATOR_FIELDS,
   LINK_KIND_LABELS,
   LINK_KINDS,
   parseActualsCsv,
@@ -106,19 +107,7 @@ const frequencyItems = (selected?: unknown) => [
 const linkKindItems = (selected?: unknown) =>
   LINK_KINDS.map((value) => ({ value, text: LINK_KIND_LABELS[value], checked: value === selected }));
 
-const FORM_ORDER = [
-  'title',
-  'definition',
-  'unit',
-  'source',
-  'better',
-  'frequency',
-  'baseline_value',
-  'baseline_date',
-  'target_value',
-  'target_date',
-  'trajectory',
-];
+const FORM_ORDER = [...INDICATOR_FIELDS, 'trajectory'];
 
 export async function outcomePages(app: FastifyInstance) {
   await app.register(

@@ -3,6 +3,7 @@ import { inRequestPlace, need, placeScoped } from '../places/scope.ts';
 import {
   BETTER,
   FREQUENCIES,
+  INDICATOR_FIELDS,
   LINK_KINDS,
   parseActualsCsv,
   STATUS_RULE,
@@ -119,18 +120,7 @@ const newIndicatorBody = {
       },
     },
   },
-  required: [
-    'title',
-    'definition',
-    'unit',
-    'source',
-    'better',
-    'frequency',
-    'baseline_value',
-    'baseline_date',
-    'target_value',
-    'target_date',
-  ],
+  required: INDICATOR_FIELDS,
   additionalProperties: false,
 } as const;
 

@@ -1,7 +1,14 @@
 /** The processes API: list, open, read, move a phase, set the tie-break. */
 import type { FastifyInstance } from 'fastify';
 import { inRequestPlace, need } from '../places/scope.ts';
-import { PHASES, validateProcess, VOTER_MODES, type Phase, type ProcessSettings } from './domain.ts';
+import {
+  PHASE_DATES,
+  PHASES,
+  validateProcess,
+  VOTER_MODES,
+  type Phase,
+  type ProcessSettings,
+} from './domain.ts';
 import { BALLOT_KINDS } from './election.ts';
 import type { PbPorts } from './funds.ts';
 import { COMPLETIONS, RULES, UTILITIES } from './rules.ts';
@@ -41,11 +48,7 @@ const processBody = {
     'year',
     'title',
     'budget_pence',
-    'proposals_from',
-    'review_from',
-    'voting_from',
-    'results_from',
-    'delivery_from',
+    ...PHASE_DATES,
     'ballot_kind',
     'ballot_limit',
     'rule',

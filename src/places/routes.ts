@@ -12,7 +12,7 @@ import {
   validateNewMember,
   validateNewPartner,
 } from './domain.ts';
-import { inRequestPlace, need, placeScoped } from './scope.ts';
+import { inRequestPlace, need, placeScoped, type PlaceContext } from './scope.ts';
 import {
   addMember,
   addPartner,
@@ -296,12 +296,7 @@ export async function placeRoutes(app: FastifyInstance) {
         },
         async (request, reply) => {
           const place = need(request, 'people.manage');
-          await inRequestPlace(request, place, (tx) =>
-            removeRole(tx, place.id, request.params.personId, request.params.role, {
-              personId: place.person.id,
-            }),
-          );
-          await endSessionsIfNoRoles(app.deps.db, request.params.personId);
+          await takeRoleAway(request, place, request.params.personId, request.params.role);
           return reply.code(204).send();
         },
       );
@@ -389,12 +384,7 @@ export async function placeRoutes(app: FastifyInstance) {
         },
         async (request) => {
           const place = need(request, 'decision.sign_off');
-          assertMaySignFor(place.roles, place.partnerIds, request.body.partner_id);
-          return inRequestPlace(request, place, (tx) =>
-            signOffDecision(tx, place.id, request.params.id, request.body.partner_id, {
-              personId: place.person.id,
-            }),
-          );
+          return signOffFor(request, place, request.params.id, request.body.partner_id);
         },
       );
 
@@ -420,12 +410,34 @@ export async function placeRoutes(app: FastifyInstance) {
 }
 
 /**
- * A partner's representative signs only for their own partner; nobody else (an admin included)
- * signs for a partner. The store checks the partner_rep membership itself (representedPartners).
+ * Signs a decision off for a partner. A partner's representative signs only for their own
+ * partner; nobody else (an admin included) signs for a partner. The store checks the partner_rep
+ * membership itself (representedPartners).
  */
-export function assertMaySignFor(roles: string[], partnerIds: number[], partnerId: number) {
-  if (roles.includes('partner_rep') && partnerIds.includes(partnerId)) return;
-  throw new Forbidden('You can only sign off for the partner you represent');
+export function signOffFor(
+  request: FastifyRequest,
+  place: PlaceContext,
+  decisionId: number,
+  partnerId: number,
+) {
+  if (!place.roles.includes('partner_rep') || !place.partnerIds.includes(partnerId))
+    throw new Forbidden('You can only sign off for the partner you represent');
+  return inRequestPlace(request, place, (tx) =>
+    signOffDecision(tx, place.id, decisionId, partnerId, { personId: place.person.id }),
+  );
+}
+
+/** Takes a role away; a person left with no role in any place is signed out at once. */
+export async function takeRoleAway(
+  request: FastifyRequest,
+  place: PlaceContext,
+  personId: number,
+  role: Role,
+) {
+  await inRequestPlace(request, place, (tx) =>
+    removeRole(tx, place.id, personId, role, { personId: place.person.id }),
+  );
+  await endSessionsIfNoRoles(request.server.deps.db, personId);
 }
 
 /**

@@ -21,12 +21,11 @@ import {
   listProposals,
   setTieOrder,
 } from './process-store.ts';
-import { id, isoDate as date, slugParam, text as str } from '../core/json-schema.ts';
+import { closedObject, id, isoDate as date, slugParam, text as str } from '../core/json-schema.ts';
 import { pence, processParams, actor, visibleProposals } from './route-helpers.ts';
 
-const processBody = {
-  type: 'object',
-  properties: {
+const processBody = closedObject(
+  {
     year: { type: 'integer', minimum: 2000, maximum: 2100 },
     title: str(200),
     budget_pence: pence,
@@ -44,7 +43,7 @@ const processBody = {
     min_age: { type: 'integer', minimum: 0, maximum: 120 },
     voters: { type: 'string', enum: VOTER_MODES },
   },
-  required: [
+  [
     'year',
     'title',
     'budget_pence',
@@ -56,8 +55,7 @@ const processBody = {
     'min_age',
     'voters',
   ],
-  additionalProperties: false,
-} as const;
+);
 
 /** Processes: list, open, read, move on a phase, and set the tie-break. */
 export function registerProcessRoutes(scoped: FastifyInstance, ports: PbPorts) {
@@ -122,12 +120,7 @@ export function registerProcessRoutes(scoped: FastifyInstance, ports: PbPorts) {
         tags: ['pb'],
         summary: 'Move the process to its next phase',
         params: processParams,
-        body: {
-          type: 'object',
-          properties: { phase: { type: 'string', enum: PHASES } },
-          required: ['phase'],
-          additionalProperties: false,
-        },
+        body: closedObject({ phase: { type: 'string', enum: PHASES } }),
       },
     },
     async (request) => {
@@ -146,12 +139,7 @@ export function registerProcessRoutes(scoped: FastifyInstance, ports: PbPorts) {
         summary:
           'Set the process’s own tie-break before voting: proposal ids, most preferred first (the default is fewer cost, then the lower id)',
         params: processParams,
-        body: {
-          type: 'object',
-          properties: { order: { type: 'array', items: id, maxItems: 1000 } },
-          required: ['order'],
-          additionalProperties: false,
-        },
+        body: closedObject({ order: { type: 'array', items: id, maxItems: 1000 } }),
       },
     },
     async (request) => {

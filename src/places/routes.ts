@@ -27,7 +27,7 @@ import {
   signOffDecision,
 } from './store.ts';
 import { Forbidden } from '../core/errors.ts';
-import { id, pageQuery, slugParam, text } from '../core/json-schema.ts';
+import { closedObject, id, pageQuery, slugParam, text } from '../core/json-schema.ts';
 
 const placeSummary = {
   type: 'object',
@@ -189,12 +189,7 @@ export async function placeRoutes(app: FastifyInstance) {
             tags: ['places'],
             summary: 'Add a partner agency (admin)',
             params: slugParam,
-            body: {
-              type: 'object',
-              properties: { name: text(200), agency_type: { type: 'string', enum: AGENCY_TYPES } },
-              required: ['name', 'agency_type'],
-              additionalProperties: false,
-            },
+            body: closedObject({ name: text(200), agency_type: { type: 'string', enum: AGENCY_TYPES } }),
             response: { 201: partner },
           },
         },
@@ -246,17 +241,15 @@ export async function placeRoutes(app: FastifyInstance) {
             summary:
               'Give a person a role in the place (admin); a new person gets a one-time link to set their password',
             params: slugParam,
-            body: {
-              type: 'object',
-              properties: {
+            body: closedObject(
+              {
                 email: text(320),
                 name: text(200),
                 role: { type: 'string', enum: ROLES },
                 partner_id: { anyOf: [id, { type: 'null' }] },
               },
-              required: ['email', 'name', 'role'],
-              additionalProperties: false,
-            },
+              ['email', 'name', 'role'],
+            ),
             response: {
               201: {
                 type: 'object',
@@ -336,9 +329,8 @@ export async function placeRoutes(app: FastifyInstance) {
             summary:
               'Record a board decision (admin); signed_off_by only for the partners you represent; kind period_reopen with financial_year re-opens that closed year once',
             params: slugParam,
-            body: {
-              type: 'object',
-              properties: {
+            body: closedObject(
+              {
                 title: text(200),
                 description: text(5000),
                 sign_off_rule: { type: 'string', enum: SIGN_OFF_RULES },
@@ -346,9 +338,8 @@ export async function placeRoutes(app: FastifyInstance) {
                 kind: { type: 'string', enum: DECISION_KINDS },
                 financial_year: { type: 'integer', minimum: 1990, maximum: 2100 },
               },
-              required: ['title', 'sign_off_rule'],
-              additionalProperties: false,
-            },
+              ['title', 'sign_off_rule'],
+            ),
             response: { 201: decision },
           },
         },
@@ -373,12 +364,7 @@ export async function placeRoutes(app: FastifyInstance) {
               properties: { slug: { type: 'string' }, id },
               required: ['slug', 'id'],
             },
-            body: {
-              type: 'object',
-              properties: { partner_id: id },
-              required: ['partner_id'],
-              additionalProperties: false,
-            },
+            body: closedObject({ partner_id: id }),
             response: { 200: decision },
           },
         },

@@ -15,8 +15,10 @@ import {
   type Actor,
   type FamilyViewer,
   assertPartnersOfPlace,
+  auditFamily,
   consentsOf,
   familyExists,
+  familySubject,
   listAgreements,
   requireAccess,
 } from './access.ts';
@@ -187,17 +189,11 @@ export async function readFamily(
 ): Promise<FamilyRecord> {
   const access = await requireAccess(tx, placeId, familyId, viewer, purpose, today);
   const { family, members, professionals, consents } = await loadRecord(tx, placeId, familyId);
-  await appendAudit(tx, {
-    person_id: viewer.personId,
-    place_id: placeId,
-    action: 'family.read',
-    subject: `family:${familyId}`,
-    detail: {
-      purpose,
-      basis: access.basis,
-      agreement_id: access.agreementId,
-      fields: ['household', 'members', 'address', 'consents', 'professionals'],
-    },
+  await auditFamily(tx, placeId, familyId, viewer, 'family.read', {
+    purpose,
+    basis: access.basis,
+    agreement_id: access.agreementId,
+    fields: ['household', 'members', 'address', 'consents', 'professionals'],
   });
   const purposes = [...new Set(consents.map((c) => c.purpose))];
   const records = consents.map((c) => ({ id: c.id, purpose: c.purpose, state: c.state }));
@@ -279,12 +275,10 @@ export async function createFamily(
       .values(input.members.map((m) => ({ place_id: placeId, family_id: row.id, ...m })))
       .execute();
   }
-  await appendAudit(tx, {
-    person_id: viewer.personId,
-    place_id: placeId,
-    action: 'family.create',
-    subject: `family:${row.id}`,
-    detail: { reference: row.reference, members: input.members.length, taken_on: input.taken_on },
+  await auditFamily(tx, placeId, row.id, viewer, 'family.create', {
+    reference: row.reference,
+    members: input.members.length,
+    taken_on: input.taken_on,
   });
   return row;
 }
@@ -304,12 +298,9 @@ export async function addProfessional(
     .values({ place_id: placeId, family_id: familyId, ...input })
     .returning('id')
     .executeTakeFirstOrThrow();
-  await appendAudit(tx, {
-    person_id: viewer.personId,
-    place_id: placeId,
-    action: 'family.professional.add',
-    subject: `family:${familyId}`,
-    detail: { professional_id: row.id, partner_id: input.partner_id },
+  await auditFamily(tx, placeId, familyId, viewer, 'family.professional.add', {
+    professional_id: row.id,
+    partner_id: input.partner_id,
   });
 }
 
@@ -332,13 +323,10 @@ export async function closeFamily(
     .where('place_id', '=', placeId)
     .where('id', '=', familyId)
     .execute();
-  await appendAudit(tx, {
-    person_id: viewer.personId,
-    place_id: placeId,
-    action: 'family.close',
-    subject: `family:${familyId}`,
-    // The reason is free text about the family: it stays in the erasable record, never in the audit log.
-    detail: { status: 'closed', reason_length: reason.trim().length },
+  // The reason is free text about the family: it stays in the erasable record, never in the audit log.
+  await auditFamily(tx, placeId, familyId, viewer, 'family.close', {
+    status: 'closed',
+    reason_length: reason.trim().length,
   });
 }
 
@@ -370,16 +358,10 @@ export async function subjectAccessExport(
     .leftJoin('people', 'people.id', 'audit_log.person_id')
     .select(['audit_log.at', 'audit_log.action', 'audit_log.detail', 'people.name as person'])
     .where('audit_log.place_id', '=', placeId)
-    .where('audit_log.subject', '=', `family:${familyId}`)
+    .where('audit_log.subject', '=', familySubject(familyId))
     .orderBy('audit_log.id')
     .execute();
-  await appendAudit(tx, {
-    person_id: viewer.personId,
-    place_id: placeId,
-    action: 'family.export',
-    subject: `family:${familyId}`,
-    detail: { purpose: 'subject_access' },
-  });
+  await auditFamily(tx, placeId, familyId, viewer, 'family.export', { purpose: 'subject_access' });
   const { erased_at: _erased, ...household } = family;
   return {
     generated_on: today,
@@ -425,13 +407,7 @@ export async function eraseFamily(tx: Tx, placeId: number, familyId: number, act
       .where(table === 'families' ? 'id' : 'family_id', '=', familyId)
       .execute();
   }
-  await appendAudit(tx, {
-    person_id: actor.personId,
-    place_id: placeId,
-    action: 'family.erase',
-    subject: `family:${familyId}`,
-    detail: { reference: family.reference },
-  });
+  await auditFamily(tx, placeId, familyId, actor, 'family.erase', { reference: family.reference });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -478,12 +454,9 @@ export async function addGoal(
     })
     .returning('id')
     .executeTakeFirstOrThrow();
-  await appendAudit(tx, {
-    person_id: viewer.personId,
-    place_id: placeId,
-    action: 'family.goal.add',
-    subject: `family:${familyId}`,
-    detail: { goal_id: row.id, outcome: goal.outcome },
+  await auditFamily(tx, placeId, familyId, viewer, 'family.goal.add', {
+    goal_id: row.id,
+    outcome: goal.outcome,
   });
   return row.id;
 }
@@ -517,11 +490,5 @@ export async function markGoalMet(
     .where('place_id', '=', placeId)
     .where('id', '=', goalId)
     .execute();
-  await appendAudit(tx, {
-    person_id: viewer.personId,
-    place_id: placeId,
-    action: 'family.goal.met',
-    subject: `family:${familyId}`,
-    detail: { goal_id: goalId, met_on: metOn },
-  });
+  await auditFamily(tx, placeId, familyId, viewer, 'family.goal.met', { goal_id: goalId, met_on: metOn });
 }

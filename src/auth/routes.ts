@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Invalid, type FieldErrors } from '../core/errors.ts';
 import { appendAudit } from '../audit/public.ts';
 import { inSystem } from '../core/db.ts';
+import { closedObject } from '../core/json-schema.ts';
 import { clearSessionCookie, requirePerson, setSessionCookie } from './plugin.ts';
 import {
   changePassword,
@@ -179,15 +180,10 @@ export async function authRoutes(app: FastifyInstance) {
       schema: {
         tags: ['auth'],
         summary: 'Sign in; sets the session cookie and returns the CSRF token to send as X-CSRF-Token',
-        body: {
-          type: 'object',
-          properties: {
-            email: { type: 'string', maxLength: 320 },
-            password: { type: 'string', maxLength: 1024 },
-          },
-          required: ['email', 'password'],
-          additionalProperties: false,
-        },
+        body: closedObject({
+          email: { type: 'string', maxLength: 320 },
+          password: { type: 'string', maxLength: 1024 },
+        }),
         response: { 201: sessionSchema },
       },
     },
@@ -217,15 +213,10 @@ export async function authRoutes(app: FastifyInstance) {
       schema: {
         tags: ['auth'],
         summary: 'Change your own password; needs the current one, and ends every other session of yours',
-        body: {
-          type: 'object',
-          properties: {
-            current_password: { type: 'string', maxLength: 1024 },
-            new_password: { type: 'string', maxLength: 1024 },
-          },
-          required: ['current_password', 'new_password'],
-          additionalProperties: false,
-        },
+        body: closedObject({
+          current_password: { type: 'string', maxLength: 1024 },
+          new_password: { type: 'string', maxLength: 1024 },
+        }),
         response: { 204: { type: 'null' } },
       },
     },

@@ -25,7 +25,7 @@ import {
 import { listCaseStandings } from './standing.ts';
 import { validateLocalUnitCost } from './unit-costs.ts';
 import { isIsoDate } from '../core/dates.ts';
-import { id, placeParams } from '../core/json-schema.ts';
+import { closedObject, id, placeParams } from '../core/json-schema.ts';
 
 const caseParams = placeParams('id');
 const anyObject = { type: 'object', additionalProperties: true } as const;
@@ -141,12 +141,7 @@ export const cbaRoutes = placeScoped('/api/v1/places/:slug', (app: FastifyInstan
         tags: ['cba'],
         summary: 'Save a new revision of a business case',
         params: caseParams,
-        body: {
-          type: 'object',
-          properties: { revision: { type: 'integer', minimum: 1 }, model: anyObject },
-          required: ['revision', 'model'],
-          additionalProperties: false,
-        },
+        body: closedObject({ revision: { type: 'integer', minimum: 1 }, model: anyObject }),
       },
     },
     async (request) => {
@@ -238,12 +233,7 @@ export const cbaRoutes = placeScoped('/api/v1/places/:slug', (app: FastifyInstan
         tags: ['cba'],
         summary: 'Approve the agreement by an agreed programme-board decision',
         params: agreementParams,
-        body: {
-          type: 'object',
-          properties: { decision_id: id },
-          required: ['decision_id'],
-          additionalProperties: false,
-        },
+        body: closedObject({ decision_id: id }),
       },
     },
     async (request) => {
@@ -266,9 +256,8 @@ export const cbaRoutes = placeScoped('/api/v1/places/:slug', (app: FastifyInstan
         tags: ['cba'],
         summary: 'Post an approved agreement through the ledger (one transaction carrying the decision)',
         params: agreementParams,
-        body: {
-          type: 'object',
-          properties: {
+        body: closedObject(
+          {
             date: { type: 'string', maxLength: 10 },
             contribution_accounts: {
               type: 'object',
@@ -277,9 +266,8 @@ export const cbaRoutes = placeScoped('/api/v1/places/:slug', (app: FastifyInstan
             },
             reinvestment_account: { type: 'string', maxLength: 40 },
           },
-          required: ['date', 'contribution_accounts'],
-          additionalProperties: false,
-        },
+          ['date', 'contribution_accounts'],
+        ),
       },
     },
     async (request) => {
@@ -316,15 +304,10 @@ export const cbaRoutes = placeScoped('/api/v1/places/:slug', (app: FastifyInstan
         tags: ['cba'],
         summary: 'Link the case to the families taken on between two dates',
         params: caseParams,
-        body: {
-          type: 'object',
-          properties: {
-            taken_on_from: { type: 'string', maxLength: 10 },
-            taken_on_to: { type: 'string', maxLength: 10 },
-          },
-          required: ['taken_on_from', 'taken_on_to'],
-          additionalProperties: false,
-        },
+        body: closedObject({
+          taken_on_from: { type: 'string', maxLength: 10 },
+          taken_on_to: { type: 'string', maxLength: 10 },
+        }),
       },
     },
     async (request) => {

@@ -51,6 +51,11 @@ function fromRow(row: Awaited<ReturnType<typeof latestLocalVersions>>[number]): 
   return cost;
 }
 
+/** The place's own figures that are not withdrawn. */
+async function localUnitCostsInForce(tx: Tx, placeId: number): Promise<UnitCost[]> {
+  return (await latestLocalVersions(tx, placeId)).filter((r) => !r.withdrawn).map(fromRow);
+}
+
 /**
  * The unit cost database for one place: its own figures in force, then every national figure it
  * has not replaced, each also given in `priceYear` prices through the GDP deflators.
@@ -60,7 +65,7 @@ export async function listUnitCosts(
   placeId: number,
   priceYear: number,
 ): Promise<EffectiveUnitCost[]> {
-  const local = (await latestLocalVersions(tx, placeId)).filter((r) => !r.withdrawn).map(fromRow);
+  const local = await localUnitCostsInForce(tx, placeId);
   const localCodes = new Set(local.map((c) => c.code));
   const nationalCodes = new Set(NATIONAL_UNIT_COSTS.map((c) => c.code));
   return [
@@ -237,7 +242,7 @@ export async function updateBusinessCase(
 
 /** A lookup over the place's unit costs in force, for running its business cases. */
 export async function placeUnitCostLookup(tx: Tx, placeId: number): Promise<UnitCostLookup> {
-  const local = (await latestLocalVersions(tx, placeId)).filter((r) => !r.withdrawn).map(fromRow);
+  const local = await localUnitCostsInForce(tx, placeId);
   const byCode = new Map<string, UnitCost>([
     ...NATIONAL_UNIT_COSTS.map((c) => [c.code, c] as const),
     ...local.map((c) => [c.code, c] as const),
@@ -374,19 +379,7 @@ export async function approveInvestment(
     throw new Invalid('The decision has not been agreed by the board yet', {
       decision_id: 'The decision has not been agreed by the board yet',
     });
-  await tx
-    .updateTable('cba_investment_agreements')
-    .set({ decision_id: decisionId, approved_at: new Date() })
-    .where('place_id', '=', placeId)
-    .where('id', '=', agreementId)
-    .execute();
-  await appendAudit(tx, {
-    person_id: personId,
-    place_id: placeId,
-    action: 'cba.agreement.approve',
-    subject: `investment_agreement:${agreementId}`,
-    detail: { decision_id: decisionId },
-  });
+  await stampAgreement(tx, placeId, personId, agreementId, 'approve', { decision_id: decisionId });
 }
 
 /** Marks an agreement posted, with the ledger transaction that carries it. */
@@ -397,18 +390,31 @@ export async function recordPosting(
   agreementId: number,
   transactionId: number,
 ) {
+  await stampAgreement(tx, placeId, personId, agreementId, 'post', { transaction_id: transactionId });
+}
+
+/** Records a step of an agreement: what authorised it (the audit entry says which) and when. */
+async function stampAgreement(
+  tx: Tx,
+  placeId: number,
+  personId: number | null,
+  agreementId: number,
+  step: 'approve' | 'post',
+  link: { decision_id: number } | { transaction_id: number },
+) {
+  const at = step === 'approve' ? { approved_at: new Date() } : { posted_at: new Date() };
   await tx
     .updateTable('cba_investment_agreements')
-    .set({ transaction_id: transactionId, posted_at: new Date() })
+    .set({ ...link, ...at })
     .where('place_id', '=', placeId)
     .where('id', '=', agreementId)
     .execute();
   await appendAudit(tx, {
     person_id: personId,
     place_id: placeId,
-    action: 'cba.agreement.post',
+    action: `cba.agreement.${step}`,
     subject: `investment_agreement:${agreementId}`,
-    detail: { transaction_id: transactionId },
+    detail: link,
   });
 }
 

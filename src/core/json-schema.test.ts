@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Ajv } from 'ajv';
-import { id, isoDate, pageQuery, penceAmount, placeParams, placeParamsOf, slugParam } from './json-schema.ts';
+import {
+  closedObject,
+  id,
+  isoDate,
+  pageQuery,
+  penceAmount,
+  placeParams,
+  placeParamsOf,
+  slugParam,
+} from './json-schema.ts';
 
 describe('JSON-schema building blocks', () => {
   const ajv = new Ajv();
@@ -26,5 +35,15 @@ describe('JSON-schema building blocks', () => {
     assert.equal(valid(placeParamsOf({ year: { type: 'integer' } }), { slug: 'devon', year: 2012 }), true);
     assert.equal(valid(pageQuery(10), { page: 11 }), false);
     assert.equal(valid(pageQuery(10, { tag: { type: 'string' } }), { page: 2, tag: 'x' }), true);
+  });
+
+  it('build closed objects: every property required unless said, and nothing else allowed', () => {
+    const signIn = closedObject({ email: { type: 'string' }, password: { type: 'string' } });
+    assert.equal(valid(signIn, { email: 'a@b.uk', password: 'x' }), true);
+    assert.equal(valid(signIn, { email: 'a@b.uk' }), false);
+    assert.equal(valid(signIn, { email: 'a@b.uk', password: 'x', admin: true }), false);
+    const note = closedObject({ title: { type: 'string' }, tags: { type: 'array' } }, ['title']);
+    assert.equal(valid(note, { title: 'x' }), true);
+    assert.equal(valid(note, { tags: [] }), false);
   });
 });

@@ -43,6 +43,17 @@ export const placeParams = (...ids: string[]) =>
 /** Params of a route with only the place's slug. */
 export const slugParam = placeParams();
 
+/**
+ * An object with these properties and no others (a request body, or an item of one); every
+ * property is required unless `required` names fewer.
+ */
+export function closedObject<P extends Record<string, object>>(
+  properties: P,
+  required: readonly (keyof P & string)[] = Object.keys(properties),
+) {
+  return { type: 'object', properties, required, additionalProperties: false } as const;
+}
+
 /** A query with a page number (1 up to `maximum`) and any other properties. */
 export const pageQuery = (maximum: number, properties: Record<string, object> = {}) =>
   ({

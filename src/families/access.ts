@@ -21,6 +21,27 @@ export interface Actor {
 
 export interface FamilyViewer extends Viewer, Actor {}
 
+/** How the audit log names a family: by its id alone, never by anything that identifies its members. */
+export const familySubject = (familyId: number) => `family:${familyId}`;
+
+/** Writes what a person did to a family's record to the audit log. */
+export function auditFamily(
+  tx: Tx,
+  placeId: number,
+  familyId: number,
+  by: Actor,
+  action: string,
+  detail: Record<string, unknown>,
+): Promise<void> {
+  return appendAudit(tx, {
+    person_id: by.personId,
+    place_id: placeId,
+    action,
+    subject: familySubject(familyId),
+    detail,
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Agreements and consent
 
@@ -252,16 +273,10 @@ export async function recordConsent(
     .values({ place_id: placeId, family_id: familyId, ...input, recorded_by: viewer.personId })
     .returning('id')
     .executeTakeFirstOrThrow();
-  await appendAudit(tx, {
-    person_id: viewer.personId,
-    place_id: placeId,
-    action: 'family.consent',
-    subject: `family:${familyId}`,
-    detail: {
-      consent_id: row.id,
-      purpose: input.purpose,
-      state: input.state,
-      recorded_on: input.recorded_on,
-    },
+  await auditFamily(tx, placeId, familyId, viewer, 'family.consent', {
+    consent_id: row.id,
+    purpose: input.purpose,
+    state: input.state,
+    recorded_on: input.recorded_on,
   });
 }

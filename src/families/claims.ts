@@ -1,9 +1,8 @@
 import { type Tx } from '../core/db.ts';
 import { Invalid, NotFound } from '../core/errors.ts';
-import { appendAudit } from '../audit/public.ts';
 import { validateClaim } from './domain.ts';
 import type { PotIncome } from './income.ts';
-import { type Actor, type FamilyViewer, requireAccess } from './access.ts';
+import { type Actor, type FamilyViewer, auditFamily, requireAccess } from './access.ts';
 import { goalOf } from './record.ts';
 
 /** Payment-by-results claims on met goals: made, listed, approved (posted to the pot) or rejected. */
@@ -49,12 +48,10 @@ export async function makeClaim(
     })
     .returning('id')
     .executeTakeFirstOrThrow();
-  await appendAudit(tx, {
-    person_id: viewer.personId,
-    place_id: placeId,
-    action: 'family.claim',
-    subject: `family:${familyId}`,
-    detail: { claim_id: row.id, goal_id: goalId, amount: claim.amount },
+  await auditFamily(tx, placeId, familyId, viewer, 'family.claim', {
+    claim_id: row.id,
+    goal_id: goalId,
+    amount: claim.amount,
   });
   return row.id;
 }
@@ -132,12 +129,10 @@ export async function decideClaim(
     .where('place_id', '=', placeId)
     .where('id', '=', claimId)
     .execute();
-  await appendAudit(tx, {
-    person_id: actor.personId,
-    place_id: placeId,
-    action: `family.claim.${decision}`,
-    subject: `family:${claim.family_id}`,
-    detail: { claim_id: claimId, amount: claim.amount, posting_ref: postingRef },
+  await auditFamily(tx, placeId, claim.family_id, actor, `family.claim.${decision}`, {
+    claim_id: claimId,
+    amount: claim.amount,
+    posting_ref: postingRef,
   });
   return { id: claimId, status: decision, posting_ref: postingRef };
 }

@@ -8,6 +8,7 @@ import {
   type Actor,
   type FamilyViewer,
   assertPartnersOfPlace,
+  auditFamily,
   consentsOf,
   listAgreements,
   requireAccess,
@@ -54,12 +55,10 @@ export async function logEvent(
     })
     .returning('id')
     .executeTakeFirstOrThrow();
-  await appendAudit(tx, {
-    person_id: viewer.personId,
-    place_id: placeId,
-    action: 'family.event.log',
-    subject: `family:${familyId}`,
-    detail: { event_id: row.id, event_type: event.event_type, quantity: event.quantity },
+  await auditFamily(tx, placeId, familyId, viewer, 'family.event.log', {
+    event_id: row.id,
+    event_type: event.event_type,
+    quantity: event.quantity,
   });
   return row.id;
 }

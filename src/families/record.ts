@@ -15,8 +15,10 @@ import {
   type Actor,
   type FamilyViewer,
   assertPartnersOfPlace,
+  auditFamily,
   consentsOf,
   familyExists,
+  familySubject,
   listAgreements,
   requireAccess,
 } from './access.ts';
@@ -187,17 +189,11 @@ export async function readFamily(
 ): Promise<FamilyRecord> {
   const access = await requireAccess(tx, placeId, familyId, viewer, purpose, today);
   const { family, members, professionals, consents } = await loadRecord(tx, placeId, familyId);
-  await appendAudit(tx, {
-    person_id: viewer.personId,
-    place_id: placeId,
-    action: 'family.read',
-    subject: `family:${familyId}`,
-    detail: {
-      purpose,
-      basis: access.basis,
-      agreement_id: access.agreementId,
-      fields: ['household', 'members', 'address', 'consents', 'professionals'],
-    },
+  await auditFamily(tx, placeId, familyId, viewer, 'family.read', {
+    purpose,
+    basis: access.basis,
+    agreement_id: access.agreementId,
+    fields: ['household', 'members', 'address', 'consents', 'professionals'],
   });
   const purposes = [...new Set(consents.map((c) => c.purpose))];
   const records = consents.map((c) => ({ id: c.id, purpose: c.purpose, state: c.state }));
@@ -279,12 +275,10 @@ export async function createFamily(
       .values(input.members.map((m) => ({ place_id: placeId, family_id: row.id, ...m })))
       .execute();
   }
-  await appendAudit(tx, {
-    person_id: viewer.personId,
-    place_id: placeId,
-    action: 'family.create',
-    subject: `family:${row.id}`,
-    detail: { reference: row.reference, members: input.members.length, taken_on: input.taken_on },
+  await auditFamily(tx, placeId, row.id, viewer, 'family.create', {
+    reference: row.reference,
+    members: input.members.length,
+    taken_on: input.taken_on,
   });
   return row;
 }
@@ -304,12 +298,9 @@ export async function addProfessional(
     .values({ place_id: placeId, family_id: familyId, ...input })
     .returning('id')
     .executeTakeFirstOrThrow();
-  await appendAudit(tx, {
-    person_id: viewer.personId,
-    place_id: placeId,
-    action: 'family.professional.add',
-    subject: `family:${familyId}`,
-    detail: { professional_id: row.id, partner_id: input.partner_id },
+  await auditFamily(tx, placeId, familyId, viewer, 'family.professional.add', {
+    professional_id: row.id,
+    partner_id: input.partner_id,
   });
 }
 
@@ -332,13 +323,10 @@ export async function closeFamily(
     .where('place_id', '=', placeId)
     .where('id', '=', familyId)
     .execute();
-  await appendAudit(tx, {
-    person_id: viewer.personId,
-    place_id: placeId,
-    action: 'family.close',
-    subject: `family:${familyId}`,
-    // The reason is free text about the family: it stays in the erasable record, never in the audit log.
-    detail: { status: 'closed', reason_length: reason.trim().length },
+  // The reason is free text about the family: it stays in the erasable record, never in the audit log.
+  await auditFamily(tx, placeId, familyId, viewer, 'family.close', {
+    status: 'closed',
+    reason_length: reason.trim().length,
   });
 }
 
@@ -357,13 +345,7 @@ export async function subjectAccessExport(
   await requireAccess(tx, placeId, familyId, viewer, 'case_work', today);
   const { family, members, professionals, consents } = await loadRecord(tx, placeId, familyId);
   const events = await timeline(tx, placeId, familyId, catalogue, null);
-  const goals = await tx
-    .selectFrom('family_goals')
-    .select(['id', 'outcome', 'description', 'status', 'met_on'])
-    .where('place_id', '=', placeId)
-    .where('family_id', '=', familyId)
-    .orderBy('id')
-    .execute();
+  const goals = await goalsOf(tx, placeId, familyId);
   const claims = await tx
     .selectFrom('family_claims')
     .select(['id', 'goal_id', 'amount', 'evidence', 'status', 'claimed_at', 'decided_at'])
@@ -376,16 +358,10 @@ export async function subjectAccessExport(
     .leftJoin('people', 'people.id', 'audit_log.person_id')
     .select(['audit_log.at', 'audit_log.action', 'audit_log.detail', 'people.name as person'])
     .where('audit_log.place_id', '=', placeId)
-    .where('audit_log.subject', '=', `family:${familyId}`)
+    .where('audit_log.subject', '=', familySubject(familyId))
     .orderBy('audit_log.id')
     .execute();
-  await appendAudit(tx, {
-    person_id: viewer.personId,
-    place_id: placeId,
-    action: 'family.export',
-    subject: `family:${familyId}`,
-    detail: { purpose: 'subject_access' },
-  });
+  await auditFamily(tx, placeId, familyId, viewer, 'family.export', { purpose: 'subject_access' });
   const { erased_at: _erased, ...household } = family;
   return {
     generated_on: today,
@@ -413,74 +389,42 @@ export const ERASED_FIELDS = {
   family_goals: ['description'],
   family_claims: ['evidence'],
 } as const;
+type ErasedTable = keyof typeof ERASED_FIELDS;
 
 export async function eraseFamily(tx: Tx, placeId: number, familyId: number, actor: Actor): Promise<void> {
   const family = await familyExists(tx, placeId, familyId);
   if (family.erased_at)
     throw new Invalid('This family’s personal data has already been erased', { family: 'Already erased' });
   const now = new Date();
-  await tx
-    .updateTable('families')
-    .set({ household_name: null, address: null, postcode: null, closure_reason: null, erased_at: now })
-    .where('place_id', '=', placeId)
-    .where('id', '=', familyId)
-    .execute();
-  await tx
-    .updateTable('family_members')
-    .set({ name: null, date_of_birth: null, relationship: null, erased_at: now })
-    .where('place_id', '=', placeId)
-    .where('family_id', '=', familyId)
-    .execute();
-  await tx
-    .updateTable('family_consents')
-    .set({ given_by: null })
-    .where('place_id', '=', placeId)
-    .where('family_id', '=', familyId)
-    .execute();
-  await tx
-    .updateTable('family_professionals')
-    .set({ name: null })
-    .where('place_id', '=', placeId)
-    .where('family_id', '=', familyId)
-    .execute();
-  await tx
-    .updateTable('family_goals')
-    .set({ description: null })
-    .where('place_id', '=', placeId)
-    .where('family_id', '=', familyId)
-    .execute();
-  await tx
-    .updateTable('family_events')
-    .set({ note: '' })
-    .where('place_id', '=', placeId)
-    .where('family_id', '=', familyId)
-    .execute();
-  await tx
-    .updateTable('family_claims')
-    .set({ evidence: null })
-    .where('place_id', '=', placeId)
-    .where('family_id', '=', familyId)
-    .execute();
-  await appendAudit(tx, {
-    person_id: actor.personId,
-    place_id: placeId,
-    action: 'family.erase',
-    subject: `family:${familyId}`,
-    detail: { reference: family.reference },
-  });
+  for (const [table, fields] of Object.entries(ERASED_FIELDS) as [ErasedTable, readonly string[]][]) {
+    // A note may not be null, so it is left empty; the rows that carry erased_at are stamped in the
+    // same update, since their checks let a required field go blank only on an erased row.
+    const blanked = Object.fromEntries(fields.map((field) => [field, field === 'note' ? '' : null]));
+    await tx
+      .updateTable(table)
+      .set(table === 'families' || table === 'family_members' ? { ...blanked, erased_at: now } : blanked)
+      .where('place_id', '=', placeId)
+      .where(table === 'families' ? 'id' : 'family_id', '=', familyId)
+      .execute();
+  }
+  await auditFamily(tx, placeId, familyId, actor, 'family.erase', { reference: family.reference });
 }
 
 // ---------------------------------------------------------------------------------------------
 // Outcome plans
 
-export async function listGoals(tx: Tx, placeId: number, familyId: number) {
-  const goals = await tx
+function goalsOf(tx: Tx, placeId: number, familyId: number) {
+  return tx
     .selectFrom('family_goals')
     .select(['id', 'outcome', 'description', 'status', 'met_on'])
     .where('place_id', '=', placeId)
     .where('family_id', '=', familyId)
     .orderBy('id')
     .execute();
+}
+
+export async function listGoals(tx: Tx, placeId: number, familyId: number) {
+  const goals = await goalsOf(tx, placeId, familyId);
   const claims = await tx
     .selectFrom('family_claims')
     .select(['id', 'goal_id', 'amount', 'status', 'posting_ref'])
@@ -510,12 +454,9 @@ export async function addGoal(
     })
     .returning('id')
     .executeTakeFirstOrThrow();
-  await appendAudit(tx, {
-    person_id: viewer.personId,
-    place_id: placeId,
-    action: 'family.goal.add',
-    subject: `family:${familyId}`,
-    detail: { goal_id: row.id, outcome: goal.outcome },
+  await auditFamily(tx, placeId, familyId, viewer, 'family.goal.add', {
+    goal_id: row.id,
+    outcome: goal.outcome,
   });
   return row.id;
 }
@@ -549,11 +490,5 @@ export async function markGoalMet(
     .where('place_id', '=', placeId)
     .where('id', '=', goalId)
     .execute();
-  await appendAudit(tx, {
-    person_id: viewer.personId,
-    place_id: placeId,
-    action: 'family.goal.met',
-    subject: `family:${familyId}`,
-    detail: { goal_id: goalId, met_on: metOn },
-  });
+  await auditFamily(tx, placeId, familyId, viewer, 'family.goal.met', { goal_id: goalId, met_on: metOn });
 }

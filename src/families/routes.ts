@@ -40,15 +40,9 @@ import {
   subjectAccessExport,
 } from './record.ts';
 import { todayIso } from '../core/dates.ts';
-import { id, placeParams, text as str } from '../core/json-schema.ts';
+import { closedObject, id, placeParams, text as str } from '../core/json-schema.ts';
 
 const params = placeParams;
-const body = (properties: Record<string, unknown>, required: string[] = []) => ({
-  type: 'object',
-  properties,
-  required,
-  additionalProperties: false,
-});
 const priceBaseQuery = {
   type: 'object',
   properties: { price_base: { type: 'integer', minimum: 1990, maximum: 2100 } },
@@ -98,7 +92,7 @@ function registerRecordRoutes(s: FastifyInstance) {
         tags,
         summary: 'Open a family record (the professional becomes its lead)',
         params: params(),
-        body: body(
+        body: closedObject(
           {
             reference: str(30),
             household_name: str(200),
@@ -111,7 +105,9 @@ function registerRecordRoutes(s: FastifyInstance) {
             members: {
               type: 'array',
               maxItems: 30,
-              items: body({ name: str(200), date_of_birth: str(20), relationship: str(60) }, ['name']),
+              items: closedObject({ name: str(200), date_of_birth: str(20), relationship: str(60) }, [
+                'name',
+              ]),
             },
           },
           ['reference', 'household_name', 'taken_on'],
@@ -182,7 +178,11 @@ function registerRecordRoutes(s: FastifyInstance) {
         tags,
         summary: 'Add a professional and their agency to the family',
         params: params('id'),
-        body: body({ partner_id: id, name: str(200), role: str(100) }, ['partner_id', 'name', 'role']),
+        body: closedObject({ partner_id: id, name: str(200), role: str(100) }, [
+          'partner_id',
+          'name',
+          'role',
+        ]),
       },
     },
     async (request: Req<{ id: number }, Record<string, unknown>>, reply) => {
@@ -202,7 +202,7 @@ function registerRecordRoutes(s: FastifyInstance) {
         tags,
         summary: 'Close the family’s record, with the reason',
         params: params('id'),
-        body: body({ closure_reason: str(500) }, ['closure_reason']),
+        body: closedObject({ closure_reason: str(500) }, ['closure_reason']),
       },
     },
     async (request: Req<{ id: number }, { closure_reason: string }>) => {
@@ -249,7 +249,7 @@ function registerAccessRoutes(s: FastifyInstance) {
         tags,
         summary: 'Record consent given or withdrawn for a purpose',
         params: params('id'),
-        body: body(
+        body: closedObject(
           {
             purpose: { type: 'string', enum: PURPOSES },
             state: { type: 'string', enum: ['given', 'withdrawn'] },
@@ -287,7 +287,7 @@ function registerAccessRoutes(s: FastifyInstance) {
         tags,
         summary: 'Record a data-sharing agreement (admin)',
         params: params(),
-        body: body(
+        body: closedObject(
           {
             title: str(200),
             purposes: { type: 'array', items: { type: 'string', enum: PURPOSES }, maxItems: 10 },
@@ -321,7 +321,7 @@ function registerAccessRoutes(s: FastifyInstance) {
         tags,
         summary: 'End a data-sharing agreement on a date (admin)',
         params: params('agreement'),
-        body: body({ ends_on: str(20) }, ['ends_on']),
+        body: closedObject({ ends_on: str(20) }, ['ends_on']),
       },
     },
     async (request: Req<{ agreement: number }, { ends_on: string }>) => {
@@ -344,7 +344,7 @@ function registerEventRoutes(s: FastifyInstance) {
         tags,
         summary: 'Log an event against the family for your agency',
         params: params('id'),
-        body: body(
+        body: closedObject(
           {
             event_type: str(40),
             occurred_on: str(20),
@@ -378,7 +378,7 @@ function registerEventRoutes(s: FastifyInstance) {
         summary:
           'Import an agency’s events from CSV (family_reference, event_type, occurred_on, quantity, note): all lines or none',
         params: params(),
-        body: body({ partner_id: id, csv: str(10 * 1024 * 1024) }, ['csv']),
+        body: closedObject({ partner_id: id, csv: str(10 * 1024 * 1024) }, ['csv']),
       },
     },
     async (request: Req<object, { partner_id?: number; csv: string }>, reply) => {
@@ -424,7 +424,7 @@ function registerMatchingRoutes(s: FastifyInstance) {
         tags,
         summary: `Upload an agency list (name, date_of_birth, postcode, criteria: ${CRITERIA.join('; ')}); only keyed hashes are kept`,
         params: params(),
-        body: body({ partner_id: id, csv: str(10 * 1024 * 1024) }, ['csv']),
+        body: closedObject({ partner_id: id, csv: str(10 * 1024 * 1024) }, ['csv']),
       },
     },
     async (request: Req<object, { partner_id?: number; csv: string }>, reply) => {
@@ -482,7 +482,7 @@ function registerMatchingRoutes(s: FastifyInstance) {
         tags,
         summary: 'Set how many criteria make a household one to propose for assessment (admin)',
         params: params(),
-        body: body({ match_threshold: { type: 'integer', minimum: 1, maximum: CRITERIA.length } }, [
+        body: closedObject({ match_threshold: { type: 'integer', minimum: 1, maximum: CRITERIA.length } }, [
           'match_threshold',
         ]),
       },
@@ -507,7 +507,7 @@ function registerGoalRoutes(s: FastifyInstance) {
         tags,
         summary: 'Add an outcome goal to the family’s plan',
         params: params('id'),
-        body: body({ outcome: { type: 'string', enum: OUTCOMES }, description: str(500) }, [
+        body: closedObject({ outcome: { type: 'string', enum: OUTCOMES }, description: str(500) }, [
           'outcome',
           'description',
         ]),
@@ -531,7 +531,7 @@ function registerGoalRoutes(s: FastifyInstance) {
         tags,
         summary: 'Record that a goal was met',
         params: params('id', 'goal'),
-        body: body({ met_on: str(20) }, ['met_on']),
+        body: closedObject({ met_on: str(20) }, ['met_on']),
       },
     },
     async (request: Req<{ id: number; goal: number }, { met_on: string }>) => {
@@ -556,7 +556,10 @@ function registerClaimRoutes(s: FastifyInstance, ports: FamilyPorts) {
         tags,
         summary: 'Claim payment by results for a met, evidenced goal (amount in pence)',
         params: params('id', 'goal'),
-        body: body({ amount: { type: 'integer', minimum: 1 }, evidence: str(2000) }, ['amount', 'evidence']),
+        body: closedObject({ amount: { type: 'integer', minimum: 1 }, evidence: str(2000) }, [
+          'amount',
+          'evidence',
+        ]),
       },
     },
     async (request: Req<{ id: number; goal: number }, { amount: number; evidence: string }>, reply) => {
@@ -593,7 +596,7 @@ function registerClaimRoutes(s: FastifyInstance, ports: FamilyPorts) {
         tags,
         summary: 'Approve (posting to the pot as income) or reject a claim',
         params: params('claim'),
-        body: body({ decision: { type: 'string', enum: ['approved', 'rejected'] } }, ['decision']),
+        body: closedObject({ decision: { type: 'string', enum: ['approved', 'rejected'] } }, ['decision']),
       },
     },
     async (request: Req<{ claim: number }, { decision: 'approved' | 'rejected' }>) => {

@@ -15,7 +15,15 @@ import {
   setBenchmarkSharing,
   withdrawPracticeNote,
 } from './store.ts';
-import { financialYear, id, pageQuery, slugParam, text as str, yearQuery } from '../core/json-schema.ts';
+import {
+  closedObject,
+  financialYear,
+  id,
+  pageQuery,
+  slugParam,
+  text as str,
+  yearQuery,
+} from '../core/json-schema.ts';
 import { todayIso } from '../core/dates.ts';
 
 const MEASURE_KEYS = Object.keys(MEASURES) as Measure[];
@@ -233,12 +241,7 @@ export function networkRoutes(figures: PlaceFigures) {
               tags: ['network'],
               summary: 'Opt in to (or out of) sharing the place’s benchmarks with the network (admin)',
               params: slugParam,
-              body: {
-                type: 'object',
-                properties: { shares: { type: 'boolean' } },
-                required: ['shares'],
-                additionalProperties: false,
-              },
+              body: closedObject({ shares: { type: 'boolean' } }),
               response: { 200: { type: 'object', properties: { shares: { type: 'boolean' } } } },
             },
           },
@@ -258,9 +261,8 @@ export function networkRoutes(figures: PlaceFigures) {
               tags: ['network'],
               summary: 'Publish a practice note to the network',
               params: slugParam,
-              body: {
-                type: 'object',
-                properties: {
+              body: closedObject(
+                {
                   title: str(200),
                   what_they_did: str(5000),
                   cost: str(30),
@@ -269,9 +271,8 @@ export function networkRoutes(figures: PlaceFigures) {
                   contact: str(200),
                   tags: { type: 'array', maxItems: 10, items: str(40) },
                 },
-                required: ['title', 'what_they_did', 'what_changed', 'contact'],
-                additionalProperties: false,
-              },
+                ['title', 'what_they_did', 'what_changed', 'contact'],
+              ),
               response: { 201: { type: 'object', properties: { id } } },
             },
           },

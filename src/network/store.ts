@@ -143,6 +143,27 @@ export interface PracticeNoteView extends NewPracticeNote {
 
 export const NOTES_PAGE = 20;
 
+/** The notes not withdrawn, as the network sees them: with the place that wrote each. */
+function publishedNotes(tx: Tx) {
+  return tx
+    .selectFrom('practice_notes as n')
+    .innerJoin('places as p', 'p.id', 'n.place_id')
+    .select([
+      'n.id',
+      'n.title',
+      'n.what_they_did',
+      'n.cost_pence',
+      'n.cost_note',
+      'n.what_changed',
+      'n.contact',
+      'n.tags',
+      'n.published_at',
+      'p.slug as place_slug',
+      'p.name as place_name',
+    ])
+    .where('n.withdrawn_at', 'is', null);
+}
+
 /** Published notes across the network, newest first, optionally with one tag; a page at a time. */
 export async function listPracticeNotes(
   db: Database,
@@ -150,23 +171,7 @@ export async function listPracticeNotes(
 ): Promise<PracticeNoteView[]> {
   const page = Math.max(1, options.page ?? 1);
   return inSystem(db, async (tx) => {
-    let query = tx
-      .selectFrom('practice_notes as n')
-      .innerJoin('places as p', 'p.id', 'n.place_id')
-      .select([
-        'n.id',
-        'n.title',
-        'n.what_they_did',
-        'n.cost_pence',
-        'n.cost_note',
-        'n.what_changed',
-        'n.contact',
-        'n.tags',
-        'n.published_at',
-        'p.slug as place_slug',
-        'p.name as place_name',
-      ])
-      .where('n.withdrawn_at', 'is', null)
+    let query = publishedNotes(tx)
       .orderBy('n.published_at', 'desc')
       .orderBy('n.id', 'desc')
       .limit(NOTES_PAGE + 1)
@@ -184,26 +189,7 @@ export async function findPracticeNote(
   id: number,
 ): Promise<PracticeNoteView> {
   const notes = await inSystem(db, (tx) =>
-    tx
-      .selectFrom('practice_notes as n')
-      .innerJoin('places as p', 'p.id', 'n.place_id')
-      .select([
-        'n.id',
-        'n.title',
-        'n.what_they_did',
-        'n.cost_pence',
-        'n.cost_note',
-        'n.what_changed',
-        'n.contact',
-        'n.tags',
-        'n.published_at',
-        'p.slug as place_slug',
-        'p.name as place_name',
-      ])
-      .where('p.slug', '=', placeSlug)
-      .where('n.id', '=', id)
-      .where('n.withdrawn_at', 'is', null)
-      .execute(),
+    publishedNotes(tx).where('p.slug', '=', placeSlug).where('n.id', '=', id).execute(),
   );
   if (!notes[0]) throw new NotFound('No such practice note');
   return notes[0];

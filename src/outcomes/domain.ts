@@ -154,6 +154,20 @@ export function progressToTarget(shape: Pick<IndicatorShape, 'baseline' | 'targe
   return (actual - shape.baseline.value) / span;
 }
 
+/** An indicator's own fields, as stored, asked for by the API and laid out on the form, in that order. */
+export const INDICATOR_FIELDS = [
+  'title',
+  'definition',
+  'unit',
+  'source',
+  'better',
+  'frequency',
+  'baseline_value',
+  'baseline_date',
+  'target_value',
+  'target_date',
+] as const;
+
 export interface NewIndicator {
   title: string;
   definition: string;

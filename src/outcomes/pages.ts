@@ -1,10 +1,11 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { allows } from '../auth/domain.ts';
 import { renderSvg, type ChartFigure } from '../core/chart.ts';
 import { Invalid } from '../core/errors.ts';
 import { formOr } from '../core/forms.ts';
 import { inRequestPlace, need, placeScoped, type PlaceContext } from '../places/scope.ts';
 import {
+  INDICATOR_FIELDS,
   LINK_KIND_LABELS,
   LINK_KINDS,
   parseActualsCsv,
@@ -13,6 +14,7 @@ import {
   validateActual,
   validateLink,
   validateNewIndicator,
+  type ActualValue,
   type IndicatorShape,
 } from './domain.ts';
 import {
@@ -106,19 +108,15 @@ const frequencyItems = (selected?: unknown) => [
 const linkKindItems = (selected?: unknown) =>
   LINK_KINDS.map((value) => ({ value, text: LINK_KIND_LABELS[value], checked: value === selected }));
 
-const FORM_ORDER = [
-  'title',
-  'definition',
-  'unit',
-  'source',
-  'better',
-  'frequency',
-  'baseline_value',
-  'baseline_date',
-  'target_value',
-  'target_date',
-  'trajectory',
-];
+const FORM_ORDER = [...INDICATOR_FIELDS, 'trajectory'];
+
+/** What one of the forms on an indicator's page does with what was posted. */
+type IndicatorForm = (
+  request: FastifyRequest,
+  place: PlaceContext,
+  indicator: IndicatorShape & { id: number },
+  body: Record<string, string>,
+) => Promise<unknown>;
 
 export async function outcomePages(app: FastifyInstance) {
   await app.register(
@@ -221,17 +219,7 @@ export async function outcomePages(app: FastifyInstance) {
       );
 
       /** The three forms on the indicator's page post here, each re-showing the page with its errors. */
-      const onIndicatorPage = (
-        path: string,
-        order: string[],
-        act: (
-          request: Parameters<typeof need>[0],
-          place: PlaceContext,
-          indicator: IndicatorShape & { id: number },
-          body: Record<string, string>,
-        ) => Promise<unknown>,
-        done: string,
-      ) =>
+      const onIndicatorPage = (path: string, order: string[], act: IndicatorForm, done: string) =>
         scoped.post<{ Params: { slug: string; id: string }; Body: Record<string, string> }>(
           `/indicators/:id/${path}`,
           { schema: { hide: true } },
@@ -247,36 +235,33 @@ export async function outcomePages(app: FastifyInstance) {
           },
         );
 
-      onIndicatorPage(
-        'actuals',
-        ['period_end', 'value', 'note'],
+      /** Actual values, typed in one at a time or imported as CSV; none may predate the baseline. */
+      const recordFrom =
+        (
+          how: 'entered' | 'imported',
+          read: (body: Record<string, string>, baselineDate: string) => ActualValue[],
+        ): IndicatorForm =>
         (request, place, indicator, body) =>
           inRequestPlace(request, place, (tx) =>
             recordActuals(
               tx,
               place.id,
               indicator.id,
-              [validateActual(body, indicator.baseline.date)],
+              read(body, indicator.baseline.date),
               { personId: place.person.id },
-              'entered',
+              how,
             ),
-          ),
+          );
+      onIndicatorPage(
+        'actuals',
+        ['period_end', 'value', 'note'],
+        recordFrom('entered', (body, baselineDate) => [validateActual(body, baselineDate)]),
         'actual',
       );
       onIndicatorPage(
         'actuals/import',
         ['csv'],
-        (request, place, indicator, body) =>
-          inRequestPlace(request, place, (tx) =>
-            recordActuals(
-              tx,
-              place.id,
-              indicator.id,
-              parseActualsCsv(body.csv ?? '', indicator.baseline.date),
-              { personId: place.person.id },
-              'imported',
-            ),
-          ),
+        recordFrom('imported', (body, baselineDate) => parseActualsCsv(body.csv ?? '', baselineDate)),
         'import',
       );
       onIndicatorPage(

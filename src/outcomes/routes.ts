@@ -3,6 +3,7 @@ import { inRequestPlace, need, placeScoped } from '../places/scope.ts';
 import {
   BETTER,
   FREQUENCIES,
+  INDICATOR_FIELDS,
   LINK_KINDS,
   parseActualsCsv,
   STATUS_RULE,
@@ -20,7 +21,7 @@ import {
   removeLink,
   createIndicator,
 } from './store.ts';
-import { id, isoDate as date, slugParam, text as str } from '../core/json-schema.ts';
+import { closedObject, id, isoDate as date, slugParam, text as str } from '../core/json-schema.ts';
 
 const indicatorParams = {
   type: 'object',
@@ -95,9 +96,8 @@ const indicatorDetail = {
   },
 } as const;
 
-const newIndicatorBody = {
-  type: 'object',
-  properties: {
+const newIndicatorBody = closedObject(
+  {
     title: str(200),
     definition: str(2000),
     unit: str(60),
@@ -111,28 +111,11 @@ const newIndicatorBody = {
     trajectory: {
       type: 'array',
       maxItems: 500,
-      items: {
-        type: 'object',
-        properties: { period_end: date, expected: { type: 'number' } },
-        required: ['period_end', 'expected'],
-        additionalProperties: false,
-      },
+      items: closedObject({ period_end: date, expected: { type: 'number' } }),
     },
   },
-  required: [
-    'title',
-    'definition',
-    'unit',
-    'source',
-    'better',
-    'frequency',
-    'baseline_value',
-    'baseline_date',
-    'target_value',
-    'target_date',
-  ],
-  additionalProperties: false,
-} as const;
+  INDICATOR_FIELDS,
+);
 
 export async function outcomeRoutes(app: FastifyInstance) {
   await app.register(
@@ -215,12 +198,10 @@ export async function outcomeRoutes(app: FastifyInstance) {
             summary:
               'Record an actual value for a period; a second value for the same period is a correction',
             params: indicatorParams,
-            body: {
-              type: 'object',
-              properties: { period_end: date, value: { type: 'number' }, note: str(500) },
-              required: ['period_end', 'value'],
-              additionalProperties: false,
-            },
+            body: closedObject({ period_end: date, value: { type: 'number' }, note: str(500) }, [
+              'period_end',
+              'value',
+            ]),
             response: { 201: indicatorDetail },
           },
         },
@@ -251,12 +232,7 @@ export async function outcomeRoutes(app: FastifyInstance) {
             summary:
               'Import actual values from CSV (period_end,value[,note]); all or nothing, with line-numbered errors',
             params: indicatorParams,
-            body: {
-              type: 'object',
-              properties: { csv: str(1_000_000) },
-              required: ['csv'],
-              additionalProperties: false,
-            },
+            body: closedObject({ csv: str(1_000_000) }),
             response: {
               201: {
                 type: 'object',
@@ -293,12 +269,10 @@ export async function outcomeRoutes(app: FastifyInstance) {
             tags: ['outcomes'],
             summary: 'Link the indicator to a service, a spend line or a business case, by its id',
             params: indicatorParams,
-            body: {
-              type: 'object',
-              properties: { kind: { type: 'string', enum: LINK_KINDS }, ref_id: id, label: str(200) },
-              required: ['kind', 'ref_id'],
-              additionalProperties: false,
-            },
+            body: closedObject({ kind: { type: 'string', enum: LINK_KINDS }, ref_id: id, label: str(200) }, [
+              'kind',
+              'ref_id',
+            ]),
             response: { 201: indicatorDetail },
           },
         },

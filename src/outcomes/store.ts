@@ -4,6 +4,7 @@ import { Invalid, NotFound } from '../core/errors.ts';
 import { appendAudit } from '../audit/public.ts';
 import {
   assess,
+  INDICATOR_FIELDS,
   trajectory,
   type ActualValue,
   type Better,
@@ -42,19 +43,7 @@ const num = (value: string) => Number(value);
 async function indicatorRows(tx: Tx, placeId: number, id?: number) {
   let query = tx
     .selectFrom('indicators')
-    .select([
-      'id',
-      'title',
-      'definition',
-      'unit',
-      'source',
-      'better',
-      'frequency',
-      'baseline_value',
-      'baseline_date',
-      'target_value',
-      'target_date',
-    ])
+    .select(['id', ...INDICATOR_FIELDS])
     .where('place_id', '=', placeId)
     .orderBy('title')
     .limit(MAX_INDICATORS);
@@ -110,6 +99,24 @@ function shapeOf(row: {
   };
 }
 
+/** An indicator with its status on the latest of `actuals` against its `entered` trajectory. */
+function summarise(
+  row: Awaited<ReturnType<typeof indicatorRows>>[number],
+  entered: { period_end: string; expected: number }[],
+  actuals: { period_end: string; value: number }[],
+): IndicatorSummary {
+  const shape = shapeOf(row);
+  return {
+    id: row.id,
+    title: row.title,
+    definition: row.definition,
+    unit: row.unit,
+    source: row.source,
+    ...shape,
+    ...assess(shape, entered, actuals),
+  };
+}
+
 /** Every indicator of the place with its status on the latest actual value. */
 export async function listIndicators(tx: Tx, placeId: number): Promise<IndicatorSummary[]> {
   const rows = await indicatorRows(tx, placeId);
@@ -118,29 +125,18 @@ export async function listIndicators(tx: Tx, placeId: number): Promise<Indicator
     enteredTrajectory(tx, placeId, ids),
     currentActuals(tx, placeId, ids),
   ]);
-  return rows.map((row) => {
-    const shape = shapeOf(row);
-    const mine = points.filter((p) => p.indicator_id === row.id);
-    return {
-      id: row.id,
-      title: row.title,
-      definition: row.definition,
-      unit: row.unit,
-      source: row.source,
-      ...shape,
-      ...assess(
-        shape,
-        mine,
-        actuals.filter((a) => a.indicator_id === row.id),
-      ),
-    };
-  });
+  return rows.map((row) =>
+    summarise(
+      row,
+      points.filter((p) => p.indicator_id === row.id),
+      actuals.filter((a) => a.indicator_id === row.id),
+    ),
+  );
 }
 
 export async function findIndicator(tx: Tx, placeId: number, id: number): Promise<IndicatorDetail> {
   const [row] = await indicatorRows(tx, placeId, id);
   if (!row) throw new NotFound('No such indicator in this place');
-  const shape = shapeOf(row);
   const [points, actuals, links] = await Promise.all([
     enteredTrajectory(tx, placeId, [id]),
     currentActuals(tx, placeId, [id]),
@@ -153,15 +149,10 @@ export async function findIndicator(tx: Tx, placeId: number, id: number): Promis
       .orderBy('ref_id')
       .execute(),
   ]);
+  const summary = summarise(row, points, actuals);
   return {
-    id: row.id,
-    title: row.title,
-    definition: row.definition,
-    unit: row.unit,
-    source: row.source,
-    ...shape,
-    ...assess(shape, points, actuals),
-    trajectory: trajectory(shape, points),
+    ...summary,
+    trajectory: trajectory(summary, points),
     actuals: actuals.map(({ period_end, value, note, revision, entered_at }) => ({
       period_end,
       value,

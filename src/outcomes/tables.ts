@@ -1,18 +1,16 @@
 import type { ColumnType, Generated } from 'kysely';
-import type { Better, Frequency, LinkKind } from './domain.ts';
+import type { LinkKind, NewIndicator } from './domain.ts';
 
 /** numeric columns come back as exact strings; the store turns them into numbers. */
 type Numeric = ColumnType<string, number | string, number | string>;
 
-export interface IndicatorsTable {
+/** An indicator is stored as it was defined (NewIndicator), its baseline and target in columns. */
+export interface IndicatorsTable extends Pick<
+  NewIndicator,
+  'title' | 'definition' | 'unit' | 'source' | 'better' | 'frequency'
+> {
   place_id: number;
   id: Generated<number>;
-  title: string;
-  definition: string;
-  unit: string;
-  source: string;
-  better: Better;
-  frequency: Frequency;
   baseline_value: Numeric;
   baseline_date: string;
   target_value: Numeric;

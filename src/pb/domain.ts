@@ -84,7 +84,8 @@ export interface ProcessSettings {
   voters: VoterMode;
 }
 
-const DATE_FIELDS = [
+/** The day each phase opens on, in the order of PHASES: a process's dates. */
+export const PHASE_DATES = [
   'proposals_from',
   'review_from',
   'voting_from',
@@ -109,9 +110,9 @@ export function validateProcess(input: ProcessSettings): ProcessSettings {
     input.budget_pence > LIMITS.budgetPence
   )
     fields.budget_pence = `Enter a budget more than £0 and at most ${formatPounds(LIMITS.budgetPence)}`;
-  for (const f of DATE_FIELDS) if (!isIsoDate(input[f])) fields[f] = 'Enter a real date written YYYY-MM-DD';
-  DATE_FIELDS.slice(1).forEach((f, i) => {
-    if (!fields[f] && !fields[DATE_FIELDS[i]!] && input[f] < input[DATE_FIELDS[i]!])
+  for (const f of PHASE_DATES) if (!isIsoDate(input[f])) fields[f] = 'Enter a real date written YYYY-MM-DD';
+  PHASE_DATES.slice(1).forEach((f, i) => {
+    if (!fields[f] && !fields[PHASE_DATES[i]!] && input[f] < input[PHASE_DATES[i]!])
       fields[f] = `This phase cannot start before the ${PHASE_LABELS[PHASES[i]!].toLowerCase()} phase`;
   });
   if (!(BALLOT_KINDS as readonly string[]).includes(input.ballot_kind))

@@ -3,7 +3,7 @@ import type { Tx } from '../core/db.ts';
 import { Invalid } from '../core/errors.ts';
 import { appendAudit } from '../audit/public.ts';
 import { type Actor } from '../ledger/public.ts';
-import { parseTieOrder, type ProcessSettings, validateProcess } from './domain.ts';
+import { parseTieOrder, PHASE_DATES, type ProcessSettings, validateProcess } from './domain.ts';
 import { type Project } from './election.ts';
 import { pabulibOf, parsePabulib, writePabulib } from './pabulib.ts';
 import { compareIds, RULES } from './rules.ts';
@@ -41,19 +41,7 @@ export async function exportPabulib(
     ['rule', process.rule],
     [LIMIT_KEY[process.ballot_kind], String(process.ballot_limit)],
     ...(
-      [
-        'ballot_kind',
-        'utility',
-        'completion',
-        'tie_order',
-        'min_age',
-        'voters',
-        'proposals_from',
-        'review_from',
-        'voting_from',
-        'results_from',
-        'delivery_from',
-      ] as const
+      ['ballot_kind', 'utility', 'completion', 'tie_order', 'min_age', 'voters', ...PHASE_DATES] as const
     ).map((k): [string, string] => [META_PREFIX + k, String(process[k])]),
     [META_PREFIX + 'postcodes', process.postcodes.join(',')],
   ]);

@@ -1,8 +1,9 @@
 /** What the pb page modules share: form-field readers, the process URL, and what the person may do. */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { allows } from '../auth/domain.ts';
 import { Invalid, NotFound, type FieldErrors } from '../core/errors.ts';
 import { type Pence } from '../core/money.ts';
-import { type PlaceContext } from '../places/scope.ts';
+import { need, type PlaceContext } from '../places/scope.ts';
 import { tieOrderRefusal, type ProcessRow } from './process-store.ts';
 import { listField, penceField, textField } from '../core/form-fields.ts';
 
@@ -54,6 +55,47 @@ export const items = <T extends string>(
     checked: value === selected,
     selected: value === selected,
   }));
+
+/** The process and proposal a staff form is about, from its URL. */
+export interface ProposalIds {
+  processId: number;
+  proposalId: number;
+}
+
+export interface ProposalForm {
+  /** Saves the form; an Invalid it throws is shown by `reshow`. */
+  save(request: FastifyRequest, place: PlaceContext, ids: ProposalIds, body: Body): Promise<unknown>;
+  /** Shows the page the form is on again, with the refusal and what was typed. */
+  reshow(
+    reply: FastifyReply,
+    place: PlaceContext,
+    ids: ProposalIds,
+    body: Body,
+    refusal: Invalid,
+  ): Promise<unknown>;
+  /** Where the saved form goes back to, after the process's URL. */
+  then(ids: ProposalIds): string;
+}
+
+/** A staff form posted about one proposal (moderation, council review, delivery). */
+export function proposalForm(scoped: FastifyInstance, path: string, form: ProposalForm) {
+  scoped.post<{ Params: ProposalParams; Body: Body }>(
+    path,
+    { schema: { hide: true } },
+    async (request, reply) => {
+      const place = need(request, 'pb.manage');
+      const ids = { processId: idFrom(request.params.id), proposalId: idFrom(request.params.proposal) };
+      const body = request.body ?? {};
+      try {
+        await form.save(request, place, ids, body);
+      } catch (err) {
+        if (!(err instanceof Invalid)) throw err;
+        return form.reshow(reply, place, ids, body, err);
+      }
+      return reply.redirect(processUrl(place, ids.processId, form.then(ids)), 303);
+    },
+  );
+}
 
 /** Staff may act in this phase; residents see what the phase lets them do. */
 export function can(place: PlaceContext, process: ProcessRow) {

@@ -1,7 +1,14 @@
 /** The processes API: list, open, read, move a phase, set the tie-break. */
 import type { FastifyInstance } from 'fastify';
 import { inRequestPlace, need } from '../places/scope.ts';
-import { PHASES, validateProcess, VOTER_MODES, type Phase, type ProcessSettings } from './domain.ts';
+import {
+  PHASE_DATES,
+  PHASES,
+  validateProcess,
+  VOTER_MODES,
+  type Phase,
+  type ProcessSettings,
+} from './domain.ts';
 import { BALLOT_KINDS } from './election.ts';
 import type { PbPorts } from './funds.ts';
 import { COMPLETIONS, RULES, UTILITIES } from './rules.ts';
@@ -14,12 +21,11 @@ import {
   listProposals,
   setTieOrder,
 } from './process-store.ts';
-import { id, isoDate as date, slugParam, text as str } from '../core/json-schema.ts';
+import { closedObject, id, isoDate as date, slugParam, text as str } from '../core/json-schema.ts';
 import { pence, processParams, actor, visibleProposals } from './route-helpers.ts';
 
-const processBody = {
-  type: 'object',
-  properties: {
+const processBody = closedObject(
+  {
     year: { type: 'integer', minimum: 2000, maximum: 2100 },
     title: str(200),
     budget_pence: pence,
@@ -37,15 +43,11 @@ const processBody = {
     min_age: { type: 'integer', minimum: 0, maximum: 120 },
     voters: { type: 'string', enum: VOTER_MODES },
   },
-  required: [
+  [
     'year',
     'title',
     'budget_pence',
-    'proposals_from',
-    'review_from',
-    'voting_from',
-    'results_from',
-    'delivery_from',
+    ...PHASE_DATES,
     'ballot_kind',
     'ballot_limit',
     'rule',
@@ -53,8 +55,7 @@ const processBody = {
     'min_age',
     'voters',
   ],
-  additionalProperties: false,
-} as const;
+);
 
 /** Processes: list, open, read, move on a phase, and set the tie-break. */
 export function registerProcessRoutes(scoped: FastifyInstance, ports: PbPorts) {
@@ -119,12 +120,7 @@ export function registerProcessRoutes(scoped: FastifyInstance, ports: PbPorts) {
         tags: ['pb'],
         summary: 'Move the process to its next phase',
         params: processParams,
-        body: {
-          type: 'object',
-          properties: { phase: { type: 'string', enum: PHASES } },
-          required: ['phase'],
-          additionalProperties: false,
-        },
+        body: closedObject({ phase: { type: 'string', enum: PHASES } }),
       },
     },
     async (request) => {
@@ -143,12 +139,7 @@ export function registerProcessRoutes(scoped: FastifyInstance, ports: PbPorts) {
         summary:
           'Set the process’s own tie-break before voting: proposal ids, most preferred first (the default is fewer cost, then the lower id)',
         params: processParams,
-        body: {
-          type: 'object',
-          properties: { order: { type: 'array', items: id, maxItems: 1000 } },
-          required: ['order'],
-          additionalProperties: false,
-        },
+        body: closedObject({ order: { type: 'array', items: id, maxItems: 1000 } }),
       },
     },
     async (request) => {

@@ -16,6 +16,7 @@ import {
 import {
   type Body,
   type Params,
+  type ProposalForm,
   type ProposalParams,
   actor,
   text,
@@ -23,6 +24,7 @@ import {
   idFrom,
   pounds,
   mergeFields,
+  proposalForm,
 } from './page-helpers.ts';
 
 /** Proposing a project, a proposal's page, its moderation and council review. */
@@ -129,69 +131,54 @@ export function registerProposalPages(scoped: FastifyInstance) {
     },
   );
 
-  scoped.post<{ Params: ProposalParams; Body: Body }>(
-    '/pb/:id/proposals/:proposal/moderation',
-    { schema: { hide: true } },
-    async (request, reply) => {
-      const place = need(request, 'pb.manage');
-      const [processId, proposalId] = [idFrom(request.params.id), idFrom(request.params.proposal)];
-      const body = request.body ?? {};
-      const moderation = text(body, 'moderation');
-      try {
-        if (moderation !== 'published' && moderation !== 'hidden')
-          throw new Invalid('Choose whether to publish it', { moderation: 'Select publish or hide' });
-        await inRequestPlace(request, place, (tx) =>
-          moderateProposal(
-            tx,
-            place.id,
-            processId,
-            proposalId,
-            { moderation, note: text(body, 'note') },
-            actor(place),
-          ),
-        );
-      } catch (err) {
-        if (err instanceof Invalid) return proposalPage(reply, place, processId, proposalId, body, 400, err);
-        throw err;
-      }
-      return reply.redirect(processUrl(place, processId, '#proposals'), 303);
-    },
-  );
+  const backToProposals: Pick<ProposalForm, 'reshow' | 'then'> = {
+    reshow: (reply, place, ids, body, refusal) =>
+      proposalPage(reply, place, ids.processId, ids.proposalId, body, 400, refusal),
+    then: () => '#proposals',
+  };
 
-  scoped.post<{ Params: ProposalParams; Body: Body }>(
-    '/pb/:id/proposals/:proposal/review',
-    { schema: { hide: true } },
-    async (request, reply) => {
-      const place = need(request, 'pb.manage');
-      const [processId, proposalId] = [idFrom(request.params.id), idFrom(request.params.proposal)];
-      const body = request.body ?? {};
-      try {
-        const fields: FieldErrors = {};
-        const review = text(body, 'review');
-        if (review !== 'eligible' && review !== 'ineligible')
-          fields.review = 'Select eligible or not eligible';
-        const councilCost = pounds(body, 'council_cost', fields, true);
-        if (Object.keys(fields).length) throw new Invalid('The review is not complete', fields);
-        await inRequestPlace(request, place, (tx) =>
-          reviewProposal(
-            tx,
-            place.id,
-            processId,
-            proposalId,
-            {
-              review: review as 'eligible',
-              reason: text(body, 'reason'),
-              council_cost_pence: councilCost,
-              cost_note: text(body, 'cost_note'),
-            },
-            actor(place),
-          ),
-        );
-      } catch (err) {
-        if (err instanceof Invalid) return proposalPage(reply, place, processId, proposalId, body, 400, err);
-        throw err;
-      }
-      return reply.redirect(processUrl(place, processId, '#proposals'), 303);
+  proposalForm(scoped, '/pb/:id/proposals/:proposal/moderation', {
+    ...backToProposals,
+    save: async (request, place, { processId, proposalId }, body) => {
+      const moderation = text(body, 'moderation');
+      if (moderation !== 'published' && moderation !== 'hidden')
+        throw new Invalid('Choose whether to publish it', { moderation: 'Select publish or hide' });
+      await inRequestPlace(request, place, (tx) =>
+        moderateProposal(
+          tx,
+          place.id,
+          processId,
+          proposalId,
+          { moderation, note: text(body, 'note') },
+          actor(place),
+        ),
+      );
     },
-  );
+  });
+
+  proposalForm(scoped, '/pb/:id/proposals/:proposal/review', {
+    ...backToProposals,
+    save: async (request, place, { processId, proposalId }, body) => {
+      const fields: FieldErrors = {};
+      const review = text(body, 'review');
+      if (review !== 'eligible' && review !== 'ineligible') fields.review = 'Select eligible or not eligible';
+      const councilCost = pounds(body, 'council_cost', fields, true);
+      if (Object.keys(fields).length) throw new Invalid('The review is not complete', fields);
+      await inRequestPlace(request, place, (tx) =>
+        reviewProposal(
+          tx,
+          place.id,
+          processId,
+          proposalId,
+          {
+            review: review as 'eligible',
+            reason: text(body, 'reason'),
+            council_cost_pence: councilCost,
+            cost_note: text(body, 'cost_note'),
+          },
+          actor(place),
+        ),
+      );
+    },
+  });
 }

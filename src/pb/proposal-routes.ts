@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { inRequestPlace, need } from '../places/scope.ts';
 import { moderateProposal, reviewProposal, submitProposal, validateProposal } from './process-store.ts';
-import { text as str } from '../core/json-schema.ts';
+import { closedObject, text as str } from '../core/json-schema.ts';
 import { pence, processParams, proposalParams, actor } from './route-helpers.ts';
 
 /** Proposals: list and submit, moderate and review. */
@@ -14,9 +14,8 @@ export function registerProposalRoutes(scoped: FastifyInstance) {
         tags: ['pb'],
         summary: 'Propose a project (residents, for themselves or a community group)',
         params: processParams,
-        body: {
-          type: 'object',
-          properties: {
+        body: closedObject(
+          {
             title: str(120),
             description: str(3000),
             cost_pence: pence,
@@ -24,9 +23,8 @@ export function registerProposalRoutes(scoped: FastifyInstance) {
             location: str(200),
             group_name: str(200),
           },
-          required: ['title', 'description', 'cost_pence', 'category', 'location'],
-          additionalProperties: false,
-        },
+          ['title', 'description', 'cost_pence', 'category', 'location'],
+        ),
       },
     },
     async (request, reply) => {
@@ -52,12 +50,10 @@ export function registerProposalRoutes(scoped: FastifyInstance) {
         tags: ['pb'],
         summary: 'Publish or hide a proposal',
         params: proposalParams,
-        body: {
-          type: 'object',
-          properties: { moderation: { type: 'string', enum: ['published', 'hidden'] }, note: str(500) },
-          required: ['moderation'],
-          additionalProperties: false,
-        },
+        body: closedObject(
+          { moderation: { type: 'string', enum: ['published', 'hidden'] }, note: str(500) },
+          ['moderation'],
+        ),
       },
     },
     async (request) => {
@@ -92,17 +88,15 @@ export function registerProposalRoutes(scoped: FastifyInstance) {
         summary:
           'The council’s review: eligible or not with a published reason; its cost estimate may replace the proposer’s',
         params: proposalParams,
-        body: {
-          type: 'object',
-          properties: {
+        body: closedObject(
+          {
             review: { type: 'string', enum: ['eligible', 'ineligible'] },
             reason: str(1000),
             council_cost_pence: pence,
             cost_note: str(500),
           },
-          required: ['review', 'reason'],
-          additionalProperties: false,
-        },
+          ['review', 'reason'],
+        ),
       },
     },
     async (request) => {

@@ -23,12 +23,12 @@ import { todayIso } from '../core/dates.ts';
 import {
   type Body,
   type Params,
-  type ProposalParams,
   actor,
   text,
   processUrl,
   idFrom,
   pounds,
+  proposalForm,
 } from './page-helpers.ts';
 
 function resultsContext(place: PlaceContext, process: ProcessRow, result: StoredCount) {
@@ -129,42 +129,34 @@ export function registerResultsPages(scoped: FastifyInstance, ports: PbPorts) {
     resultsPage(request, reply, need(request, 'pb.read'), idFrom(request.params.id)),
   );
 
-  scoped.post<{ Params: ProposalParams; Body: Body }>(
-    '/pb/:id/funded/:proposal',
-    { schema: { hide: true } },
-    async (request, reply) => {
-      const place = need(request, 'pb.manage');
-      const [processId, proposalId] = [idFrom(request.params.id), idFrom(request.params.proposal)];
-      const body = request.body ?? {};
-      try {
-        const fields: FieldErrors = {};
-        const spent = text(body, 'spent') ? pounds(body, 'spent', fields) : 0;
-        const status = text(body, 'status') as DeliveryStatus;
-        if (!DELIVERY_STATUSES.includes(status)) fields.status = 'Select a status';
-        if (Object.keys(fields).length) throw new Invalid('The update is not complete', fields);
-        await inRequestPlace(request, place, (tx) =>
-          recordDelivery(
-            tx,
-            place.id,
-            processId,
-            proposalId,
-            {
-              status,
-              spent_pence: spent ?? 0,
-              note: text(body, 'note'),
-              date: todayIso(),
-              key: `pb-delivery-${randomUUID()}`,
-            },
-            actor(place),
-          ),
-        );
-      } catch (err) {
-        if (!(err instanceof Invalid)) throw err;
-        return resultsPage(request, reply, place, processId, { proposalId, values: body, error: err });
-      }
-      return reply.redirect(processUrl(place, processId, `/results#funded-${proposalId}`), 303);
+  proposalForm(scoped, '/pb/:id/funded/:proposal', {
+    save: async (request, place, { processId, proposalId }, body) => {
+      const fields: FieldErrors = {};
+      const spent = text(body, 'spent') ? pounds(body, 'spent', fields) : 0;
+      const status = text(body, 'status') as DeliveryStatus;
+      if (!DELIVERY_STATUSES.includes(status)) fields.status = 'Select a status';
+      if (Object.keys(fields).length) throw new Invalid('The update is not complete', fields);
+      await inRequestPlace(request, place, (tx) =>
+        recordDelivery(
+          tx,
+          place.id,
+          processId,
+          proposalId,
+          {
+            status,
+            spent_pence: spent ?? 0,
+            note: text(body, 'note'),
+            date: todayIso(),
+            key: `pb-delivery-${randomUUID()}`,
+          },
+          actor(place),
+        ),
+      );
     },
-  );
+    reshow: (reply, place, { processId, proposalId }, body, refusal) =>
+      resultsPage(reply.request, reply, place, processId, { proposalId, values: body, error: refusal }),
+    then: ({ proposalId }) => `/results#funded-${proposalId}`,
+  });
 
   scoped.get<{ Params: Params }>('/pb/:id/export.pb', { schema: { hide: true } }, async (request, reply) => {
     const place = need(request, 'pb.read');

@@ -9,7 +9,7 @@ import type { PbPorts } from './funds.ts';
 import { exportPabulib, importPabulib } from './pabulib-store.ts';
 import { findProcess } from './process-store.ts';
 import { countVotes, listFunded, publishResults, recordDelivery, storedCount } from './results-store.ts';
-import { isoDate as date, slugParam, text as str } from '../core/json-schema.ts';
+import { closedObject, isoDate as date, slugParam, text as str } from '../core/json-schema.ts';
 import { processParams, proposalParams, actor } from './route-helpers.ts';
 
 /** Counting, publishing, the results, delivery spend, and a process to and from Pabulib. */
@@ -80,17 +80,15 @@ export function registerResultsRoutes(scoped: FastifyInstance, ports: PbPorts) {
         tags: ['pb'],
         summary: 'Record delivery progress of a funded project; spend is taken from its ledger commitment',
         params: proposalParams,
-        body: {
-          type: 'object',
-          properties: {
+        body: closedObject(
+          {
             status: { type: 'string', enum: DELIVERY_STATUSES },
             spent_pence: { type: 'integer', minimum: 0, maximum: 100_000_000_000 },
             note: str(2000),
             date,
           },
-          required: ['status', 'date'],
-          additionalProperties: false,
-        },
+          ['status', 'date'],
+        ),
       },
     },
     async (request, reply) => {
@@ -141,12 +139,10 @@ export function registerResultsRoutes(scoped: FastifyInstance, ports: PbPorts) {
         tags: ['pb'],
         summary: 'Import a Pabulib .pb file as a new process in its results phase, ready to count',
         params: slugParam,
-        body: {
-          type: 'object',
-          properties: { file: str(20_000_000), year: { type: 'integer', minimum: 2000, maximum: 2100 } },
-          required: ['file'],
-          additionalProperties: false,
-        },
+        body: closedObject(
+          { file: str(20_000_000), year: { type: 'integer', minimum: 2000, maximum: 2100 } },
+          ['file'],
+        ),
       },
       bodyLimit: 25 * 1024 * 1024,
     },

@@ -1,36 +1,15 @@
 import type { Generated } from 'kysely';
-import type {
-  BallotKind,
-  BallotChannel,
-  DeliveryStatus,
-  Moderation,
-  Phase,
-  Review,
-  VoterMode,
-} from './domain.ts';
+import type { BallotChannel, DeliveryStatus, Moderation, Phase, ProcessSettings, Review } from './domain.ts';
 import type { Completion, RuleName, Utility } from './rules.ts';
 
-export interface PbProcessesTable {
+/** A process is stored as its settings, with the phase it is in and its tie-break. */
+export interface PbProcessesTable extends Omit<ProcessSettings, 'utility' | 'completion'> {
   place_id: number;
   id: Generated<number>;
-  year: number;
-  title: string;
-  budget_pence: number;
   phase: Generated<Phase>;
-  proposals_from: string;
-  review_from: string;
-  voting_from: string;
-  results_from: string;
-  delivery_from: string;
-  ballot_kind: BallotKind;
-  ballot_limit: number;
-  rule: RuleName;
   utility: Generated<Utility>;
   completion: Generated<Completion>;
   tie_order: Generated<string>;
-  postcodes: string[];
-  min_age: number;
-  voters: VoterMode;
   created_by: number | null;
   created_at: Generated<Date>;
 }

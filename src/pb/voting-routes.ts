@@ -4,21 +4,19 @@ import { inRequestPlace, need } from '../places/scope.ts';
 import { accessCodeHash } from './domain.ts';
 import { codeAttemptsOf, guardCodeTry } from './attempts.ts';
 import { accessCodeKnown, castBallot, generateAccessCodes } from './ballot-store.ts';
-import { text as str } from '../core/json-schema.ts';
+import { closedObject, text as str } from '../core/json-schema.ts';
 import { processParams, actor } from './route-helpers.ts';
 
-const ballotBody = {
-  type: 'object',
-  properties: {
+const ballotBody = closedObject(
+  {
     projects: { type: 'array', items: str(20), maxItems: 500 },
     points: { type: 'array', items: { type: 'integer', minimum: 0, maximum: 1_000_000 }, maxItems: 500 },
     postcode: str(10),
     of_age: { type: 'boolean' },
     code: str(40),
   },
-  required: ['projects', 'postcode', 'of_age'],
-  additionalProperties: false,
-} as const;
+  ['projects', 'postcode', 'of_age'],
+);
 
 interface BallotBody {
   projects: string[];
@@ -37,12 +35,7 @@ export function registerVotingRoutes(scoped: FastifyInstance) {
         tags: ['pb'],
         summary: 'Generate single-use access codes; they are answered once and only their hashes are kept',
         params: processParams,
-        body: {
-          type: 'object',
-          properties: { count: { type: 'integer', minimum: 1, maximum: 2000 } },
-          required: ['count'],
-          additionalProperties: false,
-        },
+        body: closedObject({ count: { type: 'integer', minimum: 1, maximum: 2000 } }),
       },
     },
     async (request, reply) => {

@@ -14,8 +14,7 @@ import {
   validateNewMember,
   validateNewPartner,
 } from './domain.ts';
-import { assertMaySignFor, invitationUrl } from './routes.ts';
-import { endSessionsIfNoRoles } from '../auth/public.ts';
+import { invitationUrl, signOffFor, takeRoleAway } from './routes.ts';
 import { inRequestPlace, need, placeScoped, type PlaceContext } from './scope.ts';
 import {
   addMember,
@@ -26,8 +25,6 @@ import {
   listPeople,
   listPlacesOf,
   recordDecision,
-  removeRole,
-  signOffDecision,
   type AddedMember,
   type PartnerRow,
 } from './store.ts';
@@ -223,10 +220,7 @@ export async function placePages(app: FastifyInstance) {
           if (!Number.isSafeInteger(decisionId) || !Number.isSafeInteger(partnerId)) {
             throw new Invalid('Select a partner to sign off for', { partner_id: 'Select a partner' });
           }
-          assertMaySignFor(place.roles, place.partnerIds, partnerId);
-          await inRequestPlace(request, place, (tx) =>
-            signOffDecision(tx, place.id, decisionId, partnerId, { personId: place.person.id }),
-          );
+          await signOffFor(request, place, decisionId, partnerId);
           return reply.redirect(`/places/${place.slug}#decision-${decisionId}`, 303);
         },
       );
@@ -276,10 +270,7 @@ export async function placePages(app: FastifyInstance) {
           const role = request.params.role as Role;
           if (!Number.isSafeInteger(personId) || !ROLES.includes(role))
             throw new NotFound('No such role here');
-          await inRequestPlace(request, place, (tx) =>
-            removeRole(tx, place.id, personId, role, { personId: place.person.id }),
-          );
-          await endSessionsIfNoRoles(app.deps.db, personId);
+          await takeRoleAway(request, place, personId, role);
           return reply.redirect(`/places/${place.slug}#people`, 303);
         },
       );

@@ -12,7 +12,7 @@ import {
   validateNewMember,
   validateNewPartner,
 } from './domain.ts';
-import { inRequestPlace, need, placeScoped } from './scope.ts';
+import { inRequestPlace, need, placeScoped, type PlaceContext } from './scope.ts';
 import {
   addMember,
   addPartner,
@@ -27,7 +27,7 @@ import {
   signOffDecision,
 } from './store.ts';
 import { Forbidden } from '../core/errors.ts';
-import { id, pageQuery, slugParam, text } from '../core/json-schema.ts';
+import { closedObject, id, pageQuery, slugParam, text } from '../core/json-schema.ts';
 
 const placeSummary = {
   type: 'object',
@@ -189,12 +189,7 @@ export async function placeRoutes(app: FastifyInstance) {
             tags: ['places'],
             summary: 'Add a partner agency (admin)',
             params: slugParam,
-            body: {
-              type: 'object',
-              properties: { name: text(200), agency_type: { type: 'string', enum: AGENCY_TYPES } },
-              required: ['name', 'agency_type'],
-              additionalProperties: false,
-            },
+            body: closedObject({ name: text(200), agency_type: { type: 'string', enum: AGENCY_TYPES } }),
             response: { 201: partner },
           },
         },
@@ -246,17 +241,15 @@ export async function placeRoutes(app: FastifyInstance) {
             summary:
               'Give a person a role in the place (admin); a new person gets a one-time link to set their password',
             params: slugParam,
-            body: {
-              type: 'object',
-              properties: {
+            body: closedObject(
+              {
                 email: text(320),
                 name: text(200),
                 role: { type: 'string', enum: ROLES },
                 partner_id: { anyOf: [id, { type: 'null' }] },
               },
-              required: ['email', 'name', 'role'],
-              additionalProperties: false,
-            },
+              ['email', 'name', 'role'],
+            ),
             response: {
               201: {
                 type: 'object',
@@ -296,12 +289,7 @@ export async function placeRoutes(app: FastifyInstance) {
         },
         async (request, reply) => {
           const place = need(request, 'people.manage');
-          await inRequestPlace(request, place, (tx) =>
-            removeRole(tx, place.id, request.params.personId, request.params.role, {
-              personId: place.person.id,
-            }),
-          );
-          await endSessionsIfNoRoles(app.deps.db, request.params.personId);
+          await takeRoleAway(request, place, request.params.personId, request.params.role);
           return reply.code(204).send();
         },
       );
@@ -341,9 +329,8 @@ export async function placeRoutes(app: FastifyInstance) {
             summary:
               'Record a board decision (admin); signed_off_by only for the partners you represent; kind period_reopen with financial_year re-opens that closed year once',
             params: slugParam,
-            body: {
-              type: 'object',
-              properties: {
+            body: closedObject(
+              {
                 title: text(200),
                 description: text(5000),
                 sign_off_rule: { type: 'string', enum: SIGN_OFF_RULES },
@@ -351,9 +338,8 @@ export async function placeRoutes(app: FastifyInstance) {
                 kind: { type: 'string', enum: DECISION_KINDS },
                 financial_year: { type: 'integer', minimum: 1990, maximum: 2100 },
               },
-              required: ['title', 'sign_off_rule'],
-              additionalProperties: false,
-            },
+              ['title', 'sign_off_rule'],
+            ),
             response: { 201: decision },
           },
         },
@@ -378,23 +364,13 @@ export async function placeRoutes(app: FastifyInstance) {
               properties: { slug: { type: 'string' }, id },
               required: ['slug', 'id'],
             },
-            body: {
-              type: 'object',
-              properties: { partner_id: id },
-              required: ['partner_id'],
-              additionalProperties: false,
-            },
+            body: closedObject({ partner_id: id }),
             response: { 200: decision },
           },
         },
         async (request) => {
           const place = need(request, 'decision.sign_off');
-          assertMaySignFor(place.roles, place.partnerIds, request.body.partner_id);
-          return inRequestPlace(request, place, (tx) =>
-            signOffDecision(tx, place.id, request.params.id, request.body.partner_id, {
-              personId: place.person.id,
-            }),
-          );
+          return signOffFor(request, place, request.params.id, request.body.partner_id);
         },
       );
 
@@ -420,12 +396,34 @@ export async function placeRoutes(app: FastifyInstance) {
 }
 
 /**
- * A partner's representative signs only for their own partner; nobody else (an admin included)
- * signs for a partner. The store checks the partner_rep membership itself (representedPartners).
+ * Signs a decision off for a partner. A partner's representative signs only for their own
+ * partner; nobody else (an admin included) signs for a partner. The store checks the partner_rep
+ * membership itself (representedPartners).
  */
-export function assertMaySignFor(roles: string[], partnerIds: number[], partnerId: number) {
-  if (roles.includes('partner_rep') && partnerIds.includes(partnerId)) return;
-  throw new Forbidden('You can only sign off for the partner you represent');
+export function signOffFor(
+  request: FastifyRequest,
+  place: PlaceContext,
+  decisionId: number,
+  partnerId: number,
+) {
+  if (!place.roles.includes('partner_rep') || !place.partnerIds.includes(partnerId))
+    throw new Forbidden('You can only sign off for the partner you represent');
+  return inRequestPlace(request, place, (tx) =>
+    signOffDecision(tx, place.id, decisionId, partnerId, { personId: place.person.id }),
+  );
+}
+
+/** Takes a role away; a person left with no role in any place is signed out at once. */
+export async function takeRoleAway(
+  request: FastifyRequest,
+  place: PlaceContext,
+  personId: number,
+  role: Role,
+) {
+  await inRequestPlace(request, place, (tx) =>
+    removeRole(tx, place.id, personId, role, { personId: place.person.id }),
+  );
+  await endSessionsIfNoRoles(request.server.deps.db, personId);
 }
 
 /**

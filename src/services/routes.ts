@@ -16,13 +16,12 @@ import {
   updateService,
 } from './store.ts';
 import { ORUK_LIMIT } from './upload.ts';
-import { id, placeParams, slugParam } from '../core/json-schema.ts';
+import { closedObject, id, placeParams, slugParam } from '../core/json-schema.ts';
 
 const withId = placeParams('id');
 const ids = { type: 'array', items: id, maxItems: 100 } as const;
-const service = {
-  type: 'object',
-  properties: {
+const service = closedObject(
+  {
     name: { type: 'string', maxLength: 300 },
     description: { type: 'string', maxLength: 5000 },
     client_group: { type: 'string', maxLength: 100 },
@@ -33,9 +32,8 @@ const service = {
     funded_by: ids,
     delivered_by: ids,
   },
-  required: ['name'],
-  additionalProperties: false,
-} as const;
+  ['name'],
+);
 export async function serviceRoutes(app: FastifyInstance) {
   await app.register(
     placeScoped('/api/v1/places/:slug', (scoped) => {
@@ -188,16 +186,11 @@ export async function serviceRoutes(app: FastifyInstance) {
             tags,
             summary: 'Set the annual cost one partner funds in one financial year (2025 is 2025/26)',
             params: withId,
-            body: {
-              type: 'object',
-              properties: {
-                partner_id: id,
-                year: { type: 'integer', minimum: 2000, maximum: 2100 },
-                cost_pence: { type: 'integer', minimum: 0, maximum: 1_000_000_000_000 },
-              },
-              required: ['partner_id', 'year', 'cost_pence'],
-              additionalProperties: false,
-            },
+            body: closedObject({
+              partner_id: id,
+              year: { type: 'integer', minimum: 2000, maximum: 2100 },
+              cost_pence: { type: 'integer', minimum: 0, maximum: 1_000_000_000_000 },
+            }),
           },
         },
         async (request) => {

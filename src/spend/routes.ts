@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { startExport } from '../auth/public.ts';
 import { Invalid } from '../core/errors.ts';
-import { id, placeParams, slugParam } from '../core/json-schema.ts';
+import { closedObject, id, placeParams, slugParam } from '../core/json-schema.ts';
 import { UploadedFile } from '../core/uploads.ts';
 import { assertPartnersOfPlace } from '../places/public.ts';
 import { inRequestPlace, need, placeScoped, type PlaceContext } from '../places/scope.ts';
@@ -24,17 +24,16 @@ const withId = placeParams('id');
 const tags = ['services'];
 const columnNames = { type: 'string', minLength: 1, maxLength: 200 } as const;
 /** Column choices by role (`?amount=Net%20Amount`), overriding detection and any profile. */
-const mappingQuery = {
-  type: 'object',
-  properties: {
+const mappingQuery = closedObject(
+  {
     file_name: { type: 'string', maxLength: 300 },
     profile: { type: 'string', maxLength: 100 },
     partner_id: id,
     rejects: { type: 'string', enum: ['record', 'refuse'] },
     ...Object.fromEntries(COLUMN_ROLES.map((role) => [role, columnNames])),
   },
-  additionalProperties: false,
-} as const;
+  [],
+);
 
 type MappingQuery = {
   file_name?: string;
@@ -138,17 +137,15 @@ function registerRuleRoutes(scoped: FastifyInstance) {
         summary:
           'Add a rule: spend whose field equals the value (trimmed, any case) belongs to the service (admin, analyst)',
         params: slugParam,
-        body: {
-          type: 'object',
-          properties: {
+        body: closedObject(
+          {
             field: { type: 'string', enum: RULE_FIELDS },
             value: { type: 'string', maxLength: 300 },
             service_id: id,
             priority: { type: 'integer', minimum: 1, maximum: 1000 },
           },
-          required: ['field', 'value', 'service_id'],
-          additionalProperties: false,
-        },
+          ['field', 'value', 'service_id'],
+        ),
       },
     },
     async (request, reply) => {
@@ -264,19 +261,13 @@ function registerImportRoutes(scoped: FastifyInstance) {
           },
           required: ['slug', 'name'],
         },
-        body: {
-          type: 'object',
-          properties: {
+        body: closedObject(
+          {
             partner_id: { ...id, type: ['integer', 'null'] },
-            columns: {
-              type: 'object',
-              properties: Object.fromEntries(COLUMN_ROLES.map((role) => [role, columnNames])),
-              additionalProperties: false,
-            },
+            columns: closedObject(Object.fromEntries(COLUMN_ROLES.map((role) => [role, columnNames])), []),
           },
-          required: ['columns'],
-          additionalProperties: false,
-        },
+          ['columns'],
+        ),
       },
     },
     async (request) => {

@@ -182,6 +182,43 @@ function journalInput(body: Body) {
   return balancedTransaction({ key, date, memo, postings });
 }
 
+/** A form whose context offers every account of the place (raising a commitment, a journal). */
+function withAccounts(
+  build: (place: PlaceContext, accounts: AccountRow[], values: Body) => Record<string, unknown>,
+) {
+  return async (request: FastifyRequest, values: Body) => {
+    const place = need(request, 'ledger.post');
+    const accounts = await inRequestPlace(request, place, (tx) => listAccounts(tx, place.id));
+    return build(place, accounts, values);
+  };
+}
+
+/**
+ * Spending or releasing a commitment: a form on the commitment's own page, shown again with its
+ * errors, or back to the commitments once done.
+ */
+function commitmentAction(
+  scoped: FastifyInstance,
+  action: 'spend' | 'release',
+  order: string[],
+  act: (request: FastifyRequest, place: PlaceContext, id: number, body: Body) => Promise<unknown>,
+) {
+  scoped.post<{ Params: { slug: string; id: string }; Body: Body }>(
+    `/ledger/commitments/:id/${action}`,
+    { schema: { hide: true } },
+    async (request, reply) => {
+      const place = need(request, 'ledger.post');
+      const id = commitmentId(request.params.id);
+      const body = request.body ?? {};
+      const context = await commitmentPageContext(request, place, id, body);
+      const shown = await formOr(reply, 'ledger/views/commitment.njk', context, order, () =>
+        act(request, place, id, body),
+      );
+      return shown ?? reply.redirect(ledgerUrl(place, 'commitments'), 303);
+    },
+  );
+}
+
 // ---- Routes ------------------------------------------------------------------------------------
 
 /** Finance's forms for the ledger, calling the store functions the JSON API calls. */
@@ -191,11 +228,7 @@ export function ledgerForms(scoped: FastifyInstance) {
     action: '/ledger/commitments',
     template: 'ledger/views/commitment-new.njk',
     order: ['source', 'commitment_account', 'amount', 'description', 'date'],
-    async context(request, values: Body) {
-      const place = need(request, 'ledger.post');
-      const accounts = await inRequestPlace(request, place, (tx) => listAccounts(tx, place.id));
-      return commitmentContext(place, accounts, values);
-    },
+    context: withAccounts(commitmentContext),
     initial: () => ({ key: freshKey(), date: today() }),
     async submit(request, body: Body) {
       const place = need(request, 'ledger.post');
@@ -218,62 +251,39 @@ export function ledgerForms(scoped: FastifyInstance) {
     },
   );
 
-  scoped.post<{ Params: { slug: string; id: string }; Body: Body }>(
-    '/ledger/commitments/:id/spend',
-    { schema: { hide: true } },
-    async (request, reply) => {
-      const place = need(request, 'ledger.post');
-      const id = commitmentId(request.params.id);
-      const body = request.body ?? {};
-      const context = await commitmentPageContext(request, place, id, body);
-      const shown = await formOr(
-        reply,
-        'ledger/views/commitment.njk',
-        context,
-        ['spend_account', 'spend_amount', 'spend_date'],
-        () => {
-          const fields: FieldErrors = {};
-          if (!body.spend_account) fields.spend_account = 'Select the spend account the money goes to';
-          const amount_pence = poundsField(body, 'spend_amount', fields, true);
-          const date = dateField(body, 'spend_date', fields);
-          throwFields(fields, 'The spend is not complete');
-          const input = {
-            key: body.key || freshKey(),
-            date,
-            spend_account: body.spend_account!,
-            amount_pence,
-            memo: (body.memo ?? '').trim().slice(0, LIMITS.memoLength),
-          };
-          return refusalsAsField('spend_amount', () =>
-            inRequestPlace(request, place, (tx) => spendCommitment(tx, place.id, id, input, actor(place))),
-          );
-        },
+  commitmentAction(
+    scoped,
+    'spend',
+    ['spend_account', 'spend_amount', 'spend_date'],
+    (request, place, id, body) => {
+      const fields: FieldErrors = {};
+      if (!body.spend_account) fields.spend_account = 'Select the spend account the money goes to';
+      const amount_pence = poundsField(body, 'spend_amount', fields, true);
+      const date = dateField(body, 'spend_date', fields);
+      throwFields(fields, 'The spend is not complete');
+      const input = {
+        key: body.key || freshKey(),
+        date,
+        spend_account: body.spend_account!,
+        amount_pence,
+        memo: (body.memo ?? '').trim().slice(0, LIMITS.memoLength),
+      };
+      return refusalsAsField('spend_amount', () =>
+        inRequestPlace(request, place, (tx) => spendCommitment(tx, place.id, id, input, actor(place))),
       );
-      return shown ?? reply.redirect(ledgerUrl(place, 'commitments'), 303);
     },
   );
 
-  scoped.post<{ Params: { slug: string; id: string }; Body: Body }>(
-    '/ledger/commitments/:id/release',
-    { schema: { hide: true } },
-    async (request, reply) => {
-      const place = need(request, 'ledger.post');
-      const id = commitmentId(request.params.id);
-      const body = request.body ?? {};
-      const context = await commitmentPageContext(request, place, id, body);
-      const shown = await formOr(reply, 'ledger/views/commitment.njk', context, ['release_date'], () => {
-        const fields: FieldErrors = {};
-        const date = dateField(body, 'release_date', fields);
-        throwFields(fields, 'Enter the date of the release');
-        return refusalsAsField('release_date', () =>
-          inRequestPlace(request, place, (tx) =>
-            releaseCommitment(tx, place.id, id, { key: body.key || freshKey(), date }, actor(place)),
-          ),
-        );
-      });
-      return shown ?? reply.redirect(ledgerUrl(place, 'commitments'), 303);
-    },
-  );
+  commitmentAction(scoped, 'release', ['release_date'], (request, place, id, body) => {
+    const fields: FieldErrors = {};
+    const date = dateField(body, 'release_date', fields);
+    throwFields(fields, 'Enter the date of the release');
+    return refusalsAsField('release_date', () =>
+      inRequestPlace(request, place, (tx) =>
+        releaseCommitment(tx, place.id, id, { key: body.key || freshKey(), date }, actor(place)),
+      ),
+    );
+  });
 
   formPage(scoped, {
     path: '/ledger/transactions/new',
@@ -286,11 +296,7 @@ export function ledgerForms(scoped: FastifyInstance) {
       'lines',
       ...Array.from({ length: JOURNAL_LINES }, (_, i) => [`account_${i + 1}`, `amount_${i + 1}`]).flat(),
     ],
-    async context(request, values: Body) {
-      const place = need(request, 'ledger.post');
-      const accounts = await inRequestPlace(request, place, (tx) => listAccounts(tx, place.id));
-      return journalContext(place, accounts, values);
-    },
+    context: withAccounts(journalContext),
     initial: () => ({ key: freshKey(), date: today() }),
     async submit(request, body: Body) {
       const place = need(request, 'ledger.post');

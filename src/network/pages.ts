@@ -5,7 +5,7 @@ import { barChart } from '../core/chart.ts';
 import { formatPounds, formatPoundsShort } from '../core/money.ts';
 import { STATUS_LABELS, STATUS_RULE } from '../outcomes/domain.ts';
 import { formatValue, STATUS_TAG_CLASSES } from '../outcomes/public.ts';
-import { listIndicators, type IndicatorSummary } from '../outcomes/public.ts';
+import type { IndicatorSummary } from '../outcomes/public.ts';
 import { formOr } from '../core/forms.ts';
 import { financialYearLabel } from '../core/dates.ts';
 import { yearQuery } from '../core/json-schema.ts';
@@ -13,8 +13,6 @@ import { inRequestPlace, need, placeScoped, type PlaceContext } from '../places/
 import { validatePracticeNote } from './domain.ts';
 import { ROLLUP_CSV } from './export.ts';
 import {
-  moneyForViewer,
-  readDashboardFigures,
   type FamilyFigures,
   type Figure,
   type MoneyFigures,
@@ -22,6 +20,7 @@ import {
   type SavingsFigures,
   type YearRange,
 } from './figures.ts';
+import { placeDashboard } from './dashboard.ts';
 import { MEASURES, publish, type Measure } from './publish.ts';
 import {
   listPracticeNotes,
@@ -150,17 +149,7 @@ export function networkPages(figures: PlaceFigures) {
       placeScoped('/places/:slug', (scoped) => {
         scoped.get<YearQuery>('/dashboard', withYear, async (request, reply) => {
           const place = need(request, 'dashboard.read');
-          const data = await inRequestPlace(request, place, async (tx) => {
-            const read = await readDashboardFigures(figures, tx, place, {
-              year: request.query.year,
-              log: request.log,
-            });
-            return {
-              ...read,
-              money: moneyForViewer(read.money, place),
-              indicators: await listIndicators(tx, place.id),
-            };
-          });
+          const data = await placeDashboard(figures, request, place, request.query.year);
           return reply.page('network/views/dashboard.njk', {
             title: `Dashboard – ${place.name}`,
             place,

@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { spendBudget, startExport } from '../auth/public.ts';
 import { requirePerson } from '../auth/plugin.ts';
-import { listIndicators } from '../outcomes/public.ts';
 import { STATUS_RULE } from '../outcomes/domain.ts';
 import { inRequestPlace, need, placeScoped } from '../places/scope.ts';
 import { validatePracticeNote } from './domain.ts';
 import { ROLLUP_CSV, rollupCsv, rollupDataPackage } from './export.ts';
-import { moneyForViewer, readDashboardFigures, type PlaceFigures } from './figures.ts';
+import { placeDashboard } from './dashboard.ts';
+import type { PlaceFigures } from './figures.ts';
 import { MEASURES, publish, type Measure } from './publish.ts';
 import {
   listPracticeNotes,
@@ -219,18 +219,10 @@ export function networkRoutes(figures: PlaceFigures) {
           },
           async (request) => {
             const place = need(request, 'dashboard.read');
-            return inRequestPlace(request, place, async (tx) => {
-              const read = await readDashboardFigures(figures, tx, place, {
-                year: request.query.year,
-                log: request.log,
-              });
-              return {
-                ...read,
-                money: moneyForViewer(read.money, place),
-                status_rule: STATUS_RULE,
-                indicators: await listIndicators(tx, place.id),
-              };
-            });
+            return {
+              ...(await placeDashboard(figures, request, place, request.query.year)),
+              status_rule: STATUS_RULE,
+            };
           },
         );
 

@@ -4,7 +4,7 @@ import { AppError, Unauthenticated } from '../core/errors.ts';
 import { SESSION_COOKIE } from './domain.ts';
 import { findSession, type ActiveSession, type SessionPerson } from './store.ts';
 
-import { SignInThrottle } from './throttle.ts';
+import { SignInThrottle, type ThrottleOptions } from './throttle.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -36,9 +36,9 @@ class TooLargeWithoutSession extends Error {
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** Loads the session from its cookie on every request, and checks the CSRF token on every change. */
-export function registerSessions(app: FastifyInstance) {
+export function registerSessions(app: FastifyInstance, throttle: Partial<ThrottleOptions> = {}) {
   app.decorateRequest('auth', null);
-  app.decorate('signInThrottle', new SignInThrottle());
+  app.decorate('signInThrottle', new SignInThrottle(throttle));
   app.decorate('preSessionKey', randomBytes(32));
   app.addHook('onRequest', async (request) => {
     const token = request.cookies[SESSION_COOKIE];

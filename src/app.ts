@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { authPages } from './auth/pages.ts';
 import { registerSessions } from './auth/plugin.ts';
+import type { PasswordCost } from './auth/password.ts';
 import type { ThrottleOptions } from './auth/throttle.ts';
 import { cbaPages } from './cba/pages.ts';
 import { cbaRoutes } from './cba/routes.ts';
@@ -33,6 +34,11 @@ export interface AppOptions {
    * never from the environment, so no deployment can switch it off.
    */
   signInThrottle?: Partial<ThrottleOptions>;
+  /**
+   * scrypt's cost for passwords set and checked through the app, the product's own by default.
+   * Likewise in code only: a test that is not about passwords makes it cheap.
+   */
+  passwordCost?: PasswordCost;
 }
 
 /**
@@ -41,10 +47,10 @@ export interface AppOptions {
  */
 export async function buildApp(
   deps: AppDeps,
-  { logger = false, wiring = buildWiring(), signInThrottle = {} }: AppOptions = {},
+  { logger = false, wiring = buildWiring(), signInThrottle, passwordCost }: AppOptions = {},
 ): Promise<FastifyInstance> {
   const app = await createHttpShell(deps, logger);
-  registerSessions(app, signInThrottle);
+  registerSessions(app, { throttle: signInThrottle, passwordCost });
   app.decorateRequest('place', null);
   await app.register(authRoutes);
   await app.register(authPages);

@@ -16,7 +16,9 @@ export interface TestApp {
 }
 
 /** The whole product over a fresh database, driven with `app.inject`. */
-export async function startTestApp(options: Pick<AppOptions, 'signInThrottle'> = {}): Promise<TestApp> {
+export async function startTestApp(
+  options: Pick<AppOptions, 'signInThrottle' | 'passwordCost'> = {},
+): Promise<TestApp> {
   const db = await openTestDatabase();
   const app = await buildApp({ db, config: { ...loadConfig({}), secureCookies: false } }, options);
   return {

@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { authPages } from './auth/pages.ts';
 import { registerSessions } from './auth/plugin.ts';
+import type { PasswordCost } from './auth/password.ts';
+import type { ThrottleOptions } from './auth/throttle.ts';
 import { cbaPages } from './cba/pages.ts';
 import { cbaRoutes } from './cba/routes.ts';
 import { authRoutes } from './auth/routes.ts';
@@ -24,17 +26,31 @@ import { pbPages } from './pb/pages.ts';
 import { pbRoutes } from './pb/routes.ts';
 import { buildWiring, type Wiring } from './wiring/index.ts';
 
+export interface AppOptions {
+  logger?: FastifyServerOptions['logger'];
+  wiring?: Wiring;
+  /**
+   * The sign-in limiter's settings over its defaults: set in code only (tests shorten its waits),
+   * never from the environment, so no deployment can switch it off.
+   */
+  signInThrottle?: Partial<ThrottleOptions>;
+  /**
+   * scrypt's cost for passwords set and checked through the app, the product's own by default.
+   * Likewise in code only: a test that is not about passwords makes it cheap.
+   */
+  passwordCost?: PasswordCost;
+}
+
 /**
  * The whole product as one Fastify app: each capability adds its API routes and its pages, and
  * those that need another capability are given its adapter from src/wiring/.
  */
 export async function buildApp(
   deps: AppDeps,
-  logger: FastifyServerOptions['logger'] = false,
-  wiring: Wiring = buildWiring(),
+  { logger = false, wiring = buildWiring(), signInThrottle, passwordCost }: AppOptions = {},
 ): Promise<FastifyInstance> {
   const app = await createHttpShell(deps, logger);
-  registerSessions(app);
+  registerSessions(app, { throttle: signInThrottle, passwordCost });
   app.decorateRequest('place', null);
   await app.register(authRoutes);
   await app.register(authPages);

@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { loadConfig } from './core/config.ts';
 import { openDatabase } from './core/db.ts';
 import { AppError, exitCodeOf } from './core/errors.ts';
@@ -18,7 +18,9 @@ import { buildWiring } from './wiring/index.ts';
 
 export function buildCli(): Command {
   const wiring = buildWiring();
+  // Before any command is added, so each inherits it: a usage error ends runCli, not the process.
   const program = new Command('placebudget')
+    .exitOverride()
     .description(
       'Community Budgets: pooled budgets, family costs, cost-benefit analysis and participatory budgeting',
     )
@@ -81,6 +83,8 @@ export async function runCli(argv: string[]): Promise<number> {
     await buildCli().parseAsync(argv);
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (err) {
+    // Commander has already written the usage error or the help.
+    if (err instanceof CommanderError) return err.exitCode;
     if (err instanceof AppError) {
       console.error(err.message);
       for (const [field, message] of Object.entries(err.fields ?? {}))

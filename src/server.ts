@@ -32,7 +32,7 @@ async function main() {
   if (demo?.seeded) console.log(`Loaded the demo: ${demo.places} places.`);
   if (!decision.load) console.log(`The demo is not loaded: ${decision.reason}.`);
 
-  const app = await buildApp({ db, config }, { level: config.logLevel });
+  const app = await buildApp({ db, config }, { logger: { level: config.logLevel } });
   const shutdown = async (signal: string) => {
     app.log.info({ signal }, 'shutting down');
     await app.close();

@@ -105,8 +105,8 @@ describe(`kill -9 in the middle of an import, a year close and ballot casting, o
     }
   }
 
-  const auditVerifies = () => {
-    const verified = runCli(['audit', 'verify'], db.env);
+  const auditVerifies = async () => {
+    const verified = await runCli(['audit', 'verify'], db.env);
     assert.equal(verified.status, 0, `audit verify: ${verified.stdout}${verified.stderr}`);
   };
 
@@ -129,9 +129,9 @@ describe(`kill -9 in the middle of an import, a year close and ballot casting, o
         (imports === 0 && lines === 0) || (imports === 1 && lines === SPEND_ROWS),
         `half an import: ${imports} imports, ${lines} lines`,
       );
-    auditVerifies();
+    await auditVerifies();
 
-    const again = runCli(['spend', 'import', '--place', 'warwickshire', '--json', SPEND_FILE], db.env);
+    const again = await runCli(['spend', 'import', '--place', 'warwickshire', '--json', SPEND_FILE], db.env);
     assert.equal(again.status, 0, again.stderr);
     assert.equal(JSON.parse(again.stdout).rows, SPEND_ROWS);
     assert.deepEqual(
@@ -143,7 +143,7 @@ describe(`kill -9 in the middle of an import, a year close and ballot casting, o
       ),
       [1, SPEND_ROWS],
     );
-    auditVerifies();
+    await auditVerifies();
   });
 
   it('leaves a year either open with no risk-share postings or closed with all of them, and the close completes afterwards', async () => {
@@ -174,7 +174,7 @@ describe(`kill -9 in the middle of an import, a year close and ballot casting, o
         'killed before commit: still open, no risk-share postings',
       );
     else assert.ok(afterKill > before, 'closed, with its risk-share postings');
-    auditVerifies();
+    await auditVerifies();
 
     if (closedAfterKill === 0) {
       const closed = spawnSync(
@@ -188,7 +188,7 @@ describe(`kill -9 in the middle of an import, a year close and ballot casting, o
     assert.equal(closedAfterClose, 1);
     assert.ok(afterClose > before, 'the close posted the risk share');
     assert.equal(trial, 0);
-    auditVerifies();
+    await auditVerifies();
   });
 
   it('keeps every ballot it accepted, and no half-cast ballot, when the process casting them is killed', async () => {
@@ -245,7 +245,7 @@ describe(`kill -9 in the middle of an import, a year close and ballot casting, o
       added.length === accepted.length || added.length === accepted.length + 1,
       `${added.length} ballots for ${accepted.length} accepted`,
     );
-    auditVerifies();
+    await auditVerifies();
   });
 });
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance, InjectOptions } from 'fastify';
-import { buildApp } from '../src/app.ts';
+import { buildApp, type AppOptions } from '../src/app.ts';
 import { SESSION_COOKIE, type Role } from '../src/auth/domain.ts';
 import { createSession } from '../src/auth/store.ts';
 import { loadConfig } from '../src/core/config.ts';
@@ -17,9 +17,11 @@ export interface TestApp {
 }
 
 /** The whole product over a fresh database, driven with `app.inject`. */
-export async function startTestApp(): Promise<TestApp> {
+export async function startTestApp(
+  options: Pick<AppOptions, 'signInThrottle' | 'passwordCost'> = {},
+): Promise<TestApp> {
   const db = await openTestDatabase();
-  const app = await buildApp({ db, config: { ...loadConfig({}), secureCookies: false } });
+  const app = await buildApp({ db, config: { ...loadConfig({}), secureCookies: false } }, options);
   return {
     db,
     app,

@@ -192,7 +192,7 @@ describe(`review 2026-12 M8: a keyed, anchored audit chain that cannot be trunca
   it('`audit checkpoint` signs the head; `audit verify --checkpoint` finds a cut tail and a forged checkpoint', async () => {
     const file = path.join(dir, 'checkpoint.json');
     await db.close();
-    const made = runCli(['audit', 'checkpoint', '--out', file], db.env);
+    const made = await runCli(['audit', 'checkpoint', '--out', file], db.env);
     assert.equal(made.status, 0, made.stderr);
     const checkpoint = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
     assert.equal(checkpoint.entries, 7);
@@ -212,7 +212,7 @@ describe(`review 2026-12 M8: a keyed, anchored audit chain that cannot be trunca
       alter table audit_log enable trigger audit_log_append_only;`);
     assert.equal((await verifyAuditChain(db)).broken, null);
     await db.close();
-    const cut = runCli(['audit', 'verify', '--checkpoint', file], db.env);
+    const cut = await runCli(['audit', 'verify', '--checkpoint', file], db.env);
     assert.equal(cut.status, 1);
     assert.match(cut.stderr, /checkpoint's last entry is missing: the chain was cut back to 5 entries/);
 

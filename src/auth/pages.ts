@@ -147,7 +147,11 @@ export async function authPages(app: FastifyInstance) {
           400,
         );
       }
-      const personId = await acceptInvitation(app.deps.db, token, await hashPassword(password));
+      const personId = await acceptInvitation(
+        app.deps.db,
+        token,
+        await hashPassword(password, app.passwordCost),
+      );
       if (personId === undefined)
         return reply.page('auth/views/invitation-expired.njk', { title: 'This link has expired' }, 404);
       const session = await createSession(app.deps.db, personId, app.deps.config.sessionHours);

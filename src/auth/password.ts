@@ -5,18 +5,23 @@ const scrypt = (password: string, salt: Buffer, keylen: number, options: ScryptO
     scryptCallback(password, salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key))),
   );
 
+/** scrypt's cost: a hash carries the parameters it was made with, so it stays checkable. */
+export interface PasswordCost {
+  N: number;
+  r: number;
+  p: number;
+}
+
 // OWASP's scrypt minimum: N=2^17, r=8, p=1 (128 MiB of memory per hash).
-const PARAMS = { N: 2 ** 17, r: 8, p: 1 } as const;
+export const PASSWORD_COST: PasswordCost = { N: 2 ** 17, r: 8, p: 1 };
 const KEY_LENGTH = 32;
 const MAX_PASSWORD_LENGTH = 1024;
 
 /** `scrypt$N$r$p$salt$key`, so parameters can be raised later without breaking old hashes. */
-export async function hashPassword(password: string): Promise<string> {
+export async function hashPassword(password: string, cost: PasswordCost = PASSWORD_COST): Promise<string> {
   const salt = randomBytes(16);
-  const key = await scrypt(password, salt, KEY_LENGTH, { ...PARAMS, maxmem: 256 * 1024 * 1024 });
-  return ['scrypt', PARAMS.N, PARAMS.r, PARAMS.p, salt.toString('base64url'), key.toString('base64url')].join(
-    '$',
-  );
+  const key = await scrypt(password, salt, KEY_LENGTH, { ...cost, maxmem: 256 * 1024 * 1024 });
+  return ['scrypt', cost.N, cost.r, cost.p, salt.toString('base64url'), key.toString('base64url')].join('$');
 }
 
 export async function verifyPassword(password: string, stored: string | null): Promise<boolean> {
@@ -33,8 +38,10 @@ export async function verifyPassword(password: string, stored: string | null): P
   return timingSafeEqual(actual, expected);
 }
 
-/** A password that must never match, so unknown emails take as long as wrong passwords. */
-export const DUMMY_HASH = `scrypt$${PARAMS.N}$8$1$${'A'.repeat(22)}$${'A'.repeat(43)}`;
+/** A hash no password matches, made at `cost`, so unknown emails take as long as wrong passwords. */
+export function dummyHash(cost: PasswordCost = PASSWORD_COST): string {
+  return `scrypt$${cost.N}$${cost.r}$${cost.p}$${'A'.repeat(22)}$${'A'.repeat(43)}`;
+}
 
 /**
  * Words at the top of every published list of breached passwords, and of this service. NIST SP

@@ -4,7 +4,8 @@ import { AppError, Unauthenticated } from '../core/errors.ts';
 import { SESSION_COOKIE } from './domain.ts';
 import { findSession, type ActiveSession, type SessionPerson } from './store.ts';
 
-import { SignInThrottle } from './throttle.ts';
+import { PASSWORD_COST, type PasswordCost } from './password.ts';
+import { SignInThrottle, type ThrottleOptions } from './throttle.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -13,6 +14,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The one sign-in limiter shared by the form, the API and password changes. */
     signInThrottle: SignInThrottle;
+    /** What new passwords are hashed at, and what an unknown account's check costs. */
+    passwordCost: PasswordCost;
     /** Signs the pre-session cookie of the sign-in form (login CSRF); random per process. */
     preSessionKey: Buffer;
   }
@@ -36,9 +39,16 @@ class TooLargeWithoutSession extends Error {
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** Loads the session from its cookie on every request, and checks the CSRF token on every change. */
-export function registerSessions(app: FastifyInstance) {
+export function registerSessions(
+  app: FastifyInstance,
+  {
+    throttle = {},
+    passwordCost = PASSWORD_COST,
+  }: { throttle?: Partial<ThrottleOptions>; passwordCost?: PasswordCost } = {},
+) {
   app.decorateRequest('auth', null);
-  app.decorate('signInThrottle', new SignInThrottle());
+  app.decorate('signInThrottle', new SignInThrottle(throttle));
+  app.decorate('passwordCost', passwordCost);
   app.decorate('preSessionKey', randomBytes(32));
   app.addHook('onRequest', async (request) => {
     const token = request.cookies[SESSION_COOKIE];

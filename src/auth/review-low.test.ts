@@ -51,7 +51,7 @@ describe(`review 2026-12 low findings on ${engineName}`, () => {
     });
     logged = await buildApp(
       { db: t.db, config: { ...loadConfig({}), secureCookies: false } },
-      { level: 'info', stream },
+      { logger: { level: 'info', stream } },
     );
   });
   after(async () => {

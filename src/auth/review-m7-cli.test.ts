@@ -21,8 +21,8 @@ describe(`review 2026-12 M7: separation of duties in the CLI on ${engineName}`, 
   after(() => db.drop());
 
   it('grants a role that opens personal data only --by another administrator of the place', async () => {
-    const grant = (...extra: string[]) =>
-      runCli(
+    const grant = async (...extra: string[]) =>
+      await runCli(
         [
           'people',
           'grant',
@@ -38,13 +38,13 @@ describe(`review 2026-12 M7: separation of duties in the CLI on ${engineName}`, 
         ],
         db.env,
       );
-    const unnamed = grant();
+    const unnamed = await grant();
     assert.equal(unnamed.status, 2, unnamed.stderr);
     assert.match(unnamed.stderr, /another administrator of the place must grant it/);
-    const self = grant('--by', 'clerk@devon.test');
+    const self = await grant('--by', 'clerk@devon.test');
     assert.equal(self.status, 2, self.stderr);
     assert.match(self.stderr, /nobody grants a role to themselves/);
-    const ok = grant('--by', 'chief@devon.test');
+    const ok = await grant('--by', 'chief@devon.test');
     assert.equal(ok.status, 0, ok.stderr);
     const reopened = await db.reopen();
     try {

@@ -55,7 +55,7 @@ export async function proveIdentity(
   const decision = app.signInThrottle.attempt(ip, account);
   if (!decision.allowed) throw new TooManyAttempts(decision.retryAfterSeconds);
   if (decision.delayMs > 0) await pause(decision.delayMs);
-  const { person, accountId } = await checkCredentialsOf(app.deps.db, account, password);
+  const { person, accountId } = await checkCredentialsOf(app.deps.db, account, password, app.passwordCost);
   if (person) {
     app.signInThrottle.succeeded(ip, account);
     return person;
@@ -120,7 +120,7 @@ export async function changeOwnPassword(
   const decision = app.signInThrottle.attempt(request.ip, account);
   if (!decision.allowed) throw new TooManyAttempts(decision.retryAfterSeconds);
   if (decision.delayMs > 0) await pause(decision.delayMs);
-  if (!(await checkPasswordOf(app.deps.db, person.id, current as string))) {
+  if (!(await checkPasswordOf(app.deps.db, person.id, current as string, app.passwordCost))) {
     app.signInThrottle.failed(request.ip, account);
     await inSystem(app.deps.db, (tx) =>
       appendAudit(tx, {
@@ -135,7 +135,12 @@ export async function changeOwnPassword(
     });
   }
   app.signInThrottle.succeeded(request.ip, account);
-  await changePassword(app.deps.db, person.id, request.auth!.sessionId, await hashPassword(password));
+  await changePassword(
+    app.deps.db,
+    person.id,
+    request.auth!.sessionId,
+    await hashPassword(password, app.passwordCost),
+  );
   await inSystem(app.deps.db, (tx) =>
     appendAudit(tx, {
       person_id: person.id,

@@ -147,7 +147,7 @@ describe(`placebudget people sign-out-everywhere on ${engineName}`, () => {
     const sessions = [await createSession(db, person, 8), await createSession(db, person, 8)];
     const kept = await createSession(db, other, 8);
     await db.close();
-    const res = runCli(['people', 'sign-out-everywhere', '--email', 'Leaver@essex.test'], db.env);
+    const res = await runCli(['people', 'sign-out-everywhere', '--email', 'Leaver@essex.test'], db.env);
     assert.equal(res.status, 0, res.stderr);
     assert.match(res.stdout, /Every session of leaver@essex.test has ended/);
     const reopened = await db.reopen();

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Database, Tx } from '../core/db.ts';
-import { DUMMY_HASH, verifyPassword } from './password.ts';
+import { dummyHash, verifyPassword, type PasswordCost } from './password.ts';
 import { normaliseEmail } from './throttle.ts';
 
 export interface SessionPerson {
@@ -28,19 +28,21 @@ export async function checkCredentials(
 
 /**
  * The same check, also saying which account the email names (null when none), so a failure can be
- * audited by reference. The email is normalised exactly as the sign-in limiter keys it.
+ * audited by reference. The email is normalised exactly as the sign-in limiter keys it. `cost` is
+ * what the app makes hashes at, so an unknown email costs what a wrong password does.
  */
 export async function checkCredentialsOf(
   db: Database,
   email: string,
   password: string,
+  cost?: PasswordCost,
 ): Promise<{ person: SessionPerson | null; accountId: number | null }> {
   const person = await db.kysely
     .selectFrom('people')
     .select(['id', 'email', 'name', 'password_hash'])
     .where('email', '=', normaliseEmail(email))
     .executeTakeFirst();
-  const ok = await verifyPassword(password, person?.password_hash ?? DUMMY_HASH);
+  const ok = await verifyPassword(password, person?.password_hash ?? dummyHash(cost));
   return {
     person: ok && person ? { id: person.id, email: person.email, name: person.name } : null,
     accountId: person?.id ?? null,
@@ -48,13 +50,18 @@ export async function checkCredentialsOf(
 }
 
 /** Checks the current password of a signed-in person (changing a password needs it). */
-export async function checkPasswordOf(db: Database, personId: number, password: string): Promise<boolean> {
+export async function checkPasswordOf(
+  db: Database,
+  personId: number,
+  password: string,
+  cost?: PasswordCost,
+): Promise<boolean> {
   const row = await db.kysely
     .selectFrom('people')
     .select('password_hash')
     .where('id', '=', personId)
     .executeTakeFirst();
-  return verifyPassword(password, row?.password_hash ?? DUMMY_HASH);
+  return verifyPassword(password, row?.password_hash ?? dummyHash(cost));
 }
 
 /** Sets a new password and ends every other session of the person, in one transaction. */

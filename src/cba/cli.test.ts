@@ -6,8 +6,8 @@ import { describe, test } from 'node:test';
 import { runCli } from '../../test/cli.ts';
 
 describe('placebudget cba', () => {
-  test('cba run MODEL.json --json prints the results of the example business case without a database', () => {
-    const out = runCli(['cba', 'run', 'src/cba/examples/key-worker-500-families.json', '--json'], {});
+  test('cba run MODEL.json --json prints the results of the example business case without a database', async () => {
+    const out = await runCli(['cba', 'run', 'src/cba/examples/key-worker-500-families.json', '--json'], {});
     assert.equal(out.status, 0, out.stderr);
     const r = JSON.parse(out.stdout);
     // The README's worked example: NPBI £526,613.46, payback in year 3
@@ -15,19 +15,19 @@ describe('placebudget cba', () => {
     assert.equal(r.payback_year, 3);
   });
 
-  test('cba run exits 2 with the field paths when the business case is invalid', () => {
+  test('cba run exits 2 with the field paths when the business case is invalid', async () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cba-')), 'bad.json');
     fs.writeFileSync(
       file,
       JSON.stringify({ title: 'x', priceYear: 2013, firstYear: 2014, years: 0, costs: [], benefits: [] }),
     );
-    const out = runCli(['cba', 'run', file, '--json'], {});
+    const out = await runCli(['cba', 'run', file, '--json'], {});
     assert.equal(out.status, 2);
     assert.match(out.stderr, /years: Must be between 1 and 30/);
   });
 
-  test('cba unit-costs --json lists the national database with each source', () => {
-    const out = runCli(['cba', 'unit-costs', '--json', '--price-year', '2013'], {});
+  test('cba unit-costs --json lists the national database with each source', async () => {
+    const out = await runCli(['cba', 'unit-costs', '--json', '--price-year', '2013'], {});
     assert.equal(out.status, 0, out.stderr);
     const rows = JSON.parse(out.stdout) as {
       code: string;

@@ -48,7 +48,7 @@ describe(`backup and restore on ${engineName}`, () => {
     assert.equal(before.chain.broken, null);
     await db.close();
 
-    const made = runCli(['backup', '--out', file], db.env);
+    const made = await runCli(['backup', '--out', file], db.env);
     assert.equal(made.status, 0, made.stderr);
     assert.ok(fs.statSync(file).size > 1000);
 
@@ -65,7 +65,7 @@ describe(`backup and restore on ${engineName}`, () => {
       .execute();
     await db.close();
 
-    const restored = runCli(['restore', '--in', file], db.env);
+    const restored = await runCli(['restore', '--in', file], db.env);
     assert.equal(restored.status, 0, restored.stderr);
 
     db = await db.reopen();
@@ -77,7 +77,7 @@ describe(`backup and restore on ${engineName}`, () => {
     const junk = path.join(dir, 'junk.bin');
     fs.writeFileSync(junk, 'not a backup');
     await db.close();
-    const out = runCli(['restore', '--in', junk], db.env);
+    const out = await runCli(['restore', '--in', junk], db.env);
     assert.notEqual(out.status, 0);
     db = await db.reopen();
     assert.deepEqual(await fingerprint(db), before);

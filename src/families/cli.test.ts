@@ -62,8 +62,8 @@ describe(`placebudget families cost on ${engineName}`, () => {
   });
   after(() => db.drop());
 
-  it('prints per-family and total cost by agency for the last 12 months, without personal data', () => {
-    const run = runCli(['families', 'cost', '--place', 'salford', '--json'], db.env);
+  it('prints per-family and total cost by agency for the last 12 months, without personal data', async () => {
+    const run = await runCli(['families', 'cost', '--place', 'salford', '--json'], db.env);
     assert.equal(run.status, 0, run.stderr);
     const out = JSON.parse(run.stdout);
     // SAL-1: 2 call-outs × £500 + 1 A&E × £109 = £1,109. SAL-2: 1 arrest × £593 (the eviction is 400 days ago).
@@ -76,8 +76,8 @@ describe(`placebudget families cost on ${engineName}`, () => {
     assert.doesNotMatch(run.stdout, /Household/);
   });
 
-  it('refuses an unknown place with exit code 2', () => {
-    const run = runCli(['families', 'cost', '--place', 'nowhere', '--json'], db.env);
+  it('refuses an unknown place with exit code 2', async () => {
+    const run = await runCli(['families', 'cost', '--place', 'nowhere', '--json'], db.env);
     assert.equal(run.status, 2);
     assert.match(run.stderr, /No place with slug nowhere/);
   });

@@ -61,7 +61,7 @@ describe(`rotating a place's matching secret on ${engineName}`, () => {
   };
 
   it('writes a new random secret and key id for the place only, readable by its owner only, and reports the old lists stale', async () => {
-    const rotated = runCli(['families', 'rotate-matching-key', '--place', 'essex'], env());
+    const rotated = await runCli(['families', 'rotate-matching-key', '--place', 'essex'], env());
     assert.equal(rotated.status, 0, rotated.stderr);
     const file = JSON.parse(fs.readFileSync(secretsFile, 'utf8')) as Record<
       string,
@@ -86,11 +86,14 @@ describe(`rotating a place's matching secret on ${engineName}`, () => {
   });
 
   it('erases the stale lists when asked, and the audit chain verifies', async () => {
-    const erased = runCli(['families', 'rotate-matching-key', '--place', 'essex', '--erase-stale'], env());
+    const erased = await runCli(
+      ['families', 'rotate-matching-key', '--place', 'essex', '--erase-stale'],
+      env(),
+    );
     assert.equal(erased.status, 0, erased.stderr);
     assert.match(erased.stdout, /1 lists hashed with older keys were erased/);
     assert.deepEqual(await lists(), []);
-    const verified = runCli(['audit', 'verify'], db.env);
+    const verified = await runCli(['audit', 'verify'], db.env);
     assert.equal(verified.status, 0, verified.stdout + verified.stderr);
   });
 

@@ -76,16 +76,16 @@ describe(`ledger CLI on ${engineName}`, () => {
     },
   ];
 
-  it('posts a file atomically, prints a summary, and posts a repeated key only once', () => {
+  it('posts a file atomically, prints a summary, and posts a repeated key only once', async () => {
     const file = writeBatch('good.json', batch);
-    const out = runCli(['ledger', 'post', '--place', 'essex', '--file', file], db.env);
+    const out = await runCli(['ledger', 'post', '--place', 'essex', '--file', file], db.env);
     assert.equal(out.status, 0, out.stderr);
     assert.match(out.stdout, /^Posted 3 transactions \(6 postings\) to essex\./);
-    const again = runCli(['ledger', 'post', '--place', 'essex', '--file', file], db.env);
+    const again = await runCli(['ledger', 'post', '--place', 'essex', '--file', file], db.env);
     assert.match(again.stdout, /Posted 0 transactions \(0 postings\) to essex\.\n3 had been posted before/);
   });
 
-  it('rejects unknown accounts and unbalanced transactions with the index and reason, exit 2, posting nothing', () => {
+  it('rejects unknown accounts and unbalanced transactions with the index and reason, exit 2, posting nothing', async () => {
     const bad = writeBatch('bad.json', [
       {
         key: 'n1',
@@ -106,7 +106,7 @@ describe(`ledger CLI on ${engineName}`, () => {
         ],
       },
     ]);
-    const unbalanced = runCli(['ledger', 'post', '--place', 'essex', '--file', bad], db.env);
+    const unbalanced = await runCli(['ledger', 'post', '--place', 'essex', '--file', bad], db.env);
     assert.equal(unbalanced.status, 2);
     assert.match(unbalanced.stderr, /\[1\]: postings do not balance: they sum to 1 pence, not 0/);
     const unknown = writeBatch('unknown.json', [
@@ -120,18 +120,19 @@ describe(`ledger CLI on ${engineName}`, () => {
         ],
       },
     ]);
-    const res = runCli(['ledger', 'post', '--place', 'essex', '--file', unknown], db.env);
+    const res = await runCli(['ledger', 'post', '--place', 'essex', '--file', unknown], db.env);
     assert.equal(res.status, 2);
     assert.match(res.stderr, /\[0\]: unknown account NOWHERE/);
     assert.equal(
-      runCli(['ledger', 'post', '--place', 'essex', '--file', path.join(tmp, 'missing.json')], db.env).status,
+      (await runCli(['ledger', 'post', '--place', 'essex', '--file', path.join(tmp, 'missing.json')], db.env))
+        .status,
       2,
     );
   });
 
   let balances: { account: string; balance_pence: number }[] = [];
-  it('prints every account’s balance, today and as of a date', () => {
-    const out = runCli(['ledger', 'balances', '--place', 'essex', '--json'], db.env);
+  it('prints every account’s balance, today and as of a date', async () => {
+    const out = await runCli(['ledger', 'balances', '--place', 'essex', '--json'], db.env);
     assert.equal(out.status, 0, out.stderr);
     balances = JSON.parse(out.stdout);
     // £250,000 in, £200,000 allocated, £123,456.78 spent: £76,543.22 left in the allocation.
@@ -143,20 +144,22 @@ describe(`ledger CLI on ${engineName}`, () => {
       { account: 'UNUSED', balance_pence: 0 },
     ]);
     const early = JSON.parse(
-      runCli(['ledger', 'balances', '--place', 'essex', '--as-of', '2012-04-04', '--json'], db.env).stdout,
+      (await runCli(['ledger', 'balances', '--place', 'essex', '--as-of', '2012-04-04', '--json'], db.env))
+        .stdout,
     );
     assert.deepEqual(
       early.find((b: { account: string }) => b.account === 'POT'),
       { account: 'POT', balance_pence: 250_000_00 },
     );
     assert.equal(
-      runCli(['ledger', 'balances', '--place', 'essex', '--as-of', '2012-02-30', '--json'], db.env).status,
+      (await runCli(['ledger', 'balances', '--place', 'essex', '--as-of', '2012-02-30', '--json'], db.env))
+        .status,
       2,
     );
   });
 
-  it('exports a CSV journal with a row per posting', () => {
-    const out = runCli(['ledger', 'export', '--place', 'essex', '--format', 'csv'], db.env);
+  it('exports a CSV journal with a row per posting', async () => {
+    const out = await runCli(['ledger', 'export', '--place', 'essex', '--format', 'csv'], db.env);
     assert.equal(out.status, 0, out.stderr);
     const lines = out.stdout.trim().split('\n');
     assert.equal(lines[0], 'transaction_id,date,key,kind,memo,account,amount_pence');
@@ -167,8 +170,8 @@ describe(`ledger CLI on ${engineName}`, () => {
   it(
     'exports an hledger journal whose balances agree with ledger balances',
     { skip: hasHledger ? false : 'hledger is not installed' },
-    () => {
-      const out = runCli(['ledger', 'export', '--place', 'essex', '--format', 'hledger'], db.env);
+    async () => {
+      const out = await runCli(['ledger', 'export', '--place', 'essex', '--format', 'hledger'], db.env);
       assert.equal(out.status, 0, out.stderr);
       const file = path.join(tmp, 'essex.journal');
       fs.writeFileSync(file, out.stdout);

@@ -329,7 +329,7 @@ describe(`learning network on the demo places, ${engineName}`, () => {
     });
     await t.app.close();
     await t.db.close();
-    const out = runCli(['network', 'benchmarks', '--json'], t.db.env);
+    const out = await runCli(['network', 'benchmarks', '--json'], t.db.env);
     assert.equal(out.status, 0, out.stderr);
     const body = JSON.parse(out.stdout);
     assert.equal(body.rank_by, 'indicator_progress');
@@ -345,10 +345,10 @@ describe(`learning network on the demo places, ${engineName}`, () => {
     );
   });
 
-  it('writes the roll-up CSV and its datapackage.json from the CLI', () => {
+  it('writes the roll-up CSV and its datapackage.json from the CLI', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'placebudget-rollup-'));
     try {
-      const out = runCli(['network', 'rollup', '--out', dir], t.db.env);
+      const out = await runCli(['network', 'rollup', '--out', dir], t.db.env);
       assert.equal(out.status, 0, out.stderr);
       assert.match(
         fs.readFileSync(path.join(dir, 'rollup.csv'), 'utf8').split('\r\n')[2]!,
@@ -363,8 +363,8 @@ describe(`learning network on the demo places, ${engineName}`, () => {
     }
   });
 
-  it('refuses an unknown measure on the CLI with exit code 2', () => {
-    const out = runCli(['network', 'benchmarks', '--rank-by', 'happiness'], t.db.env);
+  it('refuses an unknown measure on the CLI with exit code 2', async () => {
+    const out = await runCli(['network', 'benchmarks', '--rank-by', 'happiness'], t.db.env);
     assert.equal(out.status, 2);
     assert.match(out.stderr, /--rank-by must be one of/);
   });

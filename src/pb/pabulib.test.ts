@@ -140,7 +140,7 @@ describe('placebudget pb count', () => {
   const file = path.join(dir, 'small.pb');
   fs.writeFileSync(file, SMALL);
 
-  it('prints the winners in selection order as JSON, with no database', () => {
+  it('prints the winners in selection order as JSON, with no database', async () => {
     // The hand computations are in rules.test.ts: greedy 1, 2; MES with add1 1, 2; Phragmén 2, 1; MES alone 1.
     // MES with cardinality utilities, share 2.5: 1 and 2 both cost 2 per supporter (ρ 2), 3 costs 2.5;
     // 2 is cheaper, so it goes first; then 1's supporters hold 0.5 + 2.5 + 2.5 = 5.5 < 6. One add1 step
@@ -155,18 +155,18 @@ describe('placebudget pb count', () => {
       [['--rule', 'phragmen'], ['2', '1'], 10],
     ];
     for (const [flags, winners, spent] of cases) {
-      const out = runCli(['pb', 'count', file, ...flags, '--json'], env);
+      const out = await runCli(['pb', 'count', file, ...flags, '--json'], env);
       assert.equal(out.status, 0, out.stderr);
       assert.deepEqual(JSON.parse(out.stdout), { rule: flags[1], winners, spent, budget: 10 });
     }
   });
 
-  it('exits 2 with the line number and reason for a malformed file', () => {
+  it('exits 2 with the line number and reason for a malformed file', async () => {
     const bad = path.join(dir, 'bad.pb');
     fs.writeFileSync(bad, SMALL.replace('3;5;2;Library', '3;-5;2;Library'));
-    const out = runCli(['pb', 'count', bad, '--rule', 'mes', '--json'], {});
+    const out = await runCli(['pb', 'count', bad, '--rule', 'mes', '--json'], {});
     assert.equal(out.status, 2);
     assert.match(out.stderr, /line 10: cost must be a whole number of 0 or more, found "-5"/);
-    assert.equal(runCli(['pb', 'count', file, '--rule', 'best', '--json'], {}).status, 2);
+    assert.equal((await runCli(['pb', 'count', file, '--rule', 'best', '--json'], {})).status, 2);
   });
 });

@@ -12,17 +12,17 @@ describe(`demo data and the places CLI on ${engineName}`, () => {
   });
   after(() => db.drop());
 
-  it('loads the four whole-place pilots and the ten neighbourhoods, once', () => {
-    const first = runCli(['seed', 'demo'], db.env);
+  it('loads the four whole-place pilots and the ten neighbourhoods, once', async () => {
+    const first = await runCli(['seed', 'demo'], db.env);
     assert.equal(first.status, 0, first.stderr);
     assert.match(first.stdout, /Loaded 14 demo places/);
     assert.match(first.stdout, /Demo sign-in: admin@placebudget\.example \/ password: /);
-    const again = runCli(['seed', 'demo'], db.env);
+    const again = await runCli(['seed', 'demo'], db.env);
     assert.match(again.stdout, /already has 14 places; nothing loaded/);
   });
 
-  it('lists every place as [{slug, name, kind, parent}]', () => {
-    const out = runCli(['places', 'list', '--json'], db.env);
+  it('lists every place as [{slug, name, kind, parent}]', async () => {
+    const out = await runCli(['places', 'list', '--json'], db.env);
     assert.equal(out.status, 0, out.stderr);
     const places = JSON.parse(out.stdout) as {
       slug: string;
@@ -59,36 +59,38 @@ describe(`demo data and the places CLI on ${engineName}`, () => {
     assert.ok(facts.includes('greater-manchester: 50,000 jobs in the next four years'));
   });
 
-  it('exits 2 with the reason on bad input', () => {
-    const out = runCli(
+  it('exits 2 with the reason on bad input', async () => {
+    const out = await runCli(
       ['places', 'add', '--slug', 'Bad Slug', '--name', 'x', '--kind', 'whole_place'],
       db.env,
     );
     assert.equal(out.status, 2);
     assert.match(out.stderr, /--slug takes lower-case letters/);
-    const seed = runCli(['seed', 'everything'], db.env);
+    const seed = await runCli(['seed', 'everything'], db.env);
     assert.equal(seed.status, 2);
   });
 
-  it('adds a place and a person with a role, for a council setting up without the demo', () => {
+  it('adds a place and a person with a role, for a council setting up without the demo', async () => {
     assert.equal(
-      runCli(
-        ['places', 'add', '--slug', 'north-devon', '--name', 'North Devon', '--kind', 'whole_place'],
-        db.env,
+      (
+        await runCli(
+          ['places', 'add', '--slug', 'north-devon', '--name', 'North Devon', '--kind', 'whole_place'],
+          db.env,
+        )
       ).status,
       0,
     );
-    const add = runCli(['people', 'add', '--email', 'Clerk@NorthDevon.test', '--name', 'Town Clerk'], {
+    const add = await runCli(['people', 'add', '--email', 'Clerk@NorthDevon.test', '--name', 'Town Clerk'], {
       ...db.env,
       PLACEBUDGET_PASSWORD: 'a long enough password',
     });
     assert.equal(add.status, 0, add.stderr);
-    const grant = runCli(
+    const grant = await runCli(
       ['people', 'grant', '--email', 'clerk@northdevon.test', '--place', 'north-devon', '--role', 'admin'],
       db.env,
     );
     assert.equal(grant.status, 0, grant.stderr);
-    const weak = runCli(['people', 'add', '--email', 'x@y.test', '--name', 'X'], {
+    const weak = await runCli(['people', 'add', '--email', 'x@y.test', '--name', 'X'], {
       ...db.env,
       PLACEBUDGET_PASSWORD: 'short',
     });

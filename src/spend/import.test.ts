@@ -251,7 +251,7 @@ describe(`importing the six real spend files (${engineName})`, () => {
   test('placebudget spend import --json prints the summary; --dry-run imports nothing', async () => {
     await db.close();
     const file = FILES[3].file;
-    const dry = runCli(['spend', 'import', '--place', 'lambeth', file, '--dry-run', '--json'], db.env);
+    const dry = await runCli(['spend', 'import', '--place', 'lambeth', file, '--dry-run', '--json'], db.env);
     assert.equal(dry.status, 0, dry.stderr);
     // 1,199 rows; line 1000 is VARIOUS; line 1204 is the empty trailing row.
     assert.deepEqual(JSON.parse(dry.stdout), {
@@ -263,7 +263,7 @@ describe(`importing the six real spend files (${engineName})`, () => {
         { line: 1204, reason: 'blank row' },
       ],
     });
-    const missing = runCli(
+    const missing = await runCli(
       ['spend', 'import', '--place', 'lambeth', file, '--profile', 'nope', '--json'],
       db.env,
     );
@@ -291,13 +291,13 @@ describe(`importing the six real spend files (${engineName})`, () => {
   test('placebudget services import reads an Open Referral UK file into the map, and export writes it back', async () => {
     await db.close();
     const file = SYNTHETIC_FIXTURES.serviceDirectory;
-    const imported = runCli(['services', 'import', '--place', 'lambeth', file, '--json'], db.env);
+    const imported = await runCli(['services', 'import', '--place', 'lambeth', file, '--json'], db.env);
     assert.equal(imported.status, 0, imported.stderr);
     assert.deepEqual(JSON.parse(imported.stdout), { added: 738, updated: 0 });
-    const notJson = runCli(['services', 'import', '--place', 'lambeth', FILES[3].file], db.env);
+    const notJson = await runCli(['services', 'import', '--place', 'lambeth', FILES[3].file], db.env);
     assert.equal(notJson.status, 2);
     assert.match(notJson.stderr, /is not readable JSON/);
-    const exported = runCli(['services', 'export', '--place', 'lambeth', '--format', 'oruk'], db.env);
+    const exported = await runCli(['services', 'export', '--place', 'lambeth', '--format', 'oruk'], db.env);
     assert.equal(exported.status, 0, exported.stderr);
     assert.equal(JSON.parse(exported.stdout).length, 738);
     db = await db.reopen();

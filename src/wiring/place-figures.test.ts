@@ -34,8 +34,10 @@ describe(`place figures: each place's in its own cell, for one financial year, f
     db = await openTestDatabase();
     app = await buildApp(
       { db, config: { ...loadConfig({}), secureCookies: false } },
-      { level: 'error', stream: { write: (line: string) => logged.push(line) } },
-      { ...buildWiring(), network: { figures } },
+      {
+        logger: { level: 'error', stream: { write: (line: string) => logged.push(line) } },
+        wiring: { ...buildWiring(), network: { figures } },
+      },
     );
     // Each pot is paid in on 2026-01-02, in financial year 2025/26: £1,000.00 and £2,500.00.
     places = {

@@ -7,7 +7,7 @@ import { closedObject } from '../core/json-schema.ts';
 import { clearSessionCookie, requirePerson, setSessionCookie } from './plugin.ts';
 import {
   changePassword,
-  checkCredentialsOf,
+  checkCredentials,
   checkPasswordOf,
   createSession,
   revokeSession,
@@ -55,7 +55,7 @@ export async function proveIdentity(
   const decision = app.signInThrottle.attempt(ip, account);
   if (!decision.allowed) throw new TooManyAttempts(decision.retryAfterSeconds);
   if (decision.delayMs > 0) await pause(decision.delayMs);
-  const { person, accountId } = await checkCredentialsOf(app.deps.db, account, password, app.passwordCost);
+  const { person, accountId } = await checkCredentials(app.deps.db, account, password, app.passwordCost);
   if (person) {
     app.signInThrottle.succeeded(ip, account);
     return person;

@@ -17,21 +17,12 @@ export interface ActiveSession {
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
-/** Checks a password; unknown emails cost the same time as wrong passwords. */
-export async function checkCredentials(
-  db: Database,
-  email: string,
-  password: string,
-): Promise<SessionPerson | null> {
-  return (await checkCredentialsOf(db, email, password)).person;
-}
-
 /**
- * The same check, also saying which account the email names (null when none), so a failure can be
- * audited by reference. The email is normalised exactly as the sign-in limiter keys it. `cost` is
- * what the app makes hashes at, so an unknown email costs what a wrong password does.
+ * Checks a password, also saying which account the email names (null when none), so a failure can
+ * be audited by reference. The email is normalised exactly as the sign-in limiter keys it. `cost`
+ * is what the app makes hashes at, so an unknown email costs what a wrong password does.
  */
-export async function checkCredentialsOf(
+export async function checkCredentials(
   db: Database,
   email: string,
   password: string,

@@ -59,6 +59,12 @@ export function financialYearBounds(startYear: number): { start: string; end: st
   return { start: `${y(startYear)}-04-01`, end: `${y(startYear + 1)}-03-31` };
 }
 
+/** The day `days` after (or, when negative, before) a date: 2025-03-31 plus one is 2025-04-01. */
+export function addDays(isoDate: string, days: number): string {
+  assert(isIsoDate(isoDate), `a date is YYYY-MM-DD, got ${isoDate}`);
+  return new Date(Date.parse(`${isoDate}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+}
+
 /** 2024-01-31 plus one month is 2024-02-29: the day is clamped to the month's last day. */
 export function addMonths(isoDate: string, months: number): string {
   const m = ISO_DATE.exec(isoDate);

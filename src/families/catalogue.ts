@@ -23,6 +23,22 @@ export interface UnitCostCatalogue {
   unitCosts(codes: readonly string[], priceBaseYear: number | null): Promise<Map<string, UnitCost>>;
 }
 
+/**
+ * The unit costs of those codes the catalogue knows. An event recorded under a code it no longer
+ * prices is left out, for the caller to show as not costed rather than priced at zero.
+ */
+export async function knownUnitCosts(
+  catalogue: UnitCostCatalogue,
+  codes: readonly string[],
+  priceBaseYear: number | null,
+): Promise<Map<string, UnitCost>> {
+  const known = new Set((await catalogue.eventTypes()).map((t) => t.code));
+  return catalogue.unitCosts(
+    codes.filter((c) => known.has(c)),
+    priceBaseYear,
+  );
+}
+
 interface CatalogueFile {
   deflators: Record<string, number>;
   events: {

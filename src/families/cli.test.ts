@@ -68,10 +68,18 @@ describe(`placebudget families cost on ${engineName}`, () => {
     const out = JSON.parse(run.stdout);
     // SAL-1: 2 call-outs × £500 + 1 A&E × £109 = £1,109. SAL-2: 1 arrest × £593 (the eviction is 400 days ago).
     // Total £1,702: police £1,593, health £109.
-    assert.deepEqual(out.families, [
-      { reference: 'SAL-1', total: 110900, by_agency: { police: 100000, health: 10900 } },
-      { reference: 'SAL-2', total: 59300, by_agency: { police: 59300 } },
-    ]);
+    // by_year and not_costed are checked in family-cost.test.ts, on fixed dates.
+    assert.deepEqual(
+      out.families.map(({ reference, total, by_agency }: Record<string, unknown>) => ({
+        reference,
+        total,
+        by_agency,
+      })),
+      [
+        { reference: 'SAL-1', total: 110900, by_agency: { police: 100000, health: 10900 } },
+        { reference: 'SAL-2', total: 59300, by_agency: { police: 59300 } },
+      ],
+    );
     assert.deepEqual(out.total, { total: 170200, by_agency: { police: 159300, health: 10900 } });
     assert.doesNotMatch(run.stdout, /Household/);
   });

@@ -8,7 +8,8 @@ import { defaultCatalogue } from './catalogue.ts';
 import { rotateMatchingSecret } from './matching-key.ts';
 import { costByFamily, productRollup } from './costing.ts';
 import { staleMatchLists } from './match-lists.ts';
-import { addMonths, financialYearLabel, todayIso } from '../core/dates.ts';
+import { addDays, financialYearLabel, todayIso } from '../core/dates.ts';
+import { lastTwelveMonths, validateCostPeriod } from './domain.ts';
 
 export function familyCommands(program: Command) {
   const families = program
@@ -44,56 +45,61 @@ export function familyCommands(program: Command) {
   families
     .command('cost')
     .requiredOption('--place <slug>', 'the place')
+    .option('--from <date>', 'the first day counted, YYYY-MM-DD; default: 12 months before today')
+    .option('--to <date>', 'the day after the last one counted, YYYY-MM-DD; default: tomorrow')
     .option(
       '--json',
-      'print {place, from, to, price_base, families: [{reference, total, by_agency}], total: {total, by_agency}} in pence',
+      'print {place, from, to, price_base, families: [{reference, total, by_agency, by_year, not_costed}], total: {total, by_agency}} in pence',
     )
     .option(
       '--price-base <year>',
       'uplift unit costs to this financial year (needs a deflator series); default: as published',
     )
-    .description('cost per family and in total, by agency, for the last 12 months')
-    .action(async (options: { place: string; json?: boolean; priceBase?: string }) => {
-      const priceBase = options.priceBase === undefined ? null : Number(options.priceBase);
-      if (priceBase !== null && !Number.isInteger(priceBase))
-        throw new Invalid('--price-base takes a year, like 2014');
-      const to = todayIso();
-      const from = addMonths(to, -12);
-      const result = await withDatabase(async (db) => {
-        const place = await findPlaceBySlug(db, options.place);
-        if (!place) throw new Invalid(`No place with slug ${options.place}`);
-        // The window includes today: events dated today count.
-        const end = new Date(Date.parse(`${to}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
-        return inPlace(db, place.id, (tx) =>
-          costByFamily(tx, place.id, defaultCatalogue, priceBase, from, end),
-        );
-      });
-      if (options.json) {
+    .description('cost per family and in total, by the agency that bears it, for [from, to)')
+    .action(
+      async (options: { place: string; from?: string; to?: string; json?: boolean; priceBase?: string }) => {
+        const priceBase = options.priceBase === undefined ? null : Number(options.priceBase);
+        if (priceBase !== null && !Number.isInteger(priceBase))
+          throw new Invalid('--price-base takes a year, like 2014');
+        const defaults = lastTwelveMonths(todayIso());
+        const period = validateCostPeriod(options.from ?? defaults.from, options.to ?? defaults.to);
+        const result = await withDatabase(async (db) => {
+          const place = await findPlaceBySlug(db, options.place);
+          if (!place) throw new Invalid(`No place with slug ${options.place}`);
+          return inPlace(db, place.id, (tx) =>
+            costByFamily(tx, place.id, defaultCatalogue, priceBase, period),
+          );
+        });
+        if (options.json) {
+          console.log(
+            JSON.stringify({
+              place: options.place,
+              ...period,
+              price_base: priceBase ?? 'as published',
+              families: result.families.map((f) => ({
+                reference: f.reference,
+                total: f.cost.total,
+                by_agency: f.cost.byAgency,
+                by_year: f.byYear,
+                not_costed: f.notCosted,
+              })),
+              total: { total: result.total.cost.total, by_agency: result.total.cost.byAgency },
+            }),
+          );
+          return;
+        }
         console.log(
-          JSON.stringify({
-            place: options.place,
-            from,
-            to,
-            price_base: priceBase ?? 'as published',
-            families: result.families.map((f) => ({
-              reference: f.reference,
-              total: f.cost.total,
-              by_agency: f.cost.byAgency,
-            })),
-            total: { total: result.total.total, by_agency: result.total.byAgency },
-          }),
+          `Cost of events from ${period.from} to ${addDays(period.to, -1)}, ${priceBase ? `${priceBase} prices` : 'unit costs as published'}`,
         );
-        return;
-      }
-      console.log(
-        `Cost of events from ${from} to ${to}, ${priceBase ? `${priceBase} prices` : 'unit costs as published'}`,
-      );
-      for (const f of result.families)
-        console.log(`${f.reference.padEnd(14)} ${formatPounds(f.cost.total).padStart(14)}`);
-      console.log(`${'Total'.padEnd(14)} ${formatPounds(result.total.total).padStart(14)}`);
-      for (const [agency, amount] of Object.entries(result.total.byAgency))
-        console.log(`  ${agency.padEnd(12)} ${formatPounds(amount).padStart(14)}`);
-    });
+        for (const f of result.families)
+          console.log(`${f.reference.padEnd(14)} ${formatPounds(f.cost.total).padStart(14)}`);
+        console.log(`${'Total'.padEnd(14)} ${formatPounds(result.total.cost.total).padStart(14)}`);
+        for (const [agency, amount] of Object.entries(result.total.cost.byAgency))
+          console.log(`  ${agency.padEnd(12)} ${formatPounds(amount).padStart(14)}`);
+        for (const n of result.total.notCosted)
+          console.log(`  not costed: ${n.quantity} × ${n.event_type} (no unit cost)`);
+      },
+    );
   families
     .command('rollup')
     .option('--json', 'print the whole product’s cost by agency and financial year')

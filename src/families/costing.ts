@@ -3,9 +3,18 @@ import { inSystem, type Database, type Tx } from '../core/db.ts';
 import { pence, type Pence } from '../core/money.ts';
 import { appendAudit } from '../audit/public.ts';
 import type { AgencyType } from '../places/domain.ts';
-import type { UnitCostCatalogue } from './catalogue.ts';
-import { addCosts, changePct, costOf, emptySummary, type CostSummary, type EventQuantity } from './domain.ts';
-import { type FamilyViewer } from './access.ts';
+import { knownUnitCosts, type UnitCostCatalogue } from './catalogue.ts';
+import {
+  addCosts,
+  changePct,
+  costOf,
+  emptySummary,
+  periodCost,
+  type CostPeriod,
+  type CostSummary,
+  type PeriodCost,
+} from './domain.ts';
+import { auditFamily, requireAccess, type FamilyViewer } from './access.ts';
 import { accessibleReferences } from './events.ts';
 
 /** Cost per family, by agency and year, before-and-after cohorts and the product roll-up. No personal data. */
@@ -13,10 +22,32 @@ import { accessibleReferences } from './events.ts';
 // ---------------------------------------------------------------------------------------------
 // Costing: SQL sums quantities; the unit costs (and their price base) come from the catalogue.
 
-export interface FamilyCost {
+/** The financial year an event falls in, in SQL: April to March, as `financialYearOf` in core/dates.ts. */
+const eventYear = sql<number>`extract(year from occurred_on - interval '3 months')::int`;
+
+/** Quantities per family, event type and financial year of a place's events in [from, to), or of one family's. */
+async function quantities(tx: Tx, placeId: number, period: CostPeriod, familyId?: number) {
+  let query = tx
+    .selectFrom('family_events')
+    .select(['family_id', 'event_type'])
+    .select(eventYear.as('year'))
+    .select((eb) => eb.fn.sum<string>('quantity').as('quantity'))
+    .where('place_id', '=', placeId)
+    .where('occurred_on', '>=', period.from)
+    .where('occurred_on', '<', period.to)
+    .groupBy(['family_id', 'event_type', sql`3`]);
+  if (familyId !== undefined) query = query.where('family_id', '=', familyId);
+  return (await query.execute()).map((r) => ({
+    family_id: r.family_id,
+    event_type: r.event_type,
+    year: Number(r.year),
+    quantity: Number(r.quantity),
+  }));
+}
+
+export interface FamilyCost extends PeriodCost {
   family_id: number;
   reference: string;
-  cost: CostSummary;
 }
 
 /** Cost per family of the events in [from, to), with the place's total. No personal data. */
@@ -25,41 +56,64 @@ export async function costByFamily(
   placeId: number,
   catalogue: UnitCostCatalogue,
   priceBase: number | null,
-  from: string,
-  to: string,
-): Promise<{ families: FamilyCost[]; total: CostSummary }> {
-  const rows = await tx
-    .selectFrom('family_events')
-    .select(['family_id', 'event_type'])
-    .select((eb) => eb.fn.sum<string>('quantity').as('quantity'))
-    .where('place_id', '=', placeId)
-    .where('occurred_on', '>=', from)
-    .where('occurred_on', '<', to)
-    .groupBy(['family_id', 'event_type'])
-    .execute();
+  period: CostPeriod,
+): Promise<{ families: FamilyCost[]; total: PeriodCost }> {
+  const rows = await quantities(tx, placeId, period);
   const families = await tx
     .selectFrom('families')
     .select(['id', 'reference'])
     .where('place_id', '=', placeId)
     .orderBy('reference')
     .execute();
-  const costs = await catalogue.unitCosts(
+  const costs = await knownUnitCosts(
+    catalogue,
     rows.map((r) => r.event_type),
     priceBase,
   );
-  const byFamily = new Map<number, EventQuantity[]>();
-  for (const r of rows)
-    byFamily.set(r.family_id, [
-      ...(byFamily.get(r.family_id) ?? []),
-      { event_type: r.event_type, quantity: Number(r.quantity) },
-    ]);
-  const total = emptySummary();
-  const out = families.map((f) => {
-    const quantities = byFamily.get(f.id) ?? [];
-    addCosts(total, quantities, costs);
-    return { family_id: f.id, reference: f.reference, cost: costOf(quantities, costs) };
+  const byFamily = new Map<number, typeof rows>();
+  for (const r of rows) byFamily.set(r.family_id, [...(byFamily.get(r.family_id) ?? []), r]);
+  return {
+    families: families.map((f) => ({
+      family_id: f.id,
+      reference: f.reference,
+      ...periodCost(byFamily.get(f.id) ?? [], costs),
+    })),
+    total: periodCost(rows, costs),
+  };
+}
+
+/**
+ * One family's cost over a period, by the agency that bears each unit cost and by financial year:
+ * the family's personal data, so the same access rule as its record, and the read is audited.
+ */
+export async function readFamilyCost(
+  tx: Tx,
+  placeId: number,
+  familyId: number,
+  viewer: FamilyViewer,
+  catalogue: UnitCostCatalogue,
+  priceBase: number | null,
+  period: CostPeriod,
+  today: string,
+): Promise<PeriodCost> {
+  const access = await requireAccess(tx, placeId, familyId, viewer, 'case_work', today);
+  const rows = await quantities(tx, placeId, period, familyId);
+  const cost = periodCost(
+    rows,
+    await knownUnitCosts(
+      catalogue,
+      rows.map((r) => r.event_type),
+      priceBase,
+    ),
+  );
+  await auditFamily(tx, placeId, familyId, viewer, 'family.cost.read', {
+    purpose: 'case_work',
+    basis: access.basis,
+    agreement_id: access.agreementId,
+    fields: ['events', 'cost'],
+    ...period,
   });
-  return { families: out, total };
+  return cost;
 }
 
 export interface FamilyBeforeAfter {
@@ -92,7 +146,7 @@ export async function costByAgencyYear(
   let query = tx
     .selectFrom('family_events')
     .select(['event_type'])
-    .select(sql<number>`extract(year from occurred_on - interval '3 months')::int`.as('year'))
+    .select(eventYear.as('year'))
     .select((eb) => eb.fn.sum<string>('quantity').as('quantity'))
     .groupBy(['event_type', sql`2`]);
   if (placeId !== null) query = query.where('place_id', '=', placeId);

@@ -3,7 +3,7 @@ import { assert, Invalid, type FieldErrors } from '../core/errors.ts';
 import { type Pence, pence, roundHalfAwayFromZero } from '../core/money.ts';
 import type { Role } from '../auth/domain.ts';
 import { AGENCY_TYPES, type AgencyType } from '../places/domain.ts';
-import { addMonths, isIsoDate } from '../core/dates.ts';
+import { addDays, addMonths, financialYearLabel, isIsoDate } from '../core/dates.ts';
 import { formatPostcode, isFullPostcode, normalisePostcode } from '../core/postcodes.ts';
 
 /** Why a professional reads a family's record: a data-sharing agreement names the purposes it covers. */
@@ -224,6 +224,64 @@ export function addCosts(
 
 export function costOf(rows: readonly EventQuantity[], costs: ReadonlyMap<string, UnitCost>): CostSummary {
   return addCosts(emptySummary(), rows, costs);
+}
+
+/** Quantities of one event type in one financial year (named by the year it starts, 2024 = 2024/25). */
+export interface YearQuantity extends EventQuantity {
+  year: number;
+}
+
+/** What events over a period cost: the costed ones by bearing agency and by year, and those with no unit cost. */
+export interface PeriodCost {
+  /** Only the events that have a unit cost: `events` does not count the not costed ones. */
+  cost: CostSummary;
+  byYear: { year: number; label: string; cost: Pence }[];
+  /** Events whose type has no unit cost in the catalogue: counted and listed, never priced at zero. */
+  notCosted: EventQuantity[];
+}
+
+export function periodCost(rows: readonly YearQuantity[], costs: ReadonlyMap<string, UnitCost>): PeriodCost {
+  const costed = rows.filter((r) => costs.has(r.event_type));
+  const years = new Map<number, CostSummary>();
+  for (const r of costed) years.set(r.year, addCosts(years.get(r.year) ?? emptySummary(), [r], costs));
+  const notCosted = new Map<string, number>();
+  for (const r of rows)
+    if (!costs.has(r.event_type))
+      notCosted.set(r.event_type, (notCosted.get(r.event_type) ?? 0) + r.quantity);
+  return {
+    cost: costOf(costed, costs),
+    byYear: [...years]
+      .sort(([a], [b]) => a - b)
+      .map(([year, s]) => ({ year, label: financialYearLabel(year), cost: s.total })),
+    notCosted: [...notCosted]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([event_type, quantity]) => ({ event_type, quantity })),
+  };
+}
+
+/** A costing period [from, to): the first day counted and the first day after it. */
+export interface CostPeriod {
+  from: string;
+  to: string;
+}
+
+/** Ten years at most, so one request's work stays bounded. */
+export const MAX_COST_PERIOD_MONTHS = 120;
+
+/** The default period: the twelve months to today, today included. */
+export function lastTwelveMonths(today: string): CostPeriod {
+  return { from: addMonths(today, -12), to: addDays(today, 1) };
+}
+
+export function validateCostPeriod(from: unknown, to: unknown): CostPeriod {
+  const fields: FieldErrors = {};
+  if (!isIsoDate(from)) fields.from = 'Enter the start date as a real day, like 2024-04-01';
+  if (!isIsoDate(to)) fields.to = 'Enter the end date as a real day, like 2025-04-01';
+  else if (isIsoDate(from) && to <= from) fields.to = 'The end date must be after the start date';
+  else if (isIsoDate(from) && to > addMonths(from, MAX_COST_PERIOD_MONTHS))
+    fields.to = 'The period can be at most 10 years';
+  if (Object.keys(fields).length) throw new Invalid('Check the period to cost', fields);
+  return { from: from as string, to: to as string };
 }
 
 export interface DatedEvent extends EventQuantity {

@@ -2,7 +2,8 @@ import { type Tx } from '../core/db.ts';
 import { Invalid } from '../core/errors.ts';
 import { pence, type Pence } from '../core/money.ts';
 import { appendAudit } from '../audit/public.ts';
-import type { UnitCostCatalogue } from './catalogue.ts';
+import type { AgencyType } from '../places/domain.ts';
+import { knownUnitCosts, type UnitCostCatalogue } from './catalogue.ts';
 import { accessBasis, type ImportedEvent, type NewEvent, type Purpose, type Viewer } from './domain.ts';
 import {
   type Actor,
@@ -25,9 +26,13 @@ export interface TimelineEvent {
   label: string;
   occurred_on: string;
   quantity: number;
+  /** The agency that logged the event (its professional's employer). */
   partner_name: string;
   note: string;
-  cost: Pence;
+  /** Null when the catalogue has no unit cost for the event's type: not costed, never £0. */
+  cost: Pence | null;
+  /** The agency type that bears the unit cost, charged as on the cohort page; null when not costed. */
+  agency: AgencyType | null;
 }
 
 export async function logEvent(
@@ -160,13 +165,15 @@ export async function timeline(
     .orderBy('family_events.occurred_on', 'desc')
     .orderBy('family_events.id', 'desc')
     .execute();
-  const costs = await catalogue.unitCosts(
+  const costs = await knownUnitCosts(
+    catalogue,
     rows.map((r) => r.event_type),
     priceBase,
   );
-  return rows.map((r) => ({
-    ...r,
-    label: costs.get(r.event_type)!.label,
-    cost: pence(costs.get(r.event_type)!.pence * r.quantity),
-  }));
+  return rows.map((r) => {
+    const unit = costs.get(r.event_type);
+    return unit
+      ? { ...r, label: unit.label, cost: pence(unit.pence * r.quantity), agency: unit.agency }
+      : { ...r, label: r.event_type, cost: null, agency: null };
+  });
 }

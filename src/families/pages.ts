@@ -5,13 +5,23 @@ import { formatPounds, formatPoundsShort } from '../core/money.ts';
 import { AGENCY_LABELS, AGENCY_TYPES } from '../places/domain.ts';
 import { inRequestPlace, need, placeScoped } from '../places/scope.ts';
 import { defaultCatalogue } from './catalogue.ts';
-import { CRITERION_LABELS, LEGAL_BASIS_LABELS, PURPOSE_LABELS, type CostSummary } from './domain.ts';
+import {
+  CRITERION_LABELS,
+  LEGAL_BASIS_LABELS,
+  PURPOSE_LABELS,
+  lastTwelveMonths,
+  validateCostPeriod,
+  type CostPeriod,
+  type CostSummary,
+} from './domain.ts';
 import { needFamilyReader, viewerOf } from './routes.ts';
 import { listAgreements } from './access.ts';
-import { cohortFor, type Cohort } from './costing.ts';
+import { cohortFor, readFamilyCost, type Cohort } from './costing.ts';
 import { timeline } from './events.ts';
 import { listFamilies, listGoals, readFamily, subjectAccessExport } from './record.ts';
-import { todayIso } from '../core/dates.ts';
+import { addDays, todayIso } from '../core/dates.ts';
+import { Invalid } from '../core/errors.ts';
+import { errorList, fieldMessages, formatDate } from '../core/web.ts';
 
 /** Cost by bearing agency, the twelve months before against the twelve after. */
 function beforeAfterChart(before: CostSummary, after: CostSummary, caption: string) {
@@ -104,22 +114,57 @@ export async function familyPages(app: FastifyInstance) {
         async (request, reply) => {
           const place = needFamilyReader(request);
           const familyId = Number(request.params.id);
+          const today = todayIso();
+          const query = request.query as { from?: string; to?: string };
+          const defaults = lastTwelveMonths(today);
+          const asked = { from: query.from ?? defaults.from, to: query.to ?? defaults.to };
+          let period: CostPeriod | null = null;
+          let problem: Invalid | null = null;
+          try {
+            period = validateCostPeriod(asked.from, asked.to);
+          } catch (err) {
+            if (!(err instanceof Invalid)) throw err;
+            problem = err;
+          }
           const data = await inRequestPlace(request, place, async (tx) => {
-            const record = await readFamily(tx, place.id, familyId, viewerOf(place), 'case_work', todayIso());
+            const record = await readFamily(tx, place.id, familyId, viewerOf(place), 'case_work', today);
             return {
               record,
               events: await timeline(tx, place.id, familyId, defaultCatalogue, null),
               goals: await listGoals(tx, place.id, familyId),
+              cost: period
+                ? await readFamilyCost(
+                    tx,
+                    place.id,
+                    familyId,
+                    viewerOf(place),
+                    defaultCatalogue,
+                    null,
+                    period,
+                    today,
+                  )
+                : null,
             };
           });
-          return reply.page('families/views/family.njk', {
-            title: `${data.record.household_name ?? data.record.reference} – family record`,
-            place,
-            ...data,
-            pounds: formatPounds,
-            purposeLabels: PURPOSE_LABELS,
-            criterionLabels: CRITERION_LABELS,
-          });
+          return reply.page(
+            'families/views/family.njk',
+            {
+              title: `${data.record.household_name ?? data.record.reference} – family record`,
+              place,
+              ...data,
+              period: asked,
+              costCaption: period
+                ? `Cost of events from ${formatDate(period.from)} to ${formatDate(addDays(period.to, -1))}, unit costs as published`
+                : null,
+              errors: errorList(problem?.fields, ['from', 'to']),
+              fieldErrors: fieldMessages(problem?.fields),
+              agencyLabels: AGENCY_LABELS,
+              pounds: formatPounds,
+              purposeLabels: PURPOSE_LABELS,
+              criterionLabels: CRITERION_LABELS,
+            },
+            problem ? 400 : 200,
+          );
         },
       );
 

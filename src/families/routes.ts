@@ -6,6 +6,7 @@ import { defaultCatalogue } from './catalogue.ts';
 import {
   CRITERIA,
   LEGAL_BASES,
+  lastTwelveMonths,
   OUTCOMES,
   PURPOSES,
   parseUkDate,
@@ -16,6 +17,7 @@ import {
   validateNewConsent,
   validateNewFamily,
   validateEvent,
+  validateCostPeriod,
   validateProfessional,
   type Purpose,
 } from './domain.ts';
@@ -24,7 +26,7 @@ import { matchingKeyFor } from './matching-key.ts';
 import { importEventsCsv, partnerFor, uploadMatchCsv } from './service.ts';
 import { createAgreement, endAgreement, listAgreements, recordConsent, type FamilyViewer } from './access.ts';
 import { decideClaim, listClaims, makeClaim } from './claims.ts';
-import { cohortFor } from './costing.ts';
+import { cohortFor, readFamilyCost } from './costing.ts';
 import { logEvent, timeline } from './events.ts';
 import { matchProposals, matchThreshold, setMatchThreshold } from './match-lists.ts';
 import {
@@ -40,7 +42,7 @@ import {
   subjectAccessExport,
 } from './record.ts';
 import { todayIso } from '../core/dates.ts';
-import { closedObject, id, placeParams, text as str } from '../core/json-schema.ts';
+import { closedObject, id, isoDate as date, placeParams, text as str } from '../core/json-schema.ts';
 
 const params = placeParams;
 const priceBaseQuery = {
@@ -415,6 +417,72 @@ function registerCostingRoutes(s: FastifyInstance) {
   );
 }
 
+const penceAmount = { type: 'integer' } as const;
+const familyCostResponse = closedObject({
+  from: date,
+  to: date,
+  price_base: { anyOf: [{ type: 'integer' }, { type: 'string', enum: ['as published'] }] },
+  total: penceAmount,
+  events: { type: 'integer' },
+  by_agency: { type: 'object', additionalProperties: penceAmount },
+  by_year: {
+    type: 'array',
+    items: closedObject({ year: { type: 'integer' }, label: str(7), cost: penceAmount }),
+  },
+  not_costed: {
+    type: 'array',
+    items: closedObject({ event_type: str(40), quantity: { type: 'integer' } }),
+  },
+});
+
+/** One family's cost over a period: its personal data, so the family record's access rule and an audited read. */
+function registerFamilyCostRoute(s: FastifyInstance) {
+  s.get(
+    '/families/:id/cost',
+    {
+      schema: {
+        tags,
+        summary:
+          'A family’s cost of events in [from, to) by the agency that bears each unit cost and by financial year; events with no unit cost listed as not costed (audited read)',
+        params: params('id'),
+        querystring: {
+          ...priceBaseQuery,
+          properties: { ...priceBaseQuery.properties, from: date, to: date },
+          additionalProperties: false,
+        },
+        response: { 200: familyCostResponse },
+      },
+    },
+    async (request: Req<{ id: number }, unknown, { from?: string; to?: string; price_base?: number }>) => {
+      const place = needFamilyReader(request);
+      const defaults = lastTwelveMonths(todayIso());
+      const period = validateCostPeriod(request.query.from ?? defaults.from, request.query.to ?? defaults.to);
+      const priceBase = request.query.price_base ?? null;
+      const { cost, byYear, notCosted } = await inRequestPlace(request, place, (tx) =>
+        readFamilyCost(
+          tx,
+          place.id,
+          request.params.id,
+          viewerOf(place),
+          catalogue,
+          priceBase,
+          period,
+          todayIso(),
+        ),
+      );
+      return {
+        ...period,
+        price_base: priceBase ?? 'as published',
+        total: cost.total,
+        events: cost.events,
+        by_agency: cost.byAgency,
+        by_year: byYear,
+        not_costed: notCosted,
+      };
+    },
+  );
+}
+
 /** Data matching: agencies' hashed lists, the proposals and the place's matching rule. */
 function registerMatchingRoutes(s: FastifyInstance) {
   s.post(
@@ -622,6 +690,7 @@ export async function familyRoutes(app: FastifyInstance, ports: FamilyPorts) {
       registerAccessRoutes(s);
       registerEventRoutes(s);
       registerCostingRoutes(s);
+      registerFamilyCostRoute(s);
       registerMatchingRoutes(s);
       registerGoalRoutes(s);
       registerClaimRoutes(s, ports);

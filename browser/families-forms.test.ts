@@ -68,7 +68,16 @@ test('a key worker opens a family’s record and logs an event', async (t) => {
     await page.getByLabel('How many').fill('2');
     await page.getByTestId('log-event').click();
     await page.getByRole('heading', { name: 'The Browser family', level: 1 }).waitFor();
-    // 2 police call-outs at £500.00 each.
-    assert.ok(await page.getByRole('cell', { name: '£1,000.00' }).isVisible());
+    // 2 police call-outs at £500.00 each: the timeline's line, and the family's cost charged to the police.
+    const callouts = page.getByRole('row').filter({ hasText: 'Police call-out' });
+    assert.ok(await callouts.getByRole('cell', { name: '£1,000.00' }).isVisible());
+    const byAgency = page.getByRole('table', { name: /by the agency that bears the cost/ });
+    assert.ok(
+      await byAgency
+        .getByRole('row')
+        .filter({ hasText: 'Police' })
+        .getByRole('cell', { name: '£1,000.00' })
+        .isVisible(),
+    );
   });
 });

@@ -226,16 +226,18 @@ function accountIds(
   return [...new Set(ids)];
 }
 
-/** The maintained balances of some accounts, by code: what the checks after posting read. */
-function balancesOf(tx: Tx, placeId: number, accountIds: number[]) {
+/**
+ * The balances the postings trigger maintains, by account code: today's balances, and what the
+ * checks after posting read.
+ */
+function currentBalances(tx: Tx, placeId: number) {
   return tx
-    .selectFrom('ledger_balances as b')
-    .innerJoin('ledger_accounts as a', (j) =>
-      j.onRef('a.place_id', '=', 'b.place_id').onRef('a.id', '=', 'b.account_id'),
+    .selectFrom('ledger_accounts as a')
+    .innerJoin('ledger_balances as b', (j) =>
+      j.onRef('b.place_id', '=', 'a.place_id').onRef('b.account_id', '=', 'a.id'),
     )
-    .select(['a.code', 'b.balance_pence'])
-    .where('b.place_id', '=', placeId)
-    .where('b.account_id', 'in', accountIds)
+    .select(['a.code as account', 'b.balance_pence'])
+    .where('a.place_id', '=', placeId)
     .orderBy('a.code');
 }
 
@@ -252,12 +254,13 @@ async function assertBalancesBounded(
 ) {
   const touched = accountIds(transactions, accounts, () => true);
   if (touched.length === 0) return;
-  const beyond = await balancesOf(tx, placeId, touched)
+  const beyond = await currentBalances(tx, placeId)
+    .where('a.id', 'in', touched)
     .where(sql<boolean>`abs(b.balance_pence) > ${MAX_BALANCE_PENCE}`)
     .execute();
   if (beyond.length)
     throw new Invalid(
-      `This would take the balance of ${beyond.map((b) => b.code).join(', ')} past ${MAX_BALANCE_PENCE} pence either way, the most an account may hold`,
+      `This would take the balance of ${beyond.map((b) => b.account).join(', ')} past ${MAX_BALANCE_PENCE} pence either way, the most an account may hold`,
       {
         transactions: 'An account’s balance may not pass £1,000,000,000,000 either way',
       },
@@ -277,10 +280,13 @@ async function assertPotsNotOverdrawn(
 ) {
   const drawn = accountIds(transactions, accounts, (p, a) => p.amount_pence < 0 && a.kind === 'pot');
   if (drawn.length === 0) return;
-  const overdrawn = await balancesOf(tx, placeId, drawn).where('b.balance_pence', '<', 0).execute();
+  const overdrawn = await currentBalances(tx, placeId)
+    .where('a.id', 'in', drawn)
+    .where('b.balance_pence', '<', 0)
+    .execute();
   if (overdrawn.length)
     throw new Conflict(
-      `This would overdraw ${overdrawn.map((o) => `${o.code} by ${-o.balance_pence} pence`).join(', ')}: a pot may not go below zero`,
+      `This would overdraw ${overdrawn.map((o) => `${o.account} by ${-o.balance_pence} pence`).join(', ')}: a pot may not go below zero`,
     );
 }
 
@@ -312,17 +318,7 @@ export interface BalanceRow {
  * an earlier date sums the postings up to it, as a report does.
  */
 export async function listBalances(tx: Tx, placeId: number, asOf?: string): Promise<BalanceRow[]> {
-  if (!asOf) {
-    return tx
-      .selectFrom('ledger_accounts as a')
-      .innerJoin('ledger_balances as b', (j) =>
-        j.onRef('b.place_id', '=', 'a.place_id').onRef('b.account_id', '=', 'a.id'),
-      )
-      .select(['a.code as account', 'b.balance_pence'])
-      .where('a.place_id', '=', placeId)
-      .orderBy('a.code')
-      .execute();
-  }
+  if (!asOf) return currentBalances(tx, placeId).execute();
   const rows = await tx
     .selectFrom('ledger_accounts as a')
     .leftJoin('ledger_postings as p', (j) =>

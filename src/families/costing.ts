@@ -71,7 +71,11 @@ export async function costByFamily(
     priceBase,
   );
   const byFamily = new Map<number, typeof rows>();
-  for (const r of rows) byFamily.set(r.family_id, [...(byFamily.get(r.family_id) ?? []), r]);
+  for (const r of rows) {
+    const ofFamily = byFamily.get(r.family_id);
+    if (ofFamily) ofFamily.push(r);
+    else byFamily.set(r.family_id, [r]);
+  }
   return {
     families: families.map((f) => ({
       family_id: f.id,
